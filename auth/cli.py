@@ -1,0 +1,128 @@
+"""``softskills keys create|list|revoke``: manage API keys in the store that the API reads.
+
+The store is the one the API uses (``DATABASE_URL``, else the SQLite file under
+``SOFTSKILLS_DATA_DIR``). Commands act on one owner's keys only (``--owner``, default
+``SOFTSKILLS_OWNER`` or "local").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from auth.hashing import PepperError
+from auth.store import KeyRecord, KeyStore, database_url, utc_now
+
+OWNER_ENV = "SOFTSKILLS_OWNER"
+DEFAULT_OWNER = "local"
+EXPIRY_CHOICES: dict[str, timedelta | None] = {
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "1y": timedelta(days=365),
+    "never": None,
+}
+DEFAULT_EXPIRY = "30d"  # short-lived by default, like GitHub's tokens
+_TABLE_COLUMNS = ("NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "STATUS")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="softskills", description="Manage the softskills API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="Manage API keys.")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+
+    owner_option = argparse.ArgumentParser(add_help=False)
+    owner_option.add_argument(
+        "--owner",
+        default=os.environ.get(OWNER_ENV) or DEFAULT_OWNER,
+        help=f"Account that owns the keys (default: ${OWNER_ENV} or '{DEFAULT_OWNER}').",
+    )
+
+    create = key_commands.add_parser(
+        "create", parents=[owner_option], help="Create a key and print it (shown only once)."
+    )
+    create.add_argument("--name", required=True, help='What the key is for, e.g. "Production Key".')
+    create.add_argument(
+        "--expires", choices=tuple(EXPIRY_CHOICES), default=DEFAULT_EXPIRY,
+        help=f"Lifetime of the key (default: {DEFAULT_EXPIRY}).",
+    )
+    key_commands.add_parser("list", parents=[owner_option], help="List keys (never shows a key).")
+    revoke = key_commands.add_parser("revoke", parents=[owner_option], help="Revoke a key now.")
+    revoke.add_argument("prefix", help="The key's prefix as listed, e.g. ng_k83js9dQ2x.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        store = KeyStore(database_url())
+    except PepperError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.key_command == "create":
+            return _create(store, args.owner, args.name, args.expires)
+        if args.key_command == "list":
+            return _list(store, args.owner)
+        return _revoke(store, args.owner, args.prefix)
+    finally:
+        store.close()
+
+
+def _create(store: KeyStore, owner: str, name: str, expiry_choice: str) -> int:
+    try:
+        full_key, record = store.create_key(owner, name, EXPIRY_CHOICES[expiry_choice])
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    # The key alone goes to stdout so scripts can capture it: KEY=$(softskills keys create ...).
+    print(full_key)
+    print(
+        f"Created key {record.name!r} ({record.prefix}...) for owner {record.owner!r}, "
+        f"expires {_format_time(record.expires_at, 'never')}.\n"
+        "Copy it now: it is not stored and cannot be shown again.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list(store: KeyStore, owner: str) -> int:
+    now = utc_now()
+    rows = [_table_row(record, now) for record in store.list_keys(owner)]
+    if not rows:
+        print(f"No keys for owner {owner!r}.", file=sys.stderr)
+        return 0
+    widths = [max(len(cell) for cell in column) for column in zip(_TABLE_COLUMNS, *rows)]
+    for row in (_TABLE_COLUMNS, *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def _revoke(store: KeyStore, owner: str, prefix: str) -> int:
+    if store.revoke(owner, prefix):
+        print(f"Revoked {prefix}. Requests with it are rejected within 5 seconds.")
+        return 0
+    print(f"error: owner {owner!r} has no active key with prefix {prefix!r}.", file=sys.stderr)
+    return 1
+
+
+def _table_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
+    return (
+        record.name,
+        record.prefix + "...",
+        _format_time(record.created_at, ""),
+        _format_time(record.expires_at, "never"),
+        _format_time(record.last_used_at, "never"),
+        record.status(now),
+    )
+
+
+def _format_time(moment: datetime | None, missing: str) -> str:
+    return missing if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Speech deployment: faster-whisper transcription and the acoustic voice analysis of the same audio."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from ray import serve
+
+from deployments.config import SpeechOptions
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
+class SpeechToTextDeployment:
+    def __init__(self, options: dict | None = None):
+        from models.speech import SpeechToText
+
+        opts = SpeechOptions(**(options or {}))
+        self._stt = SpeechToText(model_path=opts.model_path, device=opts.device, compute_type=opts.compute_type,
+                                 cpu_threads=opts.cpu_threads, beam_size=opts.beam_size)
+
+    async def transcribe(self, audio: np.ndarray):
+        """Returns a models.speech.Transcript with word timestamps."""
+        return await asyncio.to_thread(self._stt.transcribe, audio)
+
+    async def analyze_voice(self, audio: np.ndarray, sample_rate: int):
+        """Pitch, loudness and voice activity: CPU work kept off the ingress, beside the transcription."""
+        from models.voice import analyze_voice
+
+        return await asyncio.to_thread(analyze_voice, audio, sample_rate)

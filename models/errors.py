@@ -1,0 +1,22 @@
+"""Errors the analysis code raises. The ingress maps each to an HTTP status and a `{"detail": ...}` body;
+nothing in models/ formats HTTP answers."""
+
+
+class AnalysisError(Exception):
+    """Base class; `str(error)` is safe to show to the API user (no paths, no internals)."""
+
+
+class InvalidMedia(AnalysisError):
+    """The upload is not a decodable video in a supported container (bad bytes, truncated, unsupported)."""
+
+
+class UnsupportedMediaType(InvalidMedia):
+    """The bytes are a recognisable file, but not one of the containers we decode (mp4/mov, webm/mkv, avi)."""
+
+
+class MediaLimitExceeded(InvalidMedia):
+    """The video is decodable but over a configured limit (duration, resolution, decode time)."""
+
+
+class InvalidLandmarkSamples(AnalysisError):
+    """The `mediapipeSamples` field is not valid JSON or not the documented shape."""

@@ -1,0 +1,331 @@
+"""Eye contact, blinks, head motion and smiles from a `FaceTrack` (MediaPipe Face Mesh landmark indices).
+
+All geometry runs in pixels (normalised x * image width, y * image height) so angles are not distorted by
+the frame's aspect ratio. Estimates are approximate by design: one webcam, no per-user calibration."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from models.face import FaceTrack
+
+# Head pose: solvePnP of rigid upper-face landmarks (eye corners and nose; the mouth and jaw move with
+# speech and smiles) against MediaPipe's canonical face model (canonical_face_model.obj, cm), rewritten in
+# camera axes: x right, y down, z away from the camera, nose tip at the origin. Pinhole camera with focal
+# length = image width (~53 deg horizontal field of view, typical of webcams), no lens distortion. On
+# synthetic rotations of real landmarks this recovers yaw within ~3 deg up to 30 deg; pitch carries a
+# person-specific bias (a generic face's proportions), -7 deg on the frontal test portrait.
+_POSE_LANDMARKS = (33, 263, 1, 2, 4, 6, 133, 362)  # outer eye corners first: they set the scale guess
+_FACE_MODEL = np.array(
+    [
+        (-4.445859, 2.663991, 3.173422),
+        (4.445859, 2.663991, 3.173422),
+        (0.0, -1.126865, 7.475604),
+        (0.0, -2.089024, 6.058267),
+        (0.0, -0.463170, 7.586580),
+        (0.0, 2.473255, 5.788627),
+        (-1.856432, 2.585245, 3.757904),
+        (1.856432, 2.585245, 3.757904),
+    ]
+)
+_FACE_MODEL = (_FACE_MODEL - _FACE_MODEL[2]) * (1.0, -1.0, -1.0)
+_MODEL_EYE_SPAN = float(np.linalg.norm(_FACE_MODEL[1] - _FACE_MODEL[0]))
+
+# Eyes, in image order (image-left eye first): outer/inner corner, upper/lower lid, iris centre.
+_EYE_CORNERS = ((33, 133), (362, 263))  # each pair runs image-left -> image-right
+_EYE_LIDS = ((159, 145), (386, 374))
+_IRIS_CENTRES = (468, 473)
+# Eye aspect ratio points p1..p6 (Soukupova & Cech 2016): corner, upper x2, corner, lower x2.
+_EAR_POINTS = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
+
+EYE_WIDTH_TO_EYEBALL_RADIUS = 30.0 / 12.0
+"""Eye opening corner to corner ~30 mm, eyeball radius ~12 mm: an iris offset of d eye-widths is a
+rotation of asin(2.5 d). Lids partly follow vertical gaze, so vertical eye angles are underestimated."""
+IRIS_DEPTH_EYE_WIDTHS = 0.12
+"""The iris sits in front of the eye corners, so turning the head with the eyes still shifts the iris
+toward the turn by ~0.12 eye widths x sin(head angle) (measured by rotating real Face Mesh landmarks with
+their own depth); removed before converting the offset to an eye angle."""
+EYE_CONTACT_MAX_YAW_DEG = 15.0
+EYE_CONTACT_MAX_PITCH_DEG = 20.0
+"""Gaze (head pose + eye-in-head) within these angles of the camera ray counts as eye contact. People judge
+gaze as 'at me' within a cone of roughly +-5-10 deg (Gamer & Hecht 2007); landmark-based webcam gaze has
+errors of ~5-10 deg, so the cone is widened to 15 deg, and to 20 deg vertically where the generic face
+model adds a person-specific pitch bias (about -7 to -12 deg on the frontal test portrait)."""
+LOOK_AWAY_MIN_S = 1.0
+"""Shorter glances away (thinking, blinking, noise) are normal and not reported."""
+
+BLINK_EAR_FRACTION = 0.75
+"""A frame is 'eyes closing' when EAR < 0.75 x the median EAR (eyes are open most of the time, so the
+median is the person's open-eye EAR; a fixed 0.2 threshold fails across faces and camera angles)."""
+BLINK_MAX_S = 0.5
+"""Blinks last ~100-400 ms; longer low-EAR runs are eyes closed or looking down, not blinks."""
+
+SMILE_MIN_WIDENING = 0.08
+"""Mouth width / eye span at least 8 % above the person's median (neutral baseline): zygomaticus major pulls
+the corners outward; speech rarely widens the mouth this much without also lifting corners."""
+SMILE_MIN_LIFT = 0.02
+"""...and mouth corners lifted at least 0.02 eye spans more than at baseline, relative to the lip centre."""
+SMILE_MIN_S = 0.5
+"""Smile intervals shorter than this are flicker and are not reported (they still count in smile_ratio)."""
+
+
+@dataclass(frozen=True)
+class FaceMetrics:
+    """Summaries (None when the video has no face frames) plus per-frame arrays for timelines."""
+
+    frames_analyzed: int
+    face_frames: int
+    face_visible_ratio: float | None
+    gaze_source: str | None  # "iris_and_head_pose" | "head_pose" (client samples without irises)
+    eye_contact_ratio: float | None  # over frames with a face
+    look_away_intervals: tuple[tuple[float, float], ...] | None  # off-camera or no face, >= LOOK_AWAY_MIN_S
+    blink_count: int | None
+    blink_rate_per_min: float | None  # per minute of face-visible time; a lower bound at 8 fps
+    head_motion_deg_per_s: float | None
+    head_yaw_median_deg: float | None
+    head_pitch_median_deg: float | None
+    smile_ratio: float | None
+    smile_intervals: tuple[tuple[float, float], ...] | None
+    frame_times_s: np.ndarray = field(repr=False, compare=False)
+    face_found: np.ndarray = field(repr=False, compare=False)
+    eye_contact: np.ndarray = field(repr=False, compare=False)  # bool, False where no face
+    yaw_deg: np.ndarray = field(repr=False, compare=False)  # head yaw vs the camera ray, NaN where no face
+    pitch_deg: np.ndarray = field(repr=False, compare=False)
+    roll_deg: np.ndarray = field(repr=False, compare=False)
+    gaze_yaw_deg: np.ndarray = field(repr=False, compare=False)
+    gaze_pitch_deg: np.ndarray = field(repr=False, compare=False)
+    ear: np.ndarray = field(repr=False, compare=False)
+    smile: np.ndarray = field(repr=False, compare=False)  # bool
+
+    def to_dict(self) -> dict:
+        """Summaries and intervals only; per-frame data is in `per_frame()`."""
+        return {
+            "frames_analyzed": self.frames_analyzed,
+            "face_frames": self.face_frames,
+            "face_visible_ratio": _round(self.face_visible_ratio, 3),
+            "gaze_source": self.gaze_source,
+            "eye_contact_ratio": _round(self.eye_contact_ratio, 3),
+            "look_away_intervals": _intervals_json(self.look_away_intervals),
+            "blink_count": self.blink_count,
+            "blink_rate_per_min": _round(self.blink_rate_per_min, 1),
+            "head_motion_deg_per_s": _round(self.head_motion_deg_per_s, 2),
+            "head_yaw_median_deg": _round(self.head_yaw_median_deg, 1),
+            "head_pitch_median_deg": _round(self.head_pitch_median_deg, 1),
+            "smile_ratio": _round(self.smile_ratio, 3),
+            "smile_intervals": _intervals_json(self.smile_intervals),
+        }
+
+    def per_frame(self) -> dict:
+        """Per-frame timeline (JSON-safe lists, None where no face)."""
+        found = self.face_found.tolist()
+
+        def values(array: np.ndarray, digits: int) -> list:
+            return [_round(float(v), digits) if f else None for v, f in zip(array, found)]
+
+        def flags(array: np.ndarray) -> list:
+            return [bool(v) if f else None for v, f in zip(array, found)]
+
+        return {
+            "t_s": [round(float(t), 3) for t in self.frame_times_s],
+            "face_found": [bool(f) for f in found],
+            "eye_contact": flags(self.eye_contact),
+            "yaw_deg": values(self.yaw_deg, 1),
+            "pitch_deg": values(self.pitch_deg, 1),
+            "roll_deg": values(self.roll_deg, 1),
+            "gaze_yaw_deg": values(self.gaze_yaw_deg, 1),
+            "gaze_pitch_deg": values(self.gaze_pitch_deg, 1),
+            "ear": values(self.ear, 3),
+            "smile": flags(self.smile),
+        }
+
+
+def analyze_face(track: FaceTrack) -> FaceMetrics:
+    times = np.asarray(track.frame_times_s, dtype=np.float64)
+    found = np.asarray(track.found, dtype=bool)
+    n = len(times)
+    px = _to_pixels(track)
+    nan = np.full(n, np.nan)
+    yaw, pitch, roll = nan.copy(), nan.copy(), nan.copy()
+    for i in np.flatnonzero(found):
+        yaw[i], pitch[i], roll[i] = _head_pose(px[i], track.image_width, track.image_height)
+    has_irises = bool(found.any()) and bool(np.isfinite(px[found][:, _IRIS_CENTRES, :2]).all())
+    eye_yaw, eye_pitch = _eye_in_head_deg(px, yaw, pitch) if has_irises else (np.zeros(n), np.zeros(n))
+    gaze_yaw, gaze_pitch = yaw + eye_yaw, pitch + eye_pitch
+    with np.errstate(invalid="ignore"):
+        eye_contact = found & (np.abs(gaze_yaw) <= EYE_CONTACT_MAX_YAW_DEG) & (
+            np.abs(gaze_pitch) <= EYE_CONTACT_MAX_PITCH_DEG
+        )
+    ear = _eye_aspect_ratio(px)
+    smile = _smile_frames(px, found)
+    step_s = float(np.median(np.diff(times))) if n >= 2 else None
+    face_frames = int(found.sum())
+
+    def summary(value):
+        return value if face_frames else None
+
+    blink_count = _count_blinks(ear, found, times, step_s) if face_frames else None
+    visible_min = face_frames * step_s / 60.0 if step_s else 0.0
+    return FaceMetrics(
+        frames_analyzed=n,
+        face_frames=face_frames,
+        face_visible_ratio=face_frames / n if n else None,
+        gaze_source=summary("iris_and_head_pose" if has_irises else "head_pose"),
+        eye_contact_ratio=summary(float(eye_contact.sum()) / max(face_frames, 1)),
+        look_away_intervals=summary(_runs(~eye_contact, times, step_s, LOOK_AWAY_MIN_S)),
+        blink_count=blink_count,
+        blink_rate_per_min=blink_count / visible_min if blink_count is not None and visible_min else None,
+        head_motion_deg_per_s=_head_motion(yaw, pitch, found, times),
+        head_yaw_median_deg=float(np.nanmedian(yaw)) if face_frames else None,
+        head_pitch_median_deg=float(np.nanmedian(pitch)) if face_frames else None,
+        smile_ratio=summary(float(smile.sum()) / max(face_frames, 1)),
+        smile_intervals=summary(_runs(smile, times, step_s, SMILE_MIN_S)),
+        frame_times_s=times,
+        face_found=found,
+        eye_contact=eye_contact,
+        yaw_deg=yaw,
+        pitch_deg=pitch,
+        roll_deg=roll,
+        gaze_yaw_deg=gaze_yaw,
+        gaze_pitch_deg=gaze_pitch,
+        ear=ear,
+        smile=smile,
+    )
+
+
+def _to_pixels(track: FaceTrack) -> np.ndarray:
+    scale = np.array([track.image_width, track.image_height, track.image_width], dtype=np.float64)
+    return np.asarray(track.landmarks, dtype=np.float64) * scale
+
+
+def _head_pose(points: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees. Yaw/pitch are measured against the ray to the camera, not the optical
+    axis, so an off-centre face turned toward the lens reads 0. Yaw > 0: face turned toward the image's right
+    side (the person's left); pitch > 0: face up; roll > 0: clockwise in the image."""
+    image_points = points[list(_POSE_LANDMARKS), :2]
+    focal = float(width)
+    camera = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], dtype=np.float64)
+    eye_span_px = max(float(np.linalg.norm(image_points[1] - image_points[0])), 1e-6)
+    depth = focal * _MODEL_EYE_SPAN / eye_span_px
+    nose = image_points[2]
+    # Starting from a frontal face at the right distance keeps the iterative solver off the mirrored
+    # (face pointing away from the camera) solution.
+    tvec0 = np.array([[(nose[0] - width / 2) * depth / focal], [(nose[1] - height / 2) * depth / focal], [depth]])
+    ok, rvec, tvec = cv2.solvePnP(
+        _FACE_MODEL, image_points, camera, None, np.zeros((3, 1)), tvec0, True, cv2.SOLVEPNP_ITERATIVE
+    )
+    if not ok:
+        return math.nan, math.nan, math.nan
+    rotation, _ = cv2.Rodrigues(rvec)
+    forward = -rotation[:, 2]  # out of the face, toward the viewer, in camera axes
+    to_camera = -tvec.ravel() / np.linalg.norm(tvec)
+    yaw = math.atan2(forward[0], -forward[2]) - math.atan2(to_camera[0], -to_camera[2])
+    pitch = math.atan2(-forward[1], math.hypot(forward[0], forward[2])) - math.atan2(
+        -to_camera[1], math.hypot(to_camera[0], to_camera[2])
+    )
+    roll = math.atan2(rotation[1, 0], rotation[0, 0])
+    return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
+
+
+def _eye_in_head_deg(px: np.ndarray, yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eye rotation within the head from the iris centre's offset from the eye's middle, averaged over both
+    eyes: horizontal along the corner-to-corner axis (corners do not move with gaze), vertical from the
+    midpoint of the lids, both in eye widths, less the parallax of the head's own turn. Yaw > 0 toward the image's right, pitch > 0 up."""
+    horizontal, vertical = [], []
+    for (left, right), (upper, lower), iris in zip(_EYE_CORNERS, _EYE_LIDS, _IRIS_CENTRES):
+        axis = px[:, right, :2] - px[:, left, :2]
+        width = np.linalg.norm(axis, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = axis / width[:, None]
+            normal = np.stack([-unit[:, 1], unit[:, 0]], axis=1)  # the face's 'down' in the image
+            centre_x = (px[:, left, :2] + px[:, right, :2]) / 2
+            centre_y = (px[:, upper, :2] + px[:, lower, :2]) / 2
+            horizontal.append(np.sum((px[:, iris, :2] - centre_x) * unit, axis=1) / width)
+            vertical.append(np.sum((px[:, iris, :2] - centre_y) * normal, axis=1) / width)
+    h = np.mean(horizontal, axis=0) - IRIS_DEPTH_EYE_WIDTHS * np.sin(np.radians(yaw_deg))
+    v = np.mean(vertical, axis=0) + IRIS_DEPTH_EYE_WIDTHS * np.sin(np.radians(pitch_deg))
+    h = np.clip(h * EYE_WIDTH_TO_EYEBALL_RADIUS, -1, 1)
+    v = np.clip(v * EYE_WIDTH_TO_EYEBALL_RADIUS, -1, 1)
+    return np.degrees(np.arcsin(h)), -np.degrees(np.arcsin(v))
+
+
+def _eye_aspect_ratio(px: np.ndarray) -> np.ndarray:
+    """Mean EAR of both eyes: (|p2-p6| + |p3-p5|) / (2 |p1-p4|); ~0.25-0.3 open, near 0 closed."""
+    ratios = []
+    for p1, p2, p3, p4, p5, p6 in _EAR_POINTS:
+        def dist(a: int, b: int) -> np.ndarray:
+            return np.linalg.norm(px[:, a, :2] - px[:, b, :2], axis=1)
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append((dist(p2, p6) + dist(p3, p5)) / (2 * dist(p1, p4)))
+    return np.mean(ratios, axis=0)
+
+
+def _count_blinks(ear: np.ndarray, found: np.ndarray, times: np.ndarray, step_s: float | None) -> int:
+    """Runs of 1+ face frames with EAR below the adaptive threshold, lasting at most BLINK_MAX_S."""
+    threshold = BLINK_EAR_FRACTION * float(np.nanmedian(ear[found]))
+    with np.errstate(invalid="ignore"):
+        closed = found & (ear < threshold)
+    return sum(1 for _ in _runs(closed, times, step_s, 0.0, max_s=BLINK_MAX_S))
+
+
+def _head_motion(yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray) -> float | None:
+    """Mean angular speed of the head between consecutive frames that both have a face."""
+    both = found[1:] & found[:-1]
+    dt = np.diff(times)[both]
+    if not len(dt):
+        return None
+    change = np.hypot(np.diff(yaw)[both], np.diff(pitch)[both])
+    return float(np.mean(change / dt))
+
+
+def _smile_frames(px: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Mouth wider and corners higher than the person's own median, in the face's roll-corrected frame,
+    scaled by the outer-eye-corner span so distance to the camera cancels."""
+    n = len(found)
+    if not found.any():
+        return np.zeros(n, dtype=bool)
+    eye_axis = px[:, 263, :2] - px[:, 33, :2]
+    eye_span = np.linalg.norm(eye_axis, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = eye_axis / eye_span[:, None]
+        down = np.stack([-unit[:, 1], unit[:, 0]], axis=1)
+        width = np.linalg.norm(px[:, 291, :2] - px[:, 61, :2], axis=1) / eye_span
+        corners = (px[:, 61, :2] + px[:, 291, :2]) / 2
+        lip_centre = (px[:, 13, :2] + px[:, 14, :2]) / 2
+        lift = np.sum((lip_centre - corners) * down, axis=1) / eye_span  # > 0: corners above lip centre
+        widening = width / np.nanmedian(width[found]) - 1
+        lift_gain = lift - np.nanmedian(lift[found])
+        return found & (widening >= SMILE_MIN_WIDENING) & (lift_gain >= SMILE_MIN_LIFT)
+
+
+def _runs(
+    mask: np.ndarray, times: np.ndarray, step_s: float | None, min_s: float, max_s: float = math.inf
+) -> tuple[tuple[float, float], ...]:
+    """(start_s, end_s) of each run of True frames; a run ends at the next frame's time (or one frame step
+    after the last frame), so a run of k frames at 8 fps lasts k / 8 s."""
+    intervals = []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        end = times[stop] if stop < len(times) else times[stop - 1] + (step_s or 0.0)
+        duration = end - times[start]
+        if min_s - 1e-6 <= duration <= max_s + 1e-6:
+            intervals.append((float(times[start]), float(end)))
+    return tuple(intervals)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def _intervals_json(intervals: tuple[tuple[float, float], ...] | None) -> list[dict] | None:
+    if intervals is None:
+        return None
+    return [
+        {"start_s": round(s, 3), "end_s": round(e, 3), "duration_s": round(e - s, 3)} for s, e in intervals
+    ]

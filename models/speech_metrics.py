@@ -1,0 +1,278 @@
+"""Pace, pauses and fillers from a Transcript (words with times) and, when available, the VoiceAnalysis.
+
+Definitions (quoted by the README):
+- speaking time: from the first word's start to the last word's end, minus every pause >= 1 s.
+- pace_wpm: words per minute of speaking time.
+- articulation_rate_wpm: words per minute of the same span minus every silent gap >= 0.25 s (Goldman-Eisler's
+  classic pause threshold), i.e. the speed while actually talking.
+- pause: a gap >= 1 s between consecutive words; long when >= 2 s. Silence before the first word or after the
+  last one is not a pause (the speaker has not started / has finished).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.speech import Transcript, Word, normalize_word
+from models.voice import VoiceAnalysis, semitone_sd
+
+PAUSE_MIN_S = 1.0
+LONG_PAUSE_MIN_S = 2.0
+ARTICULATION_GAP_S = 0.25
+# Whisper word ends drift into the following silence; the energy track moves the pause edges, but only within
+# this distance of the word boundary so a quiet word is not mistaken for silence.
+PAUSE_EDGE_SEARCH_S = 0.5
+MIN_ROLLING_WINDOW_S = 1.0
+
+# Filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm").
+_ALWAYS_FILLER = re.compile(r"^(u+m+|u+h+m*|e+r+m*|a+h+|h+m+|m{2,})$")
+# Discourse markers that are only fillers when set off from the sentence (comma, sentence start, or a pause).
+SET_OFF_PAUSE_S = 0.3
+HEDGE_WORDS = frozenset({"basically", "actually", "literally"})
+# "like" right after these (no comma between) is a verb, a comparison or a quotative, not a filler
+# ("I like it", "looks like rain", "she was like ...").
+LIKE_GOVERNORS = frozenset({
+    "i", "you", "we", "they", "would", "really", "do", "does", "did", "don't", "didn't", "doesn't", "to",
+    "look", "looks", "looked", "looking", "feel", "feels", "felt", "feeling", "seem", "seems", "seemed",
+    "sound", "sounds", "sounded", "just", "much", "more", "most", "something", "anything", "nothing",
+    "things", "stuff", "be", "is", "was", "were", "are", "'d", "i'd", "we'd", "you'd", "they'd", "she", "he",
+})
+# "kind of"/"sort of" after these names a type ("what kind of car"), not a hedge.
+KIND_DETERMINERS = frozenset({
+    "a", "an", "the", "what", "which", "this", "that", "these", "those", "some", "any", "every", "each",
+    "one", "same", "different", "other", "another", "all", "no", "whatever", "right", "wrong", "new",
+})
+# "you know" / "I mean" after these are the literal verbs ("do you know", "what I mean").
+LITERAL_KNOW_MEAN = frozenset({"do", "did", "don't", "didn't", "if", "what", "whether", "that", "as", "you"})
+
+# Acoustic filled pauses: a voiced, steady-pitch stretch that no word covers ("uhhh" that Whisper dropped).
+# Hesitation vowels last ~200-700 ms with flat F0 (Shriberg 2001, "To 'errrr' is human").
+FILLED_PAUSE_MIN_S = 0.25
+FILLED_PAUSE_MAX_SD_SEMITONES = 1.0
+FILLED_PAUSE_MAX_WORD_OVERLAP = 0.2  # fraction of the stretch that aligned words may cover
+FILLED_PAUSE_LABEL = "(filled pause)"
+
+
+@dataclass(frozen=True)
+class Filler:
+    word: str
+    start_s: float
+    end_s: float
+    method: str  # "lexical" | "acoustic"
+
+    def to_dict(self) -> dict:
+        return {"word": self.word, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "method": self.method}
+
+
+@dataclass(frozen=True)
+class Pause:
+    start_s: float
+    end_s: float
+    duration_s: float
+    is_long: bool
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "duration_s": round(self.duration_s, 3), "is_long": self.is_long}
+
+
+@dataclass(frozen=True)
+class PaceWindow:
+    start_s: float
+    end_s: float
+    words: int
+    wpm: float
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "words": self.words,
+                "wpm": round(self.wpm, 1)}
+
+
+@dataclass(frozen=True)
+class SpeechMetrics:
+    word_count: int
+    speaking_time_s: float | None
+    pace_wpm: float | None
+    articulation_rate_wpm: float | None
+    rolling_pace: tuple[PaceWindow, ...]
+    fillers: tuple[Filler, ...]
+    filler_count: int
+    filler_rate_per_min: float | None
+    top_fillers: tuple[tuple[str, int], ...]
+    pauses: tuple[Pause, ...]
+    long_pause_count: int
+    mean_pause_s: float | None
+
+    def to_dict(self) -> dict:
+        def r(x: float | None, d: int = 1) -> float | None:
+            return None if x is None else round(float(x), d)
+
+        return {
+            "word_count": self.word_count,
+            "speaking_time_s": r(self.speaking_time_s, 2),
+            "pace_wpm": r(self.pace_wpm),
+            "articulation_rate_wpm": r(self.articulation_rate_wpm),
+            "rolling_pace": [w.to_dict() for w in self.rolling_pace],
+            "fillers": [f.to_dict() for f in self.fillers],
+            "filler_count": self.filler_count,
+            "filler_rate_per_min": r(self.filler_rate_per_min, 2),
+            "top_fillers": [[w, n] for w, n in self.top_fillers],
+            "pauses": [p.to_dict() for p in self.pauses],
+            "long_pause_count": self.long_pause_count,
+            "mean_pause_s": r(self.mean_pause_s, 2),
+        }
+
+
+def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float,
+                   window_s: float = 5.0) -> SpeechMetrics:
+    words = sorted(transcript.words, key=lambda w: w.start_s)
+    if not words or words[-1].end_s <= words[0].start_s:
+        return SpeechMetrics(len(words), None, None, None, (), (), 0, None, (), (), 0, None)
+    gaps = _gaps(words, voice)
+    pauses = tuple(Pause(s, e, e - s, e - s >= LONG_PAUSE_MIN_S) for s, e in gaps if e - s >= PAUSE_MIN_S)
+
+    span_s = words[-1].end_s - words[0].start_s
+    speaking_s = span_s - sum(p.duration_s for p in pauses)
+    articulating_s = span_s - sum(e - s for s, e in gaps if e - s >= ARTICULATION_GAP_S)
+    pace = 60.0 * len(words) / speaking_s if speaking_s > 0 else None
+    articulation = 60.0 * len(words) / articulating_s if articulating_s > 0 else None
+
+    fillers = list(lexical_fillers(words))
+    if voice is not None:
+        fillers.extend(acoustic_fillers(words, voice))
+    fillers.sort(key=lambda f: f.start_s)
+    counts = Counter(f.word for f in fillers)
+
+    return SpeechMetrics(
+        word_count=len(words),
+        speaking_time_s=speaking_s if speaking_s > 0 else None,
+        pace_wpm=pace,
+        articulation_rate_wpm=articulation,
+        rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s),
+        fillers=tuple(fillers),
+        filler_count=len(fillers),
+        filler_rate_per_min=60.0 * len(fillers) / speaking_s if speaking_s > 0 else None,
+        top_fillers=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        pauses=pauses,
+        long_pause_count=sum(p.is_long for p in pauses),
+        mean_pause_s=float(np.mean([p.duration_s for p in pauses])) if pauses else None,
+    )
+
+
+def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, float]]:
+    """The silent gap between each pair of consecutive words. Word boundaries from speech-to-text drift
+    (Whisper stretches word ends over silence), so when the energy track has a silence at a boundary, that
+    silence's edges are used instead, each kept within PAUSE_EDGE_SEARCH_S of the word boundary."""
+    gaps = [(a.end_s, max(a.end_s, b.start_s)) for a, b in zip(words, words[1:])]
+    if voice is None or len(voice.speech_segments) < 2 or not gaps:
+        return gaps
+    segs = voice.speech_segments
+    centres = np.array([(s + e) / 2 for s, e in gaps])
+    for (_, sil_start), (sil_end, _) in zip(segs, segs[1:]):
+        j = int(np.argmin(np.abs(centres - (sil_start + sil_end) / 2)))
+        prev, nxt = words[j], words[j + 1]
+        start = float(np.clip(sil_start, prev.end_s - PAUSE_EDGE_SEARCH_S, nxt.start_s))
+        end = float(np.clip(sil_end, prev.end_s, nxt.start_s + PAUSE_EDGE_SEARCH_S))
+        if end - start > 0 and start >= prev.start_s and end <= nxt.end_s:
+            gaps[j] = (start, end)
+    return gaps
+
+
+def rolling_pace(words: list[Word], duration_s: float, window_s: float) -> tuple[PaceWindow, ...]:
+    """Words per minute in consecutive windows over the whole clip (a word counts where its midpoint falls);
+    a trailing window shorter than MIN_ROLLING_WINDOW_S is dropped, as its rate would be noise."""
+    if window_s <= 0:
+        return ()
+    mids = np.array([(w.start_s + w.end_s) / 2 for w in words])
+    out = []
+    start = 0.0
+    while start < duration_s:
+        end = min(start + window_s, duration_s)
+        if end - start >= MIN_ROLLING_WINDOW_S:
+            n = int(np.sum((mids >= start) & (mids < end)))
+            out.append(PaceWindow(start, end, n, 60.0 * n / (end - start)))
+        start += window_s
+    return tuple(out)
+
+
+def _ends_clause(text: str) -> bool:
+    return bool(re.search(r"[,;:.!?\u2026-]$", text.strip()))
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[.!?\u2026]$", text.strip()))
+
+
+def lexical_fillers(words: list[Word]) -> list[Filler]:
+    """Rule-based filler words. Each rule is spelled out so tests can pin it down."""
+    out: list[Filler] = []
+    norm = [w.normalized for w in words]
+    n = len(words)
+    i = 0
+    while i < n:
+        w, t = words[i], norm[i]
+        prev = norm[i - 1] if i > 0 else None
+        sentence_start = i == 0 or _ends_sentence(words[i - 1].text)
+        pause_before = i == 0 or w.start_s - words[i - 1].end_s >= SET_OFF_PAUSE_S
+        pause_after = i == n - 1 or words[i + 1].start_s - w.end_s >= SET_OFF_PAUSE_S
+        comma_before = i > 0 and _ends_clause(words[i - 1].text)
+        comma_after = _ends_clause(w.text)
+        nxt = norm[i + 1] if i + 1 < n else None
+        if _ALWAYS_FILLER.match(t):
+            out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+        elif t == "like":
+            # Set off by a comma or a pause; a sentence-initial "Like" without a comma is a conjunction.
+            set_off = comma_before or comma_after or pause_before or pause_after
+            governed = prev in LIKE_GOVERNORS and not comma_before  # "was like" is quotative, "was, like," is not
+            if not governed and set_off and (comma_after or not sentence_start):
+                out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+        elif t == "so":
+            if sentence_start and (comma_after or pause_after):
+                out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+        elif t in HEDGE_WORDS:
+            if comma_after or (comma_before or sentence_start) and pause_after:
+                out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+        elif nxt is not None and (t, nxt) in {("kind", "of"), ("sort", "of")}:
+            if prev not in KIND_DETERMINERS:
+                out.append(Filler(f"{t} of", w.start_s, words[i + 1].end_s, "lexical"))
+                i += 2
+                continue
+        elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
+            second = words[i + 1]
+            after_set_off = _ends_clause(second.text) or i + 2 >= n or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S
+            if prev not in LITERAL_KNOW_MEAN and (after_set_off or comma_before or sentence_start and t == "i"):
+                out.append(Filler(f"{t} {nxt}", w.start_s, second.end_s, "lexical"))
+                i += 2
+                continue
+        i += 1
+    return out
+
+
+def acoustic_fillers(words: list[Word], voice: VoiceAnalysis) -> list[Filler]:
+    """Voiced stretches of >= FILLED_PAUSE_MIN_S with nearly flat pitch that aligned words do not cover:
+    the hesitation vowels ("uhhh") that speech-to-text leaves out."""
+    if not words or voice.f0_hz.size == 0:
+        return []
+    hop = voice.hop_s
+    voiced = np.concatenate([[False], voice.voiced.astype(bool), [False]])
+    edges = np.diff(voiced.astype(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    spans = np.array([(w.start_s, w.end_s) for w in words])
+    out = []
+    for s, e in zip(starts, ends):
+        start_s, end_s = s * hop, e * hop
+        if end_s - start_s < FILLED_PAUSE_MIN_S:
+            continue
+        sd = semitone_sd(voice.f0_hz[s:e])
+        if sd is None or sd > FILLED_PAUSE_MAX_SD_SEMITONES:
+            continue
+        covered = np.clip(np.minimum(spans[:, 1], end_s) - np.maximum(spans[:, 0], start_s), 0, None).sum()
+        if covered <= FILLED_PAUSE_MAX_WORD_OVERLAP * (end_s - start_s):
+            out.append(Filler(FILLED_PAUSE_LABEL, round(start_s, 3), round(end_s, 3), "acoustic"))
+    return out
+

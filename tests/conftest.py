@@ -1,0 +1,49 @@
+"""Shared fixtures: real talking-head videos with ground truth, built once and cached in tests/.fixtures/."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.videos import CONTAINERS, VideoFixture, fixture_set
+
+FIXTURE_DIR = Path(__file__).parent / ".fixtures"
+
+
+@pytest.fixture(scope="session")
+def talking_head_videos() -> dict[str, VideoFixture]:
+    """All fixture videos by name: script_<container> for each container, beckett_mp4, no_face_mp4,
+    no_audio_mp4, face_out_mp4."""
+    return fixture_set(FIXTURE_DIR)
+
+
+@pytest.fixture(scope="session")
+def talking_head(talking_head_videos) -> VideoFixture:
+    """The espeak-ng script (28 words, one 2.5 s pause) over the portrait, mp4."""
+    return talking_head_videos["script_mp4"]
+
+
+@pytest.fixture(scope="session", params=CONTAINERS)
+def talking_head_container(request, talking_head_videos) -> VideoFixture:
+    """The script video once per container (mp4, mov, mkv, webm, avi)."""
+    return talking_head_videos[f"script_{request.param}"]
+
+
+@pytest.fixture(scope="session")
+def talking_head_beckett(talking_head_videos) -> VideoFixture:
+    return talking_head_videos["beckett_mp4"]
+
+
+@pytest.fixture(scope="session")
+def talking_head_no_face(talking_head_videos) -> VideoFixture:
+    return talking_head_videos["no_face_mp4"]
+
+
+@pytest.fixture(scope="session")
+def talking_head_no_audio(talking_head_videos) -> VideoFixture:
+    return talking_head_videos["no_audio_mp4"]
+
+
+@pytest.fixture(scope="session")
+def talking_head_face_out(talking_head_videos) -> VideoFixture:
+    """Face in frame 0-4 s and 7-11 s only."""
+    return talking_head_videos["face_out_mp4"]

@@ -1,0 +1,246 @@
+"""Integration: starts the real Serve application from serve_config.cpu.yaml and posts real videos to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE_FIELDS = ("overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
+                "speaking_pace_wpm", "detailed_feedback", "session_summary", "recommendation", "time_series_scores",
+                "labeled_moments", "key_moments")
+PACE_TOLERANCE = 0.15
+
+
+@dataclass
+class Service:
+    base_url: str
+    key: str
+    store: object
+    log_path: Path
+
+    def post(self, path: str, video_path: str | None, *, headers=None, data=None, field="video", timeout=300):
+        headers = {"Authorization": f"Bearer {self.key}"} if headers is None else headers
+        files = None
+        if video_path is not None:
+            files = {field: (Path(video_path).name, open(video_path, "rb"), "application/octet-stream")}
+        with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
+            return client.post(path, headers=headers, files=files, data=data)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 900) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve run exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+    raise RuntimeError(f"service not healthy in {timeout_s} s:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, talking_head_videos) -> Service:
+    data_dir = tmp_path_factory.mktemp("service")
+    config = yaml.safe_load((REPO / "serve_config.cpu.yaml").read_text())
+    port = _free_port()
+    config["http_options"]["port"] = port
+    config_path = data_dir / "serve_config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": "integration-test-pepper",
+           "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+    log_path = data_dir / "serve.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),
+                                    "--app-dir", str(REPO)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=REPO, start_new_session=True)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path)
+        os.environ["SOFTSKILLS_KEY_PEPPER"] = env["SOFTSKILLS_KEY_PEPPER"]
+        from auth.store import KeyStore
+
+        store = KeyStore(f"sqlite:///{data_dir}/softskills.db")
+        key, _ = store.create_key("integration", "Integration Key", timedelta(days=30))
+        yield Service(f"http://127.0.0.1:{port}", key, store, log_path)
+    finally:
+        os.environ.pop("SOFTSKILLS_KEY_PEPPER", None)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,!?;:\"'").lower() for w in text.split()}
+
+
+def test_health_and_docs(service):
+    assert httpx.get(f"{service.base_url}/health").json() == {"status": "ok"}
+    spec = httpx.get(f"{service.base_url}/openapi.json").json()
+    assert {"/api/v1/analyze-video", "/api/v1/full-analysis"} <= set(spec["paths"])
+    assert httpx.get(f"{service.base_url}/docs").status_code == 200
+
+
+def test_every_container_gets_a_full_analysis(service, talking_head_container):
+    video = talking_head_container
+    response = service.post("/api/v1/full-analysis", video.path, data={"sessionId": "s-42",
+                                                                       "context_phrase": "job interview practice"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sessionId"] == "s-42"
+    assert body["videoUrl"] is None
+    spoken = _words(body["transcript"])
+    known = {w.lower() for w in video.words}
+    assert len(spoken & known) >= 0.7 * len(known), (body["transcript"], video.words)
+
+    analysis = body["video_analysis"]
+    for field in GUIDE_FIELDS:
+        assert analysis[field] is not None, field
+    assert 0 <= analysis["overall_score"] <= 100
+    assert all(0 <= v <= 10 for v in analysis["category_scores"].values())
+    assert abs(analysis["speaking_pace_wpm"] - video.pace_wpm) <= PACE_TOLERANCE * video.pace_wpm
+    assert analysis["strengths"] and analysis["detailed_feedback"] and analysis["recommendation"]
+    assert len(analysis["time_series_scores"]) >= 2
+    assert 3 <= len(analysis["key_moments"]) <= 5
+    long_pauses = [m for m in analysis["labeled_moments"] if m["type"] == "long_pause"]
+    (truth_start, truth_end), = [p for p in video.pauses if p[1] - p[0] >= 2.0]
+    assert any(abs(m["start_s"] - truth_start) < 0.5 and abs(m["end_s"] - truth_end) < 0.5 for m in long_pauses)
+    assert analysis["evidence_quality"]["face_visible_ratio"] >= 0.9
+    assert body["engine_kpis"]["pace_wpm"] == pytest.approx(analysis["speaking_pace_wpm"], abs=0.1)
+    assert body["engine_analysis"]["content"]["relevance_to_context"] is not None
+
+
+def test_real_speech_recording(service, talking_head_beckett):
+    response = service.post("/api/v1/full-analysis", talking_head_beckett.path)
+    assert response.status_code == 200, response.text
+    assert {"tried", "failed", "matter", "better"} <= _words(response.json()["transcript"])
+
+
+def test_analyze_video_with_x_api_key(service, talking_head):
+    response = service.post("/api/v1/analyze-video", talking_head.path, headers={"X-API-Key": service.key})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(GUIDE_FIELDS) <= set(body)
+    assert body["filler_word_count"] == len([m for m in body["labeled_moments"] if m["type"] == "filler"])
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "KEY"},
+    {"Authorization": "Bearer ng_notarealkey"},
+    {"X-API-Key": "ng_" + "a" * 46},
+])
+def test_bad_credentials_get_401(service, talking_head, headers):
+    response = service.post("/api/v1/analyze-video", talking_head.path, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or expired API key."}
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_key_without_bearer_prefix_gets_401(service, talking_head):
+    response = service.post("/api/v1/analyze-video", talking_head.path, headers={"Authorization": service.key})
+    assert response.status_code == 401
+
+
+def test_revoked_and_expired_keys_get_401(service, talking_head):
+    revoked, record = service.store.create_key("integration", "to revoke", None)
+    assert service.store.revoke("integration", record.prefix)
+    expiring, _ = service.store.create_key("integration", "short", timedelta(seconds=1))
+    time.sleep(1.5)
+    for key in (revoked, expiring):
+        response = service.post("/api/v1/analyze-video", talking_head.path, headers={"X-API-Key": key})
+        assert response.status_code == 401
+
+
+@pytest.mark.parametrize("field", ["file", None])
+def test_wrong_or_missing_field_gets_422(service, talking_head, field):
+    if field is None:
+        response = service.post("/api/v1/analyze-video", None, data={"sessionId": "x"})
+    else:
+        response = service.post("/api/v1/analyze-video", talking_head.path, field=field)
+    assert response.status_code == 422
+    assert response.json() == {"detail": "Missing or invalid request body."}
+
+
+def test_not_a_video_gets_clear_4xx(service, tmp_path):
+    bogus = tmp_path / "photo.mp4"
+    bogus.write_bytes((REPO / "tests" / "assets" / "portrait_astronaut.png").read_bytes())
+    response = service.post("/api/v1/analyze-video", str(bogus))
+    assert response.status_code in (415, 422)
+    assert "detail" in response.json()
+
+
+def test_no_face_video_is_measured_without_face_scores(service, talking_head_no_face):
+    response = service.post("/api/v1/analyze-video", talking_head_no_face.path)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["evidence_quality"]["face_visible_ratio"] == 0
+    assert "face" in body["evidence_quality"]["missing"]
+    assert body["category_scores"]["likeability"] is None
+    assert body["score_details"]["categories"]["likeability"]["reason"]
+    assert body["speaking_pace_wpm"] is not None and body["category_scores"]["clarity"] is not None
+
+
+def test_no_audio_video_is_measured_without_speech_scores(service, talking_head_no_audio):
+    response = service.post("/api/v1/full-analysis", talking_head_no_audio.path)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    analysis = body["video_analysis"]
+    assert analysis["speaking_pace_wpm"] is None and analysis["filler_word_count"] is None
+    assert analysis["category_scores"]["clarity"] is None
+    assert "speech" in analysis["evidence_quality"]["missing"]
+    assert analysis["evidence_quality"]["face_visible_ratio"] >= 0.9
+    assert body["transcript"] is None
+
+
+def test_face_out_of_frame_is_located(service, talking_head_face_out):
+    video = talking_head_face_out
+    body = service.post("/api/v1/analyze-video", video.path).json()
+    visible_s = sum(b - a for a, b in video.face_visible)
+    truth_ratio = visible_s / video.duration_s
+    assert body["evidence_quality"]["face_visible_ratio"] == pytest.approx(truth_ratio, abs=0.05)
+
+
+def test_provided_transcript_and_mediapipe_samples(service, talking_head):
+    first = service.post("/api/v1/full-analysis", talking_head.path).json()
+    words = first["transcript_details"]["words"]
+    assert words
+    samples = json.dumps([{"t": 0.5, "landmarks": []}, {"t": 1.0, "landmarks": [[0.5, 0.5, 0.0]] * 478}])
+    text = " ".join(talking_head.words)
+    body = service.post("/api/v1/full-analysis", talking_head.path,
+                        data={"transcript": text, "mediapipeSamples": samples}).json()
+    assert body["transcript"] == text
+    assert body["transcript_details"]["source"] == "provided"
+    assert body["video_analysis"]["evidence_quality"]["landmark_source"] == "client_samples"
+    assert body["video_analysis"]["evidence_quality"]["frames_analyzed"] == 2
+
+
+def test_invalid_mediapipe_samples_get_422_saying_why(service, talking_head):
+    response = service.post("/api/v1/full-analysis", talking_head.path, data={"mediapipeSamples": "[{not json"})
+    assert response.status_code == 422
+    assert "mediapipeSamples" in response.json()["detail"]

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from models.speech import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, default_model_path,
+                           normalize_word, transcript_from_text)
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@pytest.fixture(scope="module")
+def stt():
+    return SpeechToText(cpu_threads=2)
+
+
+def test_default_model_path_is_a_ctranslate2_dir():
+    path = Path(default_model_path())
+    assert isinstance(default_model_path(), str)
+    assert (path / "model.bin").is_file() and (path / "config.json").is_file()
+
+
+def test_beckett_transcript(stt):
+    audio, sr = sf.read(ASSETS / "speech_beckett.wav", dtype="float32")
+    assert sr == 16000
+    t = stt.transcribe(audio)
+    words = [w.normalized for w in t.words]
+    for expected in ("tried", "failed", "matter", "better"):
+        assert expected in words
+    assert t.source == "speech_to_text" and t.timing == "measured" and t.language == "en"
+    assert 0.5 < t.confidence <= 1.0
+    assert all(w.text == w.text.strip() and 0 <= w.start_s <= w.end_s <= 10.0 for w in t.words)
+    assert [w.start_s for w in t.words] == sorted(w.start_s for w in t.words)
+    assert t.segments and t.segments[0][0] <= t.words[0].start_s
+    assert t.to_dict()["words"][0]["text"] == t.words[0].text
+
+
+@pytest.mark.parametrize("audio", [np.zeros(0, np.float32), np.zeros(16000 * 2, np.float32)])
+def test_empty_or_silent_audio_gives_no_words(stt, audio):
+    t = stt.transcribe(audio)
+    assert t.words == () and t.text == "" and t.confidence is None
+
+
+def test_prompt_is_disfluent():
+    assert "Umm" in DISFLUENT_PROMPT and "Uh" in DISFLUENT_PROMPT
+
+
+def test_normalize_word():
+    assert normalize_word(" Um,") == "um"
+    assert normalize_word("I'm.") == "i'm"
+    assert normalize_word("\u201cWell\u2026\u201d") == "well"
+    assert Word("Fail,", 0, 1, 0.9).normalized == "fail"
+
+
+def test_transcript_from_text_spreads_words_over_speech():
+    t = transcript_from_text("aa bbbb cc dddd", [(1.0, 2.0), (4.0, 5.0)])
+    assert isinstance(t, Transcript)
+    assert t.source == "provided" and t.timing == "estimated" and t.confidence is None
+    assert [w.text for w in t.words] == ["aa", "bbbb", "cc", "dddd"]
+    # 12 characters over 2 s of speech: aa 1/3 s, bbbb 2/3 s (fills segment one), cc and dddd in segment two.
+    assert t.words[0].start_s == pytest.approx(1.0) and t.words[0].end_s == pytest.approx(1.333, abs=0.01)
+    assert t.words[1].end_s == pytest.approx(2.0, abs=0.01)
+    assert t.words[2].start_s == pytest.approx(4.0, abs=0.01)
+    assert t.words[3].end_s == pytest.approx(5.0, abs=0.01)
+    assert all(not (w.start_s < 3.0 < w.end_s) for w in t.words)  # no word spans the pause
+
+
+def test_transcript_from_text_without_speech():
+    t = transcript_from_text("hello there", [])
+    assert [w.text for w in t.words] == ["hello", "there"] and all(w.end_s == 0 for w in t.words)
+    assert transcript_from_text("", [(0, 1)]).words == ()
