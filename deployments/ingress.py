@@ -4,8 +4,9 @@ No model code lives here. Failures of the analysis code arrive as models.errors 
 guide's status codes and `{"detail": ...}` bodies in one place (`_error_response`).
 """
 
-from __future__ import annotations
 
+# No `from __future__ import annotations` here: FastAPI must see the real `Request` type through Serve's
+# class-based routes, or it takes `request` for a query parameter.
 import asyncio
 import logging
 import time
@@ -94,7 +95,8 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 
 
 @api.exception_handler(RequestValidationError)
-async def _validation_error(_: Request, __: RequestValidationError) -> JSONResponse:
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    logger.info("request validation failed: %s", exc.errors())
     return _json_error(422, INVALID_BODY_DETAIL)
 
 
@@ -177,6 +179,16 @@ class StageTimeout(Exception):
         self.stage = stage
 
 
+def _frame_chunks(media, chunk_s: float):
+    """Consecutive frame ranges of about `chunk_s` seconds, so a long video fans out across face replicas."""
+    if len(media.frames) == 0:
+        return []
+    bounds = np.searchsorted(media.frame_times_s, np.arange(chunk_s, media.frame_times_s[-1] + chunk_s, chunk_s))
+    starts = np.concatenate(([0], bounds))
+    return [(media.frames[a:b], media.frame_times_s[a:b])
+            for a, b in zip(starts[:-1], starts[1:]) if b > a]
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
 @serve.ingress(api)
 class Ingress:
@@ -210,7 +222,8 @@ class Ingress:
         self._check_declared_size(request)
         try:
             form = await request.form(max_files=4, max_fields=16, max_part_size=MAX_TEXT_FIELD_BYTES)
-        except Exception:  # malformed multipart or a part over the limit: the body is unusable either way
+        except Exception as exc:  # malformed multipart or a part over the limit: the body is unusable either way
+            logger.info("request %s: unreadable multipart body (%s)", request_id, type(exc).__name__)
             raise ApiError(422, INVALID_BODY_DETAIL)
         try:
             parsed = _parse_request(form, self._opts.observable_only)
@@ -306,12 +319,3 @@ class Ingress:
             logger.warning("engine unavailable: %s", type(exc).__name__)
             return None
 
-
-def _frame_chunks(media, chunk_s: float):
-    """Consecutive frame ranges of about `chunk_s` seconds, so a long video fans out across face replicas."""
-    if len(media.frames) == 0:
-        return []
-    bounds = np.searchsorted(media.frame_times_s, np.arange(chunk_s, media.frame_times_s[-1] + chunk_s, chunk_s))
-    starts = np.concatenate(([0], bounds))
-    return [(media.frames[a:b], media.frame_times_s[a:b])
-            for a, b in zip(starts[:-1], starts[1:]) if b > a]

@@ -38,7 +38,7 @@ def _times(moments, kind: str, limit: int = 3) -> str:
 
 def describe(metric: str, value: float, signals, moments, strong: bool) -> str:
     """One sentence about one metric, in this video's numbers."""
-    s, v, f = signals.speech, signals.voice, signals.face
+    s = signals.speech
     if metric == "pace_wpm":
         if strong:
             return f"Comfortable pace: {value:.0f} words per minute of speaking time."

@@ -163,5 +163,5 @@ def transcript_from_text(text: str, speech_segments: list[tuple[float, float]]) 
             # Given text is taken as what was said: probability 1.
             words.append(Word(t, round(start, 3), round(end, 3), 1.0))
             pos += length
-    sentences = tuple((words[0].start_s, words[-1].end_s, " ".join(tokens)),) if words else ()
+    sentences = ((words[0].start_s, words[-1].end_s, " ".join(tokens)),) if words else ()
     return Transcript(" ".join(tokens), tuple(words), "en", "provided", "estimated", None, sentences)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.speech import Transcript, Word, normalize_word
+from models.speech import Transcript, Word
 from models.voice import VoiceAnalysis, semitone_sd
 
 PAUSE_MIN_S = 1.0

@@ -110,7 +110,7 @@ def labeled_moments(signals, time_series_rows: list[dict]) -> list[Moment]:
     if voice is not None:
         moments += [Moment("monotone", a, b, f"Flat pitch for {b - a:.0f} s ({sd:.1f} semitones SD)",
                            {"pitch_sd_semitones": round(sd, 2)}) for a, b, sd in voice.monotone_stretches]
-    if face is not None and face.face_visible_ratio is not None:
+    if face is not None and face.face_visible_ratio:
         moments += [Moment("look_away", a, b, f"Looked away for {b - a:.1f} s", {"duration_s": round(b - a, 2)})
                     for a, b in face.look_away_intervals]
         moments += [Moment("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": round(b - a, 2)})

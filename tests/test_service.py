@@ -48,11 +48,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 900) -> None:
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 420) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve run exited early:\n{log_path.read_text()[-4000:]}")
+        log = log_path.read_text()
+        if process.poll() is not None or "Failed to update the deployments" in log:
+            raise RuntimeError(f"the application failed to start:\n{log[-6000:]}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -70,7 +71,7 @@ def service(tmp_path_factory, talking_head_videos) -> Service:
     config["http_options"]["port"] = port
     config_path = data_dir / "serve_config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": "integration-test-pepper",
+    env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": "integration-test-pepper-0123456789abcdef",
            "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
     log_path = data_dir / "serve.log"
     with open(log_path, "w") as log:

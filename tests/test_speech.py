@@ -64,6 +64,7 @@ def test_transcript_from_text_spreads_words_over_speech():
     assert t.words[2].start_s == pytest.approx(4.0, abs=0.01)
     assert t.words[3].end_s == pytest.approx(5.0, abs=0.01)
     assert all(not (w.start_s < 3.0 < w.end_s) for w in t.words)  # no word spans the pause
+    assert t.segments == ((1.0, 5.0, "aa bbbb cc dddd"),)
 
 
 def test_transcript_from_text_without_speech():
