@@ -231,7 +231,7 @@ class Engine:
 
 
 def split_sentences(transcript: Any) -> list[Sentence]:
-    """Sentences on .!? boundaries, each timed from the transcript segments (or words) it overlaps."""
+    """Sentences on .!? boundaries, each timed from the words it contains (or, without words, the segments)."""
     if transcript is None:
         return []
     get = transcript.get if isinstance(transcript, dict) else lambda key, default=None: getattr(
@@ -239,7 +239,7 @@ def split_sentences(transcript: Any) -> list[Sentence]:
     text = (get("text", "") or "").strip()
     if not text:
         return []
-    spans = _timed_spans(text, get("segments", None) or ()) or _timed_spans(text, get("words", None) or ())
+    spans = _timed_spans(text, get("words", None) or ()) or _timed_spans(text, get("segments", None) or ())
     sentences = []
     cursor = 0
     for piece in _SENTENCE_END.split(text):

@@ -8,6 +8,7 @@ from collections import Counter
 STRENGTH_MIN_SCORE = 7.5  # a metric scoring at least this (0..10) is called a strength
 AREA_MAX_SCORE = 6.5  # a metric scoring below this is an area for improvement
 SUMMARY_SENTENCES = 3
+MIN_SUMMARY_CONTENT_WORDS = 3
 _STOPWORDS = frozenset(
     "a an and are as at be but by for from has have i in is it its me my of on or our so that the their them "
     "there they this to was we were what when which who will with you your um uh like just really very".split())
@@ -222,7 +223,10 @@ def extractive_summary(transcript, limit: int = SUMMARY_SENTENCES) -> list[tuple
     bags = [Counter(w for w in re.findall(r"[a-z']+", s.lower()) if w not in _STOPWORDS) for s, _ in sentences]
     totals = sum(bags, Counter())
     scores = [sum(min(c, totals[w] - c) for w, c in bag.items()) / (1 + sum(bag.values())) ** 0.5 for bag in bags]
-    top = sorted(sorted(range(len(sentences)), key=lambda i: -scores[i])[:limit])
+    # Greetings and sign-offs share few words with anything; prefer sentences that carry content.
+    candidates = [i for i, bag in enumerate(bags) if sum(bag.values()) >= MIN_SUMMARY_CONTENT_WORDS] or list(
+        range(len(sentences)))
+    top = sorted(sorted(candidates, key=lambda i: -scores[i])[:limit])
     return [sentences[i] for i in top]
 
 

@@ -137,3 +137,18 @@ def test_limits(talking_head):
         decode_media(talking_head.path, max_pixels=640 * 480)
     with pytest.raises(MediaLimitExceeded, match="Decoding took longer"):
         decode_media(talking_head.path, max_decode_s=0)
+
+
+def test_spooled_upload_decodes_like_the_file(talking_head_container):
+    """The ingress hands over the multipart parser's spooled file, in memory when small; it must decode the same."""
+    import tempfile
+
+    from_path = decode_media(talking_head_container.path)
+    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as spooled:
+        with open(talking_head_container.path, "rb") as f:
+            spooled.write(f.read())
+        spooled.seek(0)
+        from_upload = decode_media(spooled)
+    assert from_upload.container == from_path.container
+    assert from_upload.frames.shape == from_path.frames.shape
+    assert np.array_equal(from_upload.audio, from_path.audio)
