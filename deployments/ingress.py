@@ -1,9 +1,8 @@
 """HTTP ingress: authenticates, reads and splits the upload, fans out to the model deployments, composes the answer.
 
 No model code lives here. Failures of the analysis code arrive as models.errors exceptions and are mapped to the
-guide's status codes and `{"detail": ...}` bodies in one place (`_error_response`).
+guide's status codes and `{"detail": ...}` bodies in one place (`_error_for`).
 """
-
 
 # No `from __future__ import annotations` here: FastAPI must see the real `Request` type through Serve's
 # class-based routes, or it takes `request` for a query parameter.
@@ -96,7 +95,7 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 
 @api.exception_handler(RequestValidationError)
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    logger.info("request validation failed: %s", exc.errors())
+    logger.info("request validation failed at %s", [error.get("loc") for error in exc.errors()])
     return _json_error(422, INVALID_BODY_DETAIL)
 
 
