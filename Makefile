@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-unit test-integration system-deps loadtest clean
+.PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,18 @@ test-integration: $(STAMP) system-deps
 
 clean:
 	rm -rf $(VENV) tests/.fixtures .pytest_cache
+
+# Accuracy of the metrics on a labelled set (benchmarks/labelled_set.py) through the running service; the table
+# is in README "Accuracy". ACCURACY_ARGS=--strict fails when a target is missed.
+accuracy: $(STAMP) system-deps
+	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.accuracy $(ACCURACY_ARGS)
+
+# Performance: every stage alone and the whole request through the running service, on 30 s, 60 s and 10 min
+# 720p clips; the tables are in BENCHMARKS.md. BENCH_ARGS, e.g. --videos 30 60 --replicas 1 2 4.
+bench: $(STAMP) system-deps
+	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.bench $(BENCH_ARGS)
+
+# Load test (README "Load test"): starts the service on a free port, runs loadtest/locustfile.py headless and fails
+# when the failure ratio or p95 latency is over its threshold. LOADTEST_ARGS="--users 4 --duration 5m" to change.
+loadtest: $(STAMP) system-deps
+	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m loadtest.run $(LOADTEST_ARGS)

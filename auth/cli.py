@@ -1,4 +1,6 @@
-"""``softskills keys create|list|revoke``: manage API keys in the store that the API reads.
+"""``softskills keys create|list|revoke`` and ``softskills users create|reset-password``.
+
+Keys and dashboard accounts live in the store that the API reads.
 
 The store is the one the API uses (``DATABASE_URL``, else the SQLite file under
 ``SOFTSKILLS_DATA_DIR``). Commands act on one owner's keys only (``--owner``, default
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -52,11 +55,30 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands.add_parser("list", parents=[owner_option], help="List keys (never shows a key).")
     revoke = key_commands.add_parser("revoke", parents=[owner_option], help="Revoke a key now.")
     revoke.add_argument("prefix", help="The key's prefix as listed, e.g. ng_k83js9dQ2x.")
+    users = commands.add_parser("users", help="Manage dashboard accounts.")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    password_option = argparse.ArgumentParser(add_help=False)
+    password_option.add_argument("--email", required=True, help="The sign-in email.")
+    password_option.add_argument(
+        "--password-stdin", action="store_true",
+        help="Read the password from stdin instead of generating one (printed once).",
+    )
+    create_user = user_commands.add_parser(
+        "create", parents=[password_option], help="Create a dashboard account."
+    )
+    create_user.add_argument(
+        "--owner", help="Owner name of the account's API keys (default: the email), as in `keys --owner`."
+    )
+    user_commands.add_parser(
+        "reset-password", parents=[password_option], help="Set a new password; signs the account out everywhere."
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "users":
+        return _users(args)
     try:
         store = KeyStore(database_url())
     except PepperError as error:
@@ -118,6 +140,38 @@ def _table_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
         _format_time(record.last_used_at, "never"),
         record.status(now),
     )
+
+
+def _users(args: argparse.Namespace) -> int:
+    from auth.accounts import AccountStore
+
+    generated = not args.password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\n")
+    accounts = AccountStore(database_url())
+    try:
+        if args.user_command == "create":
+            account = accounts.create_account(args.email, password, args.owner)
+            done = f"Created account {account.email!r} (keys filed under owner {account.owner!r})."
+        elif accounts.set_password(args.email, password):
+            done = f"New password set for {args.email!r}; its sessions are signed out."
+        else:
+            print(f"error: no account with email {args.email!r}.", file=sys.stderr)
+            return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        accounts.close()
+    if generated:
+        print(password)  # alone on stdout, like `keys create`, so scripts can capture it
+        done += " The password above is shown only this once."
+    print(done, file=sys.stderr)
+    return 0
+
+
+def generate_password() -> str:
+    """~119 bits from `secrets`, URL-safe so it pastes cleanly."""
+    return secrets.token_urlsafe(15)
 
 
 def _format_time(moment: datetime | None, missing: str) -> str:

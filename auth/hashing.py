@@ -80,30 +80,40 @@ def _read_pepper_file(path: Path) -> bytes:
 
 
 def _local_pepper(path: Path) -> bytes:
-    """Create the pepper file atomically (0600), or read the one another process created first."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w") as temp_file:
-                temp_file.write(secrets.token_urlsafe(48) + "\n")
-                temp_file.flush()
-                os.fsync(temp_file.fileno())
-            # link() fails if the name exists, so concurrent first starts agree on one pepper.
-            os.link(temp_path, path)
-            logger.warning(
-                "Generated a local API key pepper in %s. Keep it with the key database; set %s "
-                "or %s for shared or production deployments.",
-                path,
-                PEPPER_ENV,
-                PEPPER_FILE_ENV,
-            )
-        except FileExistsError:
-            pass
-        finally:
-            temp_path.unlink(missing_ok=True)
+    """Create the pepper file once, or read the one another process created first."""
+    if create_secret_file_once(path):
+        logger.warning(
+            "Generated a local API key pepper in %s. Keep it with the key database; set %s "
+            "or %s for shared or production deployments.",
+            path,
+            PEPPER_ENV,
+            PEPPER_FILE_ENV,
+        )
     return _read_pepper_file(path)
+
+
+def create_secret_file_once(path: Path) -> bool:
+    """Write a random secret to `path` (0600) unless it exists; True if this call created it.
+
+    The file is written under a temporary name and linked into place: link() fails if the name exists, so
+    concurrent first starts (several replicas) all end up reading one secret.
+    """
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as temp_file:
+            temp_file.write(secrets.token_urlsafe(48) + "\n")
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.link(temp_path, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        temp_path.unlink(missing_ok=True)
 
 
 def secret_digest(pepper: Pepper, secret: str) -> bytes:

@@ -7,6 +7,8 @@ Secrets and storage locations come from the environment (see README, "Configurat
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -18,6 +20,8 @@ class SpeechOptions(BaseModel):
     compute_type: str = "auto"  # "auto" = float16 on cuda, int8 on cpu
     cpu_threads: int = 1  # one thread is as fast as two for tiny.en on 2 cores; leaves a core for the rest
     beam_size: int = 5
+    batch_size: int = Field(0, ge=0, description="> 0: faster-whisper's batched pipeline with this many VAD "
+                            "segments per forward pass (GPU); 0: the sequential decoder (CPU).")
 
 
 class FaceOptions(BaseModel):
@@ -31,6 +35,39 @@ class EngineOptions(BaseModel):
     model_dir: str | None = None
     params_path: str | None = None  # None = models/data/engine_params_v1.json
     device: str = "auto"
+    max_batch_size: int = Field(8, ge=1, description="Concurrent requests whose sentences are embedded in one "
+                                "forward pass (@serve.batch).")
+    batch_wait_timeout_s: float = Field(0.01, ge=0, description="How long a request waits for others to batch with.")
+
+
+class StorageOptions(BaseModel):
+    """Where full-analysis keeps the upload behind the temporary `videoUrl` (README, "Video storage")."""
+
+    backend: Literal["local", "s3", "off"] = Field("local", description="local: files under `local_dir` served by "
+                                                   "the ingress with HMAC-signed URLs; s3: presigned URLs; off: "
+                                                   "videoUrl is null and nothing is kept.")
+    url_ttl_s: int = Field(3600, gt=0, le=7 * 24 * 3600, description="Lifetime of a videoUrl; the file is "
+                           "deleted after it.")
+    purge_interval_s: float = Field(60.0, gt=0, description="How often expired videos are deleted.")
+    local_dir: str | None = Field(None, description="Default: <SOFTSKILLS_DATA_DIR>/videos.")
+    public_base_url: str | None = Field(None, description="Base of local videoUrls, e.g. https://api.example.com "
+                                        "behind a proxy; default: the request's own base URL.")
+    s3_bucket: str | None = None
+    s3_prefix: str = "videos/"
+    s3_endpoint_url: str | None = Field(None, description="For S3-compatible servers (MinIO, Ceph, ...).")
+    s3_region: str | None = None
+
+
+class DashboardOptions(BaseModel):
+    """The web dashboard at /dashboard (README, "Dashboard")."""
+
+    enabled: bool = True
+    session_ttl_s: int = Field(8 * 3600, gt=0, description="Sign-in lifetime.")
+    secure_cookies: Literal["auto", "always"] = Field("auto", description="auto: Secure when the request came "
+                                                      "over HTTPS (or X-Forwarded-Proto: https); always: always.")
+    login_max_failures: int = Field(5, gt=0, description="Failed sign-ins per email per window before 429.")
+    login_max_failures_per_ip: int = Field(20, gt=0)
+    login_window_s: int = Field(900, gt=0)
 
 
 class IngressOptions(BaseModel):
@@ -40,8 +77,21 @@ class IngressOptions(BaseModel):
     max_duration_s: float = Field(1800.0, gt=0)
     max_pixels: int = Field(4096 * 4096, gt=0, description="Largest accepted source frame (width x height).")
     max_decode_s: float = Field(300.0, gt=0)
-    face_chunk_s: float = Field(30.0, gt=0, description="Frames are sent to the landmark deployment in chunks of "
-                                "this many seconds, so long videos fan out across replicas.")
+    max_form_files: int = Field(4, ge=1, description="Most file parts a request may carry (the video is one).")
+    max_form_fields: int = Field(16, ge=1, description="Most text fields a request may carry.")
+    max_field_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest text field (a transcript or "
+                                 "mediapipeSamples); the video file part is bounded by max_upload_bytes.")
+    max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
+    max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
+                                      "gets 503 with Retry-After before its body is read.")
+    retry_after_s: int = Field(10, ge=1, description="The Retry-After of a 503.")
+    request_timeout_s: float = Field(840.0, gt=0, description="Past this (waiting included) a request gets a JSON "
+                                     "504; keep it under the HTTP request_timeout_s of the serve config.")
+    face_chunk_s: float = Field(10.0, gt=0, description="Frames are sent to the landmark deployment in chunks of "
+                                "this many seconds as soon as they are decoded, so landmarks run while decoding "
+                                "goes on and long videos fan out across replicas.")
+    speech_segment_s: float = Field(120.0, gt=0, description="Audio longer than this is cut at silences into "
+                                    "parts at most this long, transcribed across speech replicas and merged.")
     speech_timeout_s: float = Field(600.0, gt=0)
     face_timeout_s: float = Field(600.0, gt=0)
     engine_timeout_s: float = Field(60.0, gt=0, description="Past this, engine_analysis is null and the request "
@@ -51,6 +101,8 @@ class IngressOptions(BaseModel):
                                   "authenticity scores (EU AI Act art. 5(1)(f) workplaces and schools).")
     auth_cache_ttl_s: float = Field(5.0, ge=0, le=5, description="Successful key checks are cached this long; "
                                     "a revoked key stops working within it on every replica.")
+    storage: StorageOptions = StorageOptions()
+    dashboard: DashboardOptions = DashboardOptions()
 
 
 class AppArgs(BaseModel):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 
+import numpy as np
 from ray import serve
 
 from deployments.config import EngineOptions
@@ -16,7 +18,28 @@ class EngineDeployment:
 
         opts = EngineOptions(**(options or {}))
         self._engine = Engine(model_dir=opts.model_dir, params_path=opts.params_path, device=opts.device)
+        self._embed_batch.set_max_batch_size(opts.max_batch_size)
+        self._embed_batch.set_batch_wait_timeout_s(opts.batch_wait_timeout_s)
 
     async def analyze(self, kpis: dict, transcript: dict, context_phrase: str | None) -> dict:
-        """Returns the JSON-ready `engine_analysis` object."""
-        return await asyncio.to_thread(self._engine.analyze, kpis, transcript, context_phrase)
+        """Returns the JSON-ready `engine_analysis` object. The sentence embeddings of concurrent requests are
+        computed together (one forward pass per batch); the rest of the analysis reads them from a table."""
+        from models.engine import split_sentences
+
+        texts = [s.text for s in split_sentences(transcript)]
+        if context_phrase and context_phrase.strip():
+            texts.append(context_phrase.strip())
+        vectors = await self._embed_batch(texts) if texts else None
+        engine = self._engine
+        if vectors is not None:
+            table = dict(zip(texts, vectors))
+            engine = copy.copy(self._engine)  # a per-request view whose embed() reads the batched vectors
+            engine.embed = lambda sentences: np.stack([table[s] for s in sentences])
+        return await asyncio.to_thread(engine.analyze, kpis, transcript, context_phrase)
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
+    async def _embed_batch(self, text_lists: list[list[str]]) -> list[np.ndarray]:
+        flat = [t for texts in text_lists for t in texts]
+        vectors = await asyncio.to_thread(self._engine.embed, flat)
+        bounds = np.cumsum([len(texts) for texts in text_lists])[:-1]
+        return np.split(vectors, bounds)

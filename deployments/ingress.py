@@ -7,9 +7,10 @@ guide's status codes and `{"detail": ...}` bodies in one place (`_error_for`).
 # No `from __future__ import annotations` here: FastAPI must see the real `Request` type through Serve's
 # class-based routes, or it takes `request` for a query parameter.
 import asyncio
+import functools
 import logging
 import time
-import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +18,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from ray import serve
+from ray.serve import metrics
+from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
+from dashboard.routes import router as dashboard_router
 from deployments.config import IngressOptions
+from storage.routes import router as media_router
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
 from models.errors import AnalysisError, InvalidLandmarkSamples, InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 
@@ -29,7 +35,8 @@ logger = logging.getLogger("ray.serve")
 
 INVALID_BODY_DETAIL = "Missing or invalid request body."
 SERVICE_ERROR_DETAIL = "Video analysis service error. Try a different format (e.g. MP4 or WebM) or shorter video."
-MAX_TEXT_FIELD_BYTES = 8 * 1024 * 1024  # a transcript or landmark-sample JSON; the video is a file part
+OVERLOADED_DETAIL = "The service is busy. Retry after the number of seconds in the Retry-After header."
+LATENCY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640]
 
 _MULTIPART_SCHEMA = {
     "requestBody": {
@@ -68,6 +75,7 @@ _ERROR_RESPONSES = {
     422: {"description": "Missing or invalid request body, or a video over a limit."},
     500: {"description": "Analysis or server failure."},
     503: {"description": "Overloaded: retry after the Retry-After seconds."},
+    504: {"description": "The analysis ran past its time limit."},
 }
 
 api = FastAPI(
@@ -77,6 +85,10 @@ api = FastAPI(
                 "voice, eye contact, facial behaviour, scores with the evidence behind them, and feedback. "
                 "Authenticate with `Authorization: Bearer ng_...` or `X-API-Key: ng_...`.",
 )
+# Before @serve.ingress below: Serve freezes the app's routes there. One port serves the API, the dashboard and
+# the local video store's signed URLs.
+api.include_router(dashboard_router)
+api.include_router(media_router)
 
 
 class ApiError(Exception):
@@ -108,6 +120,88 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s: %s", request.url.path, type(exc).__name__)
     return _json_error(500, SERVICE_ERROR_DETAIL)
+
+
+class BodyTooLarge(Exception):
+    """The body streamed past max_upload_bytes."""
+
+
+def _limited_receive(receive, max_bytes: int):
+    """Wraps an ASGI receive to count body bytes as they arrive, so an upload is stopped at the limit whatever its
+    Content-Length said (or whether it sent one: chunked uploads have none)."""
+    received = 0
+
+    async def limited():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge()
+        return message
+
+    return limited
+
+
+class Admission:
+    """At most `active` analyses run at once on a replica and `waiting` more wait for a slot; anything beyond is
+    answered 503 at once, before its body is read, so a burst costs almost nothing and every caller gets JSON
+    (Serve's own queue-full answer is plain text)."""
+
+    def __init__(self, active: int, waiting: int, retry_after_s: int):
+        self._slots = asyncio.Semaphore(active)
+        self._capacity = active + waiting
+        self._admitted = 0
+        self._retry_after = {"Retry-After": str(retry_after_s)}
+
+    @asynccontextmanager
+    async def slot(self):
+        if self._admitted >= self._capacity:
+            raise ApiError(503, OVERLOADED_DETAIL, self._retry_after)
+        self._admitted += 1
+        try:
+            async with self._slots:
+                yield
+        finally:
+            self._admitted -= 1
+
+    def overloaded(self) -> ApiError:
+        return ApiError(503, OVERLOADED_DETAIL, self._retry_after)
+
+
+@functools.cache
+def _metrics() -> dict:
+    """Prometheus metrics, created in the replica on first use and exported by Ray's metrics agent (README,
+    "Metrics"); Serve adds the deployment, replica and application tags."""
+    return {
+        "requests": metrics.Counter("softskills_requests", "Analysis requests by endpoint and status.",
+                                    tag_keys=("endpoint", "status")),
+        "errors": metrics.Counter("softskills_errors", "Analysis requests answered with a 4xx or 5xx, by status.",
+                                  tag_keys=("endpoint", "status")),
+        "latency": metrics.Histogram("softskills_request_seconds", "Time to answer an analysis request.",
+                                     boundaries=LATENCY_BUCKETS_S, tag_keys=("endpoint", "status")),
+        "stage": metrics.Histogram("softskills_stage_seconds", "Time per analysis stage: decode_audio, "
+                                   "decode_frames, speech_to_text, voice, face, engine, compose.",
+                                   boundaries=LATENCY_BUCKETS_S, tag_keys=("stage",)),
+    }
+
+
+def _observe_stage(stage: str, seconds: float) -> None:
+    _metrics()["stage"].observe(seconds, tags={"stage": stage})
+
+
+async def _stage(stage: str, awaitable):
+    """Awaits one stage of the analysis and records how long it took."""
+    started = time.perf_counter()
+    try:
+        return await awaitable
+    finally:
+        _observe_stage(stage, time.perf_counter() - started)
+
+
+# Stage labels of the 504 messages -> the `stage` tag of softskills_stage_seconds.
+_STAGE_TAGS = {"speech analysis": "voice", "speech-to-text": "speech_to_text", "face landmarks": "face",
+               "engine": "engine"}
 
 
 def _error_for(exc: AnalysisError) -> ApiError:
@@ -161,11 +255,14 @@ def _parse_request(form, default_observable_only: bool) -> AnalysisRequest:
 
 async def _await_with_timeout(response, timeout_s: float, stage: str):
     """Awaits a deployment call; a timeout cancels it so a stuck replica does not keep the work."""
+    started = time.perf_counter()
     try:
         return await asyncio.wait_for(_resolve(response), timeout=timeout_s)
     except asyncio.TimeoutError:
         response.cancel()
         raise StageTimeout(stage)
+    finally:
+        _observe_stage(_STAGE_TAGS.get(stage, stage), time.perf_counter() - started)
 
 
 async def _resolve(response):
@@ -178,14 +275,8 @@ class StageTimeout(Exception):
         self.stage = stage
 
 
-def _frame_chunks(media, chunk_s: float):
-    """Consecutive frame ranges of about `chunk_s` seconds, so a long video fans out across face replicas."""
-    if len(media.frames) == 0:
-        return []
-    bounds = np.searchsorted(media.frame_times_s, np.arange(chunk_s, media.frame_times_s[-1] + chunk_s, chunk_s))
-    starts = np.concatenate(([0], bounds))
-    return [(media.frames[a:b], media.frame_times_s[a:b])
-            for a, b in zip(starts[:-1], starts[1:]) if b > a]
+async def _none():
+    return None
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
@@ -199,6 +290,14 @@ class Ingress:
         self._speech, self._face, self._engine = speech, face, engine
         self._opts = IngressOptions(**(options or {}))
         self._authenticator = Authenticator(KeyStore(database_url()), cache_ttl_s=self._opts.auth_cache_ttl_s)
+        self._admission = Admission(self._opts.max_concurrent_analyses, self._opts.max_waiting_analyses,
+                                    self._opts.retry_after_s)
+        from dashboard.routes import attach
+        from storage.factory import start_video_store
+
+        self._videos = start_video_store(self._opts.storage)
+        attach(self._opts.dashboard, self._videos,
+               functools.partial(self._handle, full=True, session_authorized=True))
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
@@ -214,28 +313,80 @@ class Ingress:
     async def full_analysis(self, request: Request) -> JSONResponse:
         return await self._handle(request, full=True)
 
-    async def _handle(self, request: Request, full: bool) -> JSONResponse:
-        request_id = uuid.uuid4().hex[:16]
+    async def _handle(self, request: Request, full: bool, session_authorized: bool = False) -> JSONResponse:
+        """Every answer is JSON with a status from the README table, counted in the metrics and logged once.
+
+        Log lines carry Serve's request id (the `request_id` field of the JSON logs, also the X-Request-ID
+        response header); they never carry the key, the upload's name or a stack trace.
+        """
+        endpoint = "full-analysis" if full else "analyze-video"
         started = time.perf_counter()
-        await self._authenticate(request)
-        self._check_declared_size(request)
+        status = 500
         try:
-            form = await request.form(max_files=4, max_fields=16, max_part_size=MAX_TEXT_FIELD_BYTES)
-        except Exception as exc:  # malformed multipart or a part over the limit: the body is unusable either way
-            logger.info("request %s: unreadable multipart body (%s)", request_id, type(exc).__name__)
-            raise ApiError(422, INVALID_BODY_DETAIL)
-        try:
-            parsed = _parse_request(form, self._opts.observable_only)
-            body = await self._analyze(parsed, full)
-        except AnalysisError as exc:
-            raise _error_for(exc)
-        except StageTimeout as exc:
-            logger.warning("request %s: %s", request_id, exc)
-            raise ApiError(504, f"Analysis timed out ({exc.stage}). Try a shorter video.")
+            response = await asyncio.wait_for(self._answer(request, full, session_authorized),
+                                              timeout=self._opts.request_timeout_s)
+            status = response.status_code
+            return response
+        except asyncio.TimeoutError:
+            status = 504
+            raise ApiError(504, f"The request took longer than the {self._opts.request_timeout_s:g} s limit. "
+                                "Try a shorter video.")
+        except ApiError as exc:
+            status = exc.status_code
+            raise
+        except Exception as exc:  # no stack trace leaves the replica: the type names the failure in the log
+            logger.error("analysis failed: %s", type(exc).__name__)
+            raise ApiError(500, SERVICE_ERROR_DETAIL)
         finally:
-            await form.close()  # closes (and so deletes) the spooled upload
-        logger.info("request %s %s done in %.2f s", request_id, request.url.path, time.perf_counter() - started)
-        return JSONResponse(body, headers={"X-Request-Id": request_id})
+            elapsed_s = time.perf_counter() - started
+            tags = {"endpoint": endpoint, "status": str(status)}
+            _metrics()["requests"].inc(tags=tags)
+            _metrics()["latency"].observe(elapsed_s, tags=tags)
+            if status >= 400:
+                _metrics()["errors"].inc(tags=tags)
+            logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)
+
+    async def _answer(self, request: Request, full: bool, session_authorized: bool) -> JSONResponse:
+        self._check_declared_size(request)  # before anything else: it costs nothing and reads nothing
+        if not session_authorized:  # the dashboard checked the signed-in session (and CSRF) instead
+            await self._authenticate(request)
+        async with self._admission.slot():
+            form = await self._read_form(request)
+            try:
+                parsed = _parse_request(form, self._opts.observable_only)
+                body = await self._analyze(parsed, full, str(request.base_url))
+            except AnalysisError as exc:
+                raise _error_for(exc)
+            except StageTimeout as exc:
+                logger.warning("%s", exc)
+                raise ApiError(504, f"Analysis timed out ({exc.stage}). Try a shorter video.")
+            except BackPressureError:  # a model deployment's queue is full
+                raise self._admission.overloaded()
+            finally:
+                await form.close()  # closes (and so deletes) the spooled upload
+        return JSONResponse(body)
+
+    async def _read_form(self, request: Request):
+        """Parses the multipart body under the configured limits; bytes are counted as they stream in."""
+        o = self._opts
+        limited = Request(request.scope, receive=_limited_receive(request.receive, o.max_upload_bytes))
+        try:
+            return await limited.form(max_files=o.max_form_files, max_fields=o.max_form_fields,
+                                      max_part_size=o.max_field_bytes)
+        except BodyTooLarge:
+            raise self._too_large()
+        except (StarletteHTTPException, MultiPartException) as exc:
+            detail = str(getattr(exc, "detail", None) or getattr(exc, "message", ""))
+            if "Too many" in detail or "maximum size" in detail:  # the parser's own limits: it names which
+                raise ApiError(422, f"Invalid multipart body: {detail}")
+            logger.info("unreadable multipart body")
+            raise ApiError(422, INVALID_BODY_DETAIL)
+        except Exception as exc:  # malformed in a way the parser did not name: the body is unusable
+            logger.info("unreadable multipart body (%s)", type(exc).__name__)
+            raise ApiError(422, INVALID_BODY_DETAIL)
+
+    def _too_large(self) -> ApiError:
+        return ApiError(413, f"Upload larger than the {self._opts.max_upload_bytes / (1024 * 1024):g} MB limit.")
 
     async def _authenticate(self, request: Request) -> None:
         try:
@@ -249,35 +400,22 @@ class Ingress:
     def _check_declared_size(self, request: Request) -> None:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._opts.max_upload_bytes:
-            limit_mb = self._opts.max_upload_bytes // (1024 * 1024)
-            raise ApiError(413, f"Upload larger than the {limit_mb} MB limit.")
+            raise self._too_large()
 
-    async def _analyze(self, req: AnalysisRequest, full: bool) -> dict:
-        from models.media import decode_media
-
+    async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "") -> dict:
         o = self._opts
-        req.video.file.seek(0)
-        media = await asyncio.to_thread(
-            decode_media, req.video.file, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
-            max_duration_s=o.max_duration_s, max_pixels=o.max_pixels, max_decode_s=o.max_decode_s)
-        client_track = None
-        if req.mediapipe_samples is not None:
-            from models.face import face_track_from_samples
-
-            client_track = face_track_from_samples(req.mediapipe_samples, media.source_width, media.source_height)
-
-        signals = await self._measure(media, req, client_track)
+        signals = await self._measure(req)
         from models.report import compose_engine_kpis, compose_video_analysis, transcript_payload
 
         if not full:
-            return await asyncio.to_thread(compose_video_analysis, signals, window_s=o.time_series_window_s,
-                                           observable_only=req.observable_only)
+            return await _stage("compose", asyncio.to_thread(
+                compose_video_analysis, signals, window_s=o.time_series_window_s, observable_only=req.observable_only))
         kpis = compose_engine_kpis(signals)
         engine_call = self._engine.analyze.remote(kpis, transcript_payload(signals.transcript), req.context_phrase)
-        video_analysis, engine_analysis = await asyncio.gather(
-            asyncio.to_thread(compose_video_analysis, signals, window_s=o.time_series_window_s,
-                              observable_only=req.observable_only),
-            self._engine_analysis(engine_call))
+        video_analysis, engine_analysis, video_url = await asyncio.gather(
+            _stage("compose", asyncio.to_thread(compose_video_analysis, signals, window_s=o.time_series_window_s,
+                                                observable_only=req.observable_only)),
+            self._engine_analysis(engine_call), self._store_video(req, base_url))
         return {
             "sessionId": req.session_id,
             "video_analysis": video_analysis,
@@ -285,30 +423,94 @@ class Ingress:
             "engine_kpis": kpis,
             "transcript": signals.transcript.text if signals.transcript is not None else None,
             "transcript_details": transcript_payload(signals.transcript),
-            "videoUrl": None,
+            "videoUrl": video_url,
         }
 
-    async def _measure(self, media, req: AnalysisRequest, client_track):
-        """Runs speech-to-text, voice analysis and face landmarks at once, then derives the metrics."""
+    async def _measure(self, req: AnalysisRequest):
+        """Decodes while the models work: speech-to-text and voice analysis start after the audio-only pass (a
+        fraction of the video decode), each chunk of frames goes to a landmark replica as soon as it is decoded,
+        and long audio is cut at silences across speech replicas. On any failure the calls in flight are
+        cancelled."""
+        from models.media import VideoFrames, decode_audio, media_info
         from models.report import measure_signals
 
         o = self._opts
-        audio_calls = []
-        if media.has_audio:
-            audio_calls.append(self._speech.analyze_voice.remote(media.audio, media.sample_rate))
-            if req.transcript is None:
-                audio_calls.append(self._speech.transcribe.remote(media.audio))
-        face_calls = [] if client_track is not None else [
-            self._face.landmarks.remote(frames, times) for frames, times in _frame_chunks(media, o.face_chunk_s)]
-        results = await asyncio.gather(
-            *(_await_with_timeout(call, o.speech_timeout_s, "speech analysis") for call in audio_calls),
-            *(_await_with_timeout(call, o.face_timeout_s, "face landmarks") for call in face_calls))
-        voice = results[0] if media.has_audio else None
-        transcript = results[1] if media.has_audio and req.transcript is None else None
-        face_chunks = results[len(audio_calls):]
+        decode_started = time.monotonic()
+        audio = await _stage("decode_audio", asyncio.to_thread(
+            decode_audio, req.video.file, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s))
+        in_flight: list = []
+        try:
+            voice_call, transcript_parts = None, []
+            if audio.has_audio:
+                voice_call = self._speech.analyze_voice.remote(audio.audio, audio.sample_rate)
+                in_flight.append(voice_call)
+                if req.transcript is None:
+                    transcript_parts = self._transcribe_parts(audio.audio, audio.sample_rate)
+                    in_flight.extend(call for _, call in transcript_parts)
+            video = VideoFrames(req.video.file, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
+                                chunk_s=o.face_chunk_s, max_duration_s=o.max_duration_s, max_pixels=o.max_pixels,
+                                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)))
+            face_calls = await _stage("decode_frames",
+                                      self._stream_frames(video, in_flight, send=req.mediapipe_samples is None))
+            info = media_info(audio, video)
+            client_track = None
+            if req.mediapipe_samples is not None:
+                from models.face import face_track_from_samples
+
+                client_track = face_track_from_samples(req.mediapipe_samples, info.source_width, info.source_height)
+            voice, transcript, face_chunks = await asyncio.gather(
+                _await_with_timeout(voice_call, o.speech_timeout_s, "speech analysis") if voice_call else _none(),
+                self._merged_transcript(transcript_parts),
+                asyncio.gather(*(_await_with_timeout(c, o.face_timeout_s, "face landmarks") for c in face_calls)))
+        except BaseException:
+            for call in in_flight:
+                call.cancel()
+            raise
         return await asyncio.to_thread(
-            measure_signals, media, voice=voice, transcript=transcript, provided_transcript=req.transcript,
-            face_chunks=face_chunks, client_track=client_track, window_s=o.time_series_window_s)
+            measure_signals, info, voice=voice, transcript=transcript, provided_transcript=req.transcript,
+            face_chunks=list(face_chunks), client_track=client_track, window_s=o.time_series_window_s)
+
+    def _transcribe_parts(self, audio: np.ndarray, sample_rate: int) -> list:
+        """(offset_s, call) per part of the audio cut at silences; one part unless the audio is long."""
+        from models.segments import split_at_silences
+
+        ranges = split_at_silences(audio, sample_rate, self._opts.speech_segment_s) or [(0, len(audio))]
+        return [(a / sample_rate, self._speech.transcribe.remote(audio[a:b])) for a, b in ranges]
+
+    async def _merged_transcript(self, parts: list):
+        if not parts:
+            return None
+        from models.segments import merge_transcripts
+
+        transcripts = await asyncio.gather(
+            *(_await_with_timeout(call, self._opts.speech_timeout_s, "speech-to-text") for _, call in parts))
+        return transcripts[0] if len(parts) == 1 else merge_transcripts(
+            [(offset, t) for (offset, _), t in zip(parts, transcripts)])
+
+    async def _stream_frames(self, video, in_flight: list, send: bool) -> list:
+        """Decodes one chunk at a time in a worker thread; each chunk is on its way to a landmark replica before
+        the next is decoded, so decoding and landmarks overlap. With client samples the frames are only checked."""
+        chunks = iter(video)
+        calls = []
+        try:
+            while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                if send:
+                    calls.append(self._face.landmarks.remote(chunk.frames, chunk.frame_times_s))
+                    in_flight.append(calls[-1])
+        finally:
+            if not chunks.gi_running:  # a cancelled request leaves its thread to finish the chunk; GC closes it
+                chunks.close()
+        return calls
+
+    async def _store_video(self, req: AnalysisRequest, base_url: str) -> str | None:
+        """Keeps the upload behind a temporary URL; a storage failure costs the URL (null), not the analysis."""
+        if self._videos is None:
+            return None
+        try:
+            return await asyncio.to_thread(self._videos.save, req.video.file, base_url)
+        except Exception as exc:
+            logger.warning("video storage failed: %s", type(exc).__name__)
+            return None
 
     async def _engine_analysis(self, engine_call) -> dict | None:
         """The engine is optional to the answer: on failure or timeout, `engine_analysis` is null."""

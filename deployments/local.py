@@ -17,12 +17,38 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_OWNER = "local"
 LOCAL_KEY_NAME = "make serve"
+LOCAL_EMAIL = "local@localhost"  # the dashboard account; its keys are the "local" owner's, as in the CLI
 
 
 def _create_local_key() -> str:
     from auth.store import KeyStore, database_url
 
     return KeyStore(database_url()).create_key(LOCAL_OWNER, LOCAL_KEY_NAME, None)[0]
+
+
+def _ensure_local_account() -> str | None:
+    """Creates the local dashboard account on first start; its password (returned) is printed only then."""
+    from auth.accounts import AccountStore
+    from auth.cli import generate_password
+    from auth.store import database_url
+
+    accounts = AccountStore(database_url())
+    try:
+        if accounts.find_account(LOCAL_EMAIL) is not None:
+            return None
+        password = generate_password()
+        accounts.create_account(LOCAL_EMAIL, password, owner=LOCAL_OWNER)
+        return password
+    finally:
+        accounts.close()
+
+
+def _dashboard_lines(base: str, password: str | None) -> str:
+    if password is None:
+        return (f"Dashboard: {base}/dashboard   (sign in as {LOCAL_EMAIL}; its password was printed on the first\n"
+                f"start; set a new one with: .venv/bin/softskills users reset-password --email {LOCAL_EMAIL})")
+    return (f"Dashboard: {base}/dashboard   A new local account; the password is shown only this once:\n\n"
+            f"    email:    {LOCAL_EMAIL}\n    password: {password}")
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float = 600) -> bool:
@@ -43,6 +69,7 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = os.environ.get("SOFTSKILLS_SERVE_CONFIG", "serve_config.cpu.yaml")
     key = _create_local_key()
+    password = _ensure_local_account()
     base = "http://127.0.0.1:8000"
     process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", config], cwd=REPO)
     try:
@@ -65,6 +92,8 @@ curl -X POST "{base}/api/v1/analyze-video" \\
 curl -X POST "{base}/api/v1/full-analysis" \\
   -H "X-API-Key: {key}" \\
   -F "video=@/path/to/your/video.mp4" -F "context_phrase=job interview practice"
+
+{_dashboard_lines(base, password)}
 
 Manage keys: .venv/bin/softskills keys list | create --name NAME --expires 90d | revoke PREFIX
 Stop with Ctrl-C.

@@ -1,19 +1,24 @@
 """Authenticated uploads of real videos to both endpoints.
 
-    SOFTSKILLS_API_KEY=ng_... SOFTSKILLS_LOADTEST_VIDEO=tests/.fixtures/script.mp4 \
-      .venv/bin/locust -f loadtest/locustfile.py --host http://127.0.0.1:8000 --headless -u 2 -r 1 -t 2m
+    SOFTSKILLS_API_KEY=ng_... .venv/bin/locust -f loadtest/locustfile.py --host http://127.0.0.1:8000 \
+      --headless -u 2 -r 1 -t 2m
 
-The video defaults to the cached test fixture (built by `make test`); point SOFTSKILLS_LOADTEST_VIDEO at your own.
+`make loadtest` runs this against a service it starts itself, with pass/fail thresholds (loadtest/run.py). The videos
+default to the cached test fixtures (built by `make test` or `make loadtest`): the espeak-ng script as mp4 and webm
+and the real Beckett recording; point SOFTSKILLS_LOADTEST_VIDEOS at your own (comma-separated paths).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
 from locust import HttpUser, between, task
 
-VIDEO_PATH = Path(os.environ.get("SOFTSKILLS_LOADTEST_VIDEO", Path(__file__).parent.parent / "tests/.fixtures/script.mp4"))
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / ".fixtures"
+DEFAULT_VIDEOS = ",".join(str(FIXTURES / name) for name in ("script.mp4", "script.webm", "beckett.mp4"))
+VIDEO_PATHS = [Path(p) for p in os.environ.get("SOFTSKILLS_LOADTEST_VIDEOS", DEFAULT_VIDEOS).split(",") if p]
 API_KEY = os.environ.get("SOFTSKILLS_API_KEY", "")
 
 
@@ -23,12 +28,12 @@ class VideoUploader(HttpUser):
     def on_start(self) -> None:
         if not API_KEY:
             raise RuntimeError("set SOFTSKILLS_API_KEY to a key from `softskills keys create`")
-        self.video = VIDEO_PATH.read_bytes()
+        self.videos = itertools.cycle([(p.name, p.read_bytes()) for p in VIDEO_PATHS])
 
     def _upload(self, path: str, headers: dict, data: dict | None = None) -> None:
-        files = {"video": (VIDEO_PATH.name, self.video, "application/octet-stream")}
-        with self.client.post(path, headers=headers, files=files, data=data, catch_response=True,
-                              timeout=600) as response:
+        name, content = next(self.videos)
+        with self.client.post(path, headers=headers, files={"video": (name, content, "application/octet-stream")},
+                              data=data, catch_response=True, timeout=600) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
             elif "overall_score" not in response.text:

@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import av
 import numpy as np
@@ -114,147 +114,234 @@ def decode_media(
     max_pixels: int = 4096 * 4096,
     max_decode_s: float = 120,
 ) -> DecodedMedia:
-    """Decode audio (mono 16 kHz float32) and video frames sampled at frame_rate_hz, in one pass over the file.
+    """Audio (mono 16 kHz float32) and every sampled frame at once, for tools and tests that want the whole video.
 
-    `source` is a path or a seekable binary file (the ingress passes the multipart parser's spooled upload, so
-    the upload is never copied again).
-
-    Sampling follows presentation time, not frame count, so variable-frame-rate phone and browser recordings
-    are sampled evenly: for each instant k / frame_rate_hz the first frame whose time reaches it is kept, with
-    its own timestamp. Only kept frames are converted to RGB. Frames take about 0.7 MB each at 640x360, so
-    frame_rate_hz * max_duration_s bounds the memory one call can use.
+    It runs the same two passes the ingress streams (`decode_audio`, then `VideoFrames`), so both paths share one
+    sampling rule and one set of limits. `source` is a path or a seekable binary file. Frames take about 0.7 MB
+    each at 640x360, so frame_rate_hz * max_duration_s bounds the memory one call can use.
     """
+    audio = decode_audio(source, max_duration_s=max_duration_s, max_decode_s=max_decode_s)
+    video = VideoFrames(source, frame_rate_hz=frame_rate_hz, max_side_px=max_side_px, chunk_s=math.inf,
+                        max_duration_s=max_duration_s, max_pixels=max_pixels, max_decode_s=max_decode_s)
+    chunks = list(video)
+    info = media_info(audio, video)
+    return DecodedMedia(
+        audio=audio.audio,
+        sample_rate=audio.sample_rate,
+        frames=np.concatenate([c.frames for c in chunks]) if chunks else np.zeros((0, 0, 0, 3), np.uint8),
+        frame_times_s=np.concatenate([c.frame_times_s for c in chunks]) if chunks else np.zeros(0, np.float64),
+        duration_s=info.duration_s,
+        has_audio=info.has_audio,
+        has_video=info.has_video,
+        container=info.container,
+        source_width=info.source_width,
+        source_height=info.source_height,
+        source_fps=info.source_fps,
+    )
+
+
+# Streaming decode: the ingress overlaps decoding with the models. Audio comes first in its own fast pass (video
+# packets are demuxed but never decoded) so speech-to-text starts at once; frames then arrive in time chunks that
+# go to the landmark deployment while the rest of the video is still decoding.
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    audio: np.ndarray  # float32 mono 16 kHz in [-1, 1]; (0,) when no audio track
+    sample_rate: int
+    has_audio: bool
+    has_video: bool
+    container: str
+    container_duration_s: float | None
+
+
+@dataclass(frozen=True)
+class FrameChunk:
+    frames: np.ndarray  # uint8 RGB (N, H, W, 3)
+    frame_times_s: np.ndarray  # float64 (N,)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the metrics read about a video whose frames were streamed to the models instead of kept."""
+
+    duration_s: float
+    has_audio: bool
+    has_video: bool
+    container: str
+    source_width: int
+    source_height: int
+    source_fps: float | None
+    frame_count: int
+
+
+def _rewind(source: str | BinaryIO) -> None:
+    """Each pass starts from the top of the same spooled upload and leaves it there for whoever reads it next."""
+    if not isinstance(source, (str, os.PathLike)):
+        source.seek(0)
+
+
+def _open_upload(source: str | BinaryIO) -> tuple[av.container.InputContainer, str]:
+    _rewind(source)
     container_name = sniff_container(source)
     if isinstance(source, tempfile.SpooledTemporaryFile):
-        source.rollover()  # PyAV calls fileno(), which rolls an in-memory spool over mid-open and loses the stream
+        source.rollover()
     try:
-        container = av.open(source, format=_DEMUXER[container_name], options=dict(_OPEN_OPTIONS))
+        return av.open(source, format=_DEMUXER[container_name], options=dict(_OPEN_OPTIONS)), container_name
     except av.error.FFmpegError:
         raise InvalidMedia(f"The uploaded {container_name} file could not be opened: {_DAMAGED}") from None
-    try:
-        with container:
-            return _decode(
-                container, container_name, frame_rate_hz, max_side_px, max_duration_s, max_pixels, max_decode_s
-            )
-    except (av.error.FFmpegError, ValueError, OverflowError):
-        raise InvalidMedia(f"The uploaded {container_name} file could not be decoded: {_DAMAGED}") from None
 
 
-def _decode(
-    container: av.container.InputContainer,
-    container_name: str,
-    frame_rate_hz: float,
-    max_side_px: int,
-    max_duration_s: float,
-    max_pixels: int,
-    max_decode_s: float,
-) -> DecodedMedia:
-    video = next(iter(container.streams.video), None)
-    audio = next(iter(container.streams.audio), None)
-    if video is None and audio is None:
-        raise InvalidMedia("The uploaded file has neither a video nor an audio track.")
-
-    container_duration_s = container.duration / av.time_base if (container.duration or 0) > 0 else None
-    if container_duration_s is not None and container_duration_s > max_duration_s:
+def _container_timing(container: av.container.InputContainer, max_duration_s: float) -> tuple[float | None, float]:
+    """(stated duration, time origin); a stated duration over the limit stops the upload before any decoding."""
+    duration_s = container.duration / av.time_base if (container.duration or 0) > 0 else None
+    if duration_s is not None and duration_s > max_duration_s:
         raise MediaLimitExceeded(f"The video is longer than the limit of {max_duration_s:g} seconds.")
-    # Times are reported from the container's start so audio samples and frame times share one origin.
-    origin_s = container.start_time / av.time_base if (container.start_time or 0) > 0 else 0.0
+    return duration_s, container.start_time / av.time_base if (container.start_time or 0) > 0 else 0.0
 
-    source_width = source_height = 0
-    source_fps = None
-    if video is not None:
-        source_width, source_height = video.codec_context.width, video.codec_context.height
-        _check_pixels(source_width, source_height, max_pixels)
-        rate = video.average_rate or video.guessed_rate or video.base_rate
-        source_fps = float(rate) if rate and 0 < float(rate) < 1000 else None
-        video.thread_type = "AUTO"
-    if audio is not None:
-        audio.thread_type = "AUTO"
 
-    streams = [s for s in (video, audio) if s is not None]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE) if audio is not None else None
-    audio_chunks: list[np.ndarray] = []
-    audio_samples = 0
-    audio_start_s: float | None = None
-    frames: list[np.ndarray] = []
-    frame_times: list[float] = []
-    next_instant = 0  # index k of the next sampling instant k / frame_rate_hz
-    last_video_s: float | None = None
-    out_size: tuple[int, int] | None = None
+def _limit_checker(max_duration_s: float, max_decode_s: float):
     deadline = time.monotonic() + max_decode_s
 
-    def check_limits(t_s: float) -> None:
+    def check(t_s: float) -> None:
         if t_s > max_duration_s:
             raise MediaLimitExceeded(f"The video is longer than the limit of {max_duration_s:g} seconds.")
         if time.monotonic() > deadline:
             raise MediaLimitExceeded(f"Decoding took longer than the limit of {max_decode_s:g} seconds.")
 
-    for packet in container.demux(*streams):
+    return check
+
+
+def decode_audio(source: str | BinaryIO, *, max_duration_s: float = 1800, max_decode_s: float = 120) -> DecodedAudio:
+    """The audio track alone, mono 16 kHz float32, in a pass that never decodes video (~0.15 s for 43 s of 720p)."""
+    container, container_name = _open_upload(source)
+    try:
+        with container:
+            video = next(iter(container.streams.video), None)
+            audio = next(iter(container.streams.audio), None)
+            if video is None and audio is None:
+                raise InvalidMedia("The uploaded file has neither a video nor an audio track.")
+            stated_s, origin_s = _container_timing(container, max_duration_s)
+            samples = np.zeros(0, np.float32)
+            if audio is not None:
+                samples = _decode_audio_track(container, audio, origin_s, _limit_checker(max_duration_s, max_decode_s))
+    except (av.error.FFmpegError, ValueError, OverflowError):
+        raise InvalidMedia(f"The uploaded {container_name} file could not be decoded: {_DAMAGED}") from None
+    finally:
+        _rewind(source)
+    return DecodedAudio(samples, SAMPLE_RATE, audio is not None, video is not None, container_name, stated_s)
+
+
+def _decode_audio_track(container, audio, origin_s: float, check_limits) -> np.ndarray:
+    audio.thread_type = "AUTO"
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    n_samples = 0
+    start_s: float | None = None
+    for packet in container.demux(audio):
         for frame in packet.decode():
-            if packet.stream is audio:
-                if audio_start_s is None and frame.time is not None:
-                    audio_start_s = max(0.0, frame.time - origin_s)
-                for chunk in resampler.resample(frame):
-                    audio_chunks.append(chunk.to_ndarray().reshape(-1))
-                    audio_samples += audio_chunks[-1].size
-                check_limits((audio_start_s or 0.0) + audio_samples / SAMPLE_RATE)
-                continue
-            # Missing pts: step on from the previous frame at the nominal rate.
-            if frame.time is not None:
-                t_s = max(0.0, frame.time - origin_s)
-            elif last_video_s is not None:
-                t_s = last_video_s + 1.0 / (source_fps or 25.0)
-            else:
-                t_s = 0.0
-            last_video_s = t_s if last_video_s is None else max(last_video_s, t_s)
-            check_limits(t_s)
-            if t_s + 1e-6 < next_instant / frame_rate_hz:
-                continue
-            next_instant = math.floor(t_s * frame_rate_hz + 1e-6) + 1
-            quarter_turns = int(round((frame.rotation or 0) / 90)) % 4
-            if out_size is None:
-                # Headers may omit or understate the size; the decoded frame is the truth.
-                _check_pixels(frame.width, frame.height, max_pixels)
-                source_width, source_height = frame.width, frame.height
-                out_size = _scaled_size(frame.width, frame.height, max_side_px)
-                if quarter_turns % 2:
-                    source_width, source_height = source_height, source_width
-            rgb = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24").to_ndarray()
-            frames.append(np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb)
-            frame_times.append(t_s)
-    if resampler is not None:
-        audio_chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+            if start_s is None and frame.time is not None:
+                start_s = max(0.0, frame.time - origin_s)
+            for chunk in resampler.resample(frame):
+                chunks.append(chunk.to_ndarray().reshape(-1))
+                n_samples += chunks[-1].size
+            check_limits((start_s or 0.0) + n_samples / SAMPLE_RATE)
+    chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if start_s and samples.size:
+        samples = np.concatenate([np.zeros(int(round(start_s * SAMPLE_RATE)), np.float32), samples])
+    return np.clip(samples, -1.0, 1.0, out=samples)
 
-    has_audio = audio is not None
-    samples = np.concatenate(audio_chunks) if audio_chunks else np.zeros(0, np.float32)
-    if audio_start_s and samples.size:
-        samples = np.concatenate([np.zeros(int(round(audio_start_s * SAMPLE_RATE)), np.float32), samples])
-    np.clip(samples, -1.0, 1.0, out=samples)
-    if video is not None and not frames:
+
+class VideoFrames:
+    """Frames sampled at frame_rate_hz (same rule as decode_media), yielded as FrameChunks of about chunk_s
+    seconds. After the iteration, the source size and rate and the decoded length describe the video."""
+
+    def __init__(self, source: str | BinaryIO, *, frame_rate_hz: float = 8.0, max_side_px: int = 640,
+                 chunk_s: float = 10.0, max_duration_s: float = 1800, max_pixels: int = 4096 * 4096,
+                 max_decode_s: float = 120):
+        self._source = source
+        self.frame_rate_hz, self.max_side_px, self.chunk_s = frame_rate_hz, max_side_px, chunk_s
+        self.max_duration_s, self.max_pixels, self.max_decode_s = max_duration_s, max_pixels, max_decode_s
+        self.source_width = self.source_height = self.frame_count = 0
+        self.source_fps: float | None = None
+        self.last_frame_s: float | None = None
+
+    def __iter__(self) -> Iterator[FrameChunk]:
+        container, container_name = _open_upload(self._source)
+        try:
+            with container:
+                yield from self._chunks(container)
+        except (av.error.FFmpegError, ValueError, OverflowError):
+            raise InvalidMedia(f"The uploaded {container_name} file could not be decoded: {_DAMAGED}") from None
+        finally:
+            _rewind(self._source)
+
+    def _chunks(self, container) -> Iterator[FrameChunk]:
+        video = next(iter(container.streams.video), None)
+        if video is None:
+            return
+        _, origin_s = _container_timing(container, self.max_duration_s)
+        check_limits = _limit_checker(self.max_duration_s, self.max_decode_s)
+        self.source_width, self.source_height = video.codec_context.width, video.codec_context.height
+        _check_pixels(self.source_width, self.source_height, self.max_pixels)
+        rate = video.average_rate or video.guessed_rate or video.base_rate
+        self.source_fps = float(rate) if rate and 0 < float(rate) < 1000 else None
+        video.thread_type = "AUTO"
+        frames: list[np.ndarray] = []
+        times: list[float] = []
+        next_instant = 0
+        out_size: tuple[int, int] | None = None
+        chunk_end_s = self.chunk_s
+        for packet in container.demux(video):
+            for frame in packet.decode():
+                if frame.time is not None:
+                    t_s = max(0.0, frame.time - origin_s)
+                elif self.last_frame_s is not None:
+                    t_s = self.last_frame_s + 1.0 / (self.source_fps or 25.0)
+                else:
+                    t_s = 0.0
+                self.last_frame_s = t_s if self.last_frame_s is None else max(self.last_frame_s, t_s)
+                check_limits(t_s)
+                if t_s + 1e-6 < next_instant / self.frame_rate_hz:
+                    continue
+                next_instant = math.floor(t_s * self.frame_rate_hz + 1e-6) + 1
+                if t_s >= chunk_end_s and frames:
+                    yield self._chunk(frames, times)
+                    frames, times = [], []
+                    chunk_end_s = (math.floor(t_s / self.chunk_s) + 1) * self.chunk_s
+                quarter_turns = int(round((frame.rotation or 0) / 90)) % 4
+                if out_size is None:
+                    _check_pixels(frame.width, frame.height, self.max_pixels)
+                    self.source_width, self.source_height = frame.width, frame.height
+                    out_size = _scaled_size(frame.width, frame.height, self.max_side_px)
+                    if quarter_turns % 2:
+                        self.source_width, self.source_height = self.source_height, self.source_width
+                rgb = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24").to_ndarray()
+                frames.append(np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb)
+                times.append(t_s)
+        if frames:
+            yield self._chunk(frames, times)
+
+    def _chunk(self, frames: list[np.ndarray], times: list[float]) -> FrameChunk:
+        self.frame_count += len(frames)
+        return FrameChunk(np.stack(frames), np.asarray(times, dtype=np.float64))
+
+
+def media_info(audio: DecodedAudio, video: VideoFrames) -> MediaInfo:
+    """The checks decode_media makes once both streamed passes are done: decodable tracks, complete file, limit."""
+    if audio.has_video and not video.frame_count:
         raise InvalidMedia("The uploaded video track has no decodable frames.")
-    if has_audio and not samples.size and video is None:
+    if audio.has_audio and not audio.audio.size and not audio.has_video:
         raise InvalidMedia("The uploaded audio track has no decodable samples.")
-
-    decoded_s = max(
-        samples.size / SAMPLE_RATE,
-        (last_video_s + 1.0 / (source_fps or frame_rate_hz)) if last_video_s is not None else 0.0,
-    )
-    # A file cut off mid-upload still demuxes up to the cut; its header promises more than the data holds.
-    if container_duration_s is not None and decoded_s < 0.9 * container_duration_s - 0.5:
-        raise InvalidMedia(f"The uploaded {container_name} file is incomplete: it ends before its stated duration.")
-    duration_s = max(decoded_s, container_duration_s or 0.0)
-    if duration_s > max_duration_s:
-        raise MediaLimitExceeded(f"The video is longer than the limit of {max_duration_s:g} seconds.")
-    return DecodedMedia(
-        audio=samples,
-        sample_rate=SAMPLE_RATE,
-        frames=np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8),
-        frame_times_s=np.asarray(frame_times, dtype=np.float64),
-        duration_s=float(duration_s),
-        has_audio=has_audio,
-        has_video=video is not None,
-        container=container_name,
-        source_width=int(source_width),
-        source_height=int(source_height),
-        source_fps=source_fps,
-    )
+    decoded_s = max(audio.audio.size / SAMPLE_RATE,
+                    (video.last_frame_s + 1.0 / (video.source_fps or video.frame_rate_hz))
+                    if video.last_frame_s is not None else 0.0)
+    stated_s = audio.container_duration_s
+    if stated_s is not None and decoded_s < 0.9 * stated_s - 0.5:
+        raise InvalidMedia(f"The uploaded {audio.container} file is incomplete: it ends before its stated duration.")
+    duration_s = max(decoded_s, stated_s or 0.0)
+    if duration_s > video.max_duration_s:
+        raise MediaLimitExceeded(f"The video is longer than the limit of {video.max_duration_s:g} seconds.")
+    return MediaInfo(float(duration_s), audio.has_audio, audio.has_video, audio.container, int(video.source_width),
+                     int(video.source_height), video.source_fps, video.frame_count)

@@ -82,8 +82,8 @@ class SpeechToText:
 
     def __init__(self, model_path: str | None = None, device: str = "auto", compute_type: str = "auto",
                  cpu_threads: int = 1, beam_size: int = 5, initial_prompt: str | None = DISFLUENT_PROMPT,
-                 vad_filter: bool = True, language: str = "en"):
-        from faster_whisper import WhisperModel
+                 vad_filter: bool = True, language: str = "en", batch_size: int = 0):
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         self.device = _resolve_device(device)
         if compute_type == "auto":
@@ -95,13 +95,17 @@ class SpeechToText:
         self.language = language
         self._model = WhisperModel(str(model_path or default_model_path()), device=self.device,
                                    compute_type=compute_type, cpu_threads=cpu_threads)
+        # batch_size > 0: faster-whisper's batched pipeline decodes the VAD segments of one audio together (meant
+        # for GPUs, where one forward pass over many segments costs little more than one).
+        self._batch = {"batch_size": batch_size} if batch_size > 0 else {}
+        self._pipeline = BatchedInferencePipeline(self._model) if batch_size > 0 else self._model
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """audio: float32 mono 16 kHz. Empty or silent audio gives a Transcript without words."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < MIN_AUDIO_S * SAMPLE_RATE or not np.any(audio):
             return self._empty()
-        segments_iter, _info = self._model.transcribe(
+        segments_iter, _info = self._pipeline.transcribe(
             audio,
             language=self.language,
             beam_size=self.beam_size,
@@ -109,6 +113,7 @@ class SpeechToText:
             vad_filter=self.vad_filter,
             condition_on_previous_text=False,
             initial_prompt=self.initial_prompt,
+            **self._batch,
         )
         words: list[Word] = []
         segments: list[tuple[float, float, str]] = []

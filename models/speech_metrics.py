@@ -23,9 +23,9 @@ from models.voice import VoiceAnalysis, semitone_sd
 PAUSE_MIN_S = 1.0
 LONG_PAUSE_MIN_S = 2.0
 ARTICULATION_GAP_S = 0.25
-# Whisper word ends drift into the following silence; the energy track moves the pause edges, but only within
-# this distance of the word boundary so a quiet word is not mistaken for silence.
-PAUSE_EDGE_SEARCH_S = 0.5
+# Whisper word ends drift into the following silence (by up to ~2 s on the accuracy set) and first words start
+# early; the energy track moves pause and span edges, but every word keeps at least this much of its own time.
+MIN_WORD_S = 0.1
 MIN_ROLLING_WINDOW_S = 1.0
 
 # Filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm").
@@ -55,6 +55,9 @@ FILLED_PAUSE_MIN_S = 0.25
 FILLED_PAUSE_MAX_SD_SEMITONES = 1.0
 FILLED_PAUSE_MAX_WORD_OVERLAP = 0.2  # fraction of the stretch that aligned words may cover
 FILLED_PAUSE_LABEL = "(filled pause)"
+# A flat voiced stretch this close to a transcribed filler is that filler's own sound, left uncovered because
+# Whisper times fillers late (0.1-0.9 s on the accuracy set); counting it again would double the filler.
+FILLED_PAUSE_NEAR_LEXICAL_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,12 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
     words = sorted(transcript.words, key=lambda w: w.start_s)
     if not words or words[-1].end_s <= words[0].start_s:
         return SpeechMetrics(len(words), None, None, None, (), (), 0, None, (), (), 0, None)
-    gaps = _gaps(words, voice)
+    timed = _audible_words(words, voice)
+    gaps = _gaps(timed, voice)
     pauses = tuple(Pause(s, e, e - s, e - s >= LONG_PAUSE_MIN_S) for s, e in gaps if e - s >= PAUSE_MIN_S)
 
-    span_s = words[-1].end_s - words[0].start_s
+    span_start_s, span_end_s = _speech_span(timed, voice)
+    span_s = span_end_s - span_start_s
     speaking_s = span_s - sum(p.duration_s for p in pauses)
     articulating_s = span_s - sum(e - s for s, e in gaps if e - s >= ARTICULATION_GAP_S)
     pace = 60.0 * len(words) / speaking_s if speaking_s > 0 else None
@@ -144,7 +149,8 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
 
     fillers = list(lexical_fillers(words))
     if voice is not None:
-        fillers.extend(acoustic_fillers(words, voice))
+        fillers.extend(a for a in acoustic_fillers(words, voice)
+                       if not any(_interval_gap(a, f) <= FILLED_PAUSE_NEAR_LEXICAL_S for f in fillers))
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
 
@@ -164,10 +170,42 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
     )
 
 
+def _interval_gap(a: Filler, b: Filler) -> float:
+    """Time between two intervals; 0 when they overlap."""
+    return max(0.0, max(a.start_s, b.start_s) - min(a.end_s, b.end_s))
+
+
+def _audible_words(words: list[Word], voice: VoiceAnalysis | None) -> list[Word]:
+    """The words that overlap the energy track's speech, for timing. A word lying wholly in silence is a
+    misaligned or hallucinated one (Whisper puts a zero-length "everyone." in the middle of a 2 s pause);
+    it still counts as a word, but must not split a pause in two. All words when there is no energy track."""
+    if voice is None or not voice.speech_segments:
+        return words
+    segs = np.array(voice.speech_segments)
+    kept = [w for w in words if np.any((segs[:, 0] < w.end_s) & (segs[:, 1] > w.start_s))]
+    return kept or words
+
+
+def _speech_span(words: list[Word], voice: VoiceAnalysis | None) -> tuple[float, float]:
+    """First word's start to last word's end, moved in to where the energy track's speech starts and ends
+    (Whisper starts the first word early and stretches the last one into the trailing silence)."""
+    start_s, end_s = words[0].start_s, words[-1].end_s
+    if voice is None or not voice.speech_segments:
+        return start_s, end_s
+    segs = voice.speech_segments
+    first = next((s for s, e in segs if e > start_s), None)
+    last = next((e for s, e in reversed(segs) if s < end_s), None)
+    if first is not None:
+        start_s = float(np.clip(first, start_s, words[0].end_s - MIN_WORD_S))
+    if last is not None:
+        end_s = float(np.clip(last, words[-1].start_s + MIN_WORD_S, end_s))
+    return start_s, max(end_s, start_s)
+
+
 def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, float]]:
     """The silent gap between each pair of consecutive words. Word boundaries from speech-to-text drift
     (Whisper stretches word ends over silence), so when the energy track has a silence at a boundary, that
-    silence's edges are used instead, each kept within PAUSE_EDGE_SEARCH_S of the word boundary."""
+    silence's edges are used instead; each neighbouring word keeps at least MIN_WORD_S of its own time."""
     gaps = [(a.end_s, max(a.end_s, b.start_s)) for a, b in zip(words, words[1:])]
     if voice is None or len(voice.speech_segments) < 2 or not gaps:
         return gaps
@@ -176,9 +214,9 @@ def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, f
     for (_, sil_start), (sil_end, _) in zip(segs, segs[1:]):
         j = int(np.argmin(np.abs(centres - (sil_start + sil_end) / 2)))
         prev, nxt = words[j], words[j + 1]
-        start = float(np.clip(sil_start, prev.end_s - PAUSE_EDGE_SEARCH_S, nxt.start_s))
-        end = float(np.clip(sil_end, prev.end_s, nxt.start_s + PAUSE_EDGE_SEARCH_S))
-        if end - start > 0 and start >= prev.start_s and end <= nxt.end_s:
+        start = float(np.clip(sil_start, min(prev.start_s + MIN_WORD_S, prev.end_s), nxt.start_s))
+        end = float(np.clip(sil_end, prev.end_s, max(nxt.end_s - MIN_WORD_S, nxt.start_s)))
+        if end - start > 0:
             gaps[j] = (start, end)
     return gaps
 

@@ -3,97 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-import yaml
+
+from tests.service_runner import REPO, Service, running_service
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parent.parent
 GUIDE_FIELDS = ("overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
                 "speaking_pace_wpm", "detailed_feedback", "session_summary", "recommendation", "time_series_scores",
                 "labeled_moments", "key_moments")
 PACE_TOLERANCE = 0.15
 
 
-@dataclass
-class Service:
-    base_url: str
-    key: str
-    store: object
-    log_path: Path
-
-    def post(self, path: str, video_path: str | None, *, headers=None, data=None, field="video", timeout=300):
-        headers = {"Authorization": f"Bearer {self.key}"} if headers is None else headers
-        files = None
-        if video_path is not None:
-            files = {field: (Path(video_path).name, open(video_path, "rb"), "application/octet-stream")}
-        with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
-            return client.post(path, headers=headers, files=files, data=data)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 420) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        log = log_path.read_text()
-        if process.poll() is not None or "Failed to update the deployments" in log:
-            raise RuntimeError(f"the application failed to start:\n{log[-6000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(2)
-    raise RuntimeError(f"service not healthy in {timeout_s} s:\n{log_path.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, talking_head_videos) -> Service:
-    data_dir = tmp_path_factory.mktemp("service")
-    config = yaml.safe_load((REPO / "serve_config.cpu.yaml").read_text())
-    port = _free_port()
-    config["http_options"]["port"] = port
-    config_path = data_dir / "serve_config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": "integration-test-pepper-0123456789abcdef",
-           "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
-    log_path = data_dir / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),
-                                    "--app-dir", str(REPO)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   cwd=REPO, start_new_session=True)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path)
-        os.environ["SOFTSKILLS_KEY_PEPPER"] = env["SOFTSKILLS_KEY_PEPPER"]
-        from auth.store import KeyStore
-
-        store = KeyStore(f"sqlite:///{data_dir}/softskills.db")
-        key, _ = store.create_key("integration", "Integration Key", timedelta(days=30))
-        yield Service(f"http://127.0.0.1:{port}", key, store, log_path)
-    finally:
-        os.environ.pop("SOFTSKILLS_KEY_PEPPER", None)
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with running_service(tmp_path_factory.mktemp("service")) as running:
+        yield running
 
 
 def _words(text: str) -> set[str]:
@@ -114,7 +43,7 @@ def test_every_container_gets_a_full_analysis(service, talking_head_container):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["sessionId"] == "s-42"
-    assert body["videoUrl"] is None
+    assert body["videoUrl"].startswith(f"{service.base_url}/media/")  # the local store's signed, expiring URL
     spoken = _words(body["transcript"])
     known = {w.lower() for w in video.words}
     assert len(spoken & known) >= 0.7 * len(known), (body["transcript"], video.words)

@@ -182,3 +182,48 @@ def test_prompted_stt_keeps_um(stt):
     audio = espeak("We tried the new approach and, um, it worked. The budget is, um, about ten dollars.")
     m = analyze_speech(stt.transcribe(audio), None, len(audio) / SR)
     assert dict(m.top_fillers).get("um", 0) + dict(m.top_fillers).get("umm", 0) >= 1
+
+
+# Word timing drift (found by benchmarks/accuracy.py) --------------------------------------------------------
+
+def _tone(seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return (0.3 * np.sin(2 * np.pi * (150 + 40 * np.sin(2 * np.pi * 3 * t)) * t)).astype(np.float32)
+
+
+def _speech_with_silences(parts: list[tuple[str, float]]) -> np.ndarray:
+    """("s", seconds) = a pitch-varying tone standing in for speech, ("_", seconds) = digital silence."""
+    return np.concatenate([_tone(d) if kind == "s" else np.zeros(int(d * SR), np.float32) for kind, d in parts])
+
+
+def test_pause_edges_follow_the_energy_when_a_word_end_drifts_far_into_the_silence():
+    # Speech 0.5-2.0 s, silence 2.0-4.5 s, speech 4.5-6.0 s; speech-to-text stretched "two" to 4.0 s.
+    voice = analyze_voice(_speech_with_silences([("_", 0.5), ("s", 1.5), ("_", 2.5), ("s", 1.5), ("_", 0.5)]))
+    ws = [Word("one", 0.5, 1.2, 0.9), Word("two", 1.2, 4.0, 0.9), Word("three", 4.5, 6.0, 0.9)]
+    m = analyze_speech(transcript(ws), voice, duration_s=6.5)
+    assert len(m.pauses) == 1 and m.pauses[0].is_long
+    assert m.pauses[0].start_s == pytest.approx(2.0, abs=0.1) and m.pauses[0].end_s == pytest.approx(4.5, abs=0.1)
+
+
+def test_a_word_lying_in_silence_does_not_split_the_pause_or_stretch_the_span():
+    voice = analyze_voice(_speech_with_silences([("_", 0.5), ("s", 1.5), ("_", 2.0), ("s", 1.5), ("_", 1.0)]))
+    # "lost" is a zero-length word in the middle of the silence; the first word starts early, the last ends late.
+    ws = [Word("one", 0.1, 2.0, 0.9), Word("lost", 3.0, 3.0, 0.9), Word("three", 4.0, 6.4, 0.9)]
+    m = analyze_speech(transcript(ws), voice, duration_s=7.0)
+    assert [(round(p.start_s, 1), round(p.end_s, 1)) for p in m.pauses] == [(2.0, 4.0)]
+    assert m.word_count == 3
+    assert m.speaking_time_s == pytest.approx(3.0, abs=0.2)  # 0.5-5.5 s minus the 2 s pause
+    assert m.pace_wpm == pytest.approx(60.0, rel=0.07)
+
+
+def test_flat_voicing_next_to_a_transcribed_filler_is_not_counted_twice():
+    sr = SR
+    t = np.arange(int(0.6 * sr)) / sr
+    hum = (0.3 * np.sin(2 * np.pi * 120 * t)).astype(np.float32)
+    audio = np.concatenate([_tone(1.0), np.zeros(sr // 2, np.float32), hum, np.zeros(sr // 2, np.float32), _tone(1.0)])
+    voice = analyze_voice(audio)
+    # Whisper timed "um" late: 2.05-2.35 s, while the sound lasts 1.5-2.1 s.
+    ws = [Word("well", 0.0, 1.0, 0.9), Word("um,", 2.05, 2.35, 0.9), Word("yes", 2.6, 3.6, 0.9)]
+    assert len(acoustic_fillers(ws, voice)) == 1  # the uncovered part of the "um" on its own
+    m = analyze_speech(transcript(ws), voice, duration_s=3.6)
+    assert [(f.word, f.method) for f in m.fillers] == [("um", "lexical")]

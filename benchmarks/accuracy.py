@@ -1,0 +1,293 @@
+"""Accuracy benchmark: posts the labelled set (benchmarks/labelled_set.py) to a freshly started service and compares
+what comes back with the truth. Run it with `make accuracy`; `--strict` exits 1 when a target is missed.
+
+Measures, per clip and over the set:
+- WER: word edit distance (substitutions + deletions + insertions) / reference words, after lowercasing and
+  stripping punctuation; fillers are reference words too.
+- filler precision / recall: a detection matches a true filler of the same class within FILLER_MATCH_S (the gap
+  between the two intervals; 0 when they overlap), one-to-one. Classes: the hesitation sounds (um, uh, er, ah,
+  hmm and acoustic filled pauses) are one class, as a transcriber may hear "um" for "uh"; every other filler is
+  its own class ("like", "you know", ...).
+- pace error: |measured - true| / true words per minute of speaking time.
+- long-pause recall: true pauses >= 2 s found with both edges within PAUSE_EDGE_TOLERANCE_S; pause timing error:
+  mean edge error over every true pause >= 1 s, against the reported pause that overlaps it most.
+- face-visible error: |reported - true face-visible ratio|.
+- look-away error: mean edge error of each face-out-of-frame interval against the reported look-away interval that
+  overlaps it most; a missed interval is counted in the recall, not the error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
+
+FILLER_MATCH_S = 0.5
+PAUSE_EDGE_TOLERANCE_S = 0.3
+LONG_PAUSE_S = 2.0
+TARGET_FILLER_PRECISION = 0.9
+TARGET_FILLER_RECALL = 0.9
+TARGET_PACE_ERROR = 0.08
+TARGET_FACE_VISIBLE_ERROR = 0.03
+_HESITATION = re.compile(r"^(u+m+|u+h+m*|e+r+m*|a+h+|h+m+|m{2,}|\(filled pause\))$")
+
+
+@dataclass(frozen=True)
+class ClipScore:
+    name: str
+    voice: str
+    rate_wpm: int
+    exact: bool  # constructed truth; the real recording's truth is an energy-rule estimate
+    ref_words: int
+    word_errors: int
+    fillers_true: int
+    fillers_found: int
+    fillers_matched: int
+    pace_true_wpm: float
+    pace_measured_wpm: float | None
+    long_pauses: int
+    long_pauses_found: int
+    pause_edge_errors_s: tuple[float, ...]
+    face_visible_true: float
+    face_visible_measured: float | None
+    look_aways: int
+    look_aways_found: int
+    look_away_edge_errors_s: tuple[float, ...]
+    transcript: str
+
+    @property
+    def wer(self) -> float:
+        return self.word_errors / self.ref_words
+
+    @property
+    def pace_error(self) -> float | None:
+        if self.pace_measured_wpm is None:
+            return None
+        return abs(self.pace_measured_wpm - self.pace_true_wpm) / self.pace_true_wpm
+
+    @property
+    def face_visible_error(self) -> float | None:
+        return None if self.face_visible_measured is None else abs(self.face_visible_measured - self.face_visible_true)
+
+
+def normalize_words(text: str) -> list[str]:
+    return [w for w in (re.sub(r"[^\w']", "", t) for t in text.lower().replace("-", " ").split()) if w]
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance over words (the numerator of WER)."""
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def filler_class(word: str) -> str:
+    word = word.lower().strip()
+    return "hesitation" if _HESITATION.match(word) else word
+
+
+def _interval_gap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def match_fillers(truth: list[tuple[str, float, float]], found: list[tuple[str, float, float]]) -> int:
+    """Greedy one-to-one matching, closest pairs first."""
+    pairs = sorted(
+        (_interval_gap((ts, te), (fs, fe)), i, j)
+        for i, (tw, ts, te) in enumerate(truth)
+        for j, (fw, fs, fe) in enumerate(found)
+        if filler_class(tw) == filler_class(fw)
+    )
+    used_t, used_f = set(), set()
+    for gap, i, j in pairs:
+        if gap <= FILLER_MATCH_S and i not in used_t and j not in used_f:
+            used_t.add(i)
+            used_f.add(j)
+    return len(used_t)
+
+
+def _best_overlap(interval: tuple[float, float], candidates: list[tuple[float, float]]) -> tuple[float, float] | None:
+    best, best_overlap = None, 0.0
+    for c in candidates:
+        overlap = min(interval[1], c[1]) - max(interval[0], c[0])
+        if overlap > best_overlap:
+            best, best_overlap = c, overlap
+    return best
+
+
+def score_clip(truth: ClipTruth, body: dict) -> ClipScore:
+    video = body["video_analysis"]
+    speech = video["metrics"]["speech"] or {}
+    face = video["metrics"]["face"] or {}
+    hyp = normalize_words(body.get("transcript") or "")
+    ref = list(truth.words)
+    found_fillers = [(f["word"], f["start_s"], f["end_s"]) for f in speech.get("fillers", [])]
+    true_fillers = [(f.word, f.start_s, f.end_s) for f in truth.fillers]
+    reported_pauses = [(p["start_s"], p["end_s"]) for p in speech.get("pauses", [])]
+    long_found, pause_errors = 0, []
+    for s, e in truth.pauses:
+        best = _best_overlap((s, e), reported_pauses)
+        if best is None:
+            continue
+        errors = (abs(best[0] - s), abs(best[1] - e))
+        pause_errors.extend(errors)
+        if e - s >= LONG_PAUSE_S and max(errors) <= PAUSE_EDGE_TOLERANCE_S:
+            long_found += 1
+    looks = [(x["start_s"], x["end_s"]) for x in face.get("look_away_intervals") or []]
+    look_found, look_errors = 0, []
+    for s, e in truth.face_absent:
+        best = _best_overlap((s, e), looks)
+        if best is not None:
+            look_found += 1
+            look_errors.extend((abs(best[0] - s), abs(best[1] - e)))
+    return ClipScore(
+        name=truth.name, voice=truth.voice, rate_wpm=truth.rate_wpm, exact=truth.exact, ref_words=len(ref),
+        word_errors=edit_distance(ref, hyp), fillers_true=len(true_fillers), fillers_found=len(found_fillers),
+        fillers_matched=match_fillers(true_fillers, found_fillers), pace_true_wpm=truth.pace_wpm,
+        pace_measured_wpm=speech.get("pace_wpm"),
+        long_pauses=sum(e - s >= LONG_PAUSE_S for s, e in truth.pauses), long_pauses_found=long_found,
+        pause_edge_errors_s=tuple(pause_errors), face_visible_true=truth.face_visible_ratio,
+        face_visible_measured=face.get("face_visible_ratio"), look_aways=len(truth.face_absent),
+        look_aways_found=look_found, look_away_edge_errors_s=tuple(look_errors), transcript=body.get("transcript") or "",
+    )
+
+
+def _ratio(n: int, d: int) -> str:
+    return f"{n / d:.2f} ({n}/{d})" if d else "–"
+
+
+def _mean(values) -> str:
+    return f"{np.mean(values):.2f}" if len(values) else "–"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Overall:
+    wer: float
+    filler_precision: float
+    filler_recall: float
+    max_pace_error: float
+    mean_pace_error: float
+    long_pause_recall: float
+    mean_pause_edge_error_s: float
+    max_face_visible_error: float
+    look_away_recall: float
+    mean_look_away_edge_error_s: float
+
+    def targets(self) -> dict[str, bool]:
+        return {
+            f"filler precision >= {TARGET_FILLER_PRECISION}": self.filler_precision >= TARGET_FILLER_PRECISION,
+            f"filler recall >= {TARGET_FILLER_RECALL}": self.filler_recall >= TARGET_FILLER_RECALL,
+            f"pace error <= {TARGET_PACE_ERROR:.0%} on every clip": self.max_pace_error <= TARGET_PACE_ERROR,
+            f"every pause >= {LONG_PAUSE_S:.0f} s found within {PAUSE_EDGE_TOLERANCE_S} s": self.long_pause_recall == 1.0,
+            f"face-visible ratio within {TARGET_FACE_VISIBLE_ERROR} on every clip":
+                self.max_face_visible_error <= TARGET_FACE_VISIBLE_ERROR,
+        }
+
+
+def overall(scores: list[ClipScore]) -> Overall:
+    """Pooled over the clips with constructed truth; targets are judged on these."""
+    scores = [s for s in scores if s.exact]
+    found = sum(s.fillers_found for s in scores)
+    true = sum(s.fillers_true for s in scores)
+    matched = sum(s.fillers_matched for s in scores)
+    pace = [s.pace_error if s.pace_error is not None else 1.0 for s in scores]
+    face = [s.face_visible_error if s.face_visible_error is not None else 1.0 for s in scores]
+    long_true = sum(s.long_pauses for s in scores)
+    looks = sum(s.look_aways for s in scores)
+    return Overall(
+        wer=sum(s.word_errors for s in scores) / sum(s.ref_words for s in scores),
+        filler_precision=matched / found if found else 1.0,
+        filler_recall=matched / true if true else 1.0,
+        max_pace_error=max(pace), mean_pace_error=float(np.mean(pace)),
+        long_pause_recall=sum(s.long_pauses_found for s in scores) / long_true if long_true else 1.0,
+        mean_pause_edge_error_s=float(np.mean([e for s in scores for e in s.pause_edge_errors_s] or [np.nan])),
+        max_face_visible_error=max(face),
+        look_away_recall=sum(s.look_aways_found for s in scores) / looks if looks else 1.0,
+        mean_look_away_edge_error_s=float(np.mean([e for s in scores for e in s.look_away_edge_errors_s] or [np.nan])),
+    )
+
+
+def markdown(scores: list[ClipScore], total: Overall) -> str:
+    head = ("| clip | voice, rate | WER | filler P | filler R | pace true → measured (error) | pauses ≥ 2 s found "
+            "| pause edge err (s) | face-visible true → measured | look-aways found | look-away edge err (s) |")
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for s in scores:
+        rate = "real" if s.rate_wpm == 0 else f"{s.rate_wpm} wpm"
+        pace = "–" if s.pace_measured_wpm is None else f"{s.pace_true_wpm:.0f} → {s.pace_measured_wpm:.0f} ({_pct(s.pace_error)})"
+        name = s.name if s.exact else f"{s.name} (approximate truth, not pooled)"
+        lines.append(
+            f"| {name} | {s.voice}, {rate} | {s.wer:.2f} | {_ratio(s.fillers_matched, s.fillers_found)} "
+            f"| {_ratio(s.fillers_matched, s.fillers_true)} | {pace} | {_ratio(s.long_pauses_found, s.long_pauses)} "
+            f"| {_mean(s.pause_edge_errors_s)} | {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} "
+            f"| {_ratio(s.look_aways_found, s.look_aways)} | {_mean(s.look_away_edge_errors_s)} |")
+    lines.append(
+        f"| **{sum(s.exact for s in scores)} constructed clips** | | **{total.wer:.2f}** | **{total.filler_precision:.2f}** | "
+        f"**{total.filler_recall:.2f}** | mean {_pct(total.mean_pace_error)}, max **{_pct(total.max_pace_error)}** | "
+        f"**{total.long_pause_recall:.2f}** | {total.mean_pause_edge_error_s:.2f} | max error "
+        f"**{total.max_face_visible_error:.3f}** | {total.look_away_recall:.2f} | {total.mean_look_away_edge_error_s:.2f} |")
+    return "\n".join(lines)
+
+
+def run(clips: list[ClipTruth], responses_dir: Path) -> list[dict]:
+    from tests.service_runner import running_service
+
+    bodies = []
+    with tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir, running_service(Path(data_dir)) as svc:
+        for clip in clips:
+            response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
+            response.raise_for_status()
+            body = response.json()
+            (responses_dir / f"{clip.name}.json").write_text(json.dumps(body, indent=1))
+            bodies.append(body)
+            print(f"analysed {clip.name}", file=sys.stderr, flush=True)
+    return bodies
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--rescore", action="store_true",
+                        help="score the responses saved by the last run instead of starting the service")
+    args = parser.parse_args(argv)
+    clips = labelled_set()
+    responses_dir = CACHE_DIR / "responses"
+    responses_dir.mkdir(parents=True, exist_ok=True)
+    if args.rescore:
+        bodies = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
+    else:
+        bodies = run(clips, responses_dir)
+    scores = [score_clip(c, b) for c, b in zip(clips, bodies)]
+    total = overall(scores)
+    (CACHE_DIR / "accuracy.json").write_text(json.dumps(
+        {"clips": [asdict(s) for s in scores], "overall": asdict(total)}, indent=1))
+    print(f"Accuracy on {len(clips)} labelled clips, {datetime.date.today().isoformat()}\n")
+    print(markdown(scores, total))
+    print()
+    met = total.targets()
+    for target, ok in met.items():
+        print(f"- {'met' if ok else 'MISSED'}: {target}")
+    return 1 if args.strict and not all(met.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

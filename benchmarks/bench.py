@@ -1,0 +1,312 @@
+"""`make bench`: each stage alone, then the whole request through the running service, on the same videos.
+
+Stages run one after another in this process, with the thread settings of serve_config.cpu.yaml (speech-to-text
+on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, landmarks, engine,
+composition. Then `serve run` starts the CPU config on a free port, one warm-up request is sent, and every video
+is posted to /api/v1/full-analysis. Printed: per-stage wall and CPU seconds, end-to-end seconds, the ratio
+end-to-end / sum of stages, videos per minute under 1, 2 and 4 concurrent clients, the peak resident memory of
+every process, and (--replicas) the latency of one long video with 1, 2 and 4 replicas of each model deployment.
+
+    flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.bench --videos 30 60 600 --replicas 1 2 4 \
+        --baseline-app-dir /tmp/softskills-head     # after: git archive HEAD | tar -x -C /tmp/softskills-head
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+import yaml
+
+from benchmarks.videos import bench_video
+
+REPO = Path(__file__).resolve().parent.parent
+CONTEXT_PHRASE = "quarterly team review"
+
+
+@dataclass
+class StageTime:
+    wall_s: float
+    cpu_s: float
+
+
+@dataclass
+class VideoResult:
+    duration_s: int
+    stages: dict[str, StageTime] = field(default_factory=dict)
+    end_to_end_s: float | None = None
+
+    @property
+    def stages_wall_s(self) -> float:
+        return sum(s.wall_s for s in self.stages.values())
+
+
+class _Timer:
+    """Wall and process CPU seconds (all threads, so PyAV's and ONNX's worker threads count)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.result = StageTime(time.perf_counter() - self.wall, time.process_time() - self.cpu)
+
+
+def machine_name() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    return f"{model}, {os.cpu_count()} logical CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+
+
+def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
+    """Each stage alone, on this video, in the order the service needs them."""
+    from models.media import VideoFrames, decode_audio, media_info
+    from models.report import compose_engine_kpis, compose_video_analysis, measure_signals, transcript_payload
+    from models.segments import merge_transcripts, split_at_silences
+    from models.voice import analyze_voice
+
+    with _Timer() as t:
+        audio = decode_audio(str(path), max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
+        video = VideoFrames(str(path), frame_rate_hz=opts.frame_rate_hz, max_side_px=opts.max_side_px,
+                            chunk_s=opts.face_chunk_s, max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
+        chunks = list(video)
+        info = media_info(audio, video)
+    result.stages["decode/split"] = t.result
+    with _Timer() as t:
+        ranges = split_at_silences(audio.audio, audio.sample_rate, opts.speech_segment_s)
+        parts = [(a / audio.sample_rate, models["stt"].transcribe(audio.audio[a:b])) for a, b in ranges]
+        transcript = parts[0][1] if len(parts) == 1 else merge_transcripts(parts)
+    result.stages["speech-to-text"] = t.result
+    with _Timer() as t:
+        voice = analyze_voice(audio.audio, audio.sample_rate)
+    result.stages["voice analysis"] = t.result
+    with _Timer() as t:
+        tracks = [models["face"].landmarks(c.frames, c.frame_times_s) for c in chunks]
+    result.stages["landmarks"] = t.result
+    del chunks
+    with _Timer() as t:
+        signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
+                                  face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s)
+        compose_video_analysis(signals, window_s=opts.time_series_window_s)
+        kpis = compose_engine_kpis(signals)
+    result.stages["composition"] = t.result
+    with _Timer() as t:
+        models["engine"].analyze(kpis, transcript_payload(transcript), CONTEXT_PHRASE)
+    result.stages["engine"] = t.result
+
+
+def load_models(config: dict) -> dict:
+    from deployments.config import AppArgs
+    from models.engine import Engine
+    from models.face import FaceLandmarker
+    from models.speech import SpeechToText
+
+    args = AppArgs(**config["applications"][0]["args"])
+    s = args.speech
+    return {"stt": SpeechToText(model_path=s.model_path, device=s.device, compute_type=s.compute_type,
+                                cpu_threads=s.cpu_threads, beam_size=s.beam_size, batch_size=s.batch_size),
+            "face": FaceLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
+            "engine": Engine(model_dir=args.engine.model_dir, params_path=args.engine.params_path,
+                             device=args.engine.device),
+            "ingress": args.ingress}
+
+
+class Service:
+    """`serve run` of a config on a free port, with a throwaway key store; stopped (its process group) on exit."""
+
+    def __init__(self, config: dict, app_dir: Path, replicas: int | None = None):
+        self.config, self.app_dir, self.replicas = json.loads(json.dumps(config)), app_dir, replicas
+
+    def __enter__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="softskills-bench-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.config["http_options"]["port"] = port
+        if self.replicas is not None:
+            for d in self.config["applications"][0]["deployments"]:
+                if d["name"] != "Ingress":  # N replicas of each model; logical CPUs shared so all fit on 2 cores
+                    d["num_replicas"] = self.replicas
+                    d["ray_actor_options"] = {"num_cpus": round(1.4 / 3 / self.replicas, 3)}
+        config_path = Path(self.tmp.name) / "serve_config.yaml"
+        config_path.write_text(yaml.safe_dump(self.config))
+        env = {**os.environ, "SOFTSKILLS_DATA_DIR": self.tmp.name, "HF_HUB_OFFLINE": "1",
+               "SOFTSKILLS_KEY_PEPPER": "benchmark-pepper-0123456789abcdef0123", "RAY_USAGE_STATS_ENABLED": "0"}
+        self.log = open(Path(self.tmp.name) / "serve.log", "w")
+        self.process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),
+                                         "--app-dir", str(self.app_dir)], env=env, cwd=self.app_dir,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 600
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(Path(self.log.name).read_text()[-4000:])
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(2)
+        os.environ["SOFTSKILLS_KEY_PEPPER"] = env["SOFTSKILLS_KEY_PEPPER"]
+        from auth.store import KeyStore
+
+        self.key = KeyStore(f"sqlite:///{self.tmp.name}/softskills.db").create_key("bench", "bench",
+                                                                                  timedelta(days=1))[0]
+        self.peaks_mib: dict[str, float] = {}
+        self._stop_sampling = threading.Event()
+        self._sampler = threading.Thread(target=self._sample_memory, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _sample_memory(self) -> None:
+        """Peak RSS per Serve process (ray::ServeReplica:…, the proxy, the controller), sampled every 0.2 s."""
+        root = psutil.Process(self.process.pid)
+        while not self._stop_sampling.wait(0.2):
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for p in procs:
+                try:
+                    name = p.cmdline()[0] if p.cmdline() and p.cmdline()[0].startswith("ray::") else None
+                    if name is None:
+                        continue
+                    name = name.removeprefix("ray::").split(".")[0]
+                    self.peaks_mib[name] = max(self.peaks_mib.get(name, 0.0), p.memory_info().rss / 2**20)
+                except psutil.Error:
+                    pass
+
+    def post(self, path: Path) -> float:
+        started = time.perf_counter()
+        with open(path, "rb") as f:
+            response = httpx.post(f"{self.base_url}/api/v1/full-analysis", timeout=1800,
+                                  headers={"Authorization": f"Bearer {self.key}"},
+                                  files={"video": (path.name, f, "video/mp4")},
+                                  data={"context_phrase": CONTEXT_PHRASE})
+        if response.status_code != 200:
+            raise RuntimeError(f"{response.status_code}: {response.text[:500]}")
+        return time.perf_counter() - started
+
+    def throughput(self, path: Path, clients: int, per_client: int) -> float:
+        """Videos per minute with `clients` clients each posting `per_client` videos back to back."""
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(lambda _: [self.post(path) for _ in range(per_client)], range(clients)))
+        return clients * per_client / (time.perf_counter() - started) * 60
+
+    def __exit__(self, *exc):
+        self._stop_sampling.set()
+        self._sampler.join()
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+        self.tmp.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--videos", type=int, nargs="+", default=[30, 60, 600], help="clip lengths in seconds")
+    parser.add_argument("--throughput-video", type=int, default=30, help="clip used for the concurrency runs")
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--per-client", type=int, default=2, help="videos each client posts")
+    parser.add_argument("--replicas", type=int, nargs="*", default=[], help="e.g. 1 2 4 (long video, restarts)")
+    parser.add_argument("--replicas-video", type=int, default=600)
+    parser.add_argument("--config", default="serve_config.cpu.yaml")
+    parser.add_argument("--baseline-app-dir", help="another checkout (e.g. `git archive HEAD`), measured end to end "
+                        "in the same run for a before/after comparison")
+    parser.add_argument("--skip-stages", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    config = yaml.safe_load((REPO / args.config).read_text())
+    paths = {d: bench_video(d) for d in {*args.videos, args.throughput_video}}
+    if args.replicas:
+        paths[args.replicas_video] = bench_video(args.replicas_video)
+    results = {d: VideoResult(d) for d in args.videos}
+    print(f"machine: {machine_name()}; load average before: {os.getloadavg()[0]:.2f}", flush=True)
+
+    if not args.skip_stages:
+        models = load_models(config)
+        time_stages(paths[min(paths)], VideoResult(0), models, models["ingress"])  # warm-up: numba JIT, lazy init
+        for d in args.videos:
+            time_stages(paths[d], results[d], models, models["ingress"])
+            print(f"{d} s stages: " + ", ".join(f"{k} {v.wall_s:.2f}/{v.cpu_s:.2f}"
+                                                 for k, v in results[d].stages.items()), flush=True)
+        del models
+        stage_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def measure_service(app_dir: Path, label: str) -> tuple[dict[int, float], dict[int, float], dict[str, float]]:
+        with Service(config, app_dir) as service:
+            service.post(paths[min(paths)])  # warm-up: first calls load lazy state in every replica
+            latency = {}
+            for d in args.videos:
+                latency[d] = service.post(paths[d])
+                print(f"{label}: {d} s end to end: {latency[d]:.2f} s", flush=True)
+            rates = {c: service.throughput(paths[args.throughput_video], c, args.per_client) for c in args.clients}
+            print(f"{label}: videos per minute by clients: {rates}", flush=True)
+            return latency, rates, dict(service.peaks_mib)
+
+    latency, rates, peaks = measure_service(REPO, "this checkout")
+    for d in args.videos:
+        results[d].end_to_end_s = latency[d]
+    if args.baseline_app_dir:
+        base_latency, base_rates, base_peaks = measure_service(Path(args.baseline_app_dir), "baseline")
+
+    replica_latency = {}
+    for n in args.replicas:
+        with Service(config, REPO, replicas=n) as service:
+            service.post(paths[min(paths)])
+            replica_latency[n] = service.post(paths[args.replicas_video])
+            print(f"{n} replicas: {args.replicas_video} s video in {replica_latency[n]:.1f} s", flush=True)
+
+    print(f"\n## Results ({machine_name()}; load average after: {os.getloadavg()[0]:.2f})\n")
+    if not args.skip_stages:
+        stage_names = list(next(iter(results.values())).stages)
+        print("| video | " + " | ".join(f"{s} (wall / CPU s)" for s in stage_names)
+              + " | sum of stages (s) | end to end (s) | end to end / sum |")
+        print("|---" * (len(stage_names) + 4) + "|")
+        for d, r in results.items():
+            print(f"| {d} s 720p | " + " | ".join(f"{v.wall_s:.2f} / {v.cpu_s:.2f}" for v in r.stages.values())
+                  + f" | {r.stages_wall_s:.2f} | {r.end_to_end_s:.2f} | {r.end_to_end_s / r.stages_wall_s:.2f} |")
+    base = args.baseline_app_dir is not None
+    print("\n| video | end to end (s)" + (" | baseline end to end (s) |" if base else " |")
+          + "\n|---|---|" + ("---|" if base else ""))
+    for d, r in results.items():
+        print(f"| {d} s 720p | {r.end_to_end_s:.2f} |" + (f" {base_latency[d]:.2f} |" if base else ""))
+    print(f"\n| concurrent clients | videos per minute ({args.throughput_video} s clips, full-analysis)"
+          + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else ""))
+    for c, rate in rates.items():
+        print(f"| {c} | {rate:.2f} |" + (f" {base_rates[c]:.2f} |" if base else ""))
+    print("\n| process | peak RSS (MiB)" + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else ""))
+    if not args.skip_stages:
+        print(f"| benchmark process running every stage alone | {stage_peak_mib:.0f} |" + (" – |" if base else ""))
+    for name in sorted(set(peaks) | (set(base_peaks) if base else set())):
+        print(f"| {name} | {peaks.get(name, 0):.0f} |" + (f" {base_peaks.get(name, 0):.0f} |" if base else ""))
+    if replica_latency:
+        print(f"\n| replicas of each model deployment | {args.replicas_video} s video, end to end (s) |\n|---|---|")
+        for n, s in replica_latency.items():
+            print(f"| {n} | {s:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Dashboard routes, on an APIRouter that the ingress includes, so one HTTP port serves the API and the dashboard.
+
+Serve freezes the FastAPI app when the ingress class is decorated, so these are plain functions; each ingress
+replica hands them its stores and its analysis entry point with `configure()` (one replica per process).
+Every state-changing request carries a CSRF token tied to the session (or, for sign-in, to a pre-session cookie).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from auth.accounts import Account, AccountStore, csrf_matches, csrf_token
+from auth.cli import EXPIRY_CHOICES
+from auth.store import KeyRecord, KeyStore, utc_now
+
+PREFIX = "/dashboard"
+SESSION_COOKIE = "ss_session"
+LOGIN_COOKIE = "ss_login"  # pre-session CSRF secret of the sign-in form
+CSRF_HEADER = "x-csrf-token"
+EXPIRY_LABELS = {"30d": "30 days", "90d": "90 days", "1y": "1 year", "never": "Never"}
+_HERE = Path(__file__).resolve().parent
+
+
+def _plotly_bundle() -> Path:
+    """plotly.min.js as shipped in the plotly wheel (MIT); served locally, never from a CDN."""
+    spec = importlib.util.find_spec("plotly")
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+
+
+STATIC_FILES = {"app.css": (_HERE / "static" / "app.css", "text/css"),
+                "keys.js": (_HERE / "static" / "keys.js", "text/javascript"),
+                "report.js": (_HERE / "static" / "report.js", "text/javascript"),
+                "plotly.min.js": (_plotly_bundle(), "text/javascript")}
+_templates = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+@dataclass
+class DashboardBackend:
+    accounts: AccountStore
+    keys: KeyStore
+    analyze: Callable[[Request], Awaitable[Response]]  # the ingress's full-analysis pipeline, session-authorised
+    session_ttl: timedelta = timedelta(hours=8)
+    always_secure_cookies: bool = False
+    media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
+    clock: Callable[[], datetime] = utc_now
+
+
+router = APIRouter(include_in_schema=False)
+_backend: DashboardBackend | None = None
+
+
+def configure(backend: DashboardBackend | None) -> None:
+    """Called by each ingress replica (and by tests); None switches the dashboard off (404)."""
+    global _backend
+    _backend = backend
+
+
+def attach(options, storage, analyze: Callable[[Request], Awaitable[Response]]) -> None:
+    """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
+    replica's VideoStorage or None, `analyze` its full-analysis pipeline minus the API-key check."""
+    if not options.enabled:
+        configure(None)
+        return
+    from auth.accounts import LoginPolicy
+    from auth.store import database_url
+
+    url = database_url()
+    policy = LoginPolicy(options.login_max_failures, options.login_max_failures_per_ip,
+                         timedelta(seconds=options.login_window_s))
+    configure(DashboardBackend(
+        accounts=AccountStore(url, policy=policy), keys=KeyStore(url), analyze=analyze,
+        session_ttl=timedelta(seconds=options.session_ttl_s),
+        always_secure_cookies=options.secure_cookies == "always",
+        media_sources=storage.media_origins if storage is not None else ()))
+
+
+def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    html = _templates.get_template(template).render(prefix=PREFIX, **context)
+    return _secured(HTMLResponse(html, status_code=status_code))
+
+
+def _secured(response: Response) -> Response:
+    media = " ".join(("'self'", "blob:", *(_backend.media_sources if _backend else ())))
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"  # signed video URLs must not leak via Referer
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age_s: int,
+                same_site: str = "lax") -> None:
+    response.set_cookie(name, value, max_age=max_age_s, path=PREFIX, httponly=True, samesite=same_site,
+                        secure=_backend.always_secure_cookies or _is_https(request))
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def _signed_in(request: Request) -> tuple[Account, str] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    account = await asyncio.to_thread(_backend.accounts.account_for_session, token)
+    return None if account is None else (account, token)
+
+
+def _off() -> Response:
+    return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+
+@router.get(PREFIX)
+async def home(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    return _redirect(f"{PREFIX}/keys" if await _signed_in(request) else f"{PREFIX}/login")
+
+
+@router.get(PREFIX + "/login")
+async def login_form(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    if await _signed_in(request):
+        return _redirect(f"{PREFIX}/keys")
+    return _login_page(request, error=None)
+
+
+def _login_page(request: Request, error: str | None, status_code: int = 200, email: str = "",
+                headers: dict[str, str] | None = None) -> Response:
+    login_secret = secrets.token_urlsafe(32)
+    response = _page(request, "login.html", status_code, csrf=csrf_token(login_secret), error=error, email=email)
+    response.headers.update(headers or {})
+    _set_cookie(request, response, LOGIN_COOKIE, login_secret, 3600, same_site="strict")
+    return response
+
+
+@router.post(PREFIX + "/login")
+async def login(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    form = await request.form()
+    login_secret = request.cookies.get(LOGIN_COOKIE)
+    if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
+        return _login_page(request, "Your sign-in form expired; please try again.", 403)
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    client_ip = request.client.host if request.client else "unknown"
+    result = await asyncio.to_thread(_backend.accounts.verify_login, email, password, client_ip)
+    if result.throttled:
+        minutes = -(-result.retry_after_s // 60)
+        return _login_page(request, f"Too many failed sign-ins. Try again in {minutes} min.", 429, email,
+                           {"Retry-After": str(result.retry_after_s)})
+    if result.account is None:
+        return _login_page(request, "Wrong email or password.", 401, email)
+    token = await asyncio.to_thread(_backend.accounts.create_session, result.account, _backend.session_ttl)
+    response = _redirect(f"{PREFIX}/keys")
+    _set_cookie(request, response, SESSION_COOKIE, token, int(_backend.session_ttl.total_seconds()))
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+    return response
+
+
+@router.post(PREFIX + "/logout")
+async def logout(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is not None:
+        form = await request.form()
+        if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
+            return _forbidden(request)
+        await asyncio.to_thread(_backend.accounts.end_session, signed_in[1])
+    response = _redirect(f"{PREFIX}/login")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+def _forbidden(request: Request) -> Response:
+    return _page(request, "message.html", 403, title="Request refused",
+                 message="The form was missing its security token or it did not match your session. "
+                         "Reload the page and try again.")
+
+
+def _key_rows(records: list[KeyRecord], now: datetime) -> list[dict]:
+    def when(moment: datetime | None, missing: str) -> str:
+        return missing if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+    return [{"name": r.name, "prefix": r.prefix, "created": when(r.created_at, ""),
+             "expires": when(r.expires_at, "Never"), "last_used": when(r.last_used_at, "Never"),
+             "status": r.status(now)} for r in reversed(records)]
+
+
+async def _keys_page(request: Request, account: Account, token: str, status_code: int = 200, **context) -> Response:
+    records = await asyncio.to_thread(_backend.keys.list_keys, account.owner)
+    return _page(request, "keys.html", status_code, account=account, csrf=csrf_token(token), tab="keys",
+                 keys=_key_rows(records, _backend.clock()), expiry_labels=EXPIRY_LABELS, **context)
+
+
+@router.get(PREFIX + "/keys")
+async def keys_tab(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _redirect(f"{PREFIX}/login")
+    return await _keys_page(request, *signed_in)
+
+
+@router.post(PREFIX + "/keys")
+async def generate_key(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _redirect(f"{PREFIX}/login")
+    account, token = signed_in
+    form = await request.form()
+    if not csrf_matches(csrf_token(token), form.get("csrf")):
+        return _forbidden(request)
+    name, expiry = str(form.get("name", "")).strip(), str(form.get("expires", ""))
+    if not name or expiry not in EXPIRY_CHOICES:
+        return await _keys_page(request, account, token, 422, error="Enter a name and choose an expiry.")
+    try:
+        full_key, record = await asyncio.to_thread(_backend.keys.create_key, account.owner, name,
+                                                   EXPIRY_CHOICES[expiry])
+    except ValueError as error:
+        return await _keys_page(request, account, token, 422, error=str(error).capitalize() + ".")
+    return await _keys_page(request, account, token, new_key=full_key, new_key_name=record.name)
+
+
+@router.get(PREFIX + "/keys/revoke")
+async def confirm_revoke(request: Request, prefix: str = "") -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _redirect(f"{PREFIX}/login")
+    account, token = signed_in
+    records = await asyncio.to_thread(_backend.keys.list_keys, account.owner)
+    record = next((r for r in records if r.prefix == prefix and r.revoked_at is None), None)
+    if record is None:  # another account's key looks exactly like a key that does not exist
+        return _page(request, "message.html", 404, title="No such key", account=account, csrf=csrf_token(token),
+                     message="You have no active key with that prefix.")
+    return _page(request, "revoke.html", account=account, csrf=csrf_token(token), tab="keys",
+                 key=_key_rows([record], _backend.clock())[0])
+
+
+@router.post(PREFIX + "/keys/revoke")
+async def revoke_key(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _redirect(f"{PREFIX}/login")
+    account, token = signed_in
+    form = await request.form()
+    if not csrf_matches(csrf_token(token), form.get("csrf")):
+        return _forbidden(request)
+    prefix = str(form.get("prefix", ""))
+    if not await asyncio.to_thread(_backend.keys.revoke, account.owner, prefix):
+        return await _keys_page(request, account, token, 404, error="You have no active key with that prefix.")
+    return await _keys_page(request, account, token, notice=f"Revoked {prefix}. Requests with it are rejected "
+                                                            "within 5 seconds.")
+
+
+@router.get(PREFIX + "/reports")
+async def reports_tab(request: Request) -> Response:
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _redirect(f"{PREFIX}/login")
+    account, token = signed_in
+    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports")
+
+
+@router.post(PREFIX + "/reports/analyze")
+async def analyze_upload(request: Request) -> Response:
+    """The same pipeline as full-analysis; the session (plus the CSRF header) authorises it instead of a key."""
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return JSONResponse({"detail": "Sign in again: your session has ended."}, status_code=401)
+    if not csrf_matches(csrf_token(signed_in[1]), request.headers.get(CSRF_HEADER)):
+        return JSONResponse({"detail": "Missing or wrong CSRF token."}, status_code=403)
+    return _secured(await _backend.analyze(request))
+
+
+@router.get(PREFIX + "/static/{name}")
+async def static_file(name: str) -> Response:
+    entry = STATIC_FILES.get(name)
+    if _backend is None or entry is None:
+        return _off()
+    path, media_type = entry
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600",
+                                                              "X-Content-Type-Options": "nosniff"})

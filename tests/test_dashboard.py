@@ -1,0 +1,229 @@
+"""Dashboard routes in-process (no Ray): sign-in, cookies, CSRF, the API Keys tab, owner scoping, uploads."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+
+from auth.accounts import AccountStore, LoginPolicy
+from auth.keys import KEY_PATTERN
+from auth.service import Authenticator
+from auth.store import KeyStore
+from dashboard import routes
+from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+
+class Dashboard:
+    def __init__(self, tmp_path, clock):
+        url = f"sqlite:///{tmp_path / 'dashboard.db'}"
+        self.clock = clock
+        self.keys = KeyStore(url, pepper=TEST_PEPPER, clock=clock)
+        self.accounts = AccountStore(url, clock=clock, hasher=PasswordHasher(time_cost=1, memory_cost=8,
+                                                                             parallelism=1),
+                                     policy=LoginPolicy(max_failures_per_email=3))
+        self.uploads: list[tuple[str, int]] = []
+        routes.configure(routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
+        self.app = FastAPI()
+        self.app.include_router(routes.router)
+
+    async def _record_upload(self, request: Request) -> JSONResponse:
+        """Stands in for the ingress pipeline: the route test only checks what reaches it."""
+        form = await request.form()
+        video = form["video"]
+        self.uploads.append((video.filename, len(await video.read())))
+        return JSONResponse({"received": video.filename})
+
+    def client(self, **kwargs) -> TestClient:
+        return TestClient(self.app, **kwargs)
+
+    def signed_in(self, email: str) -> TestClient:
+        client = self.client()
+        response = sign_in(client, email, PASSWORD)
+        assert response.status_code == 303 and response.headers["location"] == "/dashboard/keys"
+        return client
+
+
+def sign_in(client: TestClient, email: str, password: str):
+    csrf = _CSRF.search(client.get("/dashboard/login").text).group(1)
+    return client.post("/dashboard/login", data={"csrf": csrf, "email": email, "password": password},
+                       follow_redirects=False)
+
+
+def csrf_of(client: TestClient) -> str:
+    return _CSRF.search(client.get("/dashboard/keys").text).group(1)
+
+
+def generate(client: TestClient, name: str, expires: str = "90d") -> str:
+    page = client.post("/dashboard/keys", data={"csrf": csrf_of(client), "name": name, "expires": expires})
+    assert page.status_code == 200
+    return re.search(r'id="new-key-value" type="text" readonly value="([^"]+)"', page.text).group(1)
+
+
+def rows(client: TestClient) -> dict[str, list[str]]:
+    """The keys table: prefix -> [name, prefix, created, expires, last used, status]."""
+    html = client.get("/dashboard/keys").text
+    table = {}
+    for prefix, row in re.findall(r'<tr data-prefix="([^"]+)">(.*?)</tr>', html, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        table[prefix] = cells[:6]
+    return table
+
+
+@pytest.fixture
+def dashboard(tmp_path, clock):
+    board = Dashboard(tmp_path, clock)
+    board.accounts.create_account("alice@example.com", PASSWORD)
+    board.accounts.create_account("bob@example.com", PASSWORD)
+    yield board
+    routes.configure(None)
+
+
+def test_sign_in_sets_a_hardened_session_cookie(dashboard):
+    client = dashboard.client()
+    assert client.get("/dashboard/keys", follow_redirects=False).headers["location"] == "/dashboard/login"
+    response = sign_in(client, "alice@example.com", PASSWORD)
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ss_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/dashboard" in cookie
+    assert "Secure" not in cookie  # plain http (a local make serve)
+    page = client.get("/dashboard/keys")
+    assert page.status_code == 200 and "alice@example.com" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_cookie_is_secure_behind_https(dashboard):
+    client = dashboard.client(base_url="https://dashboard.example")
+    cookie = next(c for c in sign_in(client, "alice@example.com", PASSWORD).headers.get_list("set-cookie")
+                  if c.startswith("ss_session="))
+    assert "Secure" in cookie
+    proxied = dashboard.client(headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in sign_in(proxied, "bob@example.com", PASSWORD).headers["set-cookie"]
+
+
+def test_wrong_password_then_rate_limit(dashboard):
+    client = dashboard.client()
+    for _ in range(3):
+        response = sign_in(client, "alice@example.com", "wrong password!")
+        assert response.status_code == 401 and "Wrong email or password." in response.text
+    throttled = sign_in(client, "alice@example.com", PASSWORD)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) == 15 * 60 + 1
+    assert "ss_session" not in client.cookies
+    dashboard.clock.advance(timedelta(minutes=15, seconds=1))
+    assert sign_in(client, "alice@example.com", PASSWORD).status_code == 303
+
+
+def test_sign_in_form_needs_its_csrf_token(dashboard):
+    client = dashboard.client()
+    client.get("/dashboard/login")
+    forged = client.post("/dashboard/login", data={"csrf": "0" * 64, "email": "alice@example.com",
+                                                   "password": PASSWORD}, follow_redirects=False)
+    assert forged.status_code == 403 and "ss_session" not in client.cookies
+    cookieless = dashboard.client()  # a cross-site form post carries no SameSite=Strict login cookie
+    token = _CSRF.search(dashboard.client().get("/dashboard/login").text).group(1)
+    assert cookieless.post("/dashboard/login", data={"csrf": token, "email": "alice@example.com",
+                                                     "password": PASSWORD}).status_code == 403
+
+
+def test_generated_key_is_shown_once_then_only_its_prefix(dashboard):
+    client = dashboard.signed_in("alice@example.com")
+    full_key = generate(client, "Production Key", "90d")
+    assert KEY_PATTERN.fullmatch(full_key)
+    listed = client.get("/dashboard/keys").text
+    assert full_key not in listed and full_key[13:] not in listed
+    prefix = full_key[:13]
+    name, shown_prefix, created, expires, last_used, status = rows(client)[prefix]
+    assert (name, shown_prefix, last_used, status) == ("Production Key", f"{prefix}…", "Never", "active")
+    assert created == "2025-03-01 12:00 UTC" and expires == "2025-05-30 12:00 UTC"  # 90 days
+    caller = Authenticator(dashboard.keys, cache_ttl_s=0, clock=dashboard.clock).authenticate({"Authorization": f"Bearer {full_key}"})
+    assert caller is not None and caller.owner == "alice@example.com"
+    assert rows(client)[prefix][4] == "2025-03-01 12:00 UTC"  # last used
+
+
+@pytest.mark.parametrize(("choice", "expires"), [("30d", "2025-03-31 12:00 UTC"), ("1y", "2026-03-01 12:00 UTC"),
+                                                 ("never", "Never")])
+def test_expiry_choices(dashboard, choice, expires):
+    client = dashboard.signed_in("alice@example.com")
+    prefix = generate(client, f"key {choice}", choice)[:13]
+    assert rows(client)[prefix][3] == expires
+
+
+def test_expired_key_is_listed_as_expired(dashboard):
+    client = dashboard.signed_in("alice@example.com")
+    prefix = generate(client, "short", "30d")[:13]
+    dashboard.clock.advance(timedelta(days=30))
+    client = dashboard.signed_in("alice@example.com")  # the 8 h session ended meanwhile
+    assert rows(client)[prefix][5] == "expired"
+
+
+def test_forms_without_the_session_csrf_token_are_refused(dashboard):
+    alice, bob = dashboard.signed_in("alice@example.com"), dashboard.signed_in("bob@example.com")
+    for token in (None, "", csrf_of(bob)):
+        data = {"name": "forged", "expires": "never"} | ({"csrf": token} if token is not None else {})
+        assert alice.post("/dashboard/keys", data=data).status_code == 403
+    assert dashboard.keys.list_keys("alice@example.com") == []
+    prefix = generate(alice, "real")[:13]
+    assert alice.post("/dashboard/keys/revoke", data={"csrf": csrf_of(bob), "prefix": prefix}).status_code == 403
+    assert rows(alice)[prefix][5] == "active"
+    assert alice.post("/dashboard/logout", data={"csrf": "nope"}).status_code == 403
+
+
+def test_accounts_see_and_revoke_only_their_own_keys(dashboard):
+    alice, bob = dashboard.signed_in("alice@example.com"), dashboard.signed_in("bob@example.com")
+    alice_prefix = generate(alice, "Alice's key")[:13]
+    bob_prefix = generate(bob, "Bob's key")[:13]
+    assert list(rows(alice)) == [alice_prefix] and list(rows(bob)) == [bob_prefix]
+    assert bob.get(f"/dashboard/keys/revoke?prefix={alice_prefix}").status_code == 404
+    refused = bob.post("/dashboard/keys/revoke", data={"csrf": csrf_of(bob), "prefix": alice_prefix})
+    assert refused.status_code == 404
+    assert rows(alice)[alice_prefix][5] == "active"
+
+    confirm = alice.get(f"/dashboard/keys/revoke?prefix={alice_prefix}")
+    assert confirm.status_code == 200 and "This cannot be undone." in confirm.text
+    done = alice.post("/dashboard/keys/revoke", data={"csrf": csrf_of(alice), "prefix": alice_prefix})
+    assert done.status_code == 200 and f"Revoked {alice_prefix}" in done.text
+    assert rows(alice)[alice_prefix][5] == "revoked" and rows(bob)[bob_prefix][5] == "active"
+
+
+def test_sign_out_ends_the_session(dashboard):
+    client = dashboard.signed_in("alice@example.com")
+    session = client.cookies["ss_session"]
+    response = client.post("/dashboard/logout", data={"csrf": csrf_of(client)}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard/login"
+    assert dashboard.accounts.account_for_session(session) is None
+    stale = dashboard.client(cookies={"ss_session": session})
+    assert stale.get("/dashboard/keys", follow_redirects=False).headers["location"] == "/dashboard/login"
+
+
+def test_upload_is_authorised_by_the_session_and_csrf_header(dashboard):
+    video = {"video": ("talk.mp4", b"\x00" * 2048, "video/mp4")}
+    anonymous = dashboard.client()
+    assert anonymous.post("/dashboard/reports/analyze", files=video).status_code == 401
+    client = dashboard.signed_in("alice@example.com")
+    page = client.get("/dashboard/reports")
+    token = re.search(r'<meta name="csrf-token" content="([0-9a-f]{64})">', page.text).group(1)
+    assert client.post("/dashboard/reports/analyze", files=video).status_code == 403
+    assert client.post("/dashboard/reports/analyze", files=video,
+                       headers={"X-CSRF-Token": csrf_of(dashboard.signed_in("bob@example.com"))}).status_code == 403
+    assert dashboard.uploads == []
+    response = client.post("/dashboard/reports/analyze", files=video, headers={"X-CSRF-Token": token})
+    assert response.status_code == 200 and response.json() == {"received": "talk.mp4"}
+    assert dashboard.uploads == [("talk.mp4", 2048)]
+
+
+def test_plotly_is_served_locally(dashboard):
+    client = dashboard.client()
+    bundle = client.get("/dashboard/static/plotly.min.js")
+    assert bundle.status_code == 200 and b"plotly.js" in bundle.content[:2000]
+    assert client.get("/dashboard/static/../routes.py").status_code == 404
+    page = dashboard.signed_in("alice@example.com").get("/dashboard/reports").text
+    assert 'src="/dashboard/static/plotly.min.js"' in page and "cdn" not in page.lower()
