@@ -251,15 +251,13 @@ def _build(root: Path) -> list[ClipTruth]:
     # rule's threshold; measure the truth on the audio above BECKETT_HIGHPASS_HZ (the video keeps the original).
     sos = scipy.signal.butter(4, BECKETT_HIGHPASS_HZ, "highpass", fs=SAMPLE_RATE, output="sos")
     beckett = measure_speech(scipy.signal.sosfiltfilt(sos, recording.audio).astype(np.float32), recording.words)
-    # Speaking time by the metrics contract (span minus pauses >= 1 s), not the fixture's gap-free time.
-    speaking = beckett.speech_end_s - beckett.speech_start_s - sum(e - s for s, e in beckett.pauses)
     path = root / "beckett_real.mp4"
     make_talking_head_video(path, recording.audio, container="mp4", width=w, height=h, fps=FIXTURE_FPS)
     out.append(ClipTruth(
         name="beckett_real", path=str(path), voice="real recording", rate_wpm=0,
         duration_s=round(beckett.duration_s, 3), words=tuple(x.lower() for x in script_words(BECKETT_TEXT)),
-        fillers=(), pauses=beckett.pauses, speaking_time_s=round(speaking, 3),
-        pace_wpm=round(60 * beckett.word_count / speaking, 2),
+        fillers=(), pauses=beckett.pauses, speaking_time_s=beckett.speaking_time_s,
+        pace_wpm=beckett.pace_wpm,
         face_visible_ratio=1.0, face_absent=(), exact=False,
     ))
     return out

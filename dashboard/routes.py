@@ -18,6 +18,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from auth.accounts import Account, AccountStore, csrf_matches, csrf_token
 from auth.cli import EXPIRY_CHOICES
@@ -125,6 +126,26 @@ def _off() -> Response:
     return JSONResponse({"detail": "Not Found"}, status_code=404)
 
 
+async def _session(request: Request) -> tuple[Account, str] | Response:
+    """The signed-in account and its session token, or the response to send instead: 404 when the dashboard is
+    off, the login page when nobody is signed in."""
+    if _backend is None:
+        return _off()
+    signed_in = await _signed_in(request)
+    return _redirect(f"{PREFIX}/login") if signed_in is None else signed_in
+
+
+async def _session_form(request: Request) -> tuple[Account, str, FormData] | Response:
+    """As _session, for form posts: also the form, whose CSRF token must match the session's (403 otherwise)."""
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    form = await request.form()
+    if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
+        return _forbidden(request)
+    return (*signed_in, form)
+
+
 @router.get(PREFIX)
 async def home(request: Request) -> Response:
     if _backend is None:
@@ -212,25 +233,18 @@ async def _keys_page(request: Request, account: Account, token: str, status_code
 
 @router.get(PREFIX + "/keys")
 async def keys_tab(request: Request) -> Response:
-    if _backend is None:
-        return _off()
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _redirect(f"{PREFIX}/login")
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        return signed_in
     return await _keys_page(request, *signed_in)
 
 
 @router.post(PREFIX + "/keys")
 async def generate_key(request: Request) -> Response:
-    if _backend is None:
-        return _off()
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _redirect(f"{PREFIX}/login")
-    account, token = signed_in
-    form = await request.form()
-    if not csrf_matches(csrf_token(token), form.get("csrf")):
-        return _forbidden(request)
+    signed_in = await _session_form(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    account, token, form = signed_in
     name, expiry = str(form.get("name", "")).strip(), str(form.get("expires", ""))
     if not name or expiry not in EXPIRY_CHOICES:
         return await _keys_page(request, account, token, 422, error="Enter a name and choose an expiry.")
@@ -244,11 +258,9 @@ async def generate_key(request: Request) -> Response:
 
 @router.get(PREFIX + "/keys/revoke")
 async def confirm_revoke(request: Request, prefix: str = "") -> Response:
-    if _backend is None:
-        return _off()
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _redirect(f"{PREFIX}/login")
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        return signed_in
     account, token = signed_in
     records = await asyncio.to_thread(_backend.keys.list_keys, account.owner)
     record = next((r for r in records if r.prefix == prefix and r.revoked_at is None), None)
@@ -261,15 +273,10 @@ async def confirm_revoke(request: Request, prefix: str = "") -> Response:
 
 @router.post(PREFIX + "/keys/revoke")
 async def revoke_key(request: Request) -> Response:
-    if _backend is None:
-        return _off()
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _redirect(f"{PREFIX}/login")
-    account, token = signed_in
-    form = await request.form()
-    if not csrf_matches(csrf_token(token), form.get("csrf")):
-        return _forbidden(request)
+    signed_in = await _session_form(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    account, token, form = signed_in
     prefix = str(form.get("prefix", ""))
     if not await asyncio.to_thread(_backend.keys.revoke, account.owner, prefix):
         return await _keys_page(request, account, token, 404, error="You have no active key with that prefix.")
@@ -279,11 +286,9 @@ async def revoke_key(request: Request) -> Response:
 
 @router.get(PREFIX + "/reports")
 async def reports_tab(request: Request) -> Response:
-    if _backend is None:
-        return _off()
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _redirect(f"{PREFIX}/login")
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        return signed_in
     account, token = signed_in
     return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports")
 

@@ -15,6 +15,11 @@ DISFLUENT_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, 
 # A segment whose mean token log-probability stays under Whisper's own fallback threshold (-1.0) after every
 # temperature fallback is a guess (e.g. a lone "that." on the tail of a clip); we drop it.
 MIN_SEGMENT_AVG_LOGPROB = -1.0
+# Whisper repeats the tail of a clip ("Thank you for listening. Thank you."): such a segment is likely silence to
+# the model (no-speech probability over HALLUCINATION_NO_SPEECH_PROB) and its words look anomalous by the score
+# openai-whisper uses for its hallucination_silence_threshold (improbable, near-zero or over-long words). Either
+# signal alone also fires on real speech on the accuracy set; together they fired only on repeats.
+HALLUCINATION_NO_SPEECH_PROB = 0.5
 MIN_AUDIO_S = 0.1
 
 _PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
@@ -61,6 +66,26 @@ class Transcript:
             "words": [w.to_dict() for w in self.words],
             "segments": [{"start_s": round(s, 3), "end_s": round(e, 3), "text": t} for s, e, t in self.segments],
         }
+
+
+def _word_anomaly(probability: float, duration_s: float) -> float:
+    """openai-whisper's per-word anomaly score (timing.py, also in faster-whisper's transcribe)."""
+    score = 1.0 if probability < 0.15 else 0.0
+    if duration_s < 0.133:
+        score += (0.133 - duration_s) * 15
+    if duration_s > 2.0:
+        score += duration_s - 2.0
+    return score
+
+
+def is_hallucination(no_speech_prob: float, words: list[Word]) -> bool:
+    """A segment Whisper itself rates as likely silence whose first words are anomalous (see
+    HALLUCINATION_NO_SPEECH_PROB); the anomaly rule is openai-whisper's: score >= 3, or about one per word."""
+    if no_speech_prob <= HALLUCINATION_NO_SPEECH_PROB or not words:
+        return False
+    first = words[:8]
+    score = sum(_word_anomaly(w.probability, w.end_s - w.start_s) for w in first)
+    return score >= 3 or score + 0.01 >= len(first)
 
 
 def default_model_path() -> str:
@@ -122,7 +147,7 @@ class SpeechToText:
                 continue
             seg_words = [Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
                          for w in (seg.words or []) if w.word.strip()]
-            if not seg_words:
+            if not seg_words or is_hallucination(seg.no_speech_prob, seg_words):
                 continue
             words.extend(seg_words)
             segments.append((float(seg.start), float(seg.end), seg.text.strip()))

@@ -5,8 +5,8 @@ Definitions (quoted by the README):
 - pace_wpm: words per minute of speaking time.
 - articulation_rate_wpm: words per minute of the same span minus every silent gap >= 0.25 s (Goldman-Eisler's
   classic pause threshold), i.e. the speed while actually talking.
-- pause: a gap >= 1 s between consecutive words; long when >= 2 s. Silence before the first word or after the
-  last one is not a pause (the speaker has not started / has finished).
+- pause: a gap >= 1 s between consecutive words that the energy track hears as silent too; long when >= 2 s.
+  Silence before the first word or after the last one is not a pause (the speaker has not started / has finished).
 """
 
 from __future__ import annotations
@@ -205,19 +205,32 @@ def _speech_span(words: list[Word], voice: VoiceAnalysis | None) -> tuple[float,
 def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, float]]:
     """The silent gap between each pair of consecutive words. Word boundaries from speech-to-text drift
     (Whisper stretches word ends over silence), so when the energy track has a silence at a boundary, that
-    silence's edges are used instead; each neighbouring word keeps at least MIN_WORD_S of its own time."""
+    silence's edges are used instead; each neighbouring word keeps at least MIN_WORD_S of its own time.
+    A gap that no silence is nearest to keeps only its part the energy track hears as silent: a mis-timed
+    word (Whisper gives a drawn-out "umm" zero length) leaves a gap between word times that is full of voice,
+    and voice is not a pause. Without an energy track that separates speech from silence (fewer than two
+    segments, e.g. constant noise), the word times alone decide."""
     gaps = [(a.end_s, max(a.end_s, b.start_s)) for a, b in zip(words, words[1:])]
     if voice is None or len(voice.speech_segments) < 2 or not gaps:
         return gaps
     segs = voice.speech_segments
+    silences = list(zip((e for _, e in segs[:-1]), (s for s, _ in segs[1:])))
     centres = np.array([(s + e) / 2 for s, e in gaps])
-    for (_, sil_start), (sil_end, _) in zip(segs, segs[1:]):
+    from_silence: set[int] = set()
+    for sil_start, sil_end in silences:
         j = int(np.argmin(np.abs(centres - (sil_start + sil_end) / 2)))
         prev, nxt = words[j], words[j + 1]
         start = float(np.clip(sil_start, min(prev.start_s + MIN_WORD_S, prev.end_s), nxt.start_s))
         end = float(np.clip(sil_end, prev.end_s, max(nxt.end_s - MIN_WORD_S, nxt.start_s)))
         if end - start > 0:
             gaps[j] = (start, end)
+            from_silence.add(j)
+    edges = [(-np.inf, segs[0][0]), *silences, (segs[-1][1], np.inf)]
+    for j, (start, end) in enumerate(gaps):
+        if j not in from_silence:
+            gaps[j] = max(((max(start, s), min(end, e)) for s, e in edges), key=lambda g: g[1] - g[0])
+            if gaps[j][1] <= gaps[j][0]:
+                gaps[j] = (start, start)
     return gaps
 
 

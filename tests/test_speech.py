@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from models.speech import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, default_model_path,
+from models.speech import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, default_model_path, is_hallucination,
                            normalize_word, transcript_from_text)
 
 ASSETS = Path(__file__).parent / "assets"
@@ -44,6 +44,16 @@ def test_empty_or_silent_audio_gives_no_words(stt, audio):
 
 def test_prompt_is_disfluent():
     assert "Umm" in DISFLUENT_PROMPT and "Uh" in DISFLUENT_PROMPT
+
+
+def test_hallucinated_repeat_needs_both_signals():
+    # Whisper's tail repeat on the accuracy set: "Thank you for listening. Thank you." (no-speech prob 0.58).
+    repeat = [Word("Thank", 12.98, 12.98, 0.08), Word("you.", 12.98, 13.22, 0.97)]
+    assert is_hallucination(0.58, repeat)
+    assert not is_hallucination(0.2, repeat)  # the model hears speech there
+    spoken = [Word("Thank", 11.64, 12.04, 0.97), Word("you", 12.04, 12.28, 0.98)]
+    assert not is_hallucination(0.58, spoken)  # ordinary words
+    assert not is_hallucination(0.9, [])
 
 
 def test_normalize_word():

@@ -216,6 +216,17 @@ def test_a_word_lying_in_silence_does_not_split_the_pause_or_stretch_the_span():
     assert m.pace_wpm == pytest.approx(60.0, rel=0.07)
 
 
+def test_a_word_gap_full_of_voice_is_not_a_pause():
+    # Speech 0.5-3.5 s (a drawn-out "umm" at 2.0-3.0 s that speech-to-text timed as zero length at 3.0 s),
+    # silence 3.5-5.0 s, speech 5.0-6.0 s: only the real silence is a pause.
+    voice = analyze_voice(_speech_with_silences([("_", 0.5), ("s", 3.0), ("_", 1.5), ("s", 1.0), ("_", 0.5)]))
+    ws = [Word("one", 0.5, 2.0, 0.9), Word("umm,", 3.0, 3.0, 0.3), Word("two", 3.0, 3.5, 0.9),
+          Word("three", 5.0, 6.0, 0.9)]
+    m = analyze_speech(transcript(ws), voice, duration_s=6.5)
+    assert [(round(p.start_s, 1), round(p.end_s, 1)) for p in m.pauses] == [(3.5, 5.0)]
+    assert m.speaking_time_s == pytest.approx(4.0, abs=0.1)  # 0.5-6.0 s minus the 1.5 s pause
+
+
 def test_flat_voicing_next_to_a_transcribed_filler_is_not_counted_twice():
     sr = SR
     t = np.arange(int(0.6 * sr)) / sr

@@ -60,7 +60,7 @@ class SpeechTruth:
     speech_end_s: float  # end of the last non-silent frame
     silent_gaps: tuple[tuple[float, float], ...]  # every silent run >= MIN_GAP_S between speech
     pauses: tuple[tuple[float, float], ...]  # the silent gaps >= PAUSE_MIN_S
-    speaking_time_s: float  # speech_end - speech_start - sum(silent gaps)
+    speaking_time_s: float  # speech_end - speech_start - sum(pauses): the README's definition
     pace_wpm: float  # word_count / speaking_time_s * 60
 
 
@@ -120,7 +120,8 @@ def measure_speech(audio: np.ndarray, words: tuple[str, ...]) -> SpeechTruth:
             if (i - run_start) * FRAME_S >= MIN_GAP_S - 1e-9:
                 gaps.append((round(run_start * FRAME_S, 3), round(i * FRAME_S, 3)))
             run_start = None
-    speaking = (last - first) * FRAME_S - sum(e - s for s, e in gaps)
+    pauses = tuple(g for g in gaps if g[1] - g[0] >= PAUSE_MIN_S)
+    speaking = (last - first) * FRAME_S - sum(e - s for s, e in pauses)
     return SpeechTruth(
         audio=audio,
         words=words,
@@ -129,7 +130,7 @@ def measure_speech(audio: np.ndarray, words: tuple[str, ...]) -> SpeechTruth:
         speech_start_s=round(first * FRAME_S, 3),
         speech_end_s=round(last * FRAME_S, 3),
         silent_gaps=tuple(gaps),
-        pauses=tuple(g for g in gaps if g[1] - g[0] >= PAUSE_MIN_S),
+        pauses=pauses,
         speaking_time_s=round(speaking, 3),
         pace_wpm=round(len(words) / speaking * 60, 2),
     )
