@@ -8,7 +8,6 @@ the waveform's silence rule (tests/videos.py), which is approximate.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -26,6 +25,7 @@ from tests.videos import (
     FIXTURE_SIZE,
     SAMPLE_RATE,
     beckett_speech,
+    build_once,
     load_audio,
     make_talking_head_video,
     measure_speech,
@@ -280,17 +280,12 @@ def _from_json(d: dict) -> ClipTruth:
 def labelled_set(root: str | os.PathLike = CACHE_DIR) -> list[ClipTruth]:
     """The clips with their truth, built once under root and reused while this module is unchanged."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = root / f"labelled_set_{_cache_key()}.json"
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if manifest.exists():
-            clips = [_from_json(d) for d in json.loads(manifest.read_text())]
-            if all(os.path.exists(c.path) for c in clips):
-                return clips
-        clips = _build(root)
-        manifest.write_text(json.dumps([asdict(c) for c in clips], indent=1))
-        return clips
+    data = build_once(
+        root / f"labelled_set_{_cache_key()}.json",
+        lambda: [asdict(c) for c in _build(root)],
+        lambda d: all(os.path.exists(c["path"]) for c in d),
+    )
+    return [_from_json(d) for d in data]
 
 
 if __name__ == "__main__":

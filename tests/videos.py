@@ -15,8 +15,10 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -286,25 +288,32 @@ def _cache_key() -> str:
     return hashlib.sha256(json.dumps(spec, default=str).encode()).hexdigest()[:16]
 
 
-def fixture_set(root: str | os.PathLike) -> dict[str, VideoFixture]:
-    """The talking-head videos, built once under root and reused while this module and its inputs are unchanged.
-
-    A file lock makes concurrent test sessions wait for one build instead of racing on the same files.
-    """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = root / f"talking_head_{_cache_key()}.json"
-    with open(root / ".lock", "w") as lock:
+def build_once(manifest: Path, build: Callable[[], Any], is_current: Callable[[Any], bool]) -> Any:
+    """build()'s JSON-able result, written to manifest and reused while is_current(it) holds (its files exist).
+    A lock file next to the manifest makes concurrent sessions wait for one build instead of racing on the files."""
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest.exists():
-            fixtures = {k: VideoFixture(**_untuple(v)) for k, v in json.loads(manifest.read_text()).items()}
-            if all(os.path.exists(f.path) and os.path.getsize(f.path) > 0 for f in fixtures.values()):
-                return fixtures
-        fixtures = _build_fixture_set(root)
+            data = json.loads(manifest.read_text())
+            if is_current(data):
+                return data
+        data = build()
         tmp = manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: asdict(v) for k, v in fixtures.items()}))
+        tmp.write_text(json.dumps(data, indent=1))
         os.replace(tmp, manifest)
-        return fixtures
+        return data
+
+
+def fixture_set(root: str | os.PathLike) -> dict[str, VideoFixture]:
+    """The talking-head videos, built once under root and reused while this module and its inputs are unchanged."""
+    root = Path(root)
+    data = build_once(
+        root / f"talking_head_{_cache_key()}.json",
+        lambda: {k: asdict(v) for k, v in _build_fixture_set(root).items()},
+        lambda d: all(os.path.exists(v["path"]) and os.path.getsize(v["path"]) > 0 for v in d.values()),
+    )
+    return {k: VideoFixture(**_untuple(v)) for k, v in data.items()}
 
 
 def _untuple(d: dict) -> dict:
