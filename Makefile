@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench
+.PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench: $(STAMP) system-deps
 # when the failure ratio or p95 latency is over its threshold. LOADTEST_ARGS="--users 4 --duration 5m" to change.
 loadtest: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m loadtest.run $(LOADTEST_ARGS)
+
+# The README's "Real output" and docs/sample-*.json, regenerated from the running service (benchmarks/samples.py).
+samples: $(STAMP) system-deps
+	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.samples
