@@ -31,6 +31,7 @@ import numpy as np
 
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
 
+SERVE_CONFIG = Path(__file__).resolve().parent.parent / "serve_config.cpu.yaml"
 FILLER_MATCH_S = 0.5
 PAUSE_EDGE_TOLERANCE_S = 0.3
 LONG_PAUSE_S = 2.0
@@ -248,11 +249,12 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
     return "\n".join(lines)
 
 
-def run(clips: list[ClipTruth], responses_dir: Path) -> list[dict]:
+def run(clips: list[ClipTruth], responses_dir: Path, config: Path) -> list[dict]:
     from tests.service_runner import running_service
 
     bodies = []
-    with tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir, running_service(Path(data_dir)) as svc:
+    with (tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir,
+          running_service(Path(data_dir), config) as svc):
         for clip in clips:
             response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
             response.raise_for_status()
@@ -268,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rescore", action="store_true",
                         help="score the responses saved by the last run instead of starting the service")
+    parser.add_argument("--config", type=Path, default=SERVE_CONFIG,
+                        help="the Serve config to run, e.g. a copy of the CPU config whose speech.model_path names "
+                             "a larger Whisper model")
     args = parser.parse_args(argv)
     clips = labelled_set()
     responses_dir = CACHE_DIR / "responses"
@@ -275,12 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.rescore:
         bodies = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
     else:
-        bodies = run(clips, responses_dir)
+        bodies = run(clips, responses_dir, args.config)
     scores = [score_clip(c, b) for c, b in zip(clips, bodies)]
     total = overall(scores)
     (CACHE_DIR / "accuracy.json").write_text(json.dumps(
         {"clips": [asdict(s) for s in scores], "overall": asdict(total)}, indent=1))
-    print(f"Accuracy on {len(clips)} labelled clips, {datetime.date.today().isoformat()}\n")
+    source = "saved responses" if args.rescore else args.config.name
+    print(f"Accuracy on {len(clips)} labelled clips ({source}), {datetime.date.today().isoformat()}\n")
     print(markdown(scores, total))
     print()
     met = total.targets()

@@ -19,7 +19,6 @@ import os
 import platform
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import psutil
 import yaml
 
 from benchmarks.videos import bench_video
+from tests.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CONTEXT_PHRASE = "quarterly team review"
@@ -135,9 +135,7 @@ class Service:
 
     def __enter__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="softskills-bench-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.config["http_options"]["port"] = port
         if self.replicas is not None:
             for d in self.config["applications"][0]["deployments"]:

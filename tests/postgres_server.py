@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from auth.store import with_psycopg_driver
+from tests.service_runner import free_port
 
 TEST_DATABASE_URL_ENV = "SOFTSKILLS_TEST_DATABASE_URL"
 DATABASE_NAME = "softskills_test"
@@ -32,12 +32,6 @@ def find_postgres_bin_dir() -> Path | None:
         return max(versioned, key=lambda bin_dir: int(bin_dir.parent.name))
     on_path = shutil.which("pg_ctl")
     return Path(on_path).parent if on_path else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -61,7 +55,7 @@ def postgres_url() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="softskills-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, user=_SYSTEM_USER, group=_SYSTEM_USER)
-    data_dir, log_file, port = root / "data", root / "server.log", _free_port()
+    data_dir, log_file, port = root / "data", root / "server.log", free_port()
 
     def run(command: list[str]) -> None:
         subprocess.run(_as_postgres_user(command), check=True, capture_output=True, text=True, timeout=120)

@@ -4,6 +4,7 @@ integration tests and the accuracy benchmark (benchmarks/accuracy.py)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,10 +39,23 @@ class Service:
             return client.post(path, headers=headers, files=files, data=data)
 
 
+# Ports for test servers come from below the kernel's ephemeral range (Linux: 32768-60999). Ray picks the ports of
+# its agents and metrics exporters at random between a port-0 (ephemeral) port and 65535 while the service starts
+# (ray/_private/node.py, _get_unused_port), and once took the port a test had just probed and released: requests
+# then met a Prometheus exporter's 405. Nothing picks ports below the ephemeral range on its own.
+TEST_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now on 127.0.0.1 that no other process can be given by a bind to port 0."""
+    for port in random.sample(TEST_PORTS, 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS}")
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 420) -> None:
