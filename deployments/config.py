@@ -22,6 +22,8 @@ class SpeechOptions(BaseModel):
     compute_type: str = "auto"  # "auto" = float16 on cuda, int8 on cpu
     cpu_threads: int = 1  # one thread is as fast as two for tiny.en on 2 cores; leaves a core for the rest
     beam_size: int = 5
+    temperatures: tuple[float, ...] = Field((0.0,), min_length=1, description="Whisper's fallback schedule; "
+                                            "(0.0,) = greedy/beam only. faster-whisper's own: 0.0 to 1.0 by 0.2.")
     batch_size: int = Field(0, ge=0, description="> 0: faster-whisper's batched pipeline with this many VAD "
                             "segments per forward pass (GPU); 0: the sequential decoder (CPU).")
 

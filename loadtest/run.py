@@ -52,6 +52,9 @@ def main() -> int:
     fixture_set(FIXTURE_DIR)  # the real videos the users upload (built once, cached)
     with tempfile.TemporaryDirectory(prefix="softskills-loadtest-") as tmp, \
             running_service(Path(tmp), args.config) as service:
+        # One untimed request first: each replica's first call pays one-off costs (librosa's numba JIT, lazy model
+        # state) that a steady-state load test should not count.
+        service.post("/api/v1/analyze-video", str(FIXTURE_DIR / "script.mp4")).raise_for_status()
         prefix = Path(tmp) / "locust"
         command = [str(Path(sys.executable).parent / "locust"), "-f", str(REPO / "loadtest" / "locustfile.py"),
                    "--host", service.base_url, "--headless", "-u", str(args.users), "-r", str(args.spawn_rate),

@@ -15,13 +15,17 @@ SAMPLE_RATE = 16000
 # shows them. On 10 espeak sentences with 11 um/uh this prompt raised recall from 2/11 to 9/11.
 DISFLUENT_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know..."
 # A segment whose mean token log-probability stays under Whisper's own fallback threshold (-1.0) after every
-# temperature fallback is a guess (e.g. a lone "that." on the tail of a clip); we drop it.
+# temperature fallback (if any) is a guess (e.g. a lone "that." on the tail of a clip); we drop it.
 MIN_SEGMENT_AVG_LOGPROB = -1.0
 # Whisper repeats the tail of a clip ("Thank you for listening. Thank you."): such a segment is likely silence to
-# the model (no-speech probability over HALLUCINATION_NO_SPEECH_PROB) and its words look anomalous by the score
-# openai-whisper uses for its hallucination_silence_threshold (improbable, near-zero or over-long words). Either
-# signal alone also fires on real speech on the accuracy set; together they fired only on repeats.
+# the model (no-speech probability over HALLUCINATION_NO_SPEECH_PROB) and opens with an improbable word or looks
+# anomalous by the score openai-whisper uses for its hallucination_silence_threshold (improbable, near-zero or
+# over-long words). Either signal alone also fires on real speech on the accuracy set; together they fired only on
+# such repeats (in two clips and the test fixture).
 HALLUCINATION_NO_SPEECH_PROB = 0.5
+IMPROBABLE_WORD = 0.15  # openai-whisper's anomaly threshold for a word's probability
+# A segment whose text gzip-compresses better than Whisper's own fallback threshold is a repetition loop.
+MAX_SEGMENT_COMPRESSION_RATIO = 2.4
 MIN_AUDIO_S = 0.1
 
 _PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
@@ -72,7 +76,7 @@ class Transcript:
 
 def _word_anomaly(probability: float, duration_s: float) -> float:
     """openai-whisper's per-word anomaly score (timing.py, also in faster-whisper's transcribe)."""
-    score = 1.0 if probability < 0.15 else 0.0
+    score = 1.0 if probability < IMPROBABLE_WORD else 0.0
     if duration_s < 0.133:
         score += (0.133 - duration_s) * 15
     if duration_s > 2.0:
@@ -81,13 +85,14 @@ def _word_anomaly(probability: float, duration_s: float) -> float:
 
 
 def is_hallucination(no_speech_prob: float, words: list[Word]) -> bool:
-    """A segment Whisper itself rates as likely silence whose first words are anomalous (see
-    HALLUCINATION_NO_SPEECH_PROB); the anomaly rule is openai-whisper's: score >= 3, or about one per word."""
+    """A segment Whisper itself rates as likely silence that opens with an improbable word or whose first words
+    are anomalous (see HALLUCINATION_NO_SPEECH_PROB); the anomaly rule is openai-whisper's: score >= 3, or about
+    one per word."""
     if no_speech_prob <= HALLUCINATION_NO_SPEECH_PROB or not words:
         return False
     first = words[:8]
     score = sum(_word_anomaly(w.probability, w.end_s - w.start_s) for w in first)
-    return score >= 3 or score + 0.01 >= len(first)
+    return first[0].probability < IMPROBABLE_WORD or score >= 3 or score + 0.01 >= len(first)
 
 
 def _resolve_device(device: str) -> str:
@@ -104,8 +109,13 @@ class SpeechToText:
     def __init__(self, model_path: str | None = None, model: str = "tiny.en", device: str = "auto",
                  compute_type: str = "auto", cpu_threads: int = 1, beam_size: int = 5,
                  initial_prompt: str | None = DISFLUENT_PROMPT, vad_filter: bool = True, language: str = "en",
-                 batch_size: int = 0):
-        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/whisper_models.py)."""
+                 batch_size: int = 0, temperatures: tuple[float, ...] = (0.0,)):
+        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/whisper_models.py).
+        temperatures: Whisper's fallback schedule, tried in turn while a segment decodes with low confidence or
+        loops. Greedy only by default: the segments a fallback would retry are the ones dropped anyway (below
+        MIN_SEGMENT_AVG_LOGPROB or over MAX_SEGMENT_COMPRESSION_RATIO), and on a breath at the end of the real
+        recording faster-whisper's six-step default spent 10.4 s against 3.9 s to produce a segment that was
+        dropped. Sampling also makes the transcript differ from run to run."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         self.device = _resolve_device(device)
@@ -116,6 +126,7 @@ class SpeechToText:
         self.initial_prompt = initial_prompt
         self.vad_filter = vad_filter
         self.language = language
+        self.temperatures = tuple(temperatures)
         self._model = WhisperModel(str(model_path or model_dir(model)), device=self.device,
                                    compute_type=compute_type, cpu_threads=cpu_threads)
         # batch_size > 0: faster-whisper's batched pipeline decodes the VAD segments of one audio together (meant
@@ -136,12 +147,13 @@ class SpeechToText:
             vad_filter=self.vad_filter,
             condition_on_previous_text=False,
             initial_prompt=self.initial_prompt,
+            temperature=list(self.temperatures),
             **self._batch,
         )
         words: list[Word] = []
         segments: list[tuple[float, float, str]] = []
         for seg in segments_iter:
-            if seg.avg_logprob < MIN_SEGMENT_AVG_LOGPROB:
+            if seg.avg_logprob < MIN_SEGMENT_AVG_LOGPROB or seg.compression_ratio > MAX_SEGMENT_COMPRESSION_RATIO:
                 continue
             seg_words = [Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
                          for w in (seg.words or []) if w.word.strip()]
