@@ -147,7 +147,7 @@ class Service:
             for d in self.config["applications"][0]["deployments"]:
                 if d["name"] != "Ingress":  # N replicas of each model; logical CPUs shared so all fit on 2 cores
                     d["num_replicas"] = self.replicas
-                    d["ray_actor_options"] = {"num_cpus": round(1.4 / 3 / self.replicas, 3)}
+                    d.setdefault("ray_actor_options", {})["num_cpus"] = round(1.4 / 3 / self.replicas, 3)
         config_path = Path(self.tmp.name) / "serve_config.yaml"
         config_path.write_text(yaml.safe_dump(self.config))
         env = {**os.environ, "SOFTSKILLS_DATA_DIR": self.tmp.name, "HF_HUB_OFFLINE": "1",
