@@ -116,9 +116,19 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _json_error(exc.status_code, str(exc.detail))
 
 
+def _request_id() -> str:
+    """Serve's id of the request being handled: the X-Request-ID header the client got back."""
+    return serve.context._get_serve_request_context().request_id
+
+
+def _log_unexpected(what: str, exc: Exception) -> None:
+    """The traceback stays in the server log, under the request's id; the client gets the guide's 500 body."""
+    logger.error("%s (request %s): %s", what, _request_id(), type(exc).__name__, exc_info=exc)
+
+
 @api.exception_handler(Exception)
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error on %s: %s", request.url.path, type(exc).__name__)
+    _log_unexpected(f"unhandled error on {request.url.path}", exc)
     return _json_error(500, SERVICE_ERROR_DETAIL)
 
 
@@ -317,7 +327,8 @@ class Ingress:
         """Every answer is JSON with a status from the README table, counted in the metrics and logged once.
 
         Log lines carry Serve's request id (the `request_id` field of the JSON logs, also the X-Request-ID
-        response header); they never carry the key, the upload's name or a stack trace.
+        response header); they never carry the key or the upload's name. An unexpected error is logged with its
+        traceback, so it can be diagnosed from the id a client reports.
         """
         endpoint = "full-analysis" if full else "analyze-video"
         started = time.perf_counter()
@@ -334,8 +345,8 @@ class Ingress:
         except ApiError as exc:
             status = exc.status_code
             raise
-        except Exception as exc:  # no stack trace leaves the replica: the type names the failure in the log
-            logger.error("analysis failed: %s", type(exc).__name__)
+        except Exception as exc:
+            _log_unexpected("analysis failed", exc)
             raise ApiError(500, SERVICE_ERROR_DETAIL)
         finally:
             elapsed_s = time.perf_counter() - started

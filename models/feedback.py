@@ -39,7 +39,7 @@ def _times(moments, kind: str, limit: int = 3) -> str:
 
 def describe(metric: str, value: float, signals, moments, strong: bool) -> str:
     """One sentence about one metric, in this video's numbers."""
-    s = signals.speech
+    s = signals.timed_speech
     if metric == "pace_wpm":
         if strong:
             return f"Comfortable pace: {value:.0f} words per minute of speaking time."
@@ -136,12 +136,14 @@ def strengths_and_areas(categories: dict, signals, moments) -> tuple[list[str], 
 
 
 def missing_evidence(signals) -> list[str]:
+    """A sentence for each part of the video that gave nothing to measure (too little of it is said elsewhere)."""
     reasons = []
-    if not signals.has_audio:
-        reasons.append("No audio track: speech, pace and voice could not be measured.")
-    elif signals.speech is None or not signals.speech.word_count:
-        reasons.append("No speech was detected in the audio.")
-    if signals.face is None or not signals.face.face_visible_ratio:
+    if signals.timed_speech is None:
+        heard = "No audio track" if not signals.has_audio else "No speech was detected in the audio"
+        provided = signals.transcript is not None and signals.transcript.source == "provided"
+        reasons.append(f"{heard}: pace, fillers and voice could not be measured"
+                       + ("; the provided transcript is used for its content only." if provided else "."))
+    if signals.face_gap is not None:
         reasons.append("No face was visible: eye contact and expressions could not be measured.")
     return reasons
 
@@ -168,8 +170,8 @@ def metric_label(metric: str) -> str:
 
 def detailed_feedback(categories: dict, signals, moments) -> str:
     parts = []
-    s, v, f = signals.speech, signals.voice, signals.face
-    if s is not None and s.word_count:
+    s, v, f = signals.timed_speech, signals.voice, signals.face
+    if s is not None:
         text = f"You spoke {plural(s.word_count, 'word')} in {s.speaking_time_s:.0f} s of speaking time"
         if s.pace_wpm is not None:
             text += f" ({s.pace_wpm:.0f} wpm)"
@@ -177,11 +179,11 @@ def detailed_feedback(categories: dict, signals, moments) -> str:
         text += (f", with {plural(len(s.fillers), 'filler word')} and {plural(len(s.pauses), 'pause')} of 1 s "
                  f"or more ({len(longs)} of them 2 s or longer).")
         parts.append(text)
-    if v is not None and v.pitch_sd_semitones is not None:
+    if s is not None and v is not None and v.pitch_sd_semitones is not None:
         parts.append(f"Your pitch centred on {v.pitch_median_hz:.0f} Hz and varied by {v.pitch_sd_semitones:.1f} "
                      f"semitones" + (f"; loudness spanned {v.loudness_range_db:.0f} dB." if v.loudness_range_db
                                      is not None else "."))
-    if f is not None and f.face_visible_ratio:
+    if signals.face_gap is None:
         text = f"Your face was visible in {f.face_visible_ratio:.0%} of the frames"
         if f.eye_contact_ratio is not None:
             text += f", you looked at the camera in {f.eye_contact_ratio:.0%} of them"
@@ -232,13 +234,14 @@ def extractive_summary(transcript, limit: int = SUMMARY_SENTENCES) -> list[tuple
 
 def session_summary(signals, categories: dict, overall: int | None) -> str:
     duration = f"{signals.duration_s:.0f} s video"
-    s = signals.speech
+    s, timed = signals.speech, signals.timed_speech is not None
     if s is None or not s.word_count:
         what = "no speech was transcribed"
-    else:
-        quotes = " ".join(f'[{clock(t)}] "{text}"' if t is not None else f'"{text}"'
+    else:  # a provided transcript that no detected speech placed in time is quoted without times
+        quotes = " ".join(f'[{clock(t)}] "{text}"' if timed and t is not None else f'"{text}"'
                           for text, t in extractive_summary(signals.transcript))
-        what = f"{s.word_count} words; main points: {quotes}"
+        source = " (provided transcript)" if signals.transcript.source == "provided" else ""
+        what = f"{s.word_count} words{source}; main points: {quotes}"
     scored = {n: c.score for n, c in categories.items() if c.score is not None}
     how = (f" Overall {overall}/100; " + ", ".join(f"{n} {v}/10" for n, v in scored.items()) + ".") if scored else ""
     return f"In this {duration}, {what}.{how}"

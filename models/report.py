@@ -20,6 +20,9 @@ from models.voice import VoiceAnalysis
 
 ANALYSIS_VERSION = "1.0.0"
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence
+# The rubric's metrics that describe the speaker's voice and words: scored only with enough timed speech.
+SPEECH_METRICS = frozenset({"pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
+                            "pitch_sd_semitones", "loudness_range_db", "monotone_ratio"})
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,40 @@ class Signals:
     face_track: FaceTrack | None
     face: FaceMetrics | None
 
+    @property
+    def timed_speech(self) -> SpeechMetrics | None:
+        """The speech metrics when words were heard in the audio and timed there; None otherwise: no audio track,
+        a wordless track, words in a track the voice analysis hears no speech in (Whisper's words on a muted
+        microphone), or a provided transcript that no detected speech could place in time."""
+        s, v = self.speech, self.voice
+        heard = self.has_audio and (v is None or bool(v.speech_segments))
+        return s if heard and s is not None and s.word_count and s.speaking_time_s else None
+
+    @property
+    def speech_gap(self) -> str | None:
+        """Why speech-based scores are withheld, or None when there is enough timed speech to support them."""
+        if self.timed_speech is None:
+            heard = "The video has no audio track" if not self.has_audio else "No speech was detected in the audio"
+            provided = self.transcript is not None and self.transcript.source == "provided"
+            return heard + ("; the provided transcript is used for its content only." if provided else ".")
+        if self.timed_speech.speaking_time_s < MIN_SPEECH_S:
+            return (f"Only {self.timed_speech.speaking_time_s:.1f} s of speech; at least {MIN_SPEECH_S:.0f} s is "
+                    "needed to score it.")
+        return None
+
+    @property
+    def face_gap(self) -> str | None:
+        """Why face-based scores are withheld, or None when a face was seen."""
+        if self.face is not None and self.face.face_visible_ratio:
+            return None
+        return "No face was found in the frames." if self.has_video else "The file has no video track."
+
 
 def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcript | None,
                     provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
                     window_s: float) -> Signals:
-    if provided_transcript is not None:
-        segments = voice.speech_segments if voice is not None and voice.speech_segments else ((0.0, media.duration_s),)
-        transcript = transcript_from_text(provided_transcript, list(segments))
+    if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
+        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
     speech = analyze_speech(transcript, voice, media.duration_s, window_s=window_s) if transcript is not None else None
     track = client_track if client_track is not None else (concatenate_tracks(face_chunks) if face_chunks else None)
     face = analyze_face(track) if track is not None and len(track.found) else None
@@ -55,8 +85,8 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
 def scoring_metrics(signals: Signals) -> dict[str, float | None]:
     """The rubric's inputs; speech metrics are withheld when there is too little speech to support them."""
     m: dict[str, float | None] = {}
-    s, v, f = signals.speech, signals.voice, signals.face
-    if s is not None and s.word_count and s.speaking_time_s >= MIN_SPEECH_S:
+    s, v, f = signals.timed_speech, signals.voice, signals.face
+    if signals.speech_gap is None:
         minutes = s.speaking_time_s / 60.0
         m.update(pace_wpm=s.pace_wpm, filler_rate_per_min=s.filler_rate_per_min,
                  long_pause_rate_per_min=sum(p.is_long for p in s.pauses) / minutes)
@@ -65,7 +95,7 @@ def scoring_metrics(signals: Signals) -> dict[str, float | None]:
         if v is not None:
             m.update(pitch_sd_semitones=v.pitch_sd_semitones, loudness_range_db=v.loudness_range_db,
                      monotone_ratio=monotone_ratio(v, s.speaking_time_s))
-    if f is not None and f.face_visible_ratio:
+    if signals.face_gap is None:
         m.update(face_visible_ratio=f.face_visible_ratio, eye_contact_ratio=f.eye_contact_ratio,
                  smile_ratio=f.smile_ratio, head_motion_deg_per_s=f.head_motion_deg_per_s,
                  blink_rate_per_min=f.blink_rate_per_min)
@@ -80,29 +110,19 @@ def monotone_ratio(voice: VoiceAnalysis, speaking_time_s: float) -> float | None
 
 def evidence_quality(signals: Signals) -> dict:
     """How much the numbers can be trusted, and what could not be measured and why."""
-    s, v, f, t = signals.speech, signals.voice, signals.face, signals.transcript
-    missing = {}
-    if not signals.has_audio:
-        missing["speech"] = "The video has no audio track."
-    elif s is None or not s.word_count:
-        missing["speech"] = "No speech was detected."
-    elif s.speaking_time_s < MIN_SPEECH_S:
-        missing["speech"] = f"Only {s.speaking_time_s:.1f} s of speech; at least {MIN_SPEECH_S:.0f} s is needed."
-    if not signals.has_video:
-        missing["face"] = "The file has no video track."
-    elif f is None or not f.face_visible_ratio:
-        missing["face"] = "No face was found in the frames."
+    s, v, f, t = signals.timed_speech, signals.voice, signals.face, signals.transcript
+    gaps = {"speech": signals.speech_gap, "face": signals.face_gap}
     return {
         "duration_s": round(signals.duration_s, 2),
         "frames_analyzed": signals.frames_analyzed,
         "landmark_source": None if signals.face_track is None else signals.face_track.source,
         "face_visible_ratio": _r(f.face_visible_ratio if f else None),
-        "speech_ratio": _r(s.speaking_time_s / signals.duration_s if s and signals.duration_s else None),
+        "speech_ratio": _r(s.speaking_time_s / signals.duration_s if s is not None and signals.duration_s else None),
         "snr_db": _r(v.snr_db if v else None, 1),
         "speech_to_text_confidence": _r(t.confidence if t else None),
         "transcript_source": None if t is None else t.source,
         "word_timing": None if t is None else t.timing,
-        "missing": missing,
+        "missing": {part: reason for part, reason in gaps.items() if reason is not None},
     }
 
 
@@ -113,7 +133,7 @@ def compose_video_analysis(signals: Signals, *, window_s: float = 5.0, observabl
     rows = timeline.time_series(signals, window_s, observable_only)
     moments = timeline.labeled_moments(signals, rows)
     strengths, areas = feedback.strengths_and_areas(categories, signals, moments)
-    s = signals.speech
+    s = signals.timed_speech
     return {
         "overall_score": overall,
         "category_scores": {name: c.score for name, c in categories.items()},
@@ -131,7 +151,7 @@ def compose_video_analysis(signals: Signals, *, window_s: float = 5.0, observabl
                           "overall_reason": None if overall is not None else "No category had enough evidence.",
                           "categories": {name: c.to_dict() for name, c in categories.items()}},
         "metrics": {
-            "speech": s.to_dict() if s is not None else None,
+            "speech": signals.speech.to_dict() if signals.speech is not None else None,
             "voice": signals.voice.to_dict() if signals.voice is not None else None,
             "face": signals.face.to_dict() if signals.face is not None else None,
         },
@@ -142,8 +162,10 @@ def compose_video_analysis(signals: Signals, *, window_s: float = 5.0, observabl
 
 def compose_engine_kpis(signals: Signals) -> dict:
     """The flat KPI dict the engine interprets (and the response's `engine_kpis`)."""
-    s, v, f = signals.speech, signals.voice, signals.face
+    s, v, f = signals.timed_speech, signals.voice, signals.face
     kpis: dict = {"duration_s": _r(signals.duration_s, 2)}
+    if v is not None:
+        kpis["snr_db"] = _r(v.snr_db, 1)
     if s is not None:
         kpis.update(word_count=s.word_count, speaking_time_s=_r(s.speaking_time_s, 2), pace_wpm=_r(s.pace_wpm, 1),
                     articulation_rate_wpm=_r(s.articulation_rate_wpm, 1), filler_count=len(s.fillers),
@@ -151,18 +173,18 @@ def compose_engine_kpis(signals: Signals) -> dict:
                     long_pause_count=sum(p.is_long for p in s.pauses),
                     speech_ratio=_r(s.speaking_time_s / signals.duration_s if signals.duration_s else None),
                     long_pause_intervals=[[_r(p.start_s, 2), _r(p.end_s, 2)] for p in s.pauses if p.is_long])
-    if v is not None:
+    if v is not None and s is not None:  # a voice is the speaker's only where words were heard
         kpis.update(pitch_median_hz=_r(v.pitch_median_hz, 1), pitch_sd_semitones=_r(v.pitch_sd_semitones, 2),
-                    loudness_range_db=_r(v.loudness_range_db, 1), snr_db=_r(v.snr_db, 1),
-                    monotone_ratio=_r(monotone_ratio(v, s.speaking_time_s) if s is not None else None),
+                    loudness_range_db=_r(v.loudness_range_db, 1),
+                    monotone_ratio=_r(monotone_ratio(v, s.speaking_time_s)),
                     monotone_stretches=[[_r(a, 2), _r(b, 2)] for a, b, _ in v.monotone_stretches])
-    if f is not None:
+    if f is not None and signals.face_gap is None:
         kpis.update(face_visible_ratio=_r(f.face_visible_ratio), eye_contact_ratio=_r(f.eye_contact_ratio),
                     look_away_count=len(f.look_away_intervals or ()), blink_rate_per_min=_r(f.blink_rate_per_min, 1),
                     head_motion_deg_per_s=_r(f.head_motion_deg_per_s, 2), smile_ratio=_r(f.smile_ratio),
                     look_away_intervals=[[_r(a, 2), _r(b, 2)] for a, b in f.look_away_intervals or ()],
                     smile_intervals=[[_r(a, 2), _r(b, 2)] for a, b in f.smile_intervals or ()])
-    if signals.transcript is not None and signals.transcript.timing == "measured":
+    if s is not None and signals.transcript.timing == "measured":
         kpis["stt_confidence"] = _r(signals.transcript.confidence)
     return kpis
 

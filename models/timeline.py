@@ -33,9 +33,10 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | None]:
     """The rubric's metrics measured inside one window, from the same per-word / per-frame evidence."""
     m: dict[str, float | None] = {}
-    speech, words = signals.speech, signals.transcript.words if signals.transcript else ()
+    speech = signals.timed_speech if signals.speech_gap is None else None  # as the whole video's scores
+    words = signals.transcript.words if speech is not None else ()
     minutes = (end_s - start_s) / 60.0
-    if words and speech is not None:
+    if speech is not None:
         in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
         spoken_s = _overlap(start_s, end_s, words[0].start_s, words[-1].end_s) - sum(
             _overlap(start_s, end_s, p.start_s, p.end_s) for p in speech.pauses)
@@ -47,7 +48,7 @@ def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | N
         probabilities = [w.probability for w in in_window if w.probability is not None]
         m["stt_confidence"] = float(np.mean(probabilities)) if probabilities and signals.transcript.timing == "measured" else None
     voice = signals.voice
-    if voice is not None and len(voice.loudness_db):
+    if speech is not None and voice is not None and len(voice.loudness_db):
         idx = slice(int(start_s / voice.hop_s), int(np.ceil(end_s / voice.hop_s)))
         voiced, f0, loud = voice.voiced[idx], voice.f0_hz[idx], voice.loudness_db[idx]
         if voiced.sum() >= 10:
@@ -56,7 +57,7 @@ def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | N
             m["vocal_energy_db"] = float(np.mean(loud[voiced]))
             m["loudness_range_db"] = float(np.percentile(loud[voiced], 95) - np.percentile(loud[voiced], 5))
     face = signals.face
-    if face is not None and face.face_visible_ratio is not None:
+    if signals.face_gap is None:
         times = face.frame_times_s
         sel = (times >= start_s) & (times < end_s)
         if sel.any():
@@ -94,7 +95,7 @@ def time_series(signals, window_s: float, observable_only: bool) -> list[dict]:
 
 def labeled_moments(signals, time_series_rows: list[dict]) -> list[Moment]:
     moments: list[Moment] = []
-    speech, voice, face = signals.speech, signals.voice, signals.face
+    speech, voice, face = signals.timed_speech, signals.voice, signals.face
     if speech is not None:
         moments += [Moment("filler", f.start_s, f.end_s, f'Filler "{f.word}"', {"word": f.word, "method": f.method})
                     for f in speech.fillers]
@@ -107,10 +108,10 @@ def labeled_moments(signals, time_series_rows: list[dict]) -> list[Moment]:
                 if pace and pace > max(PACE_SPIKE_FACTOR * talk_pace, PACE_SPIKE_MIN_WPM):
                     moments.append(Moment("pace_spike", row["start_s"], row["end_s"], f"Fast: {pace:.0f} wpm",
                                           {"window_pace_wpm": pace, "talk_pace_wpm": round(talk_pace, 1)}))
-    if voice is not None:
+    if speech is not None and voice is not None:
         moments += [Moment("monotone", a, b, f"Flat pitch for {b - a:.0f} s ({sd:.1f} semitones SD)",
                            {"pitch_sd_semitones": round(sd, 2)}) for a, b, sd in voice.monotone_stretches]
-    if face is not None and face.face_visible_ratio:
+    if signals.face_gap is None:
         moments += [Moment("look_away", a, b, f"Looked away for {b - a:.1f} s", {"duration_s": round(b - a, 2)})
                     for a, b in face.look_away_intervals]
         moments += [Moment("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": round(b - a, 2)})

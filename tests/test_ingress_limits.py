@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
+from ray.serve import context
 
-from deployments.ingress import Admission, ApiError, BodyTooLarge, _limited_receive
+from deployments.ingress import Admission, ApiError, BodyTooLarge, _limited_receive, _log_unexpected
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
@@ -67,3 +69,18 @@ def test_limited_receive_stops_the_body_at_the_limit():
     assert asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 40]), 100))) == b"a" * 60 + b"b" * 40
     with pytest.raises(BodyTooLarge):
         asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 41, b"c" * 1000]), 100)))
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_and_request_id(caplog):
+    async def in_request():
+        context._set_request_context(request_id="req-1234")
+        try:
+            {}["speaking_time_s"] / 60
+        except Exception as exc:
+            _log_unexpected("analysis failed", exc)
+
+    with caplog.at_level(logging.ERROR, logger="ray.serve"):
+        asyncio.run(in_request())
+    (record,) = caplog.records
+    assert record.getMessage() == "analysis failed (request req-1234): KeyError"
+    assert "Traceback" in caplog.text and "in_request" in caplog.text
