@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -56,8 +56,11 @@ FILLED_PAUSE_MAX_SD_SEMITONES = 1.0
 FILLED_PAUSE_MAX_WORD_OVERLAP = 0.2  # fraction of the stretch that aligned words may cover
 FILLED_PAUSE_LABEL = "(filled pause)"
 # A flat voiced stretch this close to a transcribed filler is that filler's own sound, left uncovered because
-# Whisper times fillers late (0.1-0.9 s on the accuracy set); counting it again would double the filler.
-FILLED_PAUSE_NEAR_LEXICAL_S = 0.3
+# Whisper times fillers late (0.1-0.9 s on the accuracy sets); counting it again would double the filler.
+FILLED_PAUSE_NEAR_LEXICAL_S = 0.9
+# Whisper writes one drawn-out "uhhhh" as "uh, uh, uh, uh" with word starts a few 10 ms apart; a hesitation
+# sound lasts at least ~200 ms, so repeats starting closer than this are one filler.
+MIN_FILLER_SPACING_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,10 @@ def lexical_fillers(words: list[Word]) -> list[Filler]:
         comma_after = _ends_clause(w.text)
         nxt = norm[i + 1] if i + 1 < n else None
         if _ALWAYS_FILLER.match(t):
-            out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+            if out and out[-1].word == t and w.start_s - out[-1].start_s < MIN_FILLER_SPACING_S:
+                out[-1] = replace(out[-1], end_s=max(out[-1].end_s, w.end_s))  # one stretched sound
+            else:
+                out.append(Filler(t, w.start_s, w.end_s, "lexical"))
         elif t == "like":
             # Set off by a comma or a pause; a sentence-initial "Like" without a comma is a conjunction.
             set_off = comma_before or comma_after or pause_before or pause_after

@@ -47,3 +47,13 @@ def talking_head_no_audio(talking_head_videos) -> VideoFixture:
 def talking_head_face_out(talking_head_videos) -> VideoFixture:
     """Face in frame 0-4 s and 7-11 s only."""
     return talking_head_videos["face_out_mp4"]
+
+
+@pytest.fixture(scope="session")
+def real_recordings() -> dict:
+    """Real speech over real faces (benchmarks/real_set.py): the cases that broke the first version."""
+    from benchmarks.real_set import real_set
+
+    names = {"monologue_webm", "falsetto_avi", "mfa_uhuh_webm", "face_then_cut_mkv", "single_face_near_silent_avi",
+             "muted_microphone_mp4", "no_audio_track_mov"}
+    return {clip.name: clip for clip in real_set(FIXTURE_DIR, names)}

@@ -148,6 +148,31 @@ def test_no_audio_video_is_measured_without_speech_scores(service, talking_head_
     assert body["transcript"] is None
 
 
+REAL_CLIPS = ("monologue_webm", "falsetto_avi", "mfa_uhuh_webm", "face_then_cut_mkv", "single_face_near_silent_avi",
+              "muted_microphone_mp4", "no_audio_track_mov")
+
+
+@pytest.mark.parametrize("name", REAL_CLIPS)
+def test_real_recordings_answer_200_with_honest_evidence(service, real_recordings, name):
+    """Real people: a monologue with fillers, falsetto, stretched "uh"s, a cut to a cartoon, a near-silent
+    webcam clip, a muted microphone and no audio track. Each answers 200; what was not heard is not scored."""
+    clip = real_recordings[name]
+    response = service.post("/api/v1/full-analysis", clip.path)
+    assert response.status_code == 200, response.text
+    analysis = response.json()["video_analysis"]
+    evidence = analysis["evidence_quality"]
+    assert evidence["face_visible_ratio"] == pytest.approx(clip.face_visible_ratio, abs=0.05)
+    scored = {c["metric"] for d in analysis["score_details"]["categories"].values() for c in d["components"]}
+    if clip.has_speech and clip.pace_wpm is not None:
+        assert {"acoustic", "corpus", "slow"} <= _words(response.json()["transcript"])
+        assert analysis["speaking_pace_wpm"] == pytest.approx(clip.pace_wpm, rel=PACE_TOLERANCE)
+        assert "pace_wpm" in scored
+    if not clip.has_speech:
+        assert "speech" in evidence["missing"] and analysis["speaking_pace_wpm"] is None
+        assert not scored & {"pace_wpm", "filler_rate_per_min", "pitch_sd_semitones", "stt_confidence"}
+        assert "filler" not in " ".join(analysis["strengths"]).lower()
+
+
 def test_face_out_of_frame_is_located(service, talking_head_face_out):
     video = talking_head_face_out
     body = service.post("/api/v1/analyze-video", video.path).json()

@@ -238,3 +238,14 @@ def test_flat_voicing_next_to_a_transcribed_filler_is_not_counted_twice():
     assert len(acoustic_fillers(ws, voice)) == 1  # the uncovered part of the "um" on its own
     m = analyze_speech(transcript(ws), voice, duration_s=3.6)
     assert [(f.word, f.method) for f in m.fillers] == [("um", "lexical")]
+
+
+def test_one_stretched_filler_written_as_repeats_is_one_filler():
+    """Whisper's word times on a real clip of "uh"s (MFA's mfa_uhuh.flac): four spaced apart, then one drawn-out
+    stretch written as six "uh," starting 0-120 ms apart. Five fillers, not ten."""
+    starts = [2.58, 4.06, 4.44, 4.66, 5.44, 5.50, 5.52, 5.54, 5.56, 5.56]
+    words = [Word("Montreal,", 1.02, 1.32, 0.98)] + [Word("uh,", s, s + 0.04, 0.9) for s in starts] + [
+        Word("forced", 5.68, 5.9, 0.8)]
+    fillers = lexical_fillers(words)
+    assert [round(f.start_s, 2) for f in fillers] == [2.58, 4.06, 4.44, 4.66, 5.44]
+    assert fillers[-1].end_s == pytest.approx(5.60)
