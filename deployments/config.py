@@ -85,6 +85,10 @@ class IngressOptions(BaseModel):
     max_form_fields: int = Field(16, ge=1, description="Most text fields a request may carry.")
     max_field_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest text field (a transcript or "
                                  "mediapipeSamples); the video file part is bounded by max_upload_bytes.")
+    max_transcript_words: int = Field(12000, ge=1, description="Most words a provided `transcript` may have: 30 "
+                                      "minutes at 400 words per minute, faster than anyone speaks.")
+    max_transcript_sentences: int = Field(2000, ge=1, description="Most sentences a provided `transcript` may have "
+                                          "(each is embedded by the engine).")
     max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
                                       "gets 503 with Retry-After before its body is read.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 
 import numpy as np
 from ray import serve
@@ -22,20 +21,16 @@ class EngineDeployment:
         self._embed_batch.set_batch_wait_timeout_s(opts.batch_wait_timeout_s)
 
     async def analyze(self, kpis: dict, transcript: dict, context_phrase: str | None) -> dict:
-        """Returns the JSON-ready `engine_analysis` object. The sentence embeddings of concurrent requests are
-        computed together (one forward pass per batch); the rest of the analysis reads them from a table."""
+        """Returns the JSON-ready `engine_analysis` object. Text work runs in threads (the event loop only awaits);
+        the sentence embeddings of concurrent requests are computed together, one forward pass per batch."""
         from models.engine import split_sentences
 
-        texts = [s.text for s in split_sentences(transcript)]
-        if context_phrase and context_phrase.strip():
-            texts.append(context_phrase.strip())
-        vectors = await self._embed_batch(texts) if texts else None
-        engine = self._engine
-        if vectors is not None:
-            table = dict(zip(texts, vectors))
-            engine = copy.copy(self._engine)  # a per-request view whose embed() reads the batched vectors
-            engine.embed = lambda sentences: np.stack([table[s] for s in sentences])
-        return await asyncio.to_thread(engine.analyze, kpis, transcript, context_phrase)
+        sentences = await asyncio.to_thread(split_sentences, transcript)
+        texts = list(dict.fromkeys([s.text for s in sentences]
+                                   + ([context_phrase.strip()] if context_phrase and context_phrase.strip() else [])))
+        embeddings = dict(zip(texts, await self._embed_batch(texts))) if texts else {}
+        return await asyncio.to_thread(self._engine.analyze, kpis, transcript, context_phrase, sentences=sentences,
+                                       embeddings=embeddings)
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def _embed_batch(self, text_lists: list[list[str]]) -> list[np.ndarray]:

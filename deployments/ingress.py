@@ -29,7 +29,8 @@ from dashboard.routes import router as dashboard_router
 from deployments.config import IngressOptions
 from storage.routes import router as media_router
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
-from models.errors import AnalysisError, InvalidLandmarkSamples, InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
+from models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, MediaLimitExceeded,
+                           UnsupportedMediaType)
 
 logger = logging.getLogger("ray.serve")
 
@@ -218,7 +219,7 @@ def _error_for(exc: AnalysisError) -> ApiError:
     """The single mapping from analysis errors to HTTP answers."""
     if isinstance(exc, UnsupportedMediaType):
         return ApiError(415, str(exc))
-    if isinstance(exc, (MediaLimitExceeded, InvalidMedia, InvalidLandmarkSamples)):
+    if isinstance(exc, (MediaLimitExceeded, InvalidMedia, InvalidLandmarkSamples, InvalidTranscript)):
         return ApiError(422, str(exc))
     return ApiError(500, SERVICE_ERROR_DETAIL)
 
@@ -245,21 +246,28 @@ def _text_field(form, name: str) -> str | None:
     return value or None
 
 
-def _parse_request(form, default_observable_only: bool) -> AnalysisRequest:
+def _parse_request(form, opts: IngressOptions) -> AnalysisRequest:
+    """The form's fields, each within its bound. Observable-only mode can be asked for per request, but a service
+    configured for it stays in it: a client may make the mode stricter, never weaker."""
+    from models.sentences import check_transcript_limits
+
     video = form.get("video")
     if not isinstance(video, UploadFile):
         raise ApiError(422, INVALID_BODY_DETAIL)
     observable = _text_field(form, "observable_only")
     if observable is not None and observable.lower() not in {"true", "false", "1", "0", "yes", "no"}:
         raise ApiError(422, "Field 'observable_only' must be true or false.")
+    transcript = _text_field(form, "transcript")
+    if transcript is not None:
+        check_transcript_limits(transcript, max_words=opts.max_transcript_words,
+                                max_sentences=opts.max_transcript_sentences)
     return AnalysisRequest(
         video=video,
         session_id=_text_field(form, "sessionId"),
-        transcript=_text_field(form, "transcript"),
+        transcript=transcript,
         context_phrase=_text_field(form, "context_phrase"),
         mediapipe_samples=_text_field(form, "mediapipeSamples"),
-        observable_only=default_observable_only if observable is None
-        else observable.lower() in {"true", "1", "yes"},
+        observable_only=opts.observable_only or (observable is not None and observable.lower() in {"true", "1", "yes"}),
     )
 
 
@@ -364,7 +372,7 @@ class Ingress:
         async with self._admission.slot():
             form = await self._read_form(request)
             try:
-                parsed = _parse_request(form, self._opts.observable_only)
+                parsed = _parse_request(form, self._opts)
                 body = await self._analyze(parsed, full, str(request.base_url))
             except AnalysisError as exc:
                 raise _error_for(exc)

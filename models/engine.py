@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -19,13 +18,14 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from models.sentences import SENTENCE_END
+
 ENGINE_VERSION = "1.0.0"
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_SEQ_TOKENS = 256  # the model's sentence_bert_config max_seq_length; it was trained on pieces this long
 MAX_MOMENTS = 5
 DEFAULT_PARAMS_PATH = Path(__file__).resolve().parent / "data" / "engine_params_v1.json"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def default_model_dir() -> str:
@@ -144,8 +144,11 @@ class Engine:
                 out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().cpu().numpy())
         return np.concatenate(out)
 
-    def analyze(self, kpis: dict, transcript: Any, context_phrase: str | None) -> dict:
-        """The `engine_analysis` object of the API response (JSON-safe)."""
+    def analyze(self, kpis: dict, transcript: Any, context_phrase: str | None, *,
+                sentences: list[Sentence] | None = None, embeddings: dict[str, np.ndarray] | None = None) -> dict:
+        """The `engine_analysis` object of the API response (JSON-safe). `sentences` (split_sentences of the
+        transcript) and `embeddings` (text -> vector, from a batched forward pass) may be given when the caller
+        already has them; anything missing is computed here."""
         values = _clean_kpis(kpis)
         result: dict[str, Any] = {
             "engine_version": ENGINE_VERSION,
@@ -154,7 +157,9 @@ class Engine:
         }
         for name in LABELS:
             result[name] = self.interpret(name, values, kpis)
-        result["content"] = self.content(split_sentences(transcript), context_phrase)
+        embed = self.embed if embeddings is None else lambda texts: np.stack([embeddings[t] for t in texts])
+        sentences = split_sentences(transcript) if sentences is None else sentences
+        result["content"] = self.content(sentences, context_phrase, embed)
         return result
 
     def interpret(self, name: str, values: dict[str, float], raw_kpis: dict | None = None) -> dict:
@@ -182,24 +187,27 @@ class Engine:
         return {"level": level, "score": _round(score), "reason": f"{level.capitalize()} {label}: {facts}.",
                 "evidence": evidence, "moments": _moments(raw_kpis or {}, MOMENT_KEYS[name])}
 
-    def content(self, sentences: list[Sentence], context_phrase: str | None) -> dict:
+    def content(self, sentences: list[Sentence], context_phrase: str | None,
+                embed: Callable[[list[str]], np.ndarray] | None = None) -> dict:
         """Relevance to the context phrase, coherence between consecutive sentences, extractive summary."""
         if not sentences:
             return {"relevance_to_context": {**_null_content("No transcript text to compare."), "cosine": None,
                                              "level": None},
                     "coherence": _null_content("No transcript text."), "summary": [], "sentence_count": 0}
-        vectors = self.embed([s.text for s in sentences])
+        embed = embed or self.embed
+        vectors = embed([s.text for s in sentences])
+        context = embed([context_phrase.strip()])[0] if context_phrase and context_phrase.strip() else None
         return {
-            "relevance_to_context": self._relevance(sentences, vectors, context_phrase),
+            "relevance_to_context": self._relevance(sentences, vectors, context_phrase, context),
             "coherence": _coherence(sentences, vectors),
             "summary": [sentences[i].to_dict() for i in self._summary_indices(vectors)],
             "sentence_count": len(sentences),
         }
 
-    def _relevance(self, sentences: list[Sentence], vectors: np.ndarray, context_phrase: str | None) -> dict:
-        if not context_phrase or not context_phrase.strip():
+    def _relevance(self, sentences: list[Sentence], vectors: np.ndarray, context_phrase: str | None,
+                   context: np.ndarray | None) -> dict:
+        if context is None:
             return {**_null_content("No context phrase was given."), "cosine": None, "level": None}
-        context = self.embed([context_phrase.strip()])[0]
         talk = vectors.mean(0)
         cosine = float(talk @ context / max(float(np.linalg.norm(talk)), 1e-9))
         score = _ramp(cosine, self.params["thresholds"]["relevance_cosine"])
@@ -211,18 +219,20 @@ class Engine:
                 "evidence": evidence}
 
     def _summary_indices(self, vectors: np.ndarray) -> list[int]:
-        """Most central sentences with a redundancy penalty (MMR), returned in talk order."""
+        """Most central sentences with a redundancy penalty (MMR), returned in talk order. Centrality is each
+        sentence's mean cosine to the others, computed from the sum of the vectors: O(n) memory, not an n x n
+        matrix."""
         cfg = self.params["content"]
         n = len(vectors)
         k = min(cfg["summary_max_sentences"], max(1, math.ceil(n / cfg["summary_sentences_per_pick"])))
-        sims = vectors @ vectors.T
-        centrality = (sims.sum(1) - np.diag(sims)) / max(n - 1, 1)
+        centrality = (vectors @ vectors.sum(0) - np.einsum("ij,ij->i", vectors, vectors)) / max(n - 1, 1)
         chosen: list[int] = []
+        redundancy = np.full(n, -np.inf)
         while len(chosen) < k:
-            redundancy = sims[:, chosen].max(1) if chosen else np.zeros(n)
-            gain = cfg["mmr_lambda"] * centrality - (1 - cfg["mmr_lambda"]) * redundancy
+            gain = cfg["mmr_lambda"] * centrality - (1 - cfg["mmr_lambda"]) * (redundancy if chosen else 0.0)
             gain[chosen] = -np.inf
             chosen.append(int(np.argmax(gain)))
+            redundancy = np.maximum(redundancy, vectors @ vectors[chosen[-1]])
         return sorted(chosen)
 
     def _level(self, score: float) -> str:
@@ -231,7 +241,8 @@ class Engine:
 
 
 def split_sentences(transcript: Any) -> list[Sentence]:
-    """Sentences on .!? boundaries, each timed from the words it contains (or, without words, the segments)."""
+    """Sentences on .!? boundaries, each timed from the words it contains (or, without words, the segments).
+    Linear in the text: sentences and timed spans are both in text order, so one sweep pairs them."""
     if transcript is None:
         return []
     get = transcript.get if isinstance(transcript, dict) else lambda key, default=None: getattr(
@@ -241,17 +252,27 @@ def split_sentences(transcript: Any) -> list[Sentence]:
         return []
     spans = _timed_spans(text, get("words", None) or ()) or _timed_spans(text, get("segments", None) or ())
     sentences = []
-    cursor = 0
-    for piece in _SENTENCE_END.split(text):
+    cursor = first_span = 0
+    for piece in SENTENCE_END.split(text):
         piece = piece.strip()
         if not piece:
             continue
         start = text.find(piece, cursor)
         end = start + len(piece)
         cursor = end
-        inside = [s for s in spans if s[0] < end and s[1] > start]
+        while first_span < len(spans) and spans[first_span][1] <= start:
+            first_span += 1
+        last_span = first_span
+        while last_span < len(spans) and spans[last_span][0] < end:
+            last_span += 1
+        inside = spans[first_span:last_span]
         sentences.append(Sentence(piece, inside[0][2] if inside else None, inside[-1][3] if inside else None))
     return sentences
+
+
+# A timed item is looked for this far past the previous one: words and segments come in text order, so a piece
+# that is not near the cursor is not in the text at all (and a bounded search keeps matching linear).
+_SPAN_SEARCH_CHARS = 200
 
 
 def _timed_spans(text: str, items: Any) -> list[tuple[int, int, float, float]]:
@@ -264,7 +285,7 @@ def _timed_spans(text: str, items: Any) -> list[tuple[int, int, float, float]]:
             continue
         start_s, end_s, piece = parsed
         piece = piece.strip()
-        at = text.find(piece, cursor) if piece else -1
+        at = text.find(piece, cursor, cursor + len(piece) + _SPAN_SEARCH_CHARS) if piece else -1
         if at < 0:
             continue
         spans.append((at, at + len(piece), start_s, end_s))

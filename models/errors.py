@@ -20,3 +20,7 @@ class MediaLimitExceeded(InvalidMedia):
 
 class InvalidLandmarkSamples(AnalysisError):
     """The `mediapipeSamples` field is not valid JSON or not the documented shape."""
+
+
+class InvalidTranscript(AnalysisError):
+    """The provided `transcript` field is over a request limit (words, sentences)."""

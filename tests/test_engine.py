@@ -151,3 +151,42 @@ def test_output_is_json_safe(engine):
     assert json.loads(encoded)["eye_contact"]["moments"][0] == {"kind": "look_away_intervals",
                                                                 "start_s": 3.0, "end_s": 4.2}
     assert result["model"] == "all-MiniLM-L6-v2" and result["params_version"] == "1"
+
+
+def test_a_long_transcript_is_split_and_timed_in_linear_time():
+    """The transcript bomb ("a. a. ..." of 210 KB) took 62 s in sentence x word matching; now one sweep (a
+    quadratic match would make this test take minutes)."""
+    n = 20_000
+    text = " ".join(["a."] * n)
+    words = [{"word": "a.", "start_s": i * 0.1, "end_s": i * 0.1 + 0.05} for i in range(n)]
+    sentences = split_sentences({"text": text, "words": words})
+    assert len(sentences) == n and sentences[-1].start_s == pytest.approx((n - 1) * 0.1)
+
+
+def test_summary_needs_no_sentence_by_sentence_matrix(engine):
+    """MMR centrality from the vector sum picks the same sentences as the full similarity matrix."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(40, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    sims = vectors @ vectors.T
+    centrality = (sims.sum(1) - np.diag(sims)) / 39
+    cfg = engine.params["content"]
+    chosen: list[int] = []
+    while len(chosen) < 3:
+        redundancy = sims[:, chosen].max(1) if chosen else np.zeros(40)
+        gain = cfg["mmr_lambda"] * centrality - (1 - cfg["mmr_lambda"]) * redundancy
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
+    assert engine._summary_indices(vectors) == sorted(chosen)
+
+
+def test_precomputed_sentences_and_embeddings_give_the_same_analysis(engine):
+    sentences = split_sentences({"text": INTERVIEW})
+    texts = [s.text for s in sentences] + ["job interview practice"]
+    embeddings = dict(zip(texts, engine.embed(texts)))
+    direct = engine.analyze(FULL_KPIS, {"text": INTERVIEW}, "job interview practice")
+    batched = engine.analyze(FULL_KPIS, {"text": INTERVIEW}, "job interview practice", sentences=sentences,
+                             embeddings=embeddings)
+    assert batched == direct
