@@ -34,7 +34,7 @@ import psutil
 import yaml
 
 from benchmarks.videos import bench_video
-from models.whisper_models import MODELS
+from models.speech.weights import MODELS
 from tests.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,10 +84,10 @@ def machine_name() -> str:
 
 def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     """Each stage alone, on this video, in the order the service needs them."""
-    from models.media import VideoFrames, decode_audio, media_info
-    from models.report import compose_engine_kpis, compose_video_analysis, measure_signals, transcript_payload
-    from models.segments import merge_transcripts, split_at_silences
-    from models.voice import analyze_voice
+    from models.media.decode import VideoFrames, decode_audio, media_info
+    from models.interpretation.report import compose_engine_kpis, compose_video_analysis, measure_signals, transcript_payload
+    from models.speech.segments import merge_transcripts, split_at_silences
+    from models.speech.voice import analyze_voice
 
     with _Timer() as t:
         audio = decode_audio(str(path), max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
@@ -121,9 +121,9 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
 
 def load_models(config: dict) -> dict:
     from deployments.config import AppArgs
-    from models.engine import Engine
-    from models.face import FaceLandmarker
-    from models.speech import SpeechToText
+    from models.interpretation.engine import Engine
+    from models.face.landmarks import FaceLandmarker
+    from models.speech.transcribe import SpeechToText
 
     args = AppArgs(**config["applications"][0]["args"])
     return {"stt": SpeechToText(**args.speech.model_dump()),

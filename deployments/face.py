@@ -13,12 +13,12 @@ from deployments.config import FaceOptions
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
 class FaceLandmarksDeployment:
     def __init__(self, options: dict | None = None):
-        from models.face import FaceLandmarker
+        from models.face.landmarks import FaceLandmarker
 
         opts = FaceOptions(**(options or {}))
         self._landmarker = FaceLandmarker(min_detection_confidence=opts.min_detection_confidence,
                                           min_tracking_confidence=opts.min_tracking_confidence)
 
     async def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray):
-        """Returns a models.face.FaceTrack for these frames (tracking state does not cross calls)."""
+        """Returns a models.face.landmarks.FaceTrack for these frames (tracking state does not cross calls)."""
         return await asyncio.to_thread(self._landmarker.landmarks, frames, frame_times_s)

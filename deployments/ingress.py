@@ -249,7 +249,7 @@ def _text_field(form, name: str) -> str | None:
 def _parse_request(form, opts: IngressOptions) -> AnalysisRequest:
     """The form's fields, each within its bound. Observable-only mode can be asked for per request, but a service
     configured for it stays in it: a client may make the mode stricter, never weaker."""
-    from models.sentences import check_transcript_limits
+    from models.interpretation.sentences import check_transcript_limits
 
     video = form.get("video")
     if not isinstance(video, UploadFile):
@@ -424,7 +424,7 @@ class Ingress:
     async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "") -> dict:
         o = self._opts
         signals = await self._measure(req)
-        from models.report import compose_engine_kpis, compose_video_analysis, transcript_payload
+        from models.interpretation.report import compose_engine_kpis, compose_video_analysis, transcript_payload
 
         if not full:
             return await _stage("compose", asyncio.to_thread(
@@ -450,8 +450,8 @@ class Ingress:
         fraction of the video decode), each chunk of frames goes to a landmark replica as soon as it is decoded,
         and long audio is cut at silences across speech replicas. On any failure the calls in flight are
         cancelled."""
-        from models.media import VideoFrames, decode_audio, media_info
-        from models.report import measure_signals
+        from models.media.decode import VideoFrames, decode_audio, media_info
+        from models.interpretation.report import measure_signals
 
         o = self._opts
         decode_started = time.monotonic()
@@ -474,7 +474,7 @@ class Ingress:
             info = media_info(audio, video)
             client_track = None
             if req.mediapipe_samples is not None:
-                from models.face import face_track_from_samples
+                from models.face.landmarks import face_track_from_samples
 
                 client_track = face_track_from_samples(req.mediapipe_samples, info.source_width, info.source_height)
             voice, transcript, face_chunks = await asyncio.gather(
@@ -491,7 +491,7 @@ class Ingress:
 
     def _transcribe_parts(self, audio: np.ndarray, sample_rate: int) -> list:
         """(offset_s, call) per part of the audio cut at silences; one part unless the audio is long."""
-        from models.segments import split_at_silences
+        from models.speech.segments import split_at_silences
 
         ranges = split_at_silences(audio, sample_rate, self._opts.speech_segment_s) or [(0, len(audio))]
         return [(a / sample_rate, self._speech.transcribe.remote(audio[a:b])) for a, b in ranges]
@@ -499,7 +499,7 @@ class Ingress:
     async def _merged_transcript(self, parts: list):
         if not parts:
             return None
-        from models.segments import merge_transcripts
+        from models.speech.segments import merge_transcripts
 
         transcripts = await asyncio.gather(
             *(_await_with_timeout(call, self._opts.speech_timeout_s, "speech-to-text") for _, call in parts))

@@ -13,17 +13,17 @@ from deployments.config import SpeechOptions
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
 class SpeechToTextDeployment:
     def __init__(self, options: dict | None = None):
-        from models.speech import SpeechToText
+        from models.speech.transcribe import SpeechToText
 
         opts = SpeechOptions(**(options or {}))
         self._stt = SpeechToText(**opts.model_dump())  # the options are SpeechToText's own parameters
 
     async def transcribe(self, audio: np.ndarray):
-        """Returns a models.speech.Transcript with word timestamps."""
+        """Returns a models.speech.transcribe.Transcript with word timestamps."""
         return await asyncio.to_thread(self._stt.transcribe, audio)
 
     async def analyze_voice(self, audio: np.ndarray, sample_rate: int):
         """Pitch, loudness and voice activity: CPU work kept off the ingress, beside the transcription."""
-        from models.voice import analyze_voice
+        from models.speech.voice import analyze_voice
 
         return await asyncio.to_thread(analyze_voice, audio, sample_rate)

@@ -50,7 +50,7 @@ class VideoStorage:
 
     def save(self, upload: BinaryIO, request_base_url: str) -> str:
         """Copies the upload (a file the ingress has already validated as a video) and returns its videoUrl."""
-        from models.media import sniff_container
+        from models.media.decode import sniff_container
 
         upload.seek(0)  # decoding has read it to the end
         extension = sniff_container(upload)

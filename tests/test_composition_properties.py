@@ -20,12 +20,12 @@ import soundfile as sf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from models.engine import Engine
-from models.face import FaceLandmarker, FaceTrack
-from models.report import (SPEECH_METRICS, compose_engine_kpis, compose_video_analysis, measure_signals,
+from models.interpretation.engine import Engine
+from models.face.landmarks import FaceLandmarker, FaceTrack
+from models.interpretation.report import (SPEECH_METRICS, compose_engine_kpis, compose_video_analysis, measure_signals,
                            transcript_payload)
-from models.speech import Transcript, Word
-from models.voice import SAMPLE_RATE, analyze_voice
+from models.speech.transcribe import Transcript, Word
+from models.speech.voice import SAMPLE_RATE, analyze_voice
 from tests.test_face import portrait_frame
 
 GUIDE_FIELDS = {"overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from models.errors import InvalidLandmarkSamples
-from models.face import FaceLandmarker, face_track_from_samples
-from models.face_metrics import analyze_face
+from models.face.landmarks import FaceLandmarker, face_track_from_samples
+from models.face.metrics import analyze_face
 
 PORTRAIT = Path(__file__).parent / "assets" / "portrait_astronaut.png"
 STEP_S = 1 / 8

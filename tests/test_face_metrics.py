@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from models.face import FaceLandmarker, FaceTrack
-from models.face_metrics import analyze_face
+from models.face.landmarks import FaceLandmarker, FaceTrack
+from models.face.metrics import analyze_face
 from tests.test_face import portrait_frame
 
 W, H, STEP_S, N = 640, 360, 1 / 8, 80

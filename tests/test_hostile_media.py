@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
-from models.media import decode_media
+from models.media.decode import decode_media
 from tests.hostile_media import HUGE_SIDE_PX, build_corpus
 
 CORPUS = build_corpus()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
-from models.media import decode_media, sniff_container
+from models.media.decode import decode_media, sniff_container
 from tests.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, synthesize_script
 
 WRONG_EXTENSION = {"mp4": ".avi", "mov": ".webm", "mkv": ".mp4", "webm": ".mov", "avi": ".mkv"}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models.errors import InvalidMedia
-from models.media import VideoFrames, decode_audio, decode_media, media_info
+from models.media.decode import VideoFrames, decode_audio, decode_media, media_info
 
 
 def test_streamed_decode_matches_one_pass(talking_head_container):

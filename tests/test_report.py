@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from models.face import FaceLandmarker
-from models.media import decode_media
-from models.report import compose_engine_kpis, compose_video_analysis, measure_signals, scoring_metrics
-from models.scoring import load_rubric, metric_score, overall_score, score_categories
-from models.speech import SpeechToText
-from models.voice import analyze_voice
+from models.face.landmarks import FaceLandmarker
+from models.media.decode import decode_media
+from models.interpretation.report import compose_engine_kpis, compose_video_analysis, measure_signals, scoring_metrics
+from models.interpretation.scoring import load_rubric, metric_score, overall_score, score_categories
+from models.speech.transcribe import SpeechToText
+from models.speech.voice import analyze_voice
 
 
 @pytest.fixture(scope="module")

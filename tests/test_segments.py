@@ -1,7 +1,7 @@
 import numpy as np
 
-from models.segments import merge_transcripts, split_at_silences
-from models.speech import Transcript, Word
+from models.speech.segments import merge_transcripts, split_at_silences
+from models.speech.transcribe import Transcript, Word
 
 SR = 16000
 

@@ -3,7 +3,7 @@
 import pytest
 
 from models.errors import InvalidTranscript
-from models.sentences import check_transcript_limits
+from models.interpretation.sentences import check_transcript_limits
 
 
 def test_a_transcript_within_the_limits_passes():

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from models.speech import SpeechToText
-from models.whisper_models import BASE_FILES, CACHE_ENV, ModelUnavailable, model_dir
+from models.speech.transcribe import SpeechToText
+from models.speech.weights import BASE_FILES, CACHE_ENV, ModelUnavailable, model_dir
 
 ASSETS = Path(__file__).parent / "assets"
 

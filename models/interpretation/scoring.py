@@ -1,4 +1,4 @@
-"""Scores from measured metrics through the versioned rubric in models/data/rubric_v1.json.
+"""Scores from measured metrics through the versioned rubric in models/interpretation/data/rubric_v1.json.
 
 Each category is the weighted mean of its metrics that have evidence; a category whose evidence covers less than
 `min_category_coverage` of its weight is null with a reason rather than a guess. Every score lists the metric

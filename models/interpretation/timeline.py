@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.scoring import overall_score, score_categories
+from models.interpretation.scoring import overall_score, score_categories
 
 PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace ...
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike

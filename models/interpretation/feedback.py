@@ -163,7 +163,7 @@ def recommendation(categories: dict, signals, moments) -> str:
 
 
 def metric_label(metric: str) -> str:
-    from models.scoring import load_rubric
+    from models.interpretation.scoring import load_rubric
 
     return load_rubric()["metrics"][metric]["label"]
 

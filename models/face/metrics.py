@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.face import FaceTrack
+from models.face.landmarks import FaceTrack
 
 # Head pose: solvePnP of rigid upper-face landmarks (eye corners and nose; the mouth and jaw move with
 # speech and smiles) against MediaPipe's canonical face model (canonical_face_model.obj, cm), rewritten in

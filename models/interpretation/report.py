@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import feedback, timeline
-from models.face import FaceTrack, concatenate_tracks
-from models.face_metrics import FaceMetrics, analyze_face
-from models.scoring import load_rubric, overall_score, score_categories
-from models.speech import Transcript, transcript_from_text
-from models.speech_metrics import SpeechMetrics, analyze_speech
-from models.voice import VoiceAnalysis
+from models.interpretation import feedback, timeline
+from models.face.landmarks import FaceTrack, concatenate_tracks
+from models.face.metrics import FaceMetrics, analyze_face
+from models.interpretation.scoring import load_rubric, overall_score, score_categories
+from models.speech.transcribe import Transcript, transcript_from_text
+from models.speech.metrics import SpeechMetrics, analyze_speech
+from models.speech.voice import VoiceAnalysis
 
 ANALYSIS_VERSION = "1.0.0"
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence

@@ -1,0 +1,1 @@
+"""Interpretation: measured signals become scores, levels, moments and feedback."""

@@ -1,0 +1,1 @@
+"""Decoding untrusted uploads: container sniffing, audio and sampled frames under limits."""

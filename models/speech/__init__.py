@@ -1,0 +1,1 @@
+"""Speech: speech-to-text with word times, voice acoustics, and the pace, pause and filler metrics."""
