@@ -23,7 +23,7 @@ class EngineDeployment:
     async def analyze(self, kpis: dict, transcript: dict, context_phrase: str | None) -> dict:
         """Returns the JSON-ready `engine_analysis` object. Text work runs in threads (the event loop only awaits);
         the sentence embeddings of concurrent requests are computed together, one forward pass per batch."""
-        from models.interpretation.engine import split_sentences
+        from models.interpretation.sentences import split_sentences
 
         sentences = await asyncio.to_thread(split_sentences, transcript)
         texts = list(dict.fromkeys([s.text for s in sentences]

@@ -7,7 +7,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 
-from models.interpretation.engine import DEFAULT_PARAMS_PATH, Engine, default_model_dir, load_params, split_sentences
+from models.interpretation.engine import DEFAULT_PARAMS_PATH, Engine, default_model_dir, load_params
+from models.interpretation.sentences import split_sentences
 
 INTERVIEW = (
     "I led a team of five engineers to rebuild our payment service. "

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from models.face.landmarks import FaceTrack
+from models.intervals import true_runs
 
 # Head pose: solvePnP of rigid upper-face landmarks (eye corners and nose; the mouth and jaw move with
 # speech and smiles) against MediaPipe's canonical face model (canonical_face_model.obj, cm), rewritten in
@@ -308,8 +309,7 @@ def _runs(
     """(start_s, end_s) of each run of True frames; a run ends at the next frame's time (or one frame step
     after the last frame), so a run of k frames at 8 fps lasts k / 8 s."""
     intervals = []
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for start, stop in true_runs(mask):
         end = times[stop] if stop < len(times) else times[stop - 1] + (step_s or 0.0)
         duration = end - times[start]
         if min_s - 1e-6 <= duration <= max_s + 1e-6:

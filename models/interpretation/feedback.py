@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from models.interpretation.sentences import split_sentences
+
 STRENGTH_MIN_SCORE = 7.5  # a metric scoring at least this (0..10) is called a strength
 AREA_MAX_SCORE = 6.5  # a metric scoring below this is an area for improvement
 SUMMARY_SENTENCES = 3
@@ -200,26 +202,9 @@ def detailed_feedback(categories: dict, signals, moments) -> str:
     return " ".join(parts)
 
 
-def split_sentences(transcript) -> list[tuple[str, float | None]]:
-    """Sentences with their start time, from the word timings when there are any."""
-    if transcript is None or not transcript.text.strip():
-        return []
-    sentences, current, start = [], [], None
-    for word in transcript.words:
-        if start is None:
-            start = word.start_s
-        current.append(word.text)
-        if re.search(r"[.!?]$", word.text):
-            sentences.append((" ".join(current), start))
-            current, start = [], None
-    if current:
-        sentences.append((" ".join(current), start))
-    return sentences or [(transcript.text.strip(), None)]
-
-
 def extractive_summary(transcript, limit: int = SUMMARY_SENTENCES) -> list[tuple[str, float | None]]:
     """The sentences that share the most content words with the rest of the talk, in spoken order."""
-    sentences = split_sentences(transcript)
+    sentences = [(s.text, s.start_s) for s in split_sentences(transcript)]
     if len(sentences) <= limit:
         return sentences
     bags = [Counter(w for w in re.findall(r"[a-z']+", s.lower()) if w not in _STOPWORDS) for s, _ in sentences]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.interpretation.scoring import overall_score, score_categories
+from models.intervals import overlap_s
 
 PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace ...
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike
@@ -26,10 +27,6 @@ class Moment:
                 "label": self.label, "evidence": self.evidence}
 
 
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
-
-
 def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | None]:
     """The rubric's metrics measured inside one window, from the same per-word / per-frame evidence."""
     m: dict[str, float | None] = {}
@@ -38,8 +35,8 @@ def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | N
     minutes = (end_s - start_s) / 60.0
     if speech is not None:
         in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
-        spoken_s = _overlap(start_s, end_s, words[0].start_s, words[-1].end_s) - sum(
-            _overlap(start_s, end_s, p.start_s, p.end_s) for p in speech.pauses)
+        spoken_s = overlap_s(start_s, end_s, words[0].start_s, words[-1].end_s) - sum(
+            overlap_s(start_s, end_s, p.start_s, p.end_s) for p in speech.pauses)
         m["word_count"] = float(len(in_window))
         m["pace_wpm"] = len(in_window) / spoken_s * 60.0 if spoken_s >= MIN_WINDOW_SPEECH_S else None
         m["filler_count"] = float(sum(start_s <= f.start_s < end_s for f in speech.fillers))
@@ -65,7 +62,7 @@ def window_metrics(signals, start_s: float, end_s: float) -> dict[str, float | N
             m["face_visible_ratio"] = float(visible.mean())
             if visible.any():
                 m["eye_contact_ratio"] = float(np.mean(face.eye_contact[sel][visible]))
-                m["smile_ratio"] = sum(_overlap(start_s, end_s, a, b) for a, b in face.smile_intervals) / (
+                m["smile_ratio"] = sum(overlap_s(start_s, end_s, a, b) for a, b in face.smile_intervals) / (
                     end_s - start_s) / max(m["face_visible_ratio"], 1e-6)
     return m
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from models.intervals import gap_s, true_runs
 from models.speech.transcribe import Transcript, Word
 from models.speech.voice import VoiceAnalysis, semitone_sd
 
@@ -153,7 +154,8 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
     fillers = list(lexical_fillers(words))
     if voice is not None:
         fillers.extend(a for a in acoustic_fillers(words, voice)
-                       if not any(_interval_gap(a, f) <= FILLED_PAUSE_NEAR_LEXICAL_S for f in fillers))
+                       if not any(gap_s(a.start_s, a.end_s, f.start_s, f.end_s) <= FILLED_PAUSE_NEAR_LEXICAL_S
+                                  for f in fillers))
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
 
@@ -171,11 +173,6 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         long_pause_count=sum(p.is_long for p in pauses),
         mean_pause_s=float(np.mean([p.duration_s for p in pauses])) if pauses else None,
     )
-
-
-def _interval_gap(a: Filler, b: Filler) -> float:
-    """Time between two intervals; 0 when they overlap."""
-    return max(0.0, max(a.start_s, b.start_s) - min(a.end_s, b.end_s))
 
 
 def _audible_words(words: list[Word], voice: VoiceAnalysis | None) -> list[Word]:
@@ -316,12 +313,9 @@ def acoustic_fillers(words: list[Word], voice: VoiceAnalysis) -> list[Filler]:
     if not words or voice.f0_hz.size == 0:
         return []
     hop = voice.hop_s
-    voiced = np.concatenate([[False], voice.voiced.astype(bool), [False]])
-    edges = np.diff(voiced.astype(np.int8))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     spans = np.array([(w.start_s, w.end_s) for w in words])
     out = []
-    for s, e in zip(starts, ends):
+    for s, e in true_runs(voice.voiced):
         start_s, end_s = s * hop, e * hop
         if end_s - start_s < FILLED_PAUSE_MIN_S:
             continue

@@ -9,6 +9,8 @@ import librosa
 import numpy as np
 import scipy.signal
 
+from models.intervals import true_runs
+
 SAMPLE_RATE = 16000
 HOP_S = 0.02
 FRAME_LENGTH = 1024  # 64 ms at 16 kHz: yin needs > 2 periods of the lowest F0 (2 * 16000 / 65 = 492 samples)
@@ -140,10 +142,8 @@ def _speech_mask(loudness_db: np.ndarray) -> np.ndarray:
 
 
 def _segments(mask: np.ndarray) -> tuple[tuple[float, float], ...]:
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     merged: list[list[float]] = []
-    for s, e in zip(starts * HOP_S, ends * HOP_S):
+    for s, e in ((start * HOP_S, stop * HOP_S) for start, stop in true_runs(mask)):
         if merged and s - merged[-1][1] < MERGE_GAP_S:
             merged[-1][1] = e
         else:
