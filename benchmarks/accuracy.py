@@ -38,7 +38,7 @@ import yaml
 
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
 from benchmarks.real_set import RealClip, content_words, real_set
-from models.interpretation.report import SPEECH_METRICS
+from models.measurements import SPEECH_METRICS
 from models.speech.weights import MODELS
 
 SERVE_CONFIG = Path(__file__).resolve().parent.parent / "serve_config.cpu.yaml"

@@ -1,9 +1,9 @@
 """`make bench`: each stage alone, then the whole request through the running service, on the same videos.
 
 Stages run one after another in this process, with the thread settings of serve_config.cpu.yaml (speech-to-text
-on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, landmarks, engine,
-composition. Then `serve run` starts the CPU config on a free port, one warm-up request is sent, and every video
-is posted to /api/v1/full-analysis. Printed: per-stage wall and CPU seconds, end-to-end seconds, the ratio
+on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, landmarks,
+measurements, interpretation. Then `serve run` starts the CPU config on a free port, one warm-up request is sent,
+and every video is posted to /api/v1/full-analysis. Printed: per-stage wall and CPU seconds, end-to-end seconds, the ratio
 end-to-end / sum of stages, videos per minute under 1, 2 and 4 concurrent clients, the peak resident memory of
 every process, and (--replicas) the latency of one long video with 1, 2 and 4 replicas of each model deployment.
 
@@ -85,7 +85,9 @@ def machine_name() -> str:
 def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     """Each stage alone, on this video, in the order the service needs them."""
     from models.media.decode import VideoFrames, decode_audio, media_info
-    from models.interpretation.report import compose_engine_kpis, compose_video_analysis, measure_signals, transcript_payload
+    from models.interpretation.model import interpret
+    from models.measurements import measure
+    from models.signals import measure_signals
     from models.speech.segments import merge_transcripts, split_at_silences
     from models.speech.voice import analyze_voice
 
@@ -111,25 +113,23 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     with _Timer() as t:
         signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
                                   face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s)
-        compose_video_analysis(signals, window_s=opts.time_series_window_s)
-        kpis = compose_engine_kpis(signals)
-    result.stages["composition"] = t.result
+        measurements = measure(signals, window_s=opts.time_series_window_s, context_phrase=CONTEXT_PHRASE)
+    result.stages["measure"] = t.result
     with _Timer() as t:
-        models["engine"].analyze(kpis, transcript_payload(transcript), CONTEXT_PHRASE)
-    result.stages["engine"] = t.result
+        interpret(measurements, models["encoder"].embed)
+    result.stages["interpretation"] = t.result
 
 
 def load_models(config: dict) -> dict:
     from deployments.config import AppArgs
-    from models.interpretation.engine import Engine
+    from models.interpretation.engine import SentenceEncoder
     from models.face.landmarks import FaceLandmarker
     from models.speech.transcribe import SpeechToText
 
     args = AppArgs(**config["applications"][0]["args"])
     return {"stt": SpeechToText(**args.speech.model_dump()),
             "face": FaceLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
-            "engine": Engine(model_dir=args.engine.model_dir, params_path=args.engine.params_path,
-                             device=args.engine.device),
+            "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
             "ingress": args.ingress}
 
 

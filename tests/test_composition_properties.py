@@ -3,7 +3,8 @@
 Real uploads break the happy path in every way at once — no audio track, a muted microphone, whispered speech
 Whisper returns no words for, words with no duration, no face, a face in some frames, client landmarks, a
 provided transcript. Hypothesis generates the raw model outputs with any part absent or empty, runs them through
-the real `measure_signals` and composition functions (and the real engine), and checks the invariants a client
+the real `measure_signals`, measurements, interpretation model (with the real sentence encoder) and response
+builders, and checks the invariants a client
 relies on: JSON-safe bodies, no speech claim without speech, no face claim without a face, no score without
 evidence.
 """
@@ -20,18 +21,19 @@ import soundfile as sf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from models.interpretation.engine import Engine
 from models.face.landmarks import FaceLandmarker, FaceTrack
-from models.interpretation.report import (SPEECH_METRICS, compose_engine_kpis, compose_video_analysis, measure_signals,
-                           transcript_payload)
+from models.interpretation.engine import SentenceEncoder
+from models.measurements import SPEECH_METRICS
+from models.signals import measure_signals
 from models.speech.transcribe import Transcript, Word
 from models.speech.voice import SAMPLE_RATE, analyze_voice
+from tests.analysis_support import analyze_signals, bodies
 from tests.test_face import portrait_frame
 
 GUIDE_FIELDS = {"overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
                 "speaking_pace_wpm", "detailed_feedback", "session_summary", "recommendation",
                 "time_series_scores", "labeled_moments", "key_moments"}
-FACE_METRICS = {"face_visible_ratio", "eye_contact_ratio", "smile_ratio", "head_motion_deg_per_s",
+FACE_METRICS = {"eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
                 "blink_rate_per_min"}
 # Phrases only a sentence about measured speech or face uses (the missing-evidence sentences avoid them).
 SPEECH_CLAIMS = ("words per minute", "wpm", "filler word", "pause", "semitone", "dB", "You spoke", "articulation")
@@ -63,8 +65,8 @@ def face_points() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
+def encoder() -> SentenceEncoder:
+    return SentenceEncoder()
 
 
 @st.composite
@@ -147,16 +149,16 @@ def uploads(draw, points: np.ndarray):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_points, engine):
+def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_points, encoder):
     media, audio, transcript, provided, chunks, client, observable_only = data.draw(uploads(face_points))
     voice = analyze_voice(audio, SAMPLE_RATE) if audio is not None else None
     signals = measure_signals(media, voice=voice, transcript=transcript, provided_transcript=provided,
                               face_chunks=chunks, client_track=client, window_s=5.0)
 
-    body = compose_video_analysis(signals, observable_only=observable_only)
-    kpis = compose_engine_kpis(signals)
-    engine_analysis = engine.analyze(kpis, transcript_payload(signals.transcript), "quarterly results")
-    json.dumps([body, kpis, engine_analysis], allow_nan=False)
+    body, full = bodies(analyze_signals(signals, encoder.embed, observable_only=observable_only,
+                                        context_phrase="quarterly results"))
+    kpis, engine_analysis = full["engine_kpis"], full["engine_analysis"]
+    json.dumps(full, allow_nan=False)
     assert GUIDE_FIELDS <= body.keys()
 
     missing = body["evidence_quality"]["missing"]
@@ -165,10 +167,12 @@ def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_p
     components = {c["metric"] for details in body["score_details"]["categories"].values()
                   for c in details["components"]}
     claims = [*body["strengths"], *body["areas_for_improvement"], body["detailed_feedback"], body["recommendation"]]
+    for reason in missing.values():  # the sentences that say what was not measured, and why
+        claims = [text.replace(reason.rstrip("."), "") for text in claims]
     claims = [sentence for text in claims for sentence in text.split(". ")
-              if not sentence.startswith(("No audio", "No speech", "Only ", "No face"))]
+              if not sentence.startswith(("No audio", "No speech", "Only ", "No face", "The video has no", ":"))]
     if "speech" in missing:
-        assert not components & SPEECH_METRICS
+        assert not components & set(SPEECH_METRICS)
         assert not any(row["pace_wpm"] or row["pitch_sd_semitones"] for row in body["time_series_scores"])
     if "speech" in missing and not missing["speech"].startswith("Only "):  # too little speech is still reported
         assert body["speaking_pace_wpm"] is None and body["filler_word_count"] is None
@@ -181,12 +185,28 @@ def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_p
         assert not components & FACE_METRICS
         assert not [c for c in claims if any(phrase in c for phrase in FACE_CLAIMS)], claims
         assert engine_analysis["eye_contact"]["level"] is None
-    if {"speech", "face"} <= missing.keys():
+    if "speech" in missing:  # no overall score without scored speech, whatever the face gave
         assert body["overall_score"] is None and body["score_details"]["overall_reason"]
-    if body["overall_score"] is None:
-        assert all(score is None for score in body["category_scores"].values())
+    if body["overall_score"] is not None:
+        assert body["category_scores"]["clarity"] is not None or body["category_scores"]["confidence"] is not None
+    assert_feedback_is_consistent(body)
     if not media.has_audio:
         assert missing["speech"].startswith("The video has no audio track")
+
+
+def assert_feedback_is_consistent(body: dict) -> None:
+    """No metric is both a strength and an area; "Strongest" only for a strength; each clock time cited once per
+    sentence."""
+    import re
+
+    strengths, areas = set(body["strengths"]), set(body["areas_for_improvement"])
+    assert not strengths & areas
+    strongest = re.search(r"Strongest: (.*?)(?: To work on:|$)", body["detailed_feedback"])
+    if strongest:
+        assert any(strongest.group(1).startswith(s[:25]) for s in body["strengths"]), body["detailed_feedback"]
+    for sentence in [*body["strengths"], *body["areas_for_improvement"], body["recommendation"]]:
+        times = re.findall(r"\b\d+:\d\d\b", sentence)
+        assert len(times) == len(set(times)), sentence
 
 
 def test_a_muted_microphone_is_no_speech_not_an_error():
@@ -197,7 +217,7 @@ def test_a_muted_microphone_is_no_speech_not_an_error():
     no_words = Transcript("", (), "en", "speech_to_text", "measured", None, ())
     signals = measure_signals(media, voice=silent, transcript=no_words, provided_transcript=None, face_chunks=[],
                               client_track=None, window_s=5.0)
-    body = compose_video_analysis(signals)
+    body, _ = bodies(analyze_signals(signals))
     assert body["evidence_quality"]["missing"]["speech"] == "No speech was detected in the audio."
     assert body["overall_score"] is None and body["speaking_pace_wpm"] is None
     assert body["evidence_quality"]["speech_ratio"] is None
@@ -208,7 +228,7 @@ def test_a_provided_transcript_without_audio_is_content_not_timing():
     media = Decoded(8.0, "webm", has_audio=False, has_video=False)
     signals = measure_signals(media, voice=None, transcript=None, provided_transcript="so um we grew forty percent.",
                               face_chunks=[], client_track=None, window_s=5.0)
-    body = compose_video_analysis(signals)
+    body, _ = bodies(analyze_signals(signals))
     assert body["speaking_pace_wpm"] is None and body["filler_word_count"] is None
     assert "Fluent" not in " ".join(body["strengths"]) and body["strengths"] == []
     assert body["evidence_quality"]["missing"]["speech"] == (

@@ -1,4 +1,5 @@
-"""The ingress's admission gate and streaming size limit, without Ray (plain asyncio)."""
+"""The HTTP layer's admission gate and streaming size limit, and the logging of unexpected errors, without Ray
+(plain asyncio)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 import pytest
 from ray.serve import context
 
-from deployments.ingress import Admission, ApiError, BodyTooLarge, _limited_receive, _log_unexpected
+from deployments.errors import BodyTooLarge, Overloaded, answer_for, log_unexpected
+from deployments.http_limits import Admission, limited_receive
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
@@ -33,8 +35,9 @@ def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
     assert running == [0, 1, 2]
     assert results[:3] == [0, 1, 2]
     for refused in results[3:]:
-        assert isinstance(refused, ApiError) and refused.status_code == 503
-        assert refused.headers == {"Retry-After": "7"} and "Retry-After" in refused.detail
+        assert isinstance(refused, Overloaded)
+        status, detail, headers = answer_for(refused)
+        assert status == 503 and headers == {"Retry-After": "7"} and "Retry-After" in detail
 
 
 def test_admission_frees_its_slot_when_the_request_fails():
@@ -66,9 +69,9 @@ def test_limited_receive_stops_the_body_at_the_limit():
             if not message["more_body"]:
                 return received
 
-    assert asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 40]), 100))) == b"a" * 60 + b"b" * 40
+    assert asyncio.run(read_all(limited_receive(messages([b"a" * 60, b"b" * 40]), 100))) == b"a" * 60 + b"b" * 40
     with pytest.raises(BodyTooLarge):
-        asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 41, b"c" * 1000]), 100)))
+        asyncio.run(read_all(limited_receive(messages([b"a" * 60, b"b" * 41, b"c" * 1000]), 100)))
 
 
 def test_an_unexpected_error_is_logged_with_its_traceback_and_request_id(caplog):
@@ -77,7 +80,7 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_request_id(caplog)
         try:
             {}["speaking_time_s"] / 60
         except Exception as exc:
-            _log_unexpected("analysis failed", exc)
+            log_unexpected("analysis failed", exc)
 
     with caplog.at_level(logging.ERROR, logger="ray.serve"):
         asyncio.run(in_request())

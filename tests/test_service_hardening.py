@@ -1,8 +1,9 @@
 """Integration: the running service against hostile media, oversize and malformed bodies, bursts, a failing engine,
 a killed replica, schema fuzzing; and what it leaves behind (logs, temp files, metrics).
 
-One service for the module, with small limits so that each one is reachable cheaply, and with an engine whose
-parameter file is broken, so that every engine call fails (a real misconfiguration, not a stub).
+One service for the module, with small limits so that each one is reachable cheaply, in observable-only mode, and
+with an engine whose parameter file is broken, so that every engine call fails (a real misconfiguration, not a
+stub).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _hardening_config(data_dir: Path) -> Path:
     args = config["applications"][0]["args"]
     args["ingress"].update(max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES,
                            max_form_fields=MAX_FORM_FIELDS, max_concurrent_analyses=1, max_waiting_analyses=1,
-                           retry_after_s=RETRY_AFTER_S)
+                           retry_after_s=RETRY_AFTER_S, observable_only=True)
     args.setdefault("engine", {})["params_path"] = str(data_dir / "broken_engine_params.json")
     path = data_dir / "hardening_config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -162,14 +163,48 @@ def test_multipart_limits(service, talking_head_videos):
     assert _assert_json_error(garbage, 422) == "Missing or invalid request body."
 
 
-def test_failing_engine_gives_200_with_null_engine_analysis(service, talking_head_videos):
+def test_failing_engine_gives_200_with_the_measurements_and_the_reason(service, talking_head_videos):
+    """The engine is the one place that scores: without it every measurement still answers, and every score is
+    null with the reason rather than computed somewhere else."""
     response = service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
                             data={"context_phrase": "job interview practice"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["engine_analysis"] is None
-    assert body["video_analysis"]["overall_score"] is not None
-    assert body["engine_kpis"]["pace_wpm"] == pytest.approx(body["video_analysis"]["speaking_pace_wpm"], abs=0.1)
+    video = body["video_analysis"]
+    assert body["engine_analysis"] is None and "engine failed" in body["engine_analysis_reason"]
+    assert video["overall_score"] is None and video["score_details"]["interpretation_reason"]
+    assert video["speaking_pace_wpm"] is not None and video["labeled_moments"]
+    assert body["engine_kpis"]["pace_wpm"] == pytest.approx(video["speaking_pace_wpm"], abs=0.1)
+
+
+def test_a_transcript_bomb_is_refused_at_parse_naming_the_limit(service, talking_head_videos):
+    """A 210 KB transcript of one-word sentences took 62 s and answered "525000 words per minute"."""
+    video = talking_head_videos[GOOD_VIDEO].path
+    started = time.monotonic()
+    words = _assert_json_error(service.post("/api/v1/full-analysis", video, data={"transcript": "a. " * 20000}), 422)
+    sentences = _assert_json_error(service.post("/api/v1/full-analysis", video, data={"transcript": "a. " * 2500}),
+                                   422)
+    assert words == "Field 'transcript' has more than 12000 words (the limit)."
+    assert sentences == "Field 'transcript' has more than 2000 sentences (the limit)."
+    assert time.monotonic() - started < 30  # answered at parse: no decoding, no model call
+
+
+def test_a_transcript_no_one_could_speak_in_the_video_is_content_only(service, talking_head_videos):
+    """1500 words placed in ~12 s of detected speech: no pace, no fillers, the reason says why."""
+    response = service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
+                            data={"transcript": "a. " * 1500})
+    assert response.status_code == 200, response.text
+    video = response.json()["video_analysis"]
+    assert video["speaking_pace_wpm"] is None and video["filler_word_count"] is None
+    assert "faster than anyone speaks" in video["evidence_quality"]["missing"]["speech"]
+
+
+def test_a_request_cannot_leave_observable_only_mode(service, talking_head_videos):
+    """The service is configured observable-only (the EU AI Act setting): a request asking otherwise stays in it."""
+    response = service.post("/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path,
+                            data={"observable_only": "false"})
+    assert response.status_code == 200, response.text
+    assert response.json()["score_details"]["observable_only"] is True
 
 
 def test_burst_beyond_capacity_gets_200_or_json_503(service, talking_head_videos):

@@ -86,8 +86,7 @@ def test_multi_word_fillers():
     assert lex("Do you know the answer?") == []
     assert lex("I mean, it works.") == ["i mean"]
     assert lex("That is what I mean.") == []
-    assert lex("It is kind of slow and sort of late.") == ["kind of", "sort of"]
-    assert lex("What kind of car is a sort of van?") == []
+    assert lex("It is kind of slow and sort of late.") == []  # hedges, counted by models/speech/language.py
 
 
 def test_filler_times_span_both_words():

@@ -42,11 +42,6 @@ LIKE_GOVERNORS = frozenset({
     "sound", "sounds", "sounded", "just", "much", "more", "most", "something", "anything", "nothing",
     "things", "stuff", "be", "is", "was", "were", "are", "'d", "i'd", "we'd", "you'd", "they'd", "she", "he",
 })
-# "kind of"/"sort of" after these names a type ("what kind of car"), not a hedge.
-KIND_DETERMINERS = frozenset({
-    "a", "an", "the", "what", "which", "this", "that", "these", "those", "some", "any", "every", "each",
-    "one", "same", "different", "other", "another", "all", "no", "whatever", "right", "wrong", "new",
-})
 # "you know" / "I mean" after these are the literal verbs ("do you know", "what I mean").
 LITERAL_KNOW_MEAN = frozenset({"do", "did", "don't", "didn't", "if", "what", "whether", "that", "as", "you"})
 
@@ -291,11 +286,6 @@ def lexical_fillers(words: list[Word]) -> list[Filler]:
         elif t in HEDGE_WORDS:
             if comma_after or (comma_before or sentence_start) and pause_after:
                 out.append(Filler(t, w.start_s, w.end_s, "lexical"))
-        elif nxt is not None and (t, nxt) in {("kind", "of"), ("sort", "of")}:
-            if prev not in KIND_DETERMINERS:
-                out.append(Filler(f"{t} of", w.start_s, words[i + 1].end_s, "lexical"))
-                i += 2
-                continue
         elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
             second = words[i + 1]
             after_set_off = _ends_clause(second.text) or i + 2 >= n or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S

@@ -57,7 +57,7 @@ class VoiceAnalysis:
     speech_segments: tuple[tuple[float, float], ...]  # energy-based voice activity, seconds
     pitch_median_hz: float | None
     pitch_sd_semitones: float | None
-    loudness_range_db: float | None  # 95th - 5th percentile of loudness over speech frames
+    loudness_range_db: float | None  # 95th - 5th percentile of loudness over voiced frames
     snr_db: float | None
     monotone_stretches: tuple[tuple[float, float, float], ...]  # (start_s, end_s, pitch_sd_semitones)
 
@@ -117,8 +117,11 @@ def analyze_voice(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VoiceAna
     voiced_f0 = f0_hz[voiced]
     pitch_median = float(np.median(voiced_f0)) if len(voiced_f0) >= MIN_VOICED_FRAMES else None
 
-    speech_db = loudness_db[speech_mask]
-    loudness_range = float(np.percentile(speech_db, 95) - np.percentile(speech_db, 5)) if speech_db.size else None
+    # Over voiced frames only: the energy gate's speech segments hold the quiet closures and breaths between
+    # syllables, whose level is the room's, not the voice's (a clean recording read 84 dB with them).
+    voiced_db = loudness_db[: len(voiced)][voiced]
+    loudness_range = (float(np.percentile(voiced_db, 95) - np.percentile(voiced_db, 5))
+                      if voiced_db.size >= MIN_VOICED_FRAMES else None)
 
     return VoiceAnalysis(
         hop_s=HOP_S,

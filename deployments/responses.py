@@ -1,0 +1,503 @@
+"""The response bodies as pydantic models (so /openapi.json documents every field), built once here from the
+analysis records of models/. Rounding happens only here: scores on the 0-10 scale to one decimal, every other
+number to three, and a number that is not finite is null.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
+
+from models.interpretation.model import Interpretation, Level
+from models.interpretation.sentences import Sentence
+from models.measurements import Event, Measurements
+from models.pipeline import Analysis
+
+ANALYSIS_VERSION = "2.0.0"
+ENGINE_VERSION = "2.0.0"
+
+
+def _rounder(digits: int):
+    return PlainSerializer(lambda v: round(float(v), digits) if v is not None and math.isfinite(v) else None,
+                           return_type=Union[float, None])
+
+
+Number = Annotated[float, _rounder(3)]
+Score = Annotated[float, _rounder(1)]  # 0..10
+Evidence = dict[str, Union[StrictInt, Number, str, None]]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class CategoryScores(Body):
+    likeability: Score | None
+    authenticity: Score | None
+    clarity: Score | None
+    confidence: Score | None
+
+
+class Moment(Body):
+    type: str = Field(description="filler, long_pause, pace_spike, monotone, look_away, smile, hedge, question, "
+                                  "repeated_phrase")
+    start_s: Number
+    end_s: Number
+    label: str
+    evidence: Evidence
+
+
+class KeyMoment(Moment):
+    tone: str = Field(description="keep or improve")
+    why: str
+
+
+class TimeSeriesRow(Body):
+    start_s: Number
+    end_s: Number
+    pace_wpm: Number | None
+    filler_count: int | None
+    eye_contact_ratio: Number | None
+    vocal_energy_db: Number | None
+    pitch_sd_semitones: Number | None
+    scores: CategoryScores
+    overall_score: int | None
+
+
+class Component(Body):
+    metric: str
+    value: Number
+    score: Score
+    weight: Number
+
+
+class CategoryDetail(Body):
+    score: Score | None
+    reason: str | None
+    coverage: Number
+    components: list[Component]
+
+
+class ScoreDetails(Body):
+    params_version: str | None = Field(description="Version of the interpretation parameter file.")
+    rubric_version: str | None = Field(description="The same version, under its first name.")
+    observable_only: bool
+    overall_reason: str | None
+    interpretation_reason: str | None = Field(description="Why no score or feedback was computed, when none was.")
+    categories: dict[str, CategoryDetail]
+    withheld: dict[str, str] = Field(description="Metrics that were not scored, and why.")
+
+
+class Filler(Body):
+    word: str
+    start_s: Number
+    end_s: Number
+    method: str
+
+
+class Pause(Body):
+    start_s: Number
+    end_s: Number
+    duration_s: Number
+    is_long: bool
+
+
+class PaceWindow(Body):
+    start_s: Number
+    end_s: Number
+    words: int
+    wpm: Number
+
+
+class SpeechMetrics(Body):
+    word_count: int
+    speaking_time_s: Number | None
+    pace_wpm: Number | None
+    articulation_rate_wpm: Number | None
+    rolling_pace: list[PaceWindow]
+    fillers: list[Filler]
+    filler_count: int
+    filler_rate_per_min: Number | None
+    top_fillers: list[tuple[str, int]]
+    pauses: list[Pause]
+    long_pause_count: int
+    mean_pause_s: Number | None
+
+
+class Interval(Body):
+    start_s: Number
+    end_s: Number
+    duration_s: Number
+
+
+class MonotoneStretch(Body):
+    start_s: Number
+    end_s: Number
+    pitch_sd_semitones: Number
+
+
+class VoiceMetrics(Body):
+    pitch_median_hz: Number | None
+    pitch_sd_semitones: Number | None
+    loudness_range_db: Number | None
+    snr_db: Number | None
+    speech_segments: list[tuple[Number, Number]]
+    monotone_stretches: list[MonotoneStretch]
+
+
+class FaceMetrics(Body):
+    frames_analyzed: int
+    face_frames: int
+    face_visible_ratio: Number | None
+    frame_rate_hz: Number | None
+    gaze_source: str | None
+    eye_contact_ratio: Number | None
+    look_away_intervals: list[Interval] | None
+    blink_count: int | None
+    blink_rate_per_min: Number | None = Field(description="A lower bound below 15 frames per second.")
+    head_motion_deg_per_s: Number | None = Field(description="Mean head speed above tracking noise.")
+    head_yaw_median_deg: Number | None
+    head_pitch_median_deg: Number | None
+    smile_ratio: Number | None
+    smile_intervals: list[Interval] | None
+
+
+class TimedPhrase(Body):
+    text: str
+    start_s: Number
+    end_s: Number
+
+
+class RepeatedPhrase(Body):
+    text: str
+    count: int
+    times_s: list[Number]
+
+
+class LanguageMetrics(Body):
+    word_count: int
+    hedges: list[TimedPhrase]
+    hedge_rate_per_100_words: Number | None
+    repeated_phrases: list[RepeatedPhrase]
+    vocabulary_diversity_mattr: Number | None
+    questions: list[TimedPhrase]
+
+
+class Metrics(Body):
+    speech: SpeechMetrics | None
+    voice: VoiceMetrics | None
+    face: FaceMetrics | None
+    language: LanguageMetrics | None
+
+
+class EvidenceQuality(Body):
+    duration_s: Number
+    frames_analyzed: int
+    landmark_source: str | None
+    face_visible_ratio: Number | None
+    speech_ratio: Number | None
+    snr_db: Number | None
+    speech_to_text_confidence: Number | None
+    transcript_source: str | None
+    word_timing: str | None
+    missing: dict[str, str] = Field(description="What could not be measured, and why.")
+
+
+class VideoAnalysis(Body):
+    """The `analyze-video` body: the guide's fields, each computed from the video, plus the evidence."""
+
+    overall_score: int | None = Field(description="0-100; null without scored speech, with the reason in "
+                                                   "score_details.overall_reason.")
+    category_scores: CategoryScores
+    strengths: list[str]
+    areas_for_improvement: list[str]
+    filler_word_count: int | None
+    speaking_pace_wpm: Number | None
+    detailed_feedback: str
+    session_summary: str
+    recommendation: str
+    time_series_scores: list[TimeSeriesRow]
+    labeled_moments: list[Moment]
+    key_moments: list[KeyMoment]
+    score_details: ScoreDetails
+    metrics: Metrics
+    evidence_quality: EvidenceQuality
+    analysis_version: str
+
+
+class LevelMoment(Body):
+    kind: str
+    start_s: Number
+    end_s: Number
+
+
+class LevelBody(Body):
+    level: str | None
+    score: Number | None = Field(description="0..1")
+    reason: str
+    evidence: dict[str, Number]
+    moments: list[LevelMoment]
+
+
+class SentenceBody(Body):
+    text: str
+    start_s: Number | None
+    end_s: Number | None
+
+
+class RelevantSentence(SentenceBody):
+    similarity: Number
+
+
+class RelevanceBody(Body):
+    score: Number | None
+    cosine: Number | None
+    level: str | None
+    reason: str
+    evidence: list[RelevantSentence] | None
+
+
+class Transition(Body):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    similarity: Number
+    at_s: Number | None
+
+
+class CoherenceEvidence(Body):
+    weakest_transition: Transition
+
+
+class CoherenceBody(Body):
+    score: Number | None
+    reason: str
+    evidence: CoherenceEvidence | None
+
+
+class Content(Body):
+    relevance_to_context: RelevanceBody
+    coherence: CoherenceBody
+    summary: list[SentenceBody]
+    sentence_count: int
+
+
+class EngineAnalysis(Body):
+    engine_version: str
+    params_version: str
+    model: str
+    engagement: LevelBody
+    composure: LevelBody
+    expressiveness: LevelBody
+    vocal_energy: LevelBody
+    eye_contact: LevelBody
+    content: Content
+
+
+class TranscriptWord(Body):
+    word: str
+    start_s: Number
+    end_s: Number
+    probability: Number | None
+
+
+class TranscriptDetails(Body):
+    text: str
+    source: str
+    timing: str
+    language: str
+    confidence: Number | None
+    segments: list[tuple[Number, Number, str]]
+    words: list[TranscriptWord]
+
+
+class FullAnalysis(Body):
+    """The `full-analysis` body: the standard analysis plus the engine's interpretation and what it read."""
+
+    sessionId: str | None
+    video_analysis: VideoAnalysis
+    engine_analysis: EngineAnalysis | None = Field(description="Null if the engine step is unavailable or fails; "
+                                                               "the reason is in engine_analysis_reason.")
+    engine_analysis_reason: str | None
+    engine_kpis: dict[str, Union[StrictInt, Number, list[list[Number]], None]]
+    transcript: str | None
+    transcript_details: TranscriptDetails | None
+    videoUrl: str | None
+
+
+# Builders: the analysis records -> the bodies above.
+
+
+def _moment(e: Event) -> Moment:
+    return Moment(type=e.kind, start_s=e.start_s, end_s=e.end_s, label=e.label, evidence=e.evidence)
+
+
+def _intervals(pairs) -> list[Interval] | None:
+    return None if pairs is None else [Interval(start_s=a, end_s=b, duration_s=b - a) for a, b in pairs]
+
+
+def _metrics(analysis: Analysis) -> Metrics:
+    s, v, f = analysis.signals.speech, analysis.signals.voice, analysis.signals.face
+    speech = voice = face = language = None
+    if s is not None:
+        speech = SpeechMetrics(
+            word_count=s.word_count, speaking_time_s=s.speaking_time_s, pace_wpm=s.pace_wpm,
+            articulation_rate_wpm=s.articulation_rate_wpm,
+            rolling_pace=[PaceWindow(**w.__dict__) for w in s.rolling_pace],
+            fillers=[Filler(**x.__dict__) for x in s.fillers], filler_count=s.filler_count,
+            filler_rate_per_min=s.filler_rate_per_min, top_fillers=list(s.top_fillers),
+            pauses=[Pause(**p.__dict__) for p in s.pauses], long_pause_count=s.long_pause_count,
+            mean_pause_s=s.mean_pause_s)
+    if v is not None:
+        voice = VoiceMetrics(
+            pitch_median_hz=v.pitch_median_hz, pitch_sd_semitones=v.pitch_sd_semitones,
+            loudness_range_db=v.loudness_range_db, snr_db=v.snr_db, speech_segments=list(v.speech_segments),
+            monotone_stretches=[MonotoneStretch(start_s=a, end_s=b, pitch_sd_semitones=sd)
+                                for a, b, sd in v.monotone_stretches])
+    if f is not None:
+        face = FaceMetrics(
+            frames_analyzed=f.frames_analyzed, face_frames=f.face_frames, face_visible_ratio=f.face_visible_ratio,
+            frame_rate_hz=f.frame_rate_hz, gaze_source=f.gaze_source, eye_contact_ratio=f.eye_contact_ratio,
+            look_away_intervals=_intervals(f.look_away_intervals), blink_count=f.blink_count,
+            blink_rate_per_min=f.blink_rate_per_min, head_motion_deg_per_s=f.head_motion_deg_per_s,
+            head_yaw_median_deg=f.head_yaw_median_deg, head_pitch_median_deg=f.head_pitch_median_deg,
+            smile_ratio=f.smile_ratio, smile_intervals=_intervals(f.smile_intervals))
+    lang = analysis.measurements.language
+    if lang is not None:
+        language = LanguageMetrics(
+            word_count=lang.word_count, hedges=[TimedPhrase(**h.__dict__) for h in lang.hedges],
+            hedge_rate_per_100_words=lang.hedge_rate_per_100_words,
+            repeated_phrases=[RepeatedPhrase(text=p.text, count=p.count, times_s=list(p.times_s))
+                              for p in lang.repeated_phrases],
+            vocabulary_diversity_mattr=lang.vocabulary_diversity_mattr,
+            questions=[TimedPhrase(**q.__dict__) for q in lang.questions])
+    return Metrics(speech=speech, voice=voice, face=face, language=language)
+
+
+def _evidence_quality(analysis: Analysis) -> EvidenceQuality:
+    signals, m = analysis.signals, analysis.measurements
+    s, v, f, t = signals.timed_speech, signals.voice, signals.face, signals.transcript
+    return EvidenceQuality(
+        duration_s=signals.duration_s, frames_analyzed=signals.frames_analyzed,
+        landmark_source=None if signals.face_track is None else signals.face_track.source,
+        face_visible_ratio=f.face_visible_ratio if f else None,
+        speech_ratio=s.speaking_time_s / signals.duration_s if s is not None and signals.duration_s else None,
+        snr_db=v.snr_db if v else None, speech_to_text_confidence=t.confidence if t else None,
+        transcript_source=None if t is None else t.source, word_timing=None if t is None else t.timing,
+        missing={part: reason for part, reason in (("speech", m.speech_gap), ("face", m.face_gap))
+                 if reason is not None})
+
+
+def _scores(interpretation: Interpretation | None) -> CategoryScores:
+    categories = interpretation.categories if interpretation is not None else {}
+    return CategoryScores(**{name: getattr(categories.get(name), "score", None)
+                             for name in ("likeability", "authenticity", "clarity", "confidence")})
+
+
+def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
+    m, i = analysis.measurements, analysis.interpretation
+    s = analysis.signals.timed_speech
+    unavailable = analysis.interpretation_failure
+    rows = []
+    for n, window in enumerate(m.windows):
+        score = i.windows[n] if i is not None else None
+        values = window.values
+        rows.append(TimeSeriesRow(
+            start_s=window.start_s, end_s=window.end_s, pace_wpm=values.get("pace_wpm"),
+            filler_count=None if values.get("filler_count") is None else int(values["filler_count"]),
+            eye_contact_ratio=values.get("eye_contact_ratio"), vocal_energy_db=values.get("vocal_energy_db"),
+            pitch_sd_semitones=values.get("pitch_sd_semitones"),
+            scores=CategoryScores(**(score.categories if score else dict.fromkeys(
+                ("likeability", "authenticity", "clarity", "confidence")))),
+            overall_score=score.overall if score else None))
+    details = ScoreDetails(
+        params_version=i.params_version if i else None, rubric_version=i.params_version if i else None,
+        observable_only=m.observable_only, overall_reason=i.overall_reason if i else unavailable,
+        interpretation_reason=unavailable,
+        categories={name: CategoryDetail(score=c.score, reason=c.reason, coverage=c.coverage,
+                                         components=[Component(**x.__dict__) for x in c.components])
+                    for name, c in (i.categories.items() if i else ())},
+        withheld=dict(m.withheld))
+    return VideoAnalysis(
+        overall_score=i.overall_score if i else None, category_scores=_scores(i),
+        strengths=list(i.strengths) if i else [],
+        areas_for_improvement=list(i.areas_for_improvement) if i else [],
+        filler_word_count=s.filler_count if s is not None else None,
+        speaking_pace_wpm=s.pace_wpm if s is not None else None,
+        detailed_feedback=i.detailed_feedback if i else unavailable,
+        session_summary=i.session_summary if i else unavailable,
+        recommendation=i.recommendation if i else unavailable,
+        time_series_scores=rows, labeled_moments=[_moment(e) for e in m.events],
+        key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=k.label, evidence=k.evidence,
+                               tone=k.tone, why=k.why) for k in (i.key_moments if i else ())],
+        score_details=details, metrics=_metrics(analysis), evidence_quality=_evidence_quality(analysis),
+        analysis_version=ANALYSIS_VERSION)
+
+
+def _level(level: Level) -> LevelBody:
+    return LevelBody(level=level.level, score=level.score, reason=level.reason, evidence=level.evidence,
+                     moments=[LevelMoment(kind=e.kind, start_s=e.start_s, end_s=e.end_s) for e in level.moments])
+
+
+def _sentence(s: Sentence) -> SentenceBody:
+    return SentenceBody(text=s.text, start_s=s.start_s, end_s=s.end_s)
+
+
+def build_engine_analysis(interpretation: Interpretation, m: Measurements) -> EngineAnalysis:
+    from models.interpretation.engine import MODEL_NAME
+
+    r, c = interpretation.relevance, interpretation.coherence
+    weakest = None
+    if c.weakest is not None:
+        before, after, similarity = c.weakest
+        weakest = CoherenceEvidence(weakest_transition=Transition(**{"from": before.text}, to=after.text,
+                                                                  similarity=similarity, at_s=after.start_s))
+    return EngineAnalysis(
+        engine_version=ENGINE_VERSION, params_version=interpretation.params_version, model=MODEL_NAME,
+        **{name: _level(level) for name, level in interpretation.levels.items()},
+        content=Content(
+            relevance_to_context=RelevanceBody(
+                score=r.score, cosine=r.cosine, level=r.level, reason=r.reason,
+                evidence=[RelevantSentence(text=s.text, start_s=s.start_s, end_s=s.end_s, similarity=sim)
+                          for s, sim in r.evidence] if r.cosine is not None else None),
+            coherence=CoherenceBody(score=c.score, reason=c.reason, evidence=weakest),
+            summary=[_sentence(s) for s in interpretation.summary], sentence_count=len(m.sentences)))
+
+
+def engine_kpis(m: Measurements) -> dict[str, Any]:
+    """The measured values the engine interpreted, the counts behind them, and the intervals of their events."""
+    f = m.facts
+    kpis: dict[str, Any] = {"duration_s": m.duration_s, **m.values}
+    for name in ("word_count", "speaking_time_s", "filler_count", "pause_count", "long_pause_count",
+                 "face_visible_ratio", "look_away_count", "blink_count", "hedge_count", "question_count"):
+        if getattr(f, name) is not None:
+            kpis[name] = getattr(f, name)
+    for kind, key in (("long_pause", "long_pause_intervals"), ("look_away", "look_away_intervals"),
+                      ("smile", "smile_intervals"), ("monotone", "monotone_stretches")):
+        intervals = [[e.start_s, e.end_s] for e in m.events if e.kind == kind]
+        if intervals:
+            kpis[key] = intervals
+    return kpis
+
+
+def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
+    t = analysis.signals.transcript
+    if t is None:
+        return None
+    return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language,
+                             confidence=t.confidence, segments=[list(seg) for seg in t.segments],
+                             words=[TranscriptWord(word=w.text, start_s=w.start_s, end_s=w.end_s,
+                                                   probability=w.probability if t.timing == "measured" else None)
+                                    for w in t.words])
+
+
+def build_full_analysis(analysis: Analysis, session_id: str | None, video_url: str | None) -> FullAnalysis:
+    i = analysis.interpretation
+    t = analysis.signals.transcript
+    return FullAnalysis(
+        sessionId=session_id, video_analysis=build_video_analysis(analysis),
+        engine_analysis=build_engine_analysis(i, analysis.measurements) if i is not None else None,
+        engine_analysis_reason=analysis.interpretation_failure, engine_kpis=engine_kpis(analysis.measurements),
+        transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
+        videoUrl=video_url)

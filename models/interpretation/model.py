@@ -1,0 +1,328 @@
+"""The one interpretation model: measurements become metric scores, category scores, the engine's levels, content
+signals, window scores, key moments and feedback, all from one versioned parameter file
+(data/interpretation_v2.json; sources in data/INTERPRETATION.md) and the same 0-10 score per metric.
+
+Nothing is scored without evidence: a withheld metric enters no score, a category whose evidence covers less than
+`min_coverage` of its weight is null with the reason, and there is no overall score without speech.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from models.interpretation import feedback
+from models.interpretation.sentences import Sentence
+from models.measurements import Event, Measurements
+
+PARAMS_PATH = Path(__file__).parent / "data" / "interpretation_v2.json"
+CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
+MAX_LEVEL_MOMENTS = 5
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@lru_cache(maxsize=4)
+def load_params(path: str | Path = PARAMS_PATH) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+@dataclass(frozen=True)
+class Component:
+    metric: str
+    value: float
+    score: float  # 0..10
+    weight: float
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    score: float | None  # 0..10
+    reason: str | None  # why it is null, when it is
+    coverage: float  # share of the category's weight that had evidence
+    components: tuple[Component, ...]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One of the engine's interpretations (engagement, composure, ...): the same metric scores, other weights."""
+
+    level: str | None  # low | moderate | high
+    score: float | None  # 0..1
+    reason: str
+    evidence: dict[str, float]
+    moments: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class Relevance:
+    score: float | None  # 0..1
+    cosine: float | None
+    level: str | None
+    reason: str
+    evidence: tuple[tuple[Sentence, float], ...]  # the most relevant sentences and their cosine
+
+
+@dataclass(frozen=True)
+class Coherence:
+    score: float | None  # mean cosine of consecutive sentences
+    reason: str
+    weakest: tuple[Sentence, Sentence, float] | None
+
+
+@dataclass(frozen=True)
+class WindowScore:
+    categories: dict[str, float | None]
+    overall: int | None
+
+
+@dataclass(frozen=True)
+class KeyMoment:
+    kind: str
+    start_s: float
+    end_s: float
+    label: str
+    tone: str  # keep | improve
+    why: str
+    evidence: dict
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    params_version: str
+    observable_only: bool
+    overall_score: int | None
+    overall_reason: str | None
+    categories: dict[str, CategoryScore]
+    levels: dict[str, Level]
+    relevance: Relevance
+    coherence: Coherence
+    summary: tuple[Sentence, ...]
+    windows: tuple[WindowScore, ...]
+    key_moments: tuple[KeyMoment, ...]
+    strengths: tuple[str, ...]
+    areas_for_improvement: tuple[str, ...]
+    detailed_feedback: str
+    recommendation: str
+    session_summary: str
+
+
+def metric_score(curve: list, value: float | None) -> float | None:
+    """A value along a metric's piecewise-linear 0..10 curve (flat beyond its ends)."""
+    if value is None or not math.isfinite(value):
+        return None
+    points = np.asarray(curve, dtype=float)
+    return float(np.interp(value, points[:, 0], points[:, 1]))
+
+
+def interpret(m: Measurements, embed: Embed | None = None, params: dict | None = None) -> Interpretation:
+    params = params or load_params()
+    values, withheld = dict(m.values), dict(m.withheld)
+    relevance, coherence, summary = _content(m, embed, params, values, withheld)
+    scores = {name: metric_score(params["metrics"][name]["curve"], value) for name, value in values.items()
+              if name in params["metrics"]}
+    categories = score_categories(values, scores, withheld, params, m.observable_only)
+    overall, overall_reason = _overall(categories, m.speech_gap, params)
+    windows = tuple(_window_score(w.values, params, m.observable_only) for w in m.windows)
+    ranked = feedback.rank(categories)
+    key_moments = tuple(_key_moments(m, windows))
+    levels = {name: _level(name, spec, values, scores, withheld, m.events, params)
+              for name, spec in params["interpretations"].items()}
+    return Interpretation(
+        params_version=str(params["version"]), observable_only=m.observable_only, overall_score=overall,
+        overall_reason=overall_reason, categories=categories, levels=levels, relevance=relevance,
+        coherence=coherence, summary=summary, windows=windows, key_moments=key_moments,
+        strengths=feedback.strengths(ranked, m, params), areas_for_improvement=feedback.areas(ranked, m, params),
+        detailed_feedback=feedback.detailed(ranked, m, params), recommendation=feedback.recommendation(ranked, m, params),
+        session_summary=feedback.session_summary(m, summary, categories, overall))
+
+
+def score_categories(values: dict[str, float], scores: dict[str, float], withheld: dict[str, str], params: dict,
+                     observable_only: bool) -> dict[str, CategoryScore]:
+    out = {}
+    for name in CATEGORIES:
+        spec = params["categories"][name]
+        if observable_only and spec["inferred"]:
+            out[name] = CategoryScore(None, "Not computed in observable-only mode: it infers how an audience would "
+                                            "judge the person.", 0.0, ())
+            continue
+        components = tuple(Component(metric, values[metric], scores[metric], weight)
+                           for metric, weight in spec["weights"].items() if scores.get(metric) is not None)
+        coverage = sum(c.weight for c in components) / sum(spec["weights"].values())
+        if coverage < params["min_coverage"] - 1e-9:
+            missing = [f"{params['metrics'][k]['label']} ({withheld.get(k, 'not measured').rstrip('.')})"
+                       for k in spec["weights"] if scores.get(k) is None]
+            out[name] = CategoryScore(None, "Not enough evidence: no " + "; no ".join(missing) + ".", coverage,
+                                      components)
+            continue
+        mean = sum(c.score * c.weight for c in components) / sum(c.weight for c in components)
+        out[name] = CategoryScore(mean, None, coverage, components)
+    return out
+
+
+def _overall(categories: dict[str, CategoryScore], speech_gap: str | None, params: dict) -> tuple[int | None, str | None]:
+    """0..100 from the scored categories; null without speech (a communication score needs the talk) and whenever
+    none of the categories in `requires_one_of` could be scored."""
+    spec = params["overall"]
+    if spec["requires_evidence"] == "speech" and speech_gap is not None:
+        return None, f"No overall score without scored speech: {speech_gap}"
+    if all(categories[name].score is None for name in spec["requires_one_of"]):
+        return None, f"No overall score: {' and '.join(spec['requires_one_of'])} could not be scored."
+    scored = [(c.score, spec["weights"][name]) for name, c in categories.items() if c.score is not None]
+    return int(round(10 * sum(s * w for s, w in scored) / sum(w for _, w in scored))), None
+
+
+def _window_score(window_values: dict[str, float | None], params: dict, observable_only: bool) -> WindowScore:
+    """A window is scored like the whole video, through each metric's window curve (counts, not rates: one filler
+    in 5 s is not 12 a minute)."""
+    values, scores = {}, {}
+    for name, spec in params["metrics"].items():
+        window = spec.get("window")
+        value = window_values.get(window["metric"]) if window else None
+        if value is not None:
+            values[name], scores[name] = value, metric_score(window["curve"], value)
+    categories = score_categories(values, scores, {}, params, observable_only)
+    has_speech = window_values.get("pace_wpm") is not None
+    overall, _ = _overall(categories, None if has_speech else "no speech in the window", params)
+    return WindowScore({name: c.score for name, c in categories.items()}, overall)
+
+
+def level_name(score_0_10: float, params: dict) -> str:
+    levels = params["levels"]
+    return "low" if score_0_10 < levels["low_below"] else "high" if score_0_10 >= levels["high_from"] else "moderate"
+
+
+def _level(name: str, spec: dict, values: dict, scores: dict, withheld: dict, events: tuple[Event, ...],
+           params: dict) -> Level:
+    label = name.replace("_", " ")
+    weights = spec["weights"]
+    used = {k: w for k, w in weights.items() if scores.get(k) is not None}
+    evidence = {k: values[k] for k in used}
+    coverage = sum(used.values()) / sum(weights.values())
+    if coverage < params["min_coverage"] - 1e-9:
+        missing = [f"{params['metrics'][k]['label']} ({withheld.get(k, 'not measured').rstrip('.')})"
+                   for k in weights if k not in used]
+        return Level(None, None, f"No {label} interpretation: no " + "; no ".join(missing) + ".", evidence, ())
+    score = sum(scores[k] * w for k, w in used.items()) / sum(used.values())
+    level = level_name(score, params)
+    facts = ", ".join(feedback.metric_text(k, values[k]) for k in used)
+    moments = tuple(e for e in events if e.kind in spec["moments"])[:MAX_LEVEL_MOMENTS]
+    return Level(level, score / 10, f"{level.capitalize()} {label}: {facts}.", evidence, moments)
+
+
+def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, withheld: dict):
+    """Relevance to the context phrase, coherence between consecutive sentences and the extractive summary, from
+    the sentence embeddings; the two cosines join the metrics the categories score."""
+    cfg = params["content"]
+    sentences = list(m.sentences)
+    if not sentences or embed is None:
+        reason = "No transcript text." if not sentences else "The sentence model was not available."
+        withheld.update(coherence_cosine=reason, relevance_cosine=reason)
+        return Relevance(None, None, None, reason, ()), Coherence(None, reason, None), tuple(sentences[:1])
+    vectors = embed([s.text for s in sentences] + ([m.context_phrase] if m.context_phrase else []))
+    vectors, context = (vectors[:-1], vectors[-1]) if m.context_phrase else (vectors, None)
+    relevance = _relevance(sentences, vectors, context, m.context_phrase, cfg, params)
+    coherence = _coherence(sentences, vectors, cfg)
+    for name, signal in (("relevance_cosine", relevance.cosine), ("coherence_cosine", coherence.score)):
+        if signal is None:
+            withheld[name] = (relevance if name == "relevance_cosine" else coherence).reason
+        else:
+            values[name] = signal
+    return relevance, coherence, tuple(sentences[i] for i in summary_indices(vectors, cfg))
+
+
+def _relevance(sentences, vectors, context, context_phrase, cfg, params) -> Relevance:
+    if context is None:
+        return Relevance(None, None, None, "No context phrase was given.", ())
+    talk = vectors.mean(0)
+    cosine = float(talk @ context / max(float(np.linalg.norm(talk)), 1e-9))
+    score = metric_score(params["metrics"]["relevance_cosine"]["curve"], cosine)
+    per_sentence = vectors @ context
+    top = np.argsort(-per_sentence)[: cfg["relevance_evidence_sentences"]]
+    return Relevance(score / 10, cosine, level_name(score, params),
+                     f'Talk-to-context cosine similarity {cosine:.2f} for "{context_phrase}".',
+                     tuple((sentences[i], float(per_sentence[i])) for i in top))
+
+
+def _coherence(sentences, vectors, cfg) -> Coherence:
+    if len(sentences) < cfg["min_sentences_for_coherence"]:
+        return Coherence(None, f"Only {len(sentences)} sentence{'s' if len(sentences) != 1 else ''}; coherence is "
+                               f"measured over at least {cfg['min_sentences_for_coherence']}.", None)
+    steps = np.sum(vectors[:-1] * vectors[1:], axis=1)
+    weakest = int(np.argmin(steps))
+    mean = float(steps.mean())
+    return Coherence(mean, f"Mean cosine similarity {mean:.2f} over {len(steps)} consecutive sentence pairs.",
+                     (sentences[weakest], sentences[weakest + 1], float(steps[weakest])))
+
+
+def summary_indices(vectors: np.ndarray, cfg: dict) -> list[int]:
+    """Most central sentences with a redundancy penalty (MMR, Carbonell & Goldstein 1998), in talk order.
+    Centrality is each sentence's mean cosine to the others, from the sum of the vectors: O(n) memory."""
+    n = len(vectors)
+    k = min(cfg["summary_max_sentences"], max(1, math.ceil(n / cfg["summary_sentences_per_pick"])))
+    centrality = (vectors @ vectors.sum(0) - np.einsum("ij,ij->i", vectors, vectors)) / max(n - 1, 1)
+    chosen: list[int] = []
+    redundancy = np.full(n, -np.inf)
+    while len(chosen) < k:
+        gain = cfg["mmr_lambda"] * centrality - (1 - cfg["mmr_lambda"]) * (redundancy if chosen else 0.0)
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
+        redundancy = np.maximum(redundancy, vectors @ vectors[chosen[-1]])
+    return sorted(chosen)
+
+
+def _key_moments(m: Measurements, windows: tuple[WindowScore, ...], limit: int = 5):
+    """The 3-5 moments most worth re-watching: the worst lapses and the best stretch, in time order."""
+    candidates: list[tuple[float, KeyMoment]] = []
+
+    def longest(kind: str) -> Event | None:
+        of_kind = [e for e in m.events if e.kind == kind]
+        return max(of_kind, key=lambda e: e.end_s - e.start_s) if of_kind else None
+
+    def from_event(e: Event, tone: str, why: str) -> KeyMoment:
+        return KeyMoment(e.kind, e.start_s, e.end_s, e.label, tone, why, e.evidence)
+
+    for kind, why, weight in (("long_pause", "Longest pause: the thread is lost here.", 1.0),
+                              ("look_away", "Longest look-away from the camera.", 0.8),
+                              ("monotone", "Longest stretch of flat pitch.", 0.6)):
+        e = longest(kind)
+        if e is not None:
+            candidates.append((weight * (e.end_s - e.start_s), from_event(e, "improve", f"{why} {e.label}.")))
+    rows = list(zip(m.windows, windows))
+    fillers = [(w, s) for w, s in rows if w.values.get("filler_count")]
+    if fillers:
+        w, s = max(fillers, key=lambda ws: ws[0].values["filler_count"])
+        count = w.values["filler_count"]
+        if count >= 2:
+            candidates.append((count, _window_moment(w, s, "filler_cluster", "improve",
+                                                     f"{count:.0f} filler words in this window.")))
+    spikes = [e for e in m.events if e.kind == "pace_spike"]
+    if spikes:
+        fastest = max(spikes, key=lambda e: e.evidence["window_pace_wpm"])
+        candidates.append((1.5, from_event(fastest, "improve", f"Fastest stretch: {fastest.label}.")))
+    scored = [(w, s) for w, s in rows if s.overall is not None]
+    if len(scored) >= 2:
+        best = max(scored, key=lambda ws: ws[1].overall)
+        worst = min(scored, key=lambda ws: ws[1].overall)
+        candidates.append((5.0, _window_moment(*best, "best_window", "keep",
+                                               f"Best-scoring {best[0].end_s - best[0].start_s:.0f} s "
+                                               f"(overall {best[1].overall}): do more of this.")))
+        if worst[1].overall < best[1].overall:
+            candidates.append((4.0, _window_moment(*worst, "weakest_window", "improve",
+                                                   f"Lowest-scoring window (overall {worst[1].overall}).")))
+    smile = longest("smile")
+    if smile is not None:
+        candidates.append((1.0, from_event(smile, "keep", f"Warmest moment: {smile.label}.")))
+    chosen = [c for _, c in sorted(candidates, key=lambda c: -c[0])[:limit]]
+    return sorted(chosen, key=lambda c: c.start_s)
+
+
+def _window_moment(window, score: WindowScore, kind: str, tone: str, why: str) -> KeyMoment:
+    evidence = {k: window.values.get(k) for k in ("pace_wpm", "filler_count", "eye_contact_ratio")}
+    return KeyMoment(kind, window.start_s, window.end_s, why.split(":")[0].rstrip("."), tone, why,
+                     {**evidence, "overall_score": score.overall})

@@ -1,0 +1,257 @@
+"""What the interpretation reads: every scoreable metric of the whole video (or why it was withheld), the same metrics
+in each time window, the timed events behind them, the sentences, and the numbers the feedback cites. One definition
+per metric name, computed here from the signals; numpy-free, so it crosses to the engine deployment cheaply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.face.metrics import BLINK_SCORING_MIN_FPS
+from models.interpretation.sentences import Sentence, split_sentences
+from models.intervals import overlap_s
+from models.signals import Signals
+from models.speech.language import LanguageMetrics, analyze_language
+from models.speech.voice import MONOTONE_WINDOW_S
+
+PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace ...
+PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike
+MIN_WINDOW_SPEECH_S = 1.5  # a window with less speaking time has no speech metrics (a pause is not fluency)
+MIN_WINDOW_VOICED_FRAMES = 10
+MAX_REPEATED_PHRASE_EVENTS = 3  # the phrases said most often are marked in the timeline, each occurrence once
+
+SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
+                  "pitch_sd_semitones", "monotone_ratio", "loudness_range_db", "hedge_rate_per_100_words",
+                  "vocabulary_diversity_mattr")
+FACE_METRICS = ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
+                "blink_rate_per_min")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened at a time: a filler, a long pause, a look-away, a smile, a hedge, ..."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    label: str
+    evidence: dict
+
+
+@dataclass(frozen=True)
+class WindowMeasurement:
+    start_s: float
+    end_s: float
+    values: dict[str, float | None]  # pace_wpm, filler_count, long_pause_count, stt_confidence, pitch_sd_semitones,
+    # vocal_energy_db, eye_contact_ratio, smile_ratio, face_visible_ratio, word_count
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The counts and times the feedback sentences cite (None where not measured)."""
+
+    duration_s: float
+    word_count: int | None = None
+    speaking_time_s: float | None = None
+    filler_count: int | None = None
+    top_fillers: tuple[tuple[str, int], ...] = ()
+    pause_count: int | None = None
+    long_pause_count: int | None = None
+    longest_pause: tuple[float, float] | None = None  # (start_s, duration_s)
+    pitch_median_hz: float | None = None
+    face_visible_ratio: float | None = None
+    look_away_count: int | None = None
+    blink_count: int | None = None
+    hedge_count: int | None = None
+    top_hedges: tuple[tuple[str, int], ...] = ()
+    top_repeated_phrase: tuple[str, int] | None = None
+    question_count: int | None = None
+    transcript_source: str | None = None
+
+
+@dataclass(frozen=True)
+class Measurements:
+    duration_s: float
+    values: dict[str, float]  # scoreable metrics that were measured
+    withheld: dict[str, str]  # scoreable metrics that were not, and why
+    facts: Facts
+    language: LanguageMetrics | None  # hedges, repeated phrases, vocabulary, questions (with timed speech)
+    events: tuple[Event, ...]
+    windows: tuple[WindowMeasurement, ...]
+    sentences: tuple[Sentence, ...]
+    speech_gap: str | None
+    face_gap: str | None
+    observable_only: bool
+    context_phrase: str | None
+
+
+def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
+            context_phrase: str | None = None) -> Measurements:
+    language = analyze_language(list(signals.transcript.words)) if signals.timed_speech is not None else None
+    values, withheld = {}, {}
+    for name, value, reason in (*_speech_values(signals, language), *_face_values(signals)):
+        if value is not None and np.isfinite(value):
+            values[name] = float(value)
+        else:
+            withheld[name] = reason
+    windows = tuple(_windows(signals, window_s))
+    return Measurements(
+        duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language), language=language,
+        events=tuple(_events(signals, language, windows)), windows=windows,
+        sentences=tuple(split_sentences(signals.transcript)), speech_gap=signals.speech_gap, face_gap=signals.face_gap,
+        observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None)
+
+
+def _speech_values(signals: Signals, language: LanguageMetrics | None):
+    gap = signals.speech_gap
+    if gap is not None:
+        return [(name, None, gap) for name in SPEECH_METRICS]
+    s, v, t = signals.timed_speech, signals.voice, signals.transcript
+    span_s = s.speaking_time_s + sum(p.duration_s for p in s.pauses)
+    no_voice = "Too few voiced frames to measure the voice."
+    monotone = None
+    if v is not None and v.pitch_sd_semitones is not None and span_s >= MONOTONE_WINDOW_S:
+        monotone = min(1.0, sum(b - a for a, b, _ in v.monotone_stretches) / s.speaking_time_s)
+    return [
+        ("pace_wpm", s.pace_wpm, "No pace: the words have no duration."),
+        ("filler_rate_per_min", s.filler_rate_per_min, gap),
+        ("long_pause_rate_per_min", 60.0 * s.long_pause_count / span_s, gap),
+        ("stt_confidence", t.confidence if t.timing == "measured" else None,
+         "The words come from a provided transcript, so there is no recognition confidence."),
+        ("pitch_sd_semitones", v.pitch_sd_semitones if v else None, no_voice),
+        ("monotone_ratio", monotone, no_voice if v is None or v.pitch_sd_semitones is None else
+         f"The speech lasts {span_s:.1f} s, less than the {MONOTONE_WINDOW_S:g} s window a flat stretch is judged "
+         "over."),
+        ("loudness_range_db", v.loudness_range_db if v else None, no_voice),
+        ("hedge_rate_per_100_words", language.hedge_rate_per_100_words, gap),
+        ("vocabulary_diversity_mattr", language.vocabulary_diversity_mattr,
+         f"Only {language.word_count} words; vocabulary variety is measured over windows of 50."),
+    ]
+
+
+def _face_values(signals: Signals):
+    gap = signals.face_gap
+    if gap is not None:
+        return [(name, None, gap) for name in FACE_METRICS]
+    f = signals.face
+    visible_min = f.face_frames / f.frame_rate_hz / 60.0 if f.frame_rate_hz else None
+    blinks_visible = f.frame_rate_hz is not None and f.frame_rate_hz >= BLINK_SCORING_MIN_FPS
+    return [
+        ("eye_contact_ratio", f.eye_contact_ratio, gap),
+        ("look_away_rate_per_min", len(f.look_away_intervals) / visible_min if visible_min else None,
+         "Too few frames to time look-aways."),
+        ("smile_ratio", f.smile_ratio, gap),
+        ("head_motion_deg_per_s", f.head_motion_deg_per_s, "Too few consecutive face frames to measure motion."),
+        ("blink_rate_per_min", f.blink_rate_per_min if blinks_visible else None,
+         f"Frames were analysed at {f.frame_rate_hz or 0:.0f} per second; blinks of 100-150 ms fall between them "
+         f"below {BLINK_SCORING_MIN_FPS:.0f}, so the blink count ({f.blink_count}) is a lower bound and not scored."),
+    ]
+
+
+def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
+    s, v, f = signals.timed_speech, signals.voice, signals.face
+    speech: dict = {}
+    if s is not None:
+        longs = [p for p in s.pauses if p.is_long]
+        longest = max(longs, key=lambda p: p.duration_s) if longs else None
+        speech = dict(word_count=s.word_count, speaking_time_s=s.speaking_time_s, filler_count=s.filler_count,
+                      top_fillers=tuple(s.top_fillers[:2]), pause_count=len(s.pauses), long_pause_count=len(longs),
+                      longest_pause=(longest.start_s, longest.duration_s) if longest else None,
+                      pitch_median_hz=v.pitch_median_hz if v is not None else None)
+    if language is not None:
+        hedges = Counter(h.text for h in language.hedges).most_common(2)
+        top_phrase = language.repeated_phrases[0] if language.repeated_phrases else None
+        speech.update(hedge_count=len(language.hedges), top_hedges=tuple(hedges),
+                      top_repeated_phrase=(top_phrase.text, top_phrase.count) if top_phrase else None,
+                      question_count=len(language.questions))
+    face: dict = {}
+    if f is not None and signals.face_gap is None:
+        face = dict(face_visible_ratio=f.face_visible_ratio, look_away_count=len(f.look_away_intervals),
+                    blink_count=f.blink_count)
+    return Facts(duration_s=signals.duration_s,
+                 transcript_source=signals.transcript.source if signals.transcript is not None else None,
+                 **speech, **face)
+
+
+def _windows(signals: Signals, window_s: float):
+    duration_s = signals.duration_s
+    start = 0.0
+    while start < duration_s:
+        end = float(min(start + window_s, duration_s))
+        if end - start < window_s / 2 and start > 0:
+            break  # a short tail window would swing the chart; its evidence is in the previous one's neighbourhood
+        yield WindowMeasurement(round(start, 6), end, _window_values(signals, start, end))
+        start += window_s
+
+
+def _window_values(signals: Signals, start_s: float, end_s: float) -> dict[str, float | None]:
+    """The window's metrics from the same per-word and per-frame evidence as the whole video's. A window with
+    too little speech has no speech metrics: its silence is neither fluency nor a pause rate."""
+    values: dict[str, float | None] = {}
+    speech = signals.timed_speech if signals.speech_gap is None else None
+    if speech is not None:
+        words = signals.transcript.words
+        in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
+        spoken_s = overlap_s(start_s, end_s, words[0].start_s, words[-1].end_s) - sum(
+            overlap_s(start_s, end_s, p.start_s, p.end_s) for p in speech.pauses)
+        if spoken_s >= MIN_WINDOW_SPEECH_S:
+            probabilities = [w.probability for w in in_window]
+            values.update(
+                word_count=float(len(in_window)), pace_wpm=len(in_window) / spoken_s * 60.0,
+                filler_count=float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
+                long_pause_count=float(sum(start_s <= p.start_s < end_s and p.is_long for p in speech.pauses)),
+                stt_confidence=float(np.mean(probabilities)) if probabilities and
+                signals.transcript.timing == "measured" else None)
+        voice = signals.voice
+        if voice is not None and len(voice.loudness_db):
+            frames = slice(int(start_s / voice.hop_s), int(np.ceil(end_s / voice.hop_s)))
+            voiced, f0, loud = voice.voiced[frames], voice.f0_hz[frames], voice.loudness_db[frames]
+            if voiced.sum() >= MIN_WINDOW_VOICED_FRAMES:
+                semitones = 12 * np.log2(f0[voiced] / np.nanmedian(f0[voiced]))
+                values.update(pitch_sd_semitones=float(np.nanstd(semitones)),
+                              vocal_energy_db=float(np.mean(loud[voiced])))
+    face = signals.face
+    if signals.face_gap is None:
+        selected = (face.frame_times_s >= start_s) & (face.frame_times_s < end_s)
+        if selected.any():
+            visible = face.face_found[selected]
+            values["face_visible_ratio"] = float(visible.mean())
+            if visible.any():
+                values["eye_contact_ratio"] = float(np.mean(face.eye_contact[selected][visible]))
+                values["smile_ratio"] = float(np.mean(face.smile[selected][visible]))
+    return values
+
+
+def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[WindowMeasurement, ...]):
+    events: list[Event] = []
+    speech, voice, face = signals.timed_speech, signals.voice, signals.face
+    if speech is not None:
+        events += [Event("filler", f.start_s, f.end_s, f'Filler "{f.word}"', {"word": f.word, "method": f.method})
+                   for f in speech.fillers]
+        events += [Event("long_pause", p.start_s, p.end_s, f"{p.duration_s:.1f} s pause",
+                         {"duration_s": p.duration_s}) for p in speech.pauses if p.is_long]
+        talk_pace = speech.pace_wpm
+        for window in windows:
+            pace = window.values.get("pace_wpm")
+            if talk_pace and pace and pace > max(PACE_SPIKE_FACTOR * talk_pace, PACE_SPIKE_MIN_WPM):
+                events.append(Event("pace_spike", window.start_s, window.end_s, f"Fast: {pace:.0f} wpm",
+                                    {"window_pace_wpm": pace, "talk_pace_wpm": talk_pace}))
+    if language is not None:
+        events += [Event("hedge", h.start_s, h.end_s, f'Hedge "{h.text}"', {"phrase": h.text})
+                   for h in language.hedges]
+        events += [Event("question", q.start_s, q.end_s, "Question", {"text": q.text}) for q in language.questions]
+        for phrase in language.repeated_phrases[:MAX_REPEATED_PHRASE_EVENTS]:
+            events += [Event("repeated_phrase", t, t, f'"{phrase.text}" ({i} of {phrase.count})',
+                             {"phrase": phrase.text, "count": phrase.count}) for i, t in enumerate(phrase.times_s, 1)]
+    if speech is not None and voice is not None:
+        events += [Event("monotone", a, b, f"Flat pitch for {b - a:.0f} s ({sd:.1f} semitones SD)",
+                         {"pitch_sd_semitones": sd}) for a, b, sd in voice.monotone_stretches]
+    if signals.face_gap is None:
+        events += [Event("look_away", a, b, f"Looked away for {b - a:.1f} s", {"duration_s": b - a})
+                   for a, b in face.look_away_intervals]
+        events += [Event("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": b - a})
+                   for a, b in face.smile_intervals]
+    return sorted(events, key=lambda e: (e.start_s, e.kind))

@@ -1,0 +1,235 @@
+"""The analysis of one upload, in the order its stages run. Ray-free: the model stages are injected async callables
+(deployment handles in the service, in-process models in tests and benchmarks).
+
+    decode audio ─┬─► voice analysis                            ┐
+                  └─► speech-to-text, one call per part cut at silences
+    decode frames ──► landmarks, one call per chunk as it is decoded (at most `max_face_chunks_in_flight`)
+                                                                ┘ → signals → measurements → interpret (engine)
+
+Decoding overlaps the models: speech-to-text and voice analysis start after the audio-only pass (a fraction of the
+video decode), and each chunk of frames is on its way to a landmark replica before the next one is decoded. Chunks
+wait for a free slot beyond `max_face_chunks_in_flight`, so a long, compressible video cannot put gigabytes of
+frames in flight. Every stage has a timeout; on any failure every call still in flight is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from models.errors import StageTimeout
+from models.face.landmarks import FaceTrack, face_track_from_samples
+from models.interpretation.model import Interpretation
+from models.measurements import Measurements, measure
+from models.media.decode import VideoFrames, decode_audio, media_info
+from models.signals import Signals, measure_signals
+from models.speech.segments import merge_transcripts, split_at_silences
+from models.speech.transcribe import Transcript
+from models.speech.voice import VoiceAnalysis
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The model calls. Each must cancel its remote work when the awaiting task is cancelled."""
+
+    transcribe: Callable[[np.ndarray], Awaitable[Transcript]]
+    analyze_voice: Callable[[np.ndarray, int], Awaitable[VoiceAnalysis]]
+    landmarks: Callable[[np.ndarray, np.ndarray], Awaitable[FaceTrack]]
+    interpret: Callable[[Measurements], Awaitable[Interpretation]]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The ingress options the pipeline reads (documented in deployments/config.py, IngressOptions)."""
+
+    frame_rate_hz: float
+    max_side_px: int
+    max_duration_s: float
+    max_pixels: int
+    max_decode_s: float
+    face_chunk_s: float
+    max_face_chunks_in_flight: int
+    speech_segment_s: float
+    speech_timeout_s: float
+    face_timeout_s: float
+    engine_timeout_s: float
+    time_series_window_s: float
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What the client asked for, validated by the ingress."""
+
+    transcript: str | None = None
+    context_phrase: str | None = None
+    mediapipe_samples: str | None = None
+    observable_only: bool = False
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What was measured and how it reads; the ingress adds what is not analysis (session id, video URL)."""
+
+    signals: Signals
+    measurements: Measurements
+    interpretation: Interpretation | None
+    interpretation_failure: str | None = None  # why interpretation is None
+    kept_video: object = None  # what the caller's keep_video returned
+
+
+def _ignore(stage: str, seconds: float) -> None:
+    pass
+
+
+@dataclass
+class Pipeline:
+    stages: Stages
+    options: PipelineOptions
+    observe: Callable[[str, float], None] = _ignore  # (stage, seconds) for each stage, e.g. a metrics histogram
+
+    async def analyze(self, upload: BinaryIO, request: AnalysisInput,
+                      keep_video: Callable[[], Awaitable] | None = None) -> Analysis:
+        """Runs every stage on the upload (a seekable binary file). `keep_video`, when given, runs once the media
+        is known to be valid, beside the interpretation; its result is the analysis's `kept_video`."""
+        signals = await self._measure(upload, request)
+        measurements = await self._timed("measure", asyncio.to_thread(
+            measure, signals, window_s=self.options.time_series_window_s, observable_only=request.observable_only,
+            context_phrase=request.context_phrase))
+        kept = keep_video() if keep_video is not None else _nothing()
+        (interpretation, failure), kept_video = await asyncio.gather(self._interpret(measurements), kept)
+        return Analysis(signals, measurements, interpretation, failure, kept_video)
+
+    async def _measure(self, upload: BinaryIO, request: AnalysisInput) -> Signals:
+        o = self.options
+        decode_started = time.monotonic()
+        audio = await self._timed("decode_audio", asyncio.to_thread(
+            decode_audio, upload, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s))
+        calls: list[asyncio.Task] = []
+        try:
+            voice = transcript = None
+            if audio.has_audio:
+                voice = self._call("voice", self.stages.analyze_voice(audio.audio, audio.sample_rate),
+                                   o.speech_timeout_s, calls)
+                if request.transcript is None:
+                    transcript = self._call("speech_to_text", self._transcribe(audio.audio, audio.sample_rate),
+                                            o.speech_timeout_s, calls)
+            video = VideoFrames(upload, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
+                                chunk_s=o.face_chunk_s, max_duration_s=o.max_duration_s, max_pixels=o.max_pixels,
+                                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)))
+            face_chunks = await self._timed("decode_frames", self._stream_frames(
+                video, calls, send=request.mediapipe_samples is None))
+            info = media_info(audio, video)
+            client_track = None
+            if request.mediapipe_samples is not None:
+                client_track = await asyncio.to_thread(face_track_from_samples, request.mediapipe_samples,
+                                                       info.source_width, info.source_height)
+            voice, transcript, tracks = await asyncio.gather(_result(voice), _result(transcript),
+                                                             asyncio.gather(*face_chunks))
+        except BaseException:
+            for call in calls:
+                call.cancel()
+            raise
+        return await asyncio.to_thread(
+            measure_signals, info, voice=voice, transcript=transcript, provided_transcript=request.transcript,
+            face_chunks=list(tracks), client_track=client_track, window_s=o.time_series_window_s)
+
+    async def _transcribe(self, audio: np.ndarray, sample_rate: int) -> Transcript:
+        """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across
+        replicas) and merged with absolute times."""
+        ranges = split_at_silences(audio, sample_rate, self.options.speech_segment_s) or [(0, len(audio))]
+        parts = [asyncio.ensure_future(self.stages.transcribe(audio[a:b])) for a, b in ranges]
+        try:
+            transcripts = await asyncio.gather(*parts)
+        except BaseException:
+            for part in parts:
+                part.cancel()
+            raise
+        if len(transcripts) == 1:
+            return transcripts[0]
+        return merge_transcripts([(a / sample_rate, t) for (a, _), t in zip(ranges, transcripts)])
+
+    async def _stream_frames(self, video: VideoFrames, calls: list[asyncio.Task], send: bool) -> list[asyncio.Task]:
+        """Decodes one chunk at a time in a worker thread and sends it to the landmark stage at once, waiting while
+        max_face_chunks_in_flight chunks are still being processed. With client samples frames are only checked."""
+        o = self.options
+        chunks = iter(video)
+        face_calls: list[asyncio.Task] = []
+        try:
+            while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                if not send:
+                    continue
+                in_flight = [c for c in face_calls if not c.done()]
+                while len(in_flight) >= o.max_face_chunks_in_flight:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    in_flight = [c for c in face_calls if not c.done()]
+                for done in face_calls:
+                    if done.done() and done.exception() is not None:
+                        raise done.exception()
+                face_calls.append(self._call("face", self.stages.landmarks(chunk.frames, chunk.frame_times_s),
+                                             o.face_timeout_s, calls))
+        finally:
+            if not chunks.gi_running:  # a cancelled request leaves its thread to finish the chunk; GC closes it
+                chunks.close()
+        return face_calls
+
+    async def _interpret(self, measurements: Measurements) -> tuple[Interpretation | None, str | None]:
+        """Without the engine the measurements still answer: the interpretation is null, with the reason."""
+        try:
+            return await self._call("engine", self.stages.interpret(measurements), self.options.engine_timeout_s,
+                                    []), None
+        except StageTimeout:
+            return None, f"The interpretation engine did not answer within {self.options.engine_timeout_s:g} s."
+        except Exception as exc:
+            return None, f"The interpretation engine failed ({type(exc).__name__})."
+
+    def _call(self, stage: str, awaitable: Awaitable, timeout_s: float, calls: list[asyncio.Task]) -> asyncio.Task:
+        """Starts a stage now, bounded by its timeout; the task is added to `calls` so a failure can cancel it."""
+        async def bounded():
+            try:
+                return await asyncio.wait_for(awaitable, timeout=timeout_s)
+            except asyncio.TimeoutError:
+                raise StageTimeout(stage) from None
+
+        task = asyncio.ensure_future(self._timed(stage, bounded()))
+        calls.append(task)
+        return task
+
+    async def _timed(self, stage: str, awaitable: Awaitable):
+        started = time.perf_counter()
+        try:
+            return await awaitable
+        finally:
+            self.observe(stage, time.perf_counter() - started)
+
+
+async def _result(task: asyncio.Task | None):
+    return None if task is None else await task
+
+
+async def _nothing() -> None:
+    return None
+
+
+def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None = None) -> Stages:
+    """The stages as in-process models, each run in a worker thread: for tests, benchmarks and tools that analyse
+    without a Ray cluster. `speech_to_text` is a models.speech.transcribe.SpeechToText, `landmarker` a
+    models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
+    content signals)."""
+    from models.interpretation.model import interpret
+    from models.speech.voice import analyze_voice
+
+    def threaded(function):
+        async def call(*args):
+            return await asyncio.to_thread(function, *args)
+
+        return call
+
+    embed = encoder.embed if encoder is not None else None
+    return Stages(transcribe=threaded(speech_to_text.transcribe), analyze_voice=threaded(analyze_voice),
+                  landmarks=threaded(landmarker.landmarks),
+                  interpret=threaded(lambda measurements: interpret(measurements, embed, params)))

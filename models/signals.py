@@ -1,0 +1,86 @@
+"""Everything measured about one video, gathered from the model outputs into one record (`Signals`), with the
+evidence rules that decide which claims the measurements can support."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.face.landmarks import FaceTrack, concatenate_tracks
+from models.face.metrics import FaceMetrics, analyze_face
+from models.speech.metrics import SpeechMetrics, analyze_speech
+from models.speech.transcribe import Transcript, transcript_from_text
+from models.speech.voice import VoiceAnalysis
+
+MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence
+MAX_HUMAN_PACE_WPM = 400.0
+"""Faster than anyone speaks: auctioneers and speed-talking records reach 250-400 words per minute. A pace above it
+means the words do not belong to the detected speech (e.g. a provided transcript for another recording)."""
+
+@dataclass(frozen=True)
+class Signals:
+    """Everything measured about one video; the single input of every composition function."""
+
+    duration_s: float
+    container: str
+    has_audio: bool
+    has_video: bool
+    frames_analyzed: int
+    transcript: Transcript | None
+    voice: VoiceAnalysis | None
+    speech: SpeechMetrics | None
+    face_track: FaceTrack | None
+    face: FaceMetrics | None
+
+    @property
+    def timed_speech(self) -> SpeechMetrics | None:
+        """The speech metrics when words were heard in the audio and timed there; None otherwise: no audio track,
+        a wordless track, words in a track the voice analysis hears no speech in (Whisper's words on a muted
+        microphone), a provided transcript that no detected speech could place in time, or words too many for the
+        speech they were placed in (a pace over MAX_HUMAN_PACE_WPM)."""
+        s = self._heard_speech
+        return s if s is not None and (s.pace_wpm is None or s.pace_wpm <= MAX_HUMAN_PACE_WPM) else None
+
+    @property
+    def _heard_speech(self) -> SpeechMetrics | None:
+        s, v = self.speech, self.voice
+        heard = self.has_audio and (v is None or bool(v.speech_segments))
+        return s if heard and s is not None and s.word_count and s.speaking_time_s else None
+
+    @property
+    def speech_gap(self) -> str | None:
+        """Why speech-based scores are withheld, or None when there is enough timed speech to support them."""
+        provided = self.transcript is not None and self.transcript.source == "provided"
+        heard = self._heard_speech
+        if heard is None:
+            reason = "The video has no audio track" if not self.has_audio else "No speech was detected in the audio"
+            return reason + ("; the provided transcript is used for its content only." if provided else ".")
+        if self.timed_speech is None:
+            return (f"The words ({heard.word_count}) in {heard.speaking_time_s:.1f} s of detected speech would be "
+                    f"{heard.pace_wpm:.0f} words per minute, faster than anyone speaks (over "
+                    f"{MAX_HUMAN_PACE_WPM:.0f}): the {'provided ' if provided else ''}words do not match the audio, so "
+                    "pace, fillers and pauses are not measured"
+                    + ("; the transcript is used for its content only." if provided else "."))
+        if self.timed_speech.speaking_time_s < MIN_SPEECH_S:
+            return (f"Only {self.timed_speech.speaking_time_s:.1f} s of speech; at least {MIN_SPEECH_S:.0f} s is "
+                    "needed to score it.")
+        return None
+
+    @property
+    def face_gap(self) -> str | None:
+        """Why face-based scores are withheld, or None when a face was seen."""
+        if self.face is not None and self.face.face_visible_ratio:
+            return None
+        return "No face was found in the frames." if self.has_video else "The file has no video track."
+
+
+def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcript | None,
+                    provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
+                    window_s: float) -> Signals:
+    if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
+        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
+    speech = analyze_speech(transcript, voice, media.duration_s, window_s=window_s) if transcript is not None else None
+    track = client_track if client_track is not None else (concatenate_tracks(face_chunks) if face_chunks else None)
+    face = analyze_face(track) if track is not None and len(track.found) else None
+    return Signals(duration_s=media.duration_s, container=media.container, has_audio=media.has_audio,
+                   has_video=media.has_video, frames_analyzed=0 if track is None else len(track.found),
+                   transcript=transcript, voice=voice, speech=speech, face_track=track, face=face)

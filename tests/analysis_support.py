@@ -1,0 +1,23 @@
+"""Signals -> the bodies the service returns, in process: measurements, the interpretation model and the edge's
+builders, as the pipeline and the ingress run them."""
+
+from __future__ import annotations
+
+from models.interpretation.model import interpret
+from models.measurements import measure
+from models.pipeline import Analysis
+
+
+def analyze_signals(signals, embed=None, *, observable_only: bool = False, context_phrase: str | None = None,
+                    window_s: float = 5.0) -> Analysis:
+    measurements = measure(signals, window_s=window_s, observable_only=observable_only,
+                           context_phrase=context_phrase)
+    return Analysis(signals, measurements, interpret(measurements, embed))
+
+
+def bodies(analysis: Analysis) -> tuple[dict, dict]:
+    """(analyze-video body, full-analysis body) as JSON-ready dicts."""
+    from deployments.responses import build_full_analysis, build_video_analysis
+
+    return (build_video_analysis(analysis).model_dump(mode="json", by_alias=True),
+            build_full_analysis(analysis, "session-1", None).model_dump(mode="json", by_alias=True))

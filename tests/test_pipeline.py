@@ -1,0 +1,117 @@
+"""The analysis pipeline (models/pipeline.py) with in-process models as its stages: the same code the service runs
+over deployment handles, on a real talking-head video."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from deployments.config import IngressOptions
+from models.errors import InvalidMedia, StageTimeout
+from models.face.landmarks import FaceLandmarker
+from models.interpretation.engine import SentenceEncoder
+from models.pipeline import AnalysisInput, Pipeline, Stages, local_stages
+from models.speech.transcribe import SpeechToText
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {"stt": SpeechToText(), "face": FaceLandmarker(), "encoder": SentenceEncoder(device="cpu")}
+
+
+def in_process_stages(models, **replaced) -> Stages:
+    stages = local_stages(models["stt"], models["face"], models["encoder"])
+    return dataclasses.replace(stages, **replaced)
+
+
+def run(pipeline: Pipeline, path: str, request: AnalysisInput, **kwargs):
+    async def go():
+        with open(path, "rb") as upload:
+            return await pipeline.analyze(upload, request, **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_full_analysis_of_a_real_video(models, talking_head):
+    observed: list[str] = []
+    pipeline = Pipeline(in_process_stages(models), IngressOptions().pipeline_options(),
+                        observe=lambda stage, seconds: observed.append(stage))
+
+    async def keep():
+        return "kept"
+
+    analysis = run(pipeline, talking_head.path, AnalysisInput(context_phrase="quarterly review"), keep_video=keep)
+    heard = {w.normalized for w in analysis.signals.transcript.words}
+    assert len(heard & {w.lower() for w in talking_head.words}) >= 0.8 * len(set(talking_head.words))
+    assert analysis.measurements.values["pace_wpm"] == pytest.approx(talking_head.pace_wpm, rel=0.15)
+    assert analysis.signals.face.face_visible_ratio == pytest.approx(1.0, abs=0.05)
+    assert analysis.interpretation.relevance.cosine is not None and analysis.interpretation_failure is None
+    assert analysis.interpretation.overall_score is not None
+    assert analysis.kept_video == "kept"
+    assert {"decode_audio", "decode_frames", "speech_to_text", "voice", "face", "measure", "engine"} <= set(observed)
+
+
+def test_landmark_chunks_in_flight_are_bounded(models, talking_head):
+    """A 10 s video in 1 s chunks with at most 2 in flight: decoding waits for the landmark stage."""
+    in_flight = peak = 0
+    calls = 0
+
+    async def slow_landmarks(frames, times):
+        nonlocal in_flight, peak, calls
+        in_flight += 1
+        calls += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(0.05)
+            return await asyncio.to_thread(models["face"].landmarks, frames, times)
+        finally:
+            in_flight -= 1
+
+    options = IngressOptions(face_chunk_s=1.0, max_face_chunks_in_flight=2).pipeline_options()
+    pipeline = Pipeline(in_process_stages(models, landmarks=slow_landmarks), options)
+    analysis = run(pipeline, talking_head.path, AnalysisInput())
+    assert calls >= 8 and peak == 2
+    assert analysis.signals.frames_analyzed == pytest.approx(8 * talking_head.duration_s, abs=2)
+
+
+def test_a_failing_stage_cancels_the_calls_in_flight(models, talking_head):
+    async def failing(frames, times):
+        raise InvalidMedia("landmarks failed")
+
+    started: list[asyncio.Task] = []
+
+    async def slow_transcribe(audio):
+        started.append(asyncio.current_task())
+        await asyncio.sleep(30)
+
+    stages = in_process_stages(models, landmarks=failing, transcribe=slow_transcribe)
+    pipeline = Pipeline(stages, IngressOptions().pipeline_options())
+    with pytest.raises(InvalidMedia):
+        run(pipeline, talking_head.path, AnalysisInput())
+    assert started and all(task.cancelled() for task in started)
+
+
+def test_a_stage_past_its_timeout_is_a_stage_timeout(models, talking_head):
+    async def stuck_voice(audio, sample_rate):
+        await asyncio.sleep(30)
+
+    stages = in_process_stages(models, analyze_voice=stuck_voice)
+    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    with pytest.raises(StageTimeout) as raised:
+        run(pipeline, talking_head.path, AnalysisInput())
+    assert raised.value.stage == "voice"
+
+
+def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models, talking_head):
+    async def broken_engine(measurements):
+        raise RuntimeError("engine down")
+
+    stages = in_process_stages(models, interpret=broken_engine)
+    analysis = run(Pipeline(stages, IngressOptions().pipeline_options()), talking_head.path, AnalysisInput())
+    assert analysis.interpretation is None and "RuntimeError" in analysis.interpretation_failure
+    assert analysis.measurements.values["pace_wpm"] == pytest.approx(talking_head.pace_wpm, rel=0.15)
