@@ -27,6 +27,7 @@ from starlette.formparsers import MultiPartException
 
 from dashboard.routes import router as dashboard_router
 from deployments.config import IngressOptions
+from deployments.http_limits import BodyTooLarge, declared_too_large, limited_receive
 from storage.routes import router as media_router
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
 from models.errors import AnalysisError, InvalidLandmarkSamples, InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
@@ -130,27 +131,6 @@ def _log_unexpected(what: str, exc: Exception) -> None:
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     _log_unexpected(f"unhandled error on {request.url.path}", exc)
     return _json_error(500, SERVICE_ERROR_DETAIL)
-
-
-class BodyTooLarge(Exception):
-    """The body streamed past max_upload_bytes."""
-
-
-def _limited_receive(receive, max_bytes: int):
-    """Wraps an ASGI receive to count body bytes as they arrive, so an upload is stopped at the limit whatever its
-    Content-Length said (or whether it sent one: chunked uploads have none)."""
-    received = 0
-
-    async def limited():
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > max_bytes:
-                raise BodyTooLarge()
-        return message
-
-    return limited
 
 
 class Admission:
@@ -380,7 +360,7 @@ class Ingress:
     async def _read_form(self, request: Request):
         """Parses the multipart body under the configured limits; bytes are counted as they stream in."""
         o = self._opts
-        limited = Request(request.scope, receive=_limited_receive(request.receive, o.max_upload_bytes))
+        limited = Request(request.scope, receive=limited_receive(request.receive, o.max_upload_bytes))
         try:
             return await limited.form(max_files=o.max_form_files, max_fields=o.max_form_fields,
                                       max_part_size=o.max_field_bytes)
@@ -409,8 +389,7 @@ class Ingress:
             raise ApiError(401, UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS)
 
     def _check_declared_size(self, request: Request) -> None:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._opts.max_upload_bytes:
+        if declared_too_large(request.headers, self._opts.max_upload_bytes):
             raise self._too_large()
 
     async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "") -> dict:

@@ -8,7 +8,8 @@ import logging
 import pytest
 from ray.serve import context
 
-from deployments.ingress import Admission, ApiError, BodyTooLarge, _limited_receive, _log_unexpected
+from deployments.http_limits import BodyTooLarge, limited_receive
+from deployments.ingress import Admission, ApiError, _log_unexpected
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
@@ -66,9 +67,9 @@ def test_limited_receive_stops_the_body_at_the_limit():
             if not message["more_body"]:
                 return received
 
-    assert asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 40]), 100))) == b"a" * 60 + b"b" * 40
+    assert asyncio.run(read_all(limited_receive(messages([b"a" * 60, b"b" * 40]), 100))) == b"a" * 60 + b"b" * 40
     with pytest.raises(BodyTooLarge):
-        asyncio.run(read_all(_limited_receive(messages([b"a" * 60, b"b" * 41, b"c" * 1000]), 100)))
+        asyncio.run(read_all(limited_receive(messages([b"a" * 60, b"b" * 41, b"c" * 1000]), 100)))
 
 
 def test_an_unexpected_error_is_logged_with_its_traceback_and_request_id(caplog):
