@@ -19,16 +19,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from auth.accounts import Account, AccountStore, csrf_matches, csrf_token
 from auth.cli import EXPIRY_CHOICES
 from auth.store import KeyRecord, KeyStore, utc_now
+from deployments.http_limits import BodyTooLarge, declared_too_large, limited_receive
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
 LOGIN_COOKIE = "ss_login"  # pre-session CSRF secret of the sign-in form
 CSRF_HEADER = "x-csrf-token"
 EXPIRY_LABELS = {"30d": "30 days", "90d": "90 days", "1y": "1 year", "never": "Never"}
+# Every dashboard form is a CSRF token and at most two short fields (the longest a 1024-character password,
+# percent-encoded); they are bounded before parsing, so a hostile form costs a few KB whoever sends it.
+FORM_MAX_BODY_BYTES = 32 * 1024
+FORM_MAX_FIELDS = 4
+FORM_MAX_FIELD_BYTES = 16 * 1024
 _HERE = Path(__file__).resolve().parent
 
 
@@ -135,12 +143,46 @@ async def _session(request: Request) -> tuple[Account, str] | Response:
     return _redirect(f"{PREFIX}/login") if signed_in is None else signed_in
 
 
+class FormRefused(Exception):
+    """The posted form is over a bound (413: the body; 422: fields, a field's size, a file part) or unreadable."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(message)
+        self.status_code, self.message = status_code, message
+
+
+async def _read_form(request: Request) -> FormData:
+    """The posted form, bounded before it is parsed: body bytes counted as they stream in (so a missing or false
+    Content-Length does not help), no file parts, a few small fields."""
+    too_large = FormRefused(413, f"The form was larger than the {FORM_MAX_BODY_BYTES // 1024} KB a dashboard form "
+                                 "may be. Reload the page and try again.")
+    if declared_too_large(request.headers, FORM_MAX_BODY_BYTES):
+        raise too_large
+    limited = Request(request.scope, receive=limited_receive(request.receive, FORM_MAX_BODY_BYTES))
+    try:
+        return await limited.form(max_files=0, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_FIELD_BYTES)
+    except BodyTooLarge:
+        raise too_large from None
+    except (HTTPException, MultiPartException) as exc:  # the parser's own limits: it names which
+        detail = str(getattr(exc, "detail", None) or getattr(exc, "message", ""))
+        raise FormRefused(422, f"The form was refused: {detail}") from None
+    except Exception:  # malformed in a way the parser did not name
+        raise FormRefused(422, "The form could not be read. Reload the page and try again.") from None
+
+
+def _refused(request: Request, refused: FormRefused) -> Response:
+    return _page(request, "message.html", refused.status_code, title="Request refused", message=refused.message)
+
+
 async def _session_form(request: Request) -> tuple[Account, str, FormData] | Response:
     """As _session, for form posts: also the form, whose CSRF token must match the session's (403 otherwise)."""
     signed_in = await _session(request)
     if isinstance(signed_in, Response):
         return signed_in
-    form = await request.form()
+    try:
+        form = await _read_form(request)
+    except FormRefused as refused:
+        return _refused(request, refused)
     if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
         return _forbidden(request)
     return (*signed_in, form)
@@ -175,7 +217,10 @@ def _login_page(request: Request, error: str | None, status_code: int = 200, ema
 async def login(request: Request) -> Response:
     if _backend is None:
         return _off()
-    form = await request.form()
+    try:
+        form = await _read_form(request)
+    except FormRefused as refused:
+        return _login_page(request, refused.message, refused.status_code)
     login_secret = request.cookies.get(LOGIN_COOKIE)
     if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
@@ -201,7 +246,10 @@ async def logout(request: Request) -> Response:
         return _off()
     signed_in = await _signed_in(request)
     if signed_in is not None:
-        form = await request.form()
+        try:
+            form = await _read_form(request)
+        except FormRefused as refused:
+            return _refused(request, refused)
         if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
             return _forbidden(request)
         await asyncio.to_thread(_backend.accounts.end_session, signed_in[1])

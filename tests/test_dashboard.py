@@ -227,3 +227,77 @@ def test_plotly_is_served_locally(dashboard):
     assert client.get("/dashboard/static/../routes.py").status_code == 404
     page = dashboard.signed_in("alice@example.com").get("/dashboard/reports").text
     assert 'src="/dashboard/static/plotly.min.js"' in page and "cdn" not in page.lower()
+
+
+# Hostile forms: each is refused by the body or parser bounds, before any CSRF check or sign-in.
+TEN_MB = 10 * 1024 * 1024
+HOSTILE_FORMS = {
+    "1000 fields": ({"data": {f"field{i}": "x" for i in range(1000)}}, 422,
+                    "Too many fields. Maximum number of fields is 4."),
+    "a 10 MB field": ({"data": {"password": "x" * TEN_MB}}, 413, "larger than the 32 KB a dashboard form may be"),
+    "a 20 KB field": ({"data": {"name": "x" * 20 * 1024}}, 422, "Field exceeded maximum size of 16KB."),
+    "a file part": ({"data": {"csrf": "0" * 64}, "files": {"video": ("talk.mp4", b"\x00" * 4096, "video/mp4")}},
+                    422, "Too many files. Maximum number of files is 0."),
+}
+FORM_ROUTES = ["/dashboard/login", "/dashboard/keys", "/dashboard/keys/revoke", "/dashboard/logout"]
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+@pytest.mark.parametrize("hostile", list(HOSTILE_FORMS))
+def test_hostile_forms_are_refused_before_parsing(dashboard, route, hostile):
+    request, status, message = HOSTILE_FORMS[hostile]
+    client = dashboard.client() if route == "/dashboard/login" else dashboard.signed_in("alice@example.com")
+    if route == "/dashboard/login":
+        client.get("/dashboard/login")  # a real pre-session cookie: only the bounds can refuse it
+    response = client.post(route, follow_redirects=False, **request)
+    assert response.status_code == status and message in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "ss_session" not in response.headers.get("set-cookie", "")
+    # the dashboard still answers normally afterwards: a sign-in, then a key
+    assert generate(dashboard.signed_in("bob@example.com"), "after a hostile form").startswith("ng_")
+
+
+def _post_endless_body(app, path: str, headers: list[tuple[bytes, bytes]], cap_bytes: int = 64 * 1024 * 1024):
+    """POSTs a body of up to cap_bytes without Content-Length straight to the ASGI app (the TestClient would read
+    it whole first); returns the status and how many body bytes the app pulled."""
+    chunk = b"a=" + b"b" * (64 * 1024 - 2)
+    pulled = 0
+
+    async def receive():
+        nonlocal pulled
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": pulled < cap_bytes}
+
+    statuses = []
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                         *headers],
+             "client": ("203.0.113.5", 50000), "server": ("testserver", 80)}
+    import asyncio
+
+    asyncio.run(app(scope, receive, send))
+    return statuses[0], min(pulled, cap_bytes)
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+def test_endless_body_without_content_length_is_cut_off_at_the_limit(dashboard, route):
+    account = dashboard.accounts.find_account("alice@example.com")
+    session = dashboard.accounts.create_session(account, timedelta(hours=1))
+    cookie = (b"cookie", f"ss_session={session}; ss_login=pre-session-secret".encode())
+    status, pulled = _post_endless_body(dashboard.app, route, [cookie])
+    assert status == 413
+    assert pulled <= routes.FORM_MAX_BODY_BYTES + 64 * 1024  # one chunk past the limit, not 64 MB
+    assert dashboard.accounts.account_for_session(session) == account  # a refused logout form ends nothing
+    assert dashboard.signed_in("alice@example.com").get("/dashboard/keys").status_code == 200
+
+
+def test_declared_oversize_body_is_refused_unread(dashboard):
+    status, pulled = _post_endless_body(dashboard.app, "/dashboard/login", [(b"content-length", b"10000000000")])
+    assert (status, pulled) == (413, 0)
+    assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 303
