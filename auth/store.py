@@ -18,12 +18,13 @@ from sqlalchemy import (
     LargeBinary,
     String,
     create_engine,
+    insert,
     select,
     update,
 )
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from auth.hashing import Pepper, load_pepper, secret_digest
@@ -48,6 +49,19 @@ def utc_now() -> datetime:
 def data_dir() -> Path:
     """``SOFTSKILLS_DATA_DIR``, else ``./var``."""
     return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+def create_private_dir(path: Path) -> Path:
+    """mkdir -p whose last directory, when this call creates it, is 0700: the data dir holds the key store, the
+    pepper, signing keys and uploaded videos. An existing directory keeps the mode its owner gave it."""
+    path = Path(path)
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process created it first
+            pass
+    return path
 
 
 def database_url() -> str:
@@ -93,6 +107,28 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     pass
+
+
+class NamedLock(Base):
+    """One row per lock name; `hold_lock` writes it to serialise a read-check-write across processes."""
+
+    __tablename__ = "named_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+def hold_lock(session: Session, name: str) -> None:
+    """Holds `name` until the session's transaction ends, on every replica: the UPDATE takes the row's lock on
+    PostgreSQL and the database's write lock on SQLite. Call it first in the transaction, so that the counts read
+    after it include every transaction that held it before."""
+    locked = update(NamedLock).where(NamedLock.name == name).values(name=name)
+    if session.execute(locked).rowcount:
+        return
+    try:  # the lock's first use
+        with session.begin_nested():
+            session.execute(insert(NamedLock).values(name=name))
+    except IntegrityError:  # another transaction created it first (PostgreSQL): wait for it as for any holder
+        session.execute(locked)
 
 
 class ApiKey(Base):
@@ -158,7 +194,7 @@ class KeyStore:
         parsed_url = make_url(url)
         is_sqlite = parsed_url.get_backend_name() == "sqlite"
         if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-            Path(parsed_url.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_dir(Path(parsed_url.database).parent)
         # Only an embedded store may invent its own pepper: replicas sharing a server must share one.
         local_pepper_dir = Path(parsed_url.database).parent if is_sqlite and parsed_url.database else None
         self.pepper = pepper if pepper is not None else load_pepper(local_pepper_dir)

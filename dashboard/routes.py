@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class DashboardBackend:
     always_secure_cookies: bool = False
     media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
     clock: Callable[[], datetime] = utc_now
+    trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed (DashboardOptions)
 
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +92,8 @@ def attach(options, storage, analyze: Callable[[Request], Awaitable[Response]]) 
         accounts=AccountStore(url, policy=policy), keys=KeyStore(url), analyze=analyze,
         session_ttl=timedelta(seconds=options.session_ttl_s),
         always_secure_cookies=options.secure_cookies == "always",
-        media_sources=storage.media_origins if storage is not None else ()))
+        media_sources=storage.media_origins if storage is not None else (),
+        trusted_proxies=options.trusted_proxies))
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -118,6 +121,34 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
                 same_site: str = "lax") -> None:
     response.set_cookie(name, value, max_age=max_age_s, path=PREFIX, httponly=True, samesite=same_site,
                         secure=_backend.always_secure_cookies or _is_https(request))
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted_proxies: tuple[str, ...]) -> str:
+    """The address sign-ins are counted under: the connection's peer, unless the peer is a trusted proxy; then the
+    nearest X-Forwarded-For hop (from the right, where each proxy appends its own peer) that is not one. Hops a
+    client wrote itself sit left of that and are never reached, so a client cannot pick its own address."""
+    networks = [ipaddress.ip_network(proxy) for proxy in trusted_proxies]
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    address = peer or "unknown"
+    if not trusted(address):
+        return address
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    for hop in reversed(hops):
+        try:
+            hop = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return address  # a malformed hop: count under the last address a trusted proxy vouched for
+        if not trusted(hop):
+            return hop
+        address = hop
+    return address
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -225,7 +256,8 @@ async def login(request: Request) -> Response:
     if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    client_ip = request.client.host if request.client else "unknown"
+    client_ip = client_address(request.client.host if request.client else None,
+                               request.headers.getlist("x-forwarded-for"), _backend.trusted_proxies)
     result = await asyncio.to_thread(_backend.accounts.verify_login, email, password, client_ip)
     if result.throttled:
         minutes = -(-result.retry_after_s // 60)

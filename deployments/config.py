@@ -7,9 +7,10 @@ Secrets and storage locations come from the environment (see README, "Configurat
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class SpeechOptions(BaseModel):
@@ -72,6 +73,15 @@ class DashboardOptions(BaseModel):
     login_max_failures: int = Field(5, gt=0, description="Failed sign-ins per email per window before 429.")
     login_max_failures_per_ip: int = Field(20, gt=0)
     login_window_s: int = Field(900, gt=0)
+    trusted_proxies: tuple[str, ...] = Field((), description="Addresses or CIDR networks of the reverse proxies in "
+                                             "front of the service. Only when the connection comes from one of "
+                                             "them is X-Forwarded-For read for the client's address (sign-in "
+                                             "throttling); default: none, the connection's own address is used.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies)
 
 
 class IngressOptions(BaseModel):

@@ -301,3 +301,85 @@ def test_declared_oversize_body_is_refused_unread(dashboard):
     status, pulled = _post_endless_body(dashboard.app, "/dashboard/login", [(b"content-length", b"10000000000")])
     assert (status, pulled) == (413, 0)
     assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 303
+
+
+def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(dashboard):
+    """Twelve sign-ins at once against a limit of 3: three are checked (401), the others refused unchecked (429)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [dashboard.client() for _ in range(12)]
+    tokens = [_CSRF.search(client.get("/dashboard/login").text).group(1) for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def attempt(index: int) -> int:
+        start.wait()
+        return clients[index].post("/dashboard/login", data={"csrf": tokens[index], "email": "alice@example.com",
+                                                              "password": "wrong password!"}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = sorted(pool.map(attempt, range(len(clients))))
+    assert statuses == [401] * 3 + [429] * 9
+    assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 429
+    assert sign_in(dashboard.client(), "bob@example.com", PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
+    ("198.51.100.7", ["203.0.113.1"], "198.51.100.7"),  # not a proxy: its X-Forwarded-For is ignored
+    ("10.0.0.2", ["203.0.113.1"], "203.0.113.1"),
+    ("10.0.0.2", ["1.2.3.4, 203.0.113.1"], "203.0.113.1"),  # the client's own prefix is never reached
+    ("10.0.0.2", ["1.2.3.4", "203.0.113.1, 10.0.0.3"], "203.0.113.1"),  # two proxies, two headers
+    ("10.0.0.2", [], "10.0.0.2"),
+    ("10.0.0.2", ["not-an-address"], "10.0.0.2"),
+    ("10.0.0.2", ["10.0.0.9"], "10.0.0.9"),  # proxies all the way: the farthest one
+    ("testclient", ["203.0.113.1"], "testclient"),
+])
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies(peer, forwarded, expected):
+    assert routes.client_address(peer, forwarded, ("10.0.0.0/8",)) == expected
+
+
+def _throttled_by_address(dashboard, trusted_proxies: tuple[str, ...]):
+    """The dashboard with a per-address limit of 3 failures, behind the given trusted proxies."""
+    import dataclasses
+
+    accounts = AccountStore(f"sqlite:///{dashboard.keys._engine.url.database}", clock=dashboard.clock,
+                            hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+                            policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=3))
+    routes.configure(dataclasses.replace(routes._backend, accounts=accounts, trusted_proxies=trusted_proxies))
+
+
+def _sign_in_from(dashboard, peer: str, email: str, password: str, forwarded_for: str | None = None) -> int:
+    client = dashboard.client(client=(peer, 40000))
+    token = _CSRF.search(client.get("/dashboard/login").text).group(1)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post("/dashboard/login", data={"csrf": token, "email": email, "password": password},
+                       headers=headers, follow_redirects=False).status_code
+
+
+def test_forged_forwarded_for_does_not_escape_the_address_limit(dashboard):
+    _throttled_by_address(dashboard, trusted_proxies=())
+    for index in range(3):
+        assert _sign_in_from(dashboard, "198.51.100.7", f"guess{index}@example.com", "wrong password!",
+                             forwarded_for=f"203.0.113.{index}") == 401
+    assert _sign_in_from(dashboard, "198.51.100.7", "bob@example.com", PASSWORD, forwarded_for="203.0.113.99") == 429
+    assert _sign_in_from(dashboard, "198.51.100.8", "bob@example.com", PASSWORD) == 303
+
+
+def test_trusted_proxy_forwarded_for_names_the_client(dashboard):
+    _throttled_by_address(dashboard, trusted_proxies=("10.0.0.0/8",))
+    for index in range(3):
+        assert _sign_in_from(dashboard, "10.0.0.2", f"guess{index}@example.com", "wrong password!",
+                             forwarded_for=f"192.0.2.{index}, 198.51.100.7") == 401
+    assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.7") == 429
+    assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.8") == 303
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    from pydantic import ValidationError
+
+    from deployments.config import DashboardOptions
+
+    assert DashboardOptions(trusted_proxies=["10.0.0.1", "fd00::/8"]).trusted_proxies == ("10.0.0.1/32", "fd00::/8")
+    assert DashboardOptions().trusted_proxies == ()
+    with pytest.raises(ValidationError):
+        DashboardOptions(trusted_proxies=["proxy.example.com"])
