@@ -15,16 +15,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, func, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, create_private_dir, hold_lock, utc_now
+from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, create_tables, hold_lock, utc_now
 
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 10
@@ -106,17 +104,11 @@ class AccountStore:
 
     def __init__(self, url: str, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None,
                  policy: LoginPolicy = LoginPolicy()) -> None:
-        from sqlalchemy import create_engine
         from sqlalchemy.orm import sessionmaker
 
-        parsed_url = make_url(url)
-        is_sqlite = parsed_url.get_backend_name() == "sqlite"
-        if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-            create_private_dir(Path(parsed_url.database).parent)
-        self._engine = create_engine(parsed_url, pool_pre_ping=not is_sqlite,
-                                     connect_args={"check_same_thread": False} if is_sqlite else {})
+        self._engine = connect(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        Base.metadata.create_all(self._engine)
+        create_tables(self._engine)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # Argon2id, RFC 9106 low-memory parameters
         self._policy = policy

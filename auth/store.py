@@ -22,12 +22,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from auth.hashing import Pepper, load_pepper, secret_digest
+from auth.hashing import Pepper, create_private_dir, load_pepper, secret_digest
 from auth.keys import LOOKUP_ID_LENGTH, generate_key, key_prefix, lookup_id_from_prefix
 
 DATA_DIR_ENV = "SOFTSKILLS_DATA_DIR"
@@ -51,19 +51,6 @@ def data_dir() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
 
 
-def create_private_dir(path: Path) -> Path:
-    """mkdir -p whose last directory, when this call creates it, is 0700: the data dir holds the key store, the
-    pepper, signing keys and uploaded videos. An existing directory keeps the mode its owner gave it."""
-    path = Path(path)
-    if not path.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:  # another process created it first
-            pass
-    return path
-
-
 def database_url() -> str:
     """``DATABASE_URL``, else the SQLite file in the data dir."""
     url = os.environ.get(DATABASE_URL_ENV)
@@ -78,6 +65,25 @@ def with_psycopg_driver(url: str) -> str:
         if url.startswith(plain_scheme):
             return "postgresql+psycopg://" + url[len(plain_scheme) :]
     return url
+
+
+def connect(url: str | URL) -> Engine:
+    """An engine on the key store's database; an SQLite file's directory is created first (private)."""
+    parsed_url = make_url(url)
+    is_sqlite = parsed_url.get_backend_name() == "sqlite"
+    if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
+        create_private_dir(Path(parsed_url.database).parent)
+    return create_engine(parsed_url, pool_pre_ping=not is_sqlite,
+                         connect_args={"check_same_thread": False} if is_sqlite else {})
+
+
+def create_tables(engine: Engine) -> None:
+    """Every table of the shared metadata (keys, accounts, locks, stored videos) that does not exist yet."""
+    try:
+        Base.metadata.create_all(engine)
+    except DBAPIError:
+        # Another replica created them between our check and our CREATE; check again.
+        Base.metadata.create_all(engine)
 
 
 class UTCDateTime(TypeDecorator):
@@ -193,26 +199,13 @@ class KeyStore:
     def __init__(self, url: str, *, pepper: Pepper | None = None, clock: Clock = utc_now) -> None:
         parsed_url = make_url(url)
         is_sqlite = parsed_url.get_backend_name() == "sqlite"
-        if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-            create_private_dir(Path(parsed_url.database).parent)
+        self._engine = connect(parsed_url)
         # Only an embedded store may invent its own pepper: replicas sharing a server must share one.
         local_pepper_dir = Path(parsed_url.database).parent if is_sqlite and parsed_url.database else None
         self.pepper = pepper if pepper is not None else load_pepper(local_pepper_dir)
         self._clock = clock
-        self._engine = create_engine(
-            parsed_url,
-            pool_pre_ping=not is_sqlite,
-            connect_args={"check_same_thread": False} if is_sqlite else {},
-        )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        try:
-            Base.metadata.create_all(self._engine)
-        except DBAPIError:
-            # Another replica created them between our check and our CREATE; check again.
-            Base.metadata.create_all(self._engine)
+        create_tables(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -58,7 +58,8 @@ _templates = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescap
 class DashboardBackend:
     accounts: AccountStore
     keys: KeyStore
-    analyze: Callable[[Request], Awaitable[Response]]  # the ingress's full-analysis pipeline, session-authorised
+    # the ingress's full-analysis pipeline, authorised by the session; the owner's quota holds the stored video
+    analyze: Callable[[Request, str], Awaitable[Response]]
     session_ttl: timedelta = timedelta(hours=8)
     always_secure_cookies: bool = False
     media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
@@ -76,9 +77,9 @@ def configure(backend: DashboardBackend | None) -> None:
     _backend = backend
 
 
-def attach(options, storage, analyze: Callable[[Request], Awaitable[Response]]) -> None:
+def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]]) -> None:
     """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
-    replica's VideoStorage or None, `analyze` its full-analysis pipeline minus the API-key check."""
+    replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check."""
     if not options.enabled:
         configure(None)
         return
@@ -383,7 +384,7 @@ async def analyze_upload(request: Request) -> Response:
         return JSONResponse({"detail": "Sign in again: your session has ended."}, status_code=401)
     if not csrf_matches(csrf_token(signed_in[1]), request.headers.get(CSRF_HEADER)):
         return JSONResponse({"detail": "Missing or wrong CSRF token."}, status_code=403)
-    return _secured(await _backend.analyze(request))
+    return _secured(await _backend.analyze(request, signed_in[0].owner))
 
 
 @router.get(PREFIX + "/static/{name}")

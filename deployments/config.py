@@ -57,6 +57,12 @@ class StorageOptions(BaseModel):
     local_dir: str | None = Field(None, description="Default: <SOFTSKILLS_DATA_DIR>/videos.")
     public_base_url: str | None = Field(None, description="Base of local videoUrls, e.g. https://api.example.com "
                                         "behind a proxy; default: the request's own base URL.")
+    max_bytes_per_owner: int = Field(2 * 1024**3, gt=0, description="Bytes of unexpired videos one owner (an API "
+                                     "key's owner, or a dashboard account's) may have stored; past it, videoUrl "
+                                     "is null with videoUrlReason and nothing is kept.")
+    max_total_bytes: int = Field(20 * 1024**3, gt=0, description="Bytes of unexpired videos stored in all.")
+    min_free_disk_bytes: int = Field(1024**3, ge=0, description="local backend: a video is not kept if it "
+                                     "would leave less than this free on the disk of local_dir.")
     s3_bucket: str | None = None
     s3_prefix: str = "videos/"
     s3_endpoint_url: str | None = Field(None, description="For S3-compatible servers (MinIO, Ceph, ...).")

@@ -28,6 +28,7 @@ from starlette.formparsers import MultiPartException
 from dashboard.routes import router as dashboard_router
 from deployments.config import IngressOptions
 from deployments.http_limits import BodyTooLarge, declared_too_large, limited_receive
+from storage.factory import STORAGE_OFF_REASON
 from storage.routes import router as media_router
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
 from models.errors import AnalysisError, InvalidLandmarkSamples, InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
@@ -287,7 +288,7 @@ class Ingress:
 
         self._videos = start_video_store(self._opts.storage)
         attach(self._opts.dashboard, self._videos,
-               functools.partial(self._handle, full=True, session_authorized=True))
+               lambda request, owner: self._handle(request, full=True, session_owner=owner))
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
@@ -303,7 +304,7 @@ class Ingress:
     async def full_analysis(self, request: Request) -> JSONResponse:
         return await self._handle(request, full=True)
 
-    async def _handle(self, request: Request, full: bool, session_authorized: bool = False) -> JSONResponse:
+    async def _handle(self, request: Request, full: bool, session_owner: str | None = None) -> JSONResponse:
         """Every answer is JSON with a status from the README table, counted in the metrics and logged once.
 
         Log lines carry Serve's request id (the `request_id` field of the JSON logs, also the X-Request-ID
@@ -314,7 +315,7 @@ class Ingress:
         started = time.perf_counter()
         status = 500
         try:
-            response = await asyncio.wait_for(self._answer(request, full, session_authorized),
+            response = await asyncio.wait_for(self._answer(request, full, session_owner),
                                               timeout=self._opts.request_timeout_s)
             status = response.status_code
             return response
@@ -337,15 +338,15 @@ class Ingress:
                 _metrics()["errors"].inc(tags=tags)
             logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)
 
-    async def _answer(self, request: Request, full: bool, session_authorized: bool) -> JSONResponse:
+    async def _answer(self, request: Request, full: bool, session_owner: str | None) -> JSONResponse:
         self._check_declared_size(request)  # before anything else: it costs nothing and reads nothing
-        if not session_authorized:  # the dashboard checked the signed-in session (and CSRF) instead
-            await self._authenticate(request)
+        # The dashboard checked the signed-in session (and CSRF) instead of a key, and names the account's owner.
+        owner = session_owner if session_owner is not None else await self._authenticate(request)
         async with self._admission.slot():
             form = await self._read_form(request)
             try:
                 parsed = _parse_request(form, self._opts.observable_only)
-                body = await self._analyze(parsed, full, str(request.base_url))
+                body = await self._analyze(parsed, full, str(request.base_url), owner)
             except AnalysisError as exc:
                 raise _error_for(exc)
             except StageTimeout as exc:
@@ -379,7 +380,8 @@ class Ingress:
     def _too_large(self) -> ApiError:
         return ApiError(413, f"Upload larger than the {self._opts.max_upload_bytes / (1024 * 1024):g} MB limit.")
 
-    async def _authenticate(self, request: Request) -> None:
+    async def _authenticate(self, request: Request) -> str:
+        """The owner of the request's API key (stored videos count against its quota); 401 without a valid key."""
         try:
             key = await asyncio.to_thread(self._authenticator.authenticate, request.headers)
         except Exception as exc:  # the key store is down: not the caller's fault, so not a 401
@@ -387,12 +389,13 @@ class Ingress:
             raise ApiError(503, "Authentication is temporarily unavailable; retry shortly.", {"Retry-After": "5"})
         if key is None:
             raise ApiError(401, UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS)
+        return key.owner
 
     def _check_declared_size(self, request: Request) -> None:
         if declared_too_large(request.headers, self._opts.max_upload_bytes):
             raise self._too_large()
 
-    async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "") -> dict:
+    async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "", owner: str = "") -> dict:
         o = self._opts
         signals = await self._measure(req)
         from models.report import compose_engine_kpis, compose_video_analysis, transcript_payload
@@ -402,10 +405,10 @@ class Ingress:
                 compose_video_analysis, signals, window_s=o.time_series_window_s, observable_only=req.observable_only))
         kpis = compose_engine_kpis(signals)
         engine_call = self._engine.analyze.remote(kpis, transcript_payload(signals.transcript), req.context_phrase)
-        video_analysis, engine_analysis, video_url = await asyncio.gather(
+        video_analysis, engine_analysis, (video_url, video_url_reason) = await asyncio.gather(
             _stage("compose", asyncio.to_thread(compose_video_analysis, signals, window_s=o.time_series_window_s,
                                                 observable_only=req.observable_only)),
-            self._engine_analysis(engine_call), self._store_video(req, base_url))
+            self._engine_analysis(engine_call), self._store_video(req, base_url, owner))
         return {
             "sessionId": req.session_id,
             "video_analysis": video_analysis,
@@ -414,6 +417,7 @@ class Ingress:
             "transcript": signals.transcript.text if signals.transcript is not None else None,
             "transcript_details": transcript_payload(signals.transcript),
             "videoUrl": video_url,
+            "videoUrlReason": video_url_reason,
         }
 
     async def _measure(self, req: AnalysisRequest):
@@ -492,15 +496,13 @@ class Ingress:
                 chunks.close()
         return calls
 
-    async def _store_video(self, req: AnalysisRequest, base_url: str) -> str | None:
-        """Keeps the upload behind a temporary URL; a storage failure costs the URL (null), not the analysis."""
+    async def _store_video(self, req: AnalysisRequest, base_url: str, owner: str) -> tuple[str | None, str | None]:
+        """(videoUrl, null), or (null, why not): storage off, a quota, low disk, a storage failure. A video that is
+        not kept costs its URL, not the analysis (VideoStorage.save never raises)."""
         if self._videos is None:
-            return None
-        try:
-            return await asyncio.to_thread(self._videos.save, req.video.file, base_url)
-        except Exception as exc:
-            logger.warning("video storage failed: %s", type(exc).__name__)
-            return None
+            return None, STORAGE_OFF_REASON
+        saved = await asyncio.to_thread(self._videos.save, req.video.file, base_url, owner)
+        return saved.url, saved.reason
 
     async def _engine_analysis(self, engine_call) -> dict | None:
         """The engine is optional to the answer: on failure or timeout, `engine_analysis` is null."""

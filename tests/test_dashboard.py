@@ -30,16 +30,16 @@ class Dashboard:
         self.accounts = AccountStore(url, clock=clock, hasher=PasswordHasher(time_cost=1, memory_cost=8,
                                                                              parallelism=1),
                                      policy=LoginPolicy(max_failures_per_email=3))
-        self.uploads: list[tuple[str, int]] = []
+        self.uploads: list[tuple[str, int, str]] = []
         routes.configure(routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
         self.app = FastAPI()
         self.app.include_router(routes.router)
 
-    async def _record_upload(self, request: Request) -> JSONResponse:
+    async def _record_upload(self, request: Request, owner: str) -> JSONResponse:
         """Stands in for the ingress pipeline: the route test only checks what reaches it."""
         form = await request.form()
         video = form["video"]
-        self.uploads.append((video.filename, len(await video.read())))
+        self.uploads.append((video.filename, len(await video.read()), owner))
         return JSONResponse({"received": video.filename})
 
     def client(self, **kwargs) -> TestClient:
@@ -217,7 +217,7 @@ def test_upload_is_authorised_by_the_session_and_csrf_header(dashboard):
     assert dashboard.uploads == []
     response = client.post("/dashboard/reports/analyze", files=video, headers={"X-CSRF-Token": token})
     assert response.status_code == 200 and response.json() == {"received": "talk.mp4"}
-    assert dashboard.uploads == [("talk.mp4", 2048)]
+    assert dashboard.uploads == [("talk.mp4", 2048, "alice@example.com")]  # stored under alice's quota
 
 
 def test_plotly_is_served_locally(dashboard):
