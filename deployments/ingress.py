@@ -395,7 +395,7 @@ class Ingress:
         if declared_too_large(request.headers, self._opts.max_upload_bytes):
             raise self._too_large()
 
-    async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str = "", owner: str = "") -> dict:
+    async def _analyze(self, req: AnalysisRequest, full: bool, base_url: str, owner: str) -> dict:
         o = self._opts
         signals = await self._measure(req)
         from models.report import compose_engine_kpis, compose_video_analysis, transcript_payload
