@@ -15,21 +15,20 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, func, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, utc_now
+from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, create_tables, hold_lock, utc_now
 
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024  # Argon2 takes any length; this only bounds the work one request can ask for
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_LOGIN_LOCK = "login-throttle"
 
 
 class User(Base):
@@ -105,17 +104,11 @@ class AccountStore:
 
     def __init__(self, url: str, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None,
                  policy: LoginPolicy = LoginPolicy()) -> None:
-        from sqlalchemy import create_engine
         from sqlalchemy.orm import sessionmaker
 
-        parsed_url = make_url(url)
-        is_sqlite = parsed_url.get_backend_name() == "sqlite"
-        if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-            Path(parsed_url.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(parsed_url, pool_pre_ping=not is_sqlite,
-                                     connect_args={"check_same_thread": False} if is_sqlite else {})
+        self._engine = connect(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        Base.metadata.create_all(self._engine)
+        create_tables(self._engine)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # Argon2id, RFC 9106 low-memory parameters
         self._policy = policy
@@ -158,24 +151,27 @@ class AccountStore:
             return True
 
     def verify_login(self, email: str, password: str, client_ip: str) -> LoginResult:
-        """Check a sign-in. Refused unchecked while the email or the address is over its failure limit."""
+        """Check a sign-in. Refused unchecked while the email or the address is at its failure limit.
+
+        The attempt is recorded as a failure before the password is checked, in the same locked transaction as the
+        count, so parallel attempts cannot all pass the check before any of them has failed; a success then takes
+        its record back (and clears the email's failures)."""
         email = normalize_email(email)[:MAX_EMAIL_CHARS]
-        subjects = (f"email:{email}", f"ip:{client_ip}")
-        now = self._clock()
-        retry_after_s = self._throttled_for_s(subjects, now)
-        if retry_after_s is not None:
-            return LoginResult(None, retry_after_s)
+        subjects = (f"email:{email}", f"ip:{client_ip[:MAX_EMAIL_CHARS]}")
+        attempt = self._admit_attempt(subjects, self._clock())
+        if isinstance(attempt, int):
+            return LoginResult(None, retry_after_s=attempt)
         with self._sessions() as session:
             row = session.scalars(select(User).where(User.email == email)).one_or_none()
         stored_hash = row.password_hash if row is not None else self._decoy_hash
         if row is None or not self._password_matches(stored_hash, password[:MAX_PASSWORD_CHARS]):
-            self._record_failure(subjects, now)
             return LoginResult(None)
         if self._hasher.check_needs_rehash(stored_hash):  # parameters were raised since this hash was made
             with self._sessions.begin() as session:
                 session.execute(update(User).where(User.id == row.id).values(password_hash=self._hash(password)))
         with self._sessions.begin() as session:
-            session.execute(delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+            session.execute(delete(LoginFailure).where(
+                (LoginFailure.subject == subjects[0]) | LoginFailure.id.in_(attempt)))
         return LoginResult(Account(row.id, row.email, row.owner))
 
     def create_session(self, account: Account, ttl: timedelta) -> str:
@@ -215,10 +211,13 @@ class AccountStore:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _throttled_for_s(self, subjects: tuple[str, str], now: datetime) -> int | None:
+    def _admit_attempt(self, subjects: tuple[str, str], now: datetime) -> tuple[int, ...] | int:
+        """Seconds to wait while a subject is at its limit; else the ids of this attempt's failure records, written
+        in the same transaction as the count, under a lock every replica takes (auth.store.hold_lock)."""
         since = now - self._policy.window
         limits = (self._policy.max_failures_per_email, self._policy.max_failures_per_ip)
-        with self._sessions() as session:
+        with self._sessions.begin() as session:
+            hold_lock(session, _LOGIN_LOCK)
             for subject, limit in zip(subjects, limits):
                 count, oldest = session.execute(
                     select(func.count(LoginFailure.id), func.min(LoginFailure.failed_at))
@@ -227,12 +226,11 @@ class AccountStore:
                 if count >= limit:
                     oldest = UTCDateTime().process_result_value(oldest, self._engine.dialect)
                     return max(1, int((oldest + self._policy.window - now).total_seconds()) + 1)
-        return None
-
-    def _record_failure(self, subjects: tuple[str, str], now: datetime) -> None:
-        with self._sessions.begin() as session:
-            session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self._policy.window))
-            session.add_all(LoginFailure(subject=subject, failed_at=now) for subject in subjects)
+            session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= since))
+            records = [LoginFailure(subject=subject, failed_at=now) for subject in subjects]
+            session.add_all(records)
+            session.flush()
+            return tuple(record.id for record in records)
 
 
 def _token_hash(token: str) -> bytes:

@@ -22,6 +22,11 @@ PEPPER_FILE_ENV = "SOFTSKILLS_KEY_PEPPER_FILE"
 PEPPER_VERSION_ENV = "SOFTSKILLS_KEY_PEPPER_VERSION"
 LOCAL_PEPPER_FILE_NAME = "key_pepper"
 MIN_PEPPER_BYTES = 32
+PEPPER_CREATED_ADVICE = (
+    "Generated a local API key pepper in %s. Back it up, but never in the same place as the key database or its "
+    "backups: a database together with its pepper lets anyone test key guesses offline. Set %s or %s for shared "
+    "or production deployments."
+)
 
 
 class PepperError(RuntimeError):
@@ -82,14 +87,21 @@ def _read_pepper_file(path: Path) -> bytes:
 def _local_pepper(path: Path) -> bytes:
     """Create the pepper file once, or read the one another process created first."""
     if create_secret_file_once(path):
-        logger.warning(
-            "Generated a local API key pepper in %s. Keep it with the key database; set %s "
-            "or %s for shared or production deployments.",
-            path,
-            PEPPER_ENV,
-            PEPPER_FILE_ENV,
-        )
+        logger.warning(PEPPER_CREATED_ADVICE, path, PEPPER_ENV, PEPPER_FILE_ENV)
     return _read_pepper_file(path)
+
+
+def create_private_dir(path: Path) -> Path:
+    """mkdir -p whose last directory, when this call creates it, is 0700: the data dir holds the key store, the
+    pepper, signing keys and uploaded videos. An existing directory keeps the mode its owner gave it."""
+    path = Path(path)
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process created it first
+            pass
+    return path
 
 
 def create_secret_file_once(path: Path) -> bool:
@@ -100,7 +112,7 @@ def create_secret_file_once(path: Path) -> bool:
     """
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private_dir(path.parent)
     temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

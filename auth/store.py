@@ -18,15 +18,16 @@ from sqlalchemy import (
     LargeBinary,
     String,
     create_engine,
+    insert,
     select,
     update,
 )
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from auth.hashing import Pepper, load_pepper, secret_digest
+from auth.hashing import Pepper, create_private_dir, load_pepper, secret_digest
 from auth.keys import LOOKUP_ID_LENGTH, generate_key, key_prefix, lookup_id_from_prefix
 
 DATA_DIR_ENV = "SOFTSKILLS_DATA_DIR"
@@ -66,6 +67,25 @@ def with_psycopg_driver(url: str) -> str:
     return url
 
 
+def connect(url: str | URL) -> Engine:
+    """An engine on the key store's database; an SQLite file's directory is created first (private)."""
+    parsed_url = make_url(url)
+    is_sqlite = parsed_url.get_backend_name() == "sqlite"
+    if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
+        create_private_dir(Path(parsed_url.database).parent)
+    return create_engine(parsed_url, pool_pre_ping=not is_sqlite,
+                         connect_args={"check_same_thread": False} if is_sqlite else {})
+
+
+def create_tables(engine: Engine) -> None:
+    """Every table of the shared metadata (keys, accounts, locks, stored videos) that does not exist yet."""
+    try:
+        Base.metadata.create_all(engine)
+    except DBAPIError:
+        # Another replica created them between our check and our CREATE; check again.
+        Base.metadata.create_all(engine)
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in and out; SQLite stores no zone, so naive values read back are UTC."""
 
@@ -93,6 +113,28 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     pass
+
+
+class NamedLock(Base):
+    """One row per lock name; `hold_lock` writes it to serialise a read-check-write across processes."""
+
+    __tablename__ = "named_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+def hold_lock(session: Session, name: str) -> None:
+    """Holds `name` until the session's transaction ends, on every replica: the UPDATE takes the row's lock on
+    PostgreSQL and the database's write lock on SQLite. Call it first in the transaction, so that the counts read
+    after it include every transaction that held it before."""
+    locked = update(NamedLock).where(NamedLock.name == name).values(name=name)
+    if session.execute(locked).rowcount:
+        return
+    try:  # the lock's first use
+        with session.begin_nested():
+            session.execute(insert(NamedLock).values(name=name))
+    except IntegrityError:  # another transaction created it first (PostgreSQL): wait for it as for any holder
+        session.execute(locked)
 
 
 class ApiKey(Base):
@@ -157,26 +199,13 @@ class KeyStore:
     def __init__(self, url: str, *, pepper: Pepper | None = None, clock: Clock = utc_now) -> None:
         parsed_url = make_url(url)
         is_sqlite = parsed_url.get_backend_name() == "sqlite"
-        if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-            Path(parsed_url.database).parent.mkdir(parents=True, exist_ok=True)
+        self._engine = connect(parsed_url)
         # Only an embedded store may invent its own pepper: replicas sharing a server must share one.
         local_pepper_dir = Path(parsed_url.database).parent if is_sqlite and parsed_url.database else None
         self.pepper = pepper if pepper is not None else load_pepper(local_pepper_dir)
         self._clock = clock
-        self._engine = create_engine(
-            parsed_url,
-            pool_pre_ping=not is_sqlite,
-            connect_args={"check_same_thread": False} if is_sqlite else {},
-        )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        try:
-            Base.metadata.create_all(self._engine)
-        except DBAPIError:
-            # Another replica created them between our check and our CREATE; check again.
-            Base.metadata.create_all(self._engine)
+        create_tables(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

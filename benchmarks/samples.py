@@ -50,6 +50,7 @@ def full_excerpt(body: dict) -> dict:
         "sessionId": body["sessionId"],
         "transcript": body["transcript"],
         "videoUrl": body["videoUrl"],
+        "videoUrlReason": body["videoUrlReason"],
         "engine_analysis": {**{k: engine[k] for k in FULL_EXCERPT_ENGINE_PARTS if k in engine}, ELIDED: ELIDED},
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,19 +17,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from auth.accounts import Account, AccountStore, csrf_matches, csrf_token
 from auth.cli import EXPIRY_CHOICES
 from auth.store import KeyRecord, KeyStore, utc_now
+from deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
+from deployments.http_limits import read_form
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
 LOGIN_COOKIE = "ss_login"  # pre-session CSRF secret of the sign-in form
 CSRF_HEADER = "x-csrf-token"
 EXPIRY_LABELS = {"30d": "30 days", "90d": "90 days", "1y": "1 year", "never": "Never"}
+# Every dashboard form is a CSRF token and at most two short fields (the longest a 1024-character password,
+# percent-encoded); they are bounded before parsing, so a hostile form costs a few KB whoever sends it.
+FORM_MAX_BODY_BYTES = 32 * 1024
+FORM_MAX_FIELDS = 4
+FORM_MAX_FIELD_BYTES = 16 * 1024
 _HERE = Path(__file__).resolve().parent
 
 
@@ -49,11 +57,13 @@ _templates = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescap
 class DashboardBackend:
     accounts: AccountStore
     keys: KeyStore
-    analyze: Callable[[Request], Awaitable[Response]]  # the ingress's full-analysis pipeline, session-authorised
+    # the ingress's full-analysis pipeline, authorised by the session; the owner's quota holds the stored video
+    analyze: Callable[[Request, str], Awaitable[Response]]
     session_ttl: timedelta = timedelta(hours=8)
     always_secure_cookies: bool = False
     media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
     clock: Callable[[], datetime] = utc_now
+    trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed (DashboardOptions)
 
 
 router = APIRouter(include_in_schema=False)
@@ -66,9 +76,9 @@ def configure(backend: DashboardBackend | None) -> None:
     _backend = backend
 
 
-def attach(options, storage, analyze: Callable[[Request], Awaitable[Response]]) -> None:
+def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]]) -> None:
     """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
-    replica's VideoStorage or None, `analyze` its full-analysis pipeline minus the API-key check."""
+    replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check."""
     if not options.enabled:
         configure(None)
         return
@@ -82,7 +92,8 @@ def attach(options, storage, analyze: Callable[[Request], Awaitable[Response]]) 
         accounts=AccountStore(url, policy=policy), keys=KeyStore(url), analyze=analyze,
         session_ttl=timedelta(seconds=options.session_ttl_s),
         always_secure_cookies=options.secure_cookies == "always",
-        media_sources=storage.media_origins if storage is not None else ()))
+        media_sources=storage.media_origins if storage is not None else (),
+        trusted_proxies=options.trusted_proxies))
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -112,6 +123,34 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
                         secure=_backend.always_secure_cookies or _is_https(request))
 
 
+def client_address(peer: str | None, forwarded_for: list[str], trusted_proxies: tuple[str, ...]) -> str:
+    """The address sign-ins are counted under: the connection's peer, unless the peer is a trusted proxy; then the
+    nearest X-Forwarded-For hop (from the right, where each proxy appends its own peer) that is not one. Hops a
+    client wrote itself sit left of that and are never reached, so a client cannot pick its own address."""
+    networks = [ipaddress.ip_network(proxy) for proxy in trusted_proxies]
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    address = peer or "unknown"
+    if not trusted(address):
+        return address
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    for hop in reversed(hops):
+        try:
+            hop = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return address  # a malformed hop: count under the last address a trusted proxy vouched for
+        if not trusted(hop):
+            return hop
+        address = hop
+    return address
+
+
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -122,17 +161,31 @@ async def _signed_in(request: Request) -> tuple[Account, str] | None:
     return None if account is None else (account, token)
 
 
-def _off() -> Response:
-    return JSONResponse({"detail": "Not Found"}, status_code=404)
+def _off() -> NotFound:
+    return NotFound()
 
 
 async def _session(request: Request) -> tuple[Account, str] | Response:
     """The signed-in account and its session token, or the response to send instead: 404 when the dashboard is
     off, the login page when nobody is signed in."""
     if _backend is None:
-        return _off()
+        raise _off()
     signed_in = await _signed_in(request)
     return _redirect(f"{PREFIX}/login") if signed_in is None else signed_in
+
+
+async def _read_form(request: Request) -> FormData:
+    """The posted form, bounded before it is parsed: body bytes counted as they stream in (so a missing or false
+    Content-Length does not help), no file parts, a few small fields. Over a bound: an HttpError of the table."""
+    return await read_form(request, max_body_bytes=FORM_MAX_BODY_BYTES, max_files=0, max_fields=FORM_MAX_FIELDS,
+                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form")
+
+
+def _refused(request: Request, refused: HttpError) -> Response:
+    """A refused form as a page: the status and the reason from the error table, in the dashboard's look."""
+    status, detail, _ = answer_for(refused)
+    return _page(request, "message.html", status, title="Request refused",
+                 message=f"{detail} Reload the page and try again.")
 
 
 async def _session_form(request: Request) -> tuple[Account, str, FormData] | Response:
@@ -140,7 +193,10 @@ async def _session_form(request: Request) -> tuple[Account, str, FormData] | Res
     signed_in = await _session(request)
     if isinstance(signed_in, Response):
         return signed_in
-    form = await request.form()
+    try:
+        form = await _read_form(request)
+    except HttpError as refused:
+        return _refused(request, refused)
     if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
         return _forbidden(request)
     return (*signed_in, form)
@@ -149,14 +205,14 @@ async def _session_form(request: Request) -> tuple[Account, str, FormData] | Res
 @router.get(PREFIX)
 async def home(request: Request) -> Response:
     if _backend is None:
-        return _off()
+        raise _off()
     return _redirect(f"{PREFIX}/keys" if await _signed_in(request) else f"{PREFIX}/login")
 
 
 @router.get(PREFIX + "/login")
 async def login_form(request: Request) -> Response:
     if _backend is None:
-        return _off()
+        raise _off()
     if await _signed_in(request):
         return _redirect(f"{PREFIX}/keys")
     return _login_page(request, error=None)
@@ -174,13 +230,18 @@ def _login_page(request: Request, error: str | None, status_code: int = 200, ema
 @router.post(PREFIX + "/login")
 async def login(request: Request) -> Response:
     if _backend is None:
-        return _off()
-    form = await request.form()
+        raise _off()
+    try:
+        form = await _read_form(request)
+    except HttpError as refused:
+        status, detail, _ = answer_for(refused)
+        return _login_page(request, detail, status)
     login_secret = request.cookies.get(LOGIN_COOKIE)
     if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    client_ip = request.client.host if request.client else "unknown"
+    client_ip = client_address(request.client.host if request.client else None,
+                               request.headers.getlist("x-forwarded-for"), _backend.trusted_proxies)
     result = await asyncio.to_thread(_backend.accounts.verify_login, email, password, client_ip)
     if result.throttled:
         minutes = -(-result.retry_after_s // 60)
@@ -198,10 +259,13 @@ async def login(request: Request) -> Response:
 @router.post(PREFIX + "/logout")
 async def logout(request: Request) -> Response:
     if _backend is None:
-        return _off()
+        raise _off()
     signed_in = await _signed_in(request)
     if signed_in is not None:
-        form = await request.form()
+        try:
+            form = await _read_form(request)
+        except HttpError as refused:
+            return _refused(request, refused)
         if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
             return _forbidden(request)
         await asyncio.to_thread(_backend.accounts.end_session, signed_in[1])
@@ -297,20 +361,20 @@ async def reports_tab(request: Request) -> Response:
 async def analyze_upload(request: Request) -> Response:
     """The same pipeline as full-analysis; the session (plus the CSRF header) authorises it instead of a key."""
     if _backend is None:
-        return _off()
+        raise _off()
     signed_in = await _signed_in(request)
     if signed_in is None:
-        return JSONResponse({"detail": "Sign in again: your session has ended."}, status_code=401)
+        raise SignInRequired()
     if not csrf_matches(csrf_token(signed_in[1]), request.headers.get(CSRF_HEADER)):
-        return JSONResponse({"detail": "Missing or wrong CSRF token."}, status_code=403)
-    return _secured(await _backend.analyze(request))
+        raise Forbidden("Missing or wrong CSRF token.")
+    return _secured(await _backend.analyze(request, signed_in[0].owner))
 
 
 @router.get(PREFIX + "/static/{name}")
 async def static_file(name: str) -> Response:
     entry = STATIC_FILES.get(name)
     if _backend is None or entry is None:
-        return _off()
+        raise _off()
     path, media_type = entry
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600",
                                                               "X-Content-Type-Options": "nosniff"})

@@ -7,9 +7,10 @@ Secrets and storage locations come from the environment (see README, "Configurat
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class SpeechOptions(BaseModel):
@@ -57,6 +58,12 @@ class StorageOptions(BaseModel):
     local_dir: str | None = Field(None, description="Default: <SOFTSKILLS_DATA_DIR>/videos.")
     public_base_url: str | None = Field(None, description="Base of local videoUrls, e.g. https://api.example.com "
                                         "behind a proxy; default: the request's own base URL.")
+    max_bytes_per_owner: int = Field(2 * 1024**3, gt=0, description="Bytes of unexpired videos one owner (an API "
+                                     "key's owner, or a dashboard account's) may have stored; past it, videoUrl "
+                                     "is null with videoUrlReason and nothing is kept.")
+    max_total_bytes: int = Field(20 * 1024**3, gt=0, description="Bytes of unexpired videos stored in all.")
+    min_free_disk_bytes: int = Field(1024**3, ge=0, description="local backend: a video is not kept if it "
+                                     "would leave less than this free on the disk of local_dir.")
     s3_bucket: str | None = None
     s3_prefix: str = "videos/"
     s3_endpoint_url: str | None = Field(None, description="For S3-compatible servers (MinIO, Ceph, ...).")
@@ -73,6 +80,15 @@ class DashboardOptions(BaseModel):
     login_max_failures: int = Field(5, gt=0, description="Failed sign-ins per email per window before 429.")
     login_max_failures_per_ip: int = Field(20, gt=0)
     login_window_s: int = Field(900, gt=0)
+    trusted_proxies: tuple[str, ...] = Field((), description="Addresses or CIDR networks of the reverse proxies in "
+                                             "front of the service. Only when the connection comes from one of "
+                                             "them is X-Forwarded-For read for the client's address (sign-in "
+                                             "throttling); default: none, the connection's own address is used.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies)
 
 
 class IngressOptions(BaseModel):

@@ -56,9 +56,13 @@ class Overloaded(HttpError):
 
 
 class BodyTooLarge(HttpError):
-    def __init__(self, limit_bytes: int):
+    def __init__(self, limit_bytes: int, what: str = "Upload"):
         super().__init__(f"body over {limit_bytes} bytes")
-        self.limit_bytes = limit_bytes
+        self.limit_bytes, self.what = limit_bytes, what
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:g} MB" if n_bytes >= 2**20 else f"{n_bytes / 2**10:g} KB"
 
 
 class RequestTimeout(HttpError):
@@ -73,6 +77,10 @@ class NotFound(HttpError):
 
 class ServiceError(HttpError):
     """An unexpected failure, already logged with its traceback: answered with the guide's 500 body."""
+
+
+class SignInRequired(HttpError):
+    """A dashboard call whose session has ended (the dashboard's pages redirect to sign-in instead)."""
 
 
 class Forbidden(HttpError):
@@ -96,9 +104,10 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     # The client's request
     InvalidRequest: Answer(422, lambda exc: exc.detail),
     RequestValidationError: Answer(422, _same(INVALID_BODY_DETAIL)),
-    BodyTooLarge: Answer(413, lambda exc: f"Upload larger than the {exc.limit_bytes / (1024 * 1024):g} MB limit."),
+    BodyTooLarge: Answer(413, lambda exc: f"{exc.what} larger than the {_size(exc.limit_bytes)} limit."),
     Unauthorized: Answer(401, _same(UNAUTHORIZED_DETAIL), lambda exc: dict(UNAUTHORIZED_HEADERS)),
     Forbidden: Answer(403, lambda exc: exc.detail),
+    SignInRequired: Answer(401, _same("Sign in again: your session has ended.")),
     NotFound: Answer(404, _same("Not Found")),
     StarletteHTTPException: Answer(0, lambda exc: str(exc.detail), lambda exc: dict(exc.headers or {})),
     # The upload and its fields

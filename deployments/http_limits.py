@@ -16,7 +16,7 @@ from deployments.errors import BodyTooLarge, InvalidRequest, Overloaded
 logger = logging.getLogger("ray.serve")
 
 
-def limited_receive(receive, max_bytes: int):
+def limited_receive(receive, max_bytes: int, what: str = "Upload"):
     """Wraps an ASGI receive to count body bytes as they arrive, so an upload is stopped at the limit whatever its
     Content-Length said (or whether it sent one: chunked uploads have none)."""
     received = 0
@@ -27,23 +27,25 @@ def limited_receive(receive, max_bytes: int):
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > max_bytes:
-                raise BodyTooLarge(max_bytes)
+                raise BodyTooLarge(max_bytes, what)
         return message
 
     return limited
 
 
-def check_declared_size(request: Request, max_bytes: int) -> None:
+def check_declared_size(request: Request, max_bytes: int, what: str = "Upload") -> None:
     """A Content-Length over the limit is refused before anything is read (or the key is even checked)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise BodyTooLarge(max_bytes)
+        raise BodyTooLarge(max_bytes, what)
 
 
-async def read_form(request: Request, *, max_body_bytes: int, max_files: int, max_fields: int, max_part_bytes: int):
-    """Parses a multipart or urlencoded body under the given limits; bytes are counted as they stream in."""
-    check_declared_size(request, max_body_bytes)
-    limited = Request(request.scope, receive=limited_receive(request.receive, max_body_bytes))
+async def read_form(request: Request, *, max_body_bytes: int, max_files: int, max_fields: int, max_part_bytes: int,
+                    what: str = "Upload"):
+    """Parses a multipart or urlencoded body under the given limits; bytes are counted as they stream in. `what`
+    names the body in a 413 ("Upload", "Form")."""
+    check_declared_size(request, max_body_bytes, what)
+    limited = Request(request.scope, receive=limited_receive(request.receive, max_body_bytes, what))
     try:
         return await limited.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_bytes)
     except BodyTooLarge:

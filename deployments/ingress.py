@@ -113,7 +113,7 @@ class Ingress:
                                     retry_after_s)
         self._videos = start_video_store(self._opts.storage)
         attach(self._opts.dashboard, self._videos,
-               functools.partial(self._handle, full=True, session_authorized=True))
+               lambda request, owner: self._handle(request, full=True, session_owner=owner))
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
@@ -130,14 +130,15 @@ class Ingress:
     async def full_analysis(self, request: Request) -> JSONResponse:
         return await self._handle(request, full=True)
 
-    async def _handle(self, request: Request, full: bool, session_authorized: bool = False) -> JSONResponse:
+    async def _handle(self, request: Request, full: bool, session_owner: str | None = None) -> JSONResponse:
         """Every answer is counted in the metrics and logged once, with Serve's request id (also the X-Request-ID
-        response header); never with the key or the upload's name."""
+        response header); never with the key or the upload's name. `session_owner`: the dashboard checked the
+        signed-in session (and CSRF) instead of a key."""
         endpoint = "full-analysis" if full else "analyze-video"
         started = time.perf_counter()
         status = 500
         try:
-            body = await asyncio.wait_for(self._answer(request, full, session_authorized),
+            body = await asyncio.wait_for(self._answer(request, full, session_owner),
                                           timeout=self._opts.request_timeout_s)
             status = 200
             return JSONResponse(body)
@@ -155,17 +156,16 @@ class Ingress:
             observe_request(endpoint, status, elapsed_s)
             logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)
 
-    async def _answer(self, request: Request, full: bool, session_authorized: bool) -> dict:
+    async def _answer(self, request: Request, full: bool, session_owner: str | None) -> dict:
         o = self._opts
         check_declared_size(request, o.max_upload_bytes)  # before anything else: it costs nothing, reads nothing
-        if not session_authorized:  # the dashboard checked the signed-in session (and CSRF) instead
-            await self._authenticate(request)
+        owner = session_owner if session_owner is not None else await self._authenticate(request)
         async with self._admission.slot():
             form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
                                    max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes)
             try:
                 video, session_id, analysis_input = _parse_request(form, o)
-                keep_video = functools.partial(self._store_video, video, str(request.base_url)) if full else None
+                keep_video = functools.partial(self._store_video, video, str(request.base_url), owner) if full else None
                 analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video)
             finally:
                 await form.close()  # closes (and so deletes) the spooled upload
@@ -173,7 +173,8 @@ class Ingress:
             else await asyncio.to_thread(build_video_analysis, analysis)
         return body.model_dump(mode="json", by_alias=True)
 
-    async def _authenticate(self, request: Request) -> None:
+    async def _authenticate(self, request: Request) -> str:
+        """The key's owner."""
         try:
             key = await asyncio.to_thread(self._authenticator.authenticate, request.headers)
         except Exception as exc:
@@ -181,13 +182,13 @@ class Ingress:
             raise AuthUnavailable() from None
         if key is None:
             raise Unauthorized()
+        return key.owner
 
-    async def _store_video(self, video: UploadFile, base_url: str) -> str | None:
-        """Keeps the upload behind a temporary URL; a storage failure costs the URL (null), not the analysis."""
+    async def _store_video(self, video: UploadFile, base_url: str, owner: str):
+        """Keeps the upload behind a temporary URL within the owner's quota; not keeping it costs the URL (null,
+        with the reason), never the analysis."""
+        from storage.factory import STORAGE_OFF_REASON, SavedVideo
+
         if self._videos is None:
-            return None
-        try:
-            return await asyncio.to_thread(self._videos.save, video.file, base_url)
-        except Exception as exc:
-            logger.warning("video storage failed: %s", type(exc).__name__)
-            return None
+            return SavedVideo(None, STORAGE_OFF_REASON)
+        return await asyncio.to_thread(self._videos.save, video.file, base_url, owner)

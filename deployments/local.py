@@ -1,29 +1,73 @@
 """`make serve`: the embedded default — SQLite key store, CPU config, bundled weights — and a key to call it with.
 
-Creates a local API key (shown once), starts `serve run serve_config.cpu.yaml` on port 8000, waits until the
+Reuses the local API key (or creates one), starts `serve run serve_config.cpu.yaml` on port 8000, waits until the
 service answers, prints ready-to-paste curl commands, then stays in the foreground until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_OWNER = "local"
 LOCAL_KEY_NAME = "make serve"
+LOCAL_KEY_FILE_NAME = "local_api_key"  # in the data dir, 0600: the key later starts reuse
+LOCAL_KEY_LIFETIME = timedelta(days=90)
 LOCAL_EMAIL = "local@localhost"  # the dashboard account; its keys are the "local" owner's, as in the CLI
 
 
-def _create_local_key() -> str:
-    from auth.store import KeyStore, database_url
+def local_api_key() -> tuple[str, datetime, bool]:
+    """(key, expires_at, created): the key kept in <data dir>/local_api_key while the store still accepts it as the
+    "make serve" key, else a new one (90 days). Every other "make serve" key is revoked, so one is active at a time
+    however often the service is restarted."""
+    from auth.service import Authenticator
+    from auth.store import KeyStore, data_dir, database_url
 
-    return KeyStore(database_url()).create_key(LOCAL_OWNER, LOCAL_KEY_NAME, None)[0]
+    path = data_dir() / LOCAL_KEY_FILE_NAME
+    store = KeyStore(database_url())
+    try:
+        kept = path.read_text().strip() if path.is_file() else ""
+        caller = Authenticator(store, cache_ttl_s=0).authenticate({"X-API-Key": kept}) if kept else None
+        if caller is not None and (caller.owner, caller.name) == (LOCAL_OWNER, LOCAL_KEY_NAME):
+            key, prefix, expires_at, created = kept, caller.prefix, caller.expires_at, False
+        else:
+            key, record = store.create_key(LOCAL_OWNER, LOCAL_KEY_NAME, LOCAL_KEY_LIFETIME)
+            _write_private_file(path, key)
+            prefix, expires_at, created = record.prefix, record.expires_at, True
+        for record in store.list_keys(LOCAL_OWNER):
+            if record.name == LOCAL_KEY_NAME and record.revoked_at is None and record.prefix != prefix:
+                store.revoke(LOCAL_OWNER, record.prefix)
+        return key, expires_at, created
+    finally:
+        store.close()
+
+
+def _write_private_file(path: Path, text: str) -> None:
+    """Replaces `path` with `text`, readable by its owner only (0600) from the first byte."""
+    from auth.hashing import create_private_dir
+
+    create_private_dir(path.parent)
+    temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    with os.fdopen(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as temp_file:
+        temp_file.write(text + "\n")
+    os.replace(temp_path, path)
+
+
+def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
+    from auth.store import data_dir
+
+    kept_in = data_dir() / LOCAL_KEY_FILE_NAME
+    state = "A new local API key" if created else "The local API key"
+    return (f"{state} (owner \"{LOCAL_OWNER}\", expires {expires_at:%Y-%m-%d}; kept in {kept_in}, 0600, and reused\n"
+            f"by every start until it expires or is revoked):\n\n    {key}")
 
 
 def _ensure_local_account() -> str | None:
@@ -68,7 +112,7 @@ def main() -> int:
     os.environ["SOFTSKILLS_DATA_DIR"] = str(Path(os.environ["SOFTSKILLS_DATA_DIR"]).resolve())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = os.environ.get("SOFTSKILLS_SERVE_CONFIG", "serve_config.cpu.yaml")
-    key = _create_local_key()
+    key, expires_at, created = local_api_key()
     password = _ensure_local_account()
     base = "http://127.0.0.1:8000"
     process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", config], cwd=REPO)
@@ -81,9 +125,7 @@ def main() -> int:
         print(f"""
 ================================================================================
 SoftSkills API is running at {base}   (docs: {base}/docs)
-A new local API key (owner "{LOCAL_OWNER}"); it is shown only this once:
-
-    {key}
+{_key_lines(key, expires_at, created)}
 
 curl -X POST "{base}/api/v1/analyze-video" \\
   -H "Authorization: Bearer {key}" \\

@@ -323,7 +323,9 @@ class FullAnalysis(Body):
     engine_kpis: dict[str, Union[StrictInt, Number, list[list[Number]], None]]
     transcript: str | None
     transcript_details: TranscriptDetails | None
-    videoUrl: str | None
+    videoUrl: str | None = Field(description="Temporary URL of the uploaded video (see README, Video storage).")
+    videoUrlReason: str | None = Field(description="Why videoUrl is null, when it is: storage off, a quota, "
+                                                   "free disk, a storage failure.")
 
 
 # Builders: the analysis records -> the bodies above.
@@ -492,7 +494,8 @@ def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
                                     for w in t.words])
 
 
-def build_full_analysis(analysis: Analysis, session_id: str | None, video_url: str | None) -> FullAnalysis:
+def build_full_analysis(analysis: Analysis, session_id: str | None, video) -> FullAnalysis:
+    """`video`: storage.factory.SavedVideo (its URL or the reason there is none), or None when nothing was kept."""
     i = analysis.interpretation
     t = analysis.signals.transcript
     return FullAnalysis(
@@ -500,4 +503,4 @@ def build_full_analysis(analysis: Analysis, session_id: str | None, video_url: s
         engine_analysis=build_engine_analysis(i, analysis.measurements) if i is not None else None,
         engine_analysis_reason=analysis.interpretation_failure, engine_kpis=engine_kpis(analysis.measurements),
         transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
-        videoUrl=video_url)
+        videoUrl=getattr(video, "url", None), videoUrlReason=getattr(video, "reason", None))

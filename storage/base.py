@@ -27,3 +27,6 @@ class VideoStore(Protocol):
     def purge_expired(self) -> int:
         """Delete every stored video whose URL has expired; returns how many were deleted."""
 
+    def free_bytes(self) -> int | None:
+        """Free space where the videos are written, or None where the store cannot tell (S3)."""
+

@@ -1,11 +1,20 @@
-"""Builds the configured video store (`ingress.storage` in the serve config)."""
+"""Builds the configured video store (`ingress.storage` in the serve config) and keeps uploads in it under quotas."""
 
 from __future__ import annotations
 
+import logging
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import VideoStore
+from storage.quota import StorageRefused, VideoLedger, VideoQuota
+
+logger = logging.getLogger(__name__)
+
+STORAGE_OFF_REASON = "Video storage is off on this server."
+STORAGE_FAILED_REASON = "Not stored: the video store failed; the server log has the error."
 
 
 def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir: str | None = None,
@@ -28,15 +37,24 @@ def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir
     raise ValueError(f"unknown storage backend {backend!r}")
 
 
-class VideoStorage:
-    """What the ingress holds: the configured store, its purge thread, and the URL base rule."""
+@dataclass(frozen=True)
+class SavedVideo:
+    """The response's `videoUrl`, or null and `videoUrlReason` saying why."""
 
-    def __init__(self, store: VideoStore, public_base_url: str | None, purge_interval_s: float) -> None:
+    url: str | None
+    reason: str | None = None
+
+
+class VideoStorage:
+    """What the ingress holds: the configured store, its quotas, its purge thread, and the URL base rule."""
+
+    def __init__(self, store: VideoStore, ledger: VideoLedger, public_base_url: str | None,
+                 purge_interval_s: float) -> None:
         from storage.local import Janitor
 
-        self.store = store
+        self.store, self.ledger = store, ledger
         self._public_base_url = public_base_url
-        self._janitor = Janitor(store, purge_interval_s).start()
+        self._janitor = Janitor(self, purge_interval_s).start()
 
     @property
     def media_origins(self) -> tuple[str, ...]:
@@ -48,18 +66,52 @@ class VideoStorage:
         endpoint = self.store.endpoint_url
         return (endpoint,) if endpoint else ("https://*.amazonaws.com",)
 
-    def save(self, upload: BinaryIO, request_base_url: str) -> str:
-        """Copies the upload (a file the ingress has already validated as a video) and returns its videoUrl."""
+    def save(self, upload: BinaryIO, request_base_url: str, owner: str) -> SavedVideo:
+        """Copies the upload (a file the ingress has already validated as a video) if it fits the owner's and the
+        total quota and the free disk. Never raises: a video that is not kept costs its URL, not the analysis."""
         from models.media.decode import sniff_container
 
+        upload.seek(0, os.SEEK_END)
+        size_bytes = upload.tell()
         upload.seek(0)  # decoding has read it to the end
-        extension = sniff_container(upload)
-        return self.store.put(upload, extension, self._public_base_url or request_base_url).url
+        try:
+            extension = sniff_container(upload)
+            reservation = self.ledger.reserve(owner, size_bytes, self.store.free_bytes)
+        except StorageRefused as refused:
+            logger.info("video not stored: %s", refused.reason)
+            return SavedVideo(None, refused.reason)
+        except Exception as exc:
+            logger.warning("video quota check failed: %s", type(exc).__name__)
+            return SavedVideo(None, STORAGE_FAILED_REASON)
+        try:
+            stored = self.store.put(upload, extension, self._public_base_url or request_base_url)
+        except Exception as exc:
+            logger.warning("video storage failed: %s", type(exc).__name__)
+            self._forget(reservation)
+            return SavedVideo(None, STORAGE_FAILED_REASON)
+        try:
+            self.ledger.confirm(reservation, stored.object_id, stored.expires_at)
+        except Exception as exc:  # the row still counts the bytes until its reservation expires
+            logger.warning("video quota update failed: %s", type(exc).__name__)
+        return SavedVideo(stored.url)
+
+    def _forget(self, reservation: int) -> None:
+        try:
+            self.ledger.release(reservation)
+        except Exception as exc:  # the row expires with the URL it would have had
+            logger.warning("video quota release failed: %s", type(exc).__name__)
+
+    def purge_expired(self) -> int:
+        """Deletes expired videos, then their quota rows: a row never goes before its file."""
+        now = self.ledger.now()
+        deleted = self.store.purge_expired()
+        self.ledger.forget_expired(now)
+        return deleted
 
 
 def start_video_store(options) -> VideoStorage | None:
     """From `ingress.storage` (deployments.config.StorageOptions); None when storage is off."""
-    from auth.store import data_dir
+    from auth.store import data_dir, database_url
 
     store = build_video_store(options.backend, url_ttl_s=options.url_ttl_s, data_dir=data_dir(),
                               local_dir=options.local_dir, s3_bucket=options.s3_bucket, s3_prefix=options.s3_prefix,
@@ -70,4 +122,6 @@ def start_video_store(options) -> VideoStorage | None:
     from storage.routes import serve_local_store
 
     serve_local_store(store if isinstance(store, LocalVideoStore) else None)
-    return VideoStorage(store, options.public_base_url, options.purge_interval_s)
+    quota = VideoQuota(options.max_bytes_per_owner, options.max_total_bytes, options.min_free_disk_bytes)
+    return VideoStorage(store, VideoLedger(database_url(), quota, store.ttl_s), options.public_base_url,
+                        options.purge_interval_s)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from auth.hashing import create_secret_file_once
+from auth.hashing import create_private_dir, create_secret_file_once
 from storage.base import CONTENT_TYPES, StoredVideo
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ SIGNING_KEY_ENV = "SOFTSKILLS_STORAGE_KEY"
 SIGNING_KEY_FILE_NAME = "storage_key"
 MIN_SIGNING_KEY_BYTES = 32
 MEDIA_PATH = "/media"
-_NAME = re.compile(r"(\d{1,12})-([0-9a-f]{32})\.(" + "|".join(CONTENT_TYPES) + r")")
+# ASCII only: `\d` would otherwise take any Unicode digit, and such a name then fails as it is signed.
+_NAME = re.compile(r"(\d{1,12})-([0-9a-f]{32})\.(" + "|".join(CONTENT_TYPES) + r")", re.ASCII)
 
 
 class MediaForbidden(Exception):
@@ -44,8 +45,7 @@ class LocalVideoStore:
                  clock: Callable[[], float] = time.time) -> None:
         if len(signing_key) < MIN_SIGNING_KEY_BYTES:
             raise ValueError(f"the storage signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes")
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = create_private_dir(Path(root))
         self.ttl_s = ttl_s
         self._key = signing_key
         self._clock = clock
@@ -61,6 +61,9 @@ class LocalVideoStore:
         partial.rename(self.root / name)  # readers never see half a file
         return StoredVideo(name, f"{base_url.rstrip('/')}{MEDIA_PATH}/{name}?signature={self.sign(name)}",
                            datetime.fromtimestamp(expires_unix, timezone.utc))
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
 
     def sign(self, name: str) -> str:
         digest = hmac.new(self._key, name.encode("ascii"), hashlib.sha256).digest()

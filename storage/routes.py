@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
+
+from deployments.errors import Forbidden, NotFound
 
 from storage.local import MEDIA_PATH, LocalVideoStore, MediaForbidden
 
@@ -22,13 +24,13 @@ def serve_local_store(store: LocalVideoStore | None) -> None:
 @router.api_route(MEDIA_PATH + "/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 async def signed_video(name: str, signature: str = "") -> Response:
     if _store is None:
-        return JSONResponse({"detail": "Not Found"}, status_code=404)
+        raise NotFound()
     try:
         path, content_type = await asyncio.to_thread(_store.open_signed, name, signature)
     except MediaForbidden:
-        return JSONResponse({"detail": FORBIDDEN_DETAIL}, status_code=403)
+        raise Forbidden(FORBIDDEN_DETAIL) from None
     except FileNotFoundError:
-        return JSONResponse({"detail": "Not Found"}, status_code=404)
+        raise NotFound() from None
     # FileResponse answers Range requests with 206 (and 416 for unsatisfiable ones), so players can seek.
     return FileResponse(path, media_type=content_type,
                         headers={"Cache-Control": "private, no-transform", "X-Content-Type-Options": "nosniff"})

@@ -32,7 +32,8 @@ class S3VideoStore:
                                   config=Config(signature_version="s3v4"))
         self._s3, self.bucket, self.prefix, self.ttl_s, self._clock = client, bucket, prefix, ttl_s, clock
         self.endpoint_url = endpoint_url
-        self._name = re.compile(re.escape(prefix) + r"(\d{1,12})-[0-9a-f]{32}\.(?:" + "|".join(CONTENT_TYPES) + ")")
+        self._name = re.compile(re.escape(prefix) + r"(\d{1,12})-[0-9a-f]{32}\.(?:" + "|".join(CONTENT_TYPES) + ")",
+                                re.ASCII)
 
     def put(self, source: BinaryIO, extension: str, base_url: str) -> StoredVideo:
         if extension not in CONTENT_TYPES:
@@ -43,6 +44,9 @@ class S3VideoStore:
         url = self._s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                               ExpiresIn=self.ttl_s)
         return StoredVideo(key, url, datetime.fromtimestamp(expires_unix, timezone.utc))
+
+    def free_bytes(self) -> None:
+        return None  # a bucket has no free space to run out of; the byte quotas bound it
 
     def purge_expired(self) -> int:
         now = self._clock()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -91,6 +93,31 @@ def test_failed_sign_ins_per_address_are_throttled_across_emails(accounts):
         accounts.verify_login(f"user{index}@example.com", "guess-guess", "203.0.113.9")
     assert accounts.verify_login("victim@example.com", PASSWORD, "203.0.113.9").throttled
     assert accounts.verify_login("victim@example.com", PASSWORD, "198.51.100.1").account is not None
+
+
+@pytest.mark.parametrize("spread", ["one address", "many addresses"])
+def test_parallel_failed_sign_ins_never_exceed_the_limit(store_url, clock, spread):
+    """20 simultaneous wrong passwords: exactly the limit (5 per email, or 5 per address) are checked, the rest are
+    refused unchecked, and then even the right password is refused."""
+    accounts = AccountStore(store_url, clock=clock, hasher=PasswordHasher(time_cost=2, memory_cost=2048,
+                                                                          parallelism=1),
+                            policy=LoginPolicy(max_failures_per_email=5, max_failures_per_ip=5))
+    accounts.create_account("a@example.com", PASSWORD)
+    start = threading.Barrier(20)
+
+    def attempt(index: int):
+        email, address = (("a@example.com", f"10.0.0.{index}") if spread == "many addresses"
+                          else (f"user{index}@example.com", "203.0.113.9"))
+        start.wait()
+        return accounts.verify_login(email, "wrong password", address)
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(attempt, range(20)))
+    assert sum(not result.throttled for result in results) == 5
+    assert all(result.account is None for result in results)
+    email, address = ("a@example.com", "10.0.1.1") if spread == "many addresses" else ("a@example.com", "203.0.113.9")
+    assert accounts.verify_login(email, PASSWORD, address).throttled
+    accounts.close()
 
 
 def test_sessions_expire_and_end(accounts, clock):

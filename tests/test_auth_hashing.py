@@ -63,8 +63,10 @@ def test_local_pepper_is_generated_once_private_and_with_a_warning(tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="auth.hashing"):
         first = load_pepper(tmp_path / "data")
     assert "Generated a local API key pepper" in caplog.text
+    assert "never in the same place as the key database or its backups" in caplog.text
     pepper_file = tmp_path / "data" / "key_pepper"
     assert stat.S_IMODE(pepper_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(pepper_file.parent.stat().st_mode) == 0o700  # created by us: private
     assert [path.name for path in pepper_file.parent.iterdir()] == ["key_pepper"]
 
     caplog.clear()

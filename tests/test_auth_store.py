@@ -139,6 +139,16 @@ def test_default_sqlite_store_generates_its_pepper_next_to_the_database(tmp_path
     )
 
 
+def test_data_dir_is_created_private_and_an_existing_one_keeps_its_mode(tmp_path):
+    import stat
+
+    KeyStore(f"sqlite:///{tmp_path / 'new' / 'var' / 'softskills.db'}")
+    assert stat.S_IMODE((tmp_path / "new" / "var").stat().st_mode) == 0o700
+    (tmp_path / "shared").mkdir(mode=0o750)
+    KeyStore(f"sqlite:///{tmp_path / 'shared' / 'softskills.db'}")
+    assert stat.S_IMODE((tmp_path / "shared").stat().st_mode) == 0o750
+
+
 def test_shared_store_refuses_to_invent_a_pepper():
     with pytest.raises(PepperError):
         KeyStore("postgresql+psycopg://nobody@127.0.0.1:1/none")

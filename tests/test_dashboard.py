@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
+from deployments.errors import install_error_handler
+
 from auth.accounts import AccountStore, LoginPolicy
 from auth.keys import KEY_PATTERN
 from auth.service import Authenticator
@@ -30,16 +32,17 @@ class Dashboard:
         self.accounts = AccountStore(url, clock=clock, hasher=PasswordHasher(time_cost=1, memory_cost=8,
                                                                              parallelism=1),
                                      policy=LoginPolicy(max_failures_per_email=3))
-        self.uploads: list[tuple[str, int]] = []
+        self.uploads: list[tuple[str, int, str]] = []
         routes.configure(routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
         self.app = FastAPI()
         self.app.include_router(routes.router)
+        install_error_handler(self.app)
 
-    async def _record_upload(self, request: Request) -> JSONResponse:
+    async def _record_upload(self, request: Request, owner: str) -> JSONResponse:
         """Stands in for the ingress pipeline: the route test only checks what reaches it."""
         form = await request.form()
         video = form["video"]
-        self.uploads.append((video.filename, len(await video.read())))
+        self.uploads.append((video.filename, len(await video.read()), owner))
         return JSONResponse({"received": video.filename})
 
     def client(self, **kwargs) -> TestClient:
@@ -217,7 +220,7 @@ def test_upload_is_authorised_by_the_session_and_csrf_header(dashboard):
     assert dashboard.uploads == []
     response = client.post("/dashboard/reports/analyze", files=video, headers={"X-CSRF-Token": token})
     assert response.status_code == 200 and response.json() == {"received": "talk.mp4"}
-    assert dashboard.uploads == [("talk.mp4", 2048)]
+    assert dashboard.uploads == [("talk.mp4", 2048, "alice@example.com")]  # stored under alice's quota
 
 
 def test_plotly_is_served_locally(dashboard):
@@ -227,3 +230,159 @@ def test_plotly_is_served_locally(dashboard):
     assert client.get("/dashboard/static/../routes.py").status_code == 404
     page = dashboard.signed_in("alice@example.com").get("/dashboard/reports").text
     assert 'src="/dashboard/static/plotly.min.js"' in page and "cdn" not in page.lower()
+
+
+# Hostile forms: each is refused by the body or parser bounds, before any CSRF check or sign-in.
+TEN_MB = 10 * 1024 * 1024
+HOSTILE_FORMS = {
+    "1000 fields": ({"data": {f"field{i}": "x" for i in range(1000)}}, 422,
+                    "Too many fields. Maximum number of fields is 4."),
+    "a 10 MB field": ({"data": {"password": "x" * TEN_MB}}, 413, "Form larger than the 32 KB limit"),
+    "a 20 KB field": ({"data": {"name": "x" * 20 * 1024}}, 422, "Field exceeded maximum size of 16KB."),
+    "a file part": ({"data": {"csrf": "0" * 64}, "files": {"video": ("talk.mp4", b"\x00" * 4096, "video/mp4")}},
+                    422, "Too many files. Maximum number of files is 0."),
+}
+FORM_ROUTES = ["/dashboard/login", "/dashboard/keys", "/dashboard/keys/revoke", "/dashboard/logout"]
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+@pytest.mark.parametrize("hostile", list(HOSTILE_FORMS))
+def test_hostile_forms_are_refused_before_parsing(dashboard, route, hostile):
+    request, status, message = HOSTILE_FORMS[hostile]
+    client = dashboard.client() if route == "/dashboard/login" else dashboard.signed_in("alice@example.com")
+    if route == "/dashboard/login":
+        client.get("/dashboard/login")  # a real pre-session cookie: only the bounds can refuse it
+    response = client.post(route, follow_redirects=False, **request)
+    assert response.status_code == status and message in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "ss_session" not in response.headers.get("set-cookie", "")
+    # the dashboard still answers normally afterwards: a sign-in, then a key
+    assert generate(dashboard.signed_in("bob@example.com"), "after a hostile form").startswith("ng_")
+
+
+def _post_endless_body(app, path: str, headers: list[tuple[bytes, bytes]], cap_bytes: int = 64 * 1024 * 1024):
+    """POSTs a body of up to cap_bytes without Content-Length straight to the ASGI app (the TestClient would read
+    it whole first); returns the status and how many body bytes the app pulled."""
+    chunk = b"a=" + b"b" * (64 * 1024 - 2)
+    pulled = 0
+
+    async def receive():
+        nonlocal pulled
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": pulled < cap_bytes}
+
+    statuses = []
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                         *headers],
+             "client": ("203.0.113.5", 50000), "server": ("testserver", 80)}
+    import asyncio
+
+    asyncio.run(app(scope, receive, send))
+    return statuses[0], min(pulled, cap_bytes)
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+def test_endless_body_without_content_length_is_cut_off_at_the_limit(dashboard, route):
+    account = dashboard.accounts.find_account("alice@example.com")
+    session = dashboard.accounts.create_session(account, timedelta(hours=1))
+    cookie = (b"cookie", f"ss_session={session}; ss_login=pre-session-secret".encode())
+    status, pulled = _post_endless_body(dashboard.app, route, [cookie])
+    assert status == 413
+    assert pulled <= routes.FORM_MAX_BODY_BYTES + 64 * 1024  # one chunk past the limit, not 64 MB
+    assert dashboard.accounts.account_for_session(session) == account  # a refused logout form ends nothing
+    assert dashboard.signed_in("alice@example.com").get("/dashboard/keys").status_code == 200
+
+
+def test_declared_oversize_body_is_refused_unread(dashboard):
+    status, pulled = _post_endless_body(dashboard.app, "/dashboard/login", [(b"content-length", b"10000000000")])
+    assert (status, pulled) == (413, 0)
+    assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 303
+
+
+def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(dashboard):
+    """Twelve sign-ins at once against a limit of 3: three are checked (401), the others refused unchecked (429)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [dashboard.client() for _ in range(12)]
+    tokens = [_CSRF.search(client.get("/dashboard/login").text).group(1) for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def attempt(index: int) -> int:
+        start.wait()
+        return clients[index].post("/dashboard/login", data={"csrf": tokens[index], "email": "alice@example.com",
+                                                              "password": "wrong password!"}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = sorted(pool.map(attempt, range(len(clients))))
+    assert statuses == [401] * 3 + [429] * 9
+    assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 429
+    assert sign_in(dashboard.client(), "bob@example.com", PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
+    ("198.51.100.7", ["203.0.113.1"], "198.51.100.7"),  # not a proxy: its X-Forwarded-For is ignored
+    ("10.0.0.2", ["203.0.113.1"], "203.0.113.1"),
+    ("10.0.0.2", ["1.2.3.4, 203.0.113.1"], "203.0.113.1"),  # the client's own prefix is never reached
+    ("10.0.0.2", ["1.2.3.4", "203.0.113.1, 10.0.0.3"], "203.0.113.1"),  # two proxies, two headers
+    ("10.0.0.2", [], "10.0.0.2"),
+    ("10.0.0.2", ["not-an-address"], "10.0.0.2"),
+    ("10.0.0.2", ["10.0.0.9"], "10.0.0.9"),  # proxies all the way: the farthest one
+    ("testclient", ["203.0.113.1"], "testclient"),
+])
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies(peer, forwarded, expected):
+    assert routes.client_address(peer, forwarded, ("10.0.0.0/8",)) == expected
+
+
+def _throttled_by_address(dashboard, trusted_proxies: tuple[str, ...]):
+    """The dashboard with a per-address limit of 3 failures, behind the given trusted proxies."""
+    import dataclasses
+
+    accounts = AccountStore(f"sqlite:///{dashboard.keys._engine.url.database}", clock=dashboard.clock,
+                            hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+                            policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=3))
+    routes.configure(dataclasses.replace(routes._backend, accounts=accounts, trusted_proxies=trusted_proxies))
+
+
+def _sign_in_from(dashboard, peer: str, email: str, password: str, forwarded_for: str | None = None) -> int:
+    client = dashboard.client(client=(peer, 40000))
+    token = _CSRF.search(client.get("/dashboard/login").text).group(1)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post("/dashboard/login", data={"csrf": token, "email": email, "password": password},
+                       headers=headers, follow_redirects=False).status_code
+
+
+def test_forged_forwarded_for_does_not_escape_the_address_limit(dashboard):
+    _throttled_by_address(dashboard, trusted_proxies=())
+    for index in range(3):
+        assert _sign_in_from(dashboard, "198.51.100.7", f"guess{index}@example.com", "wrong password!",
+                             forwarded_for=f"203.0.113.{index}") == 401
+    assert _sign_in_from(dashboard, "198.51.100.7", "bob@example.com", PASSWORD, forwarded_for="203.0.113.99") == 429
+    assert _sign_in_from(dashboard, "198.51.100.8", "bob@example.com", PASSWORD) == 303
+
+
+def test_trusted_proxy_forwarded_for_names_the_client(dashboard):
+    _throttled_by_address(dashboard, trusted_proxies=("10.0.0.0/8",))
+    for index in range(3):
+        assert _sign_in_from(dashboard, "10.0.0.2", f"guess{index}@example.com", "wrong password!",
+                             forwarded_for=f"192.0.2.{index}, 198.51.100.7") == 401
+    assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.7") == 429
+    assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.8") == 303
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    from pydantic import ValidationError
+
+    from deployments.config import DashboardOptions
+
+    assert DashboardOptions(trusted_proxies=["10.0.0.1", "fd00::/8"]).trusted_proxies == ("10.0.0.1/32", "fd00::/8")
+    assert DashboardOptions().trusted_proxies == ()
+    with pytest.raises(ValidationError):
+        DashboardOptions(trusted_proxies=["proxy.example.com"])

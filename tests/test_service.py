@@ -44,6 +44,7 @@ def test_every_container_gets_a_full_analysis(service, talking_head_container):
     body = response.json()
     assert body["sessionId"] == "s-42"
     assert body["videoUrl"].startswith(f"{service.base_url}/media/")  # the local store's signed, expiring URL
+    assert body["videoUrlReason"] is None
     spoken = _words(body["transcript"])
     known = {w.lower() for w in video.words}
     assert len(spoken & known) >= 0.7 * len(known), (body["transcript"], video.words)

@@ -39,13 +39,14 @@ GOOD_VIDEO = "script_mp4"
 RECOVERY_DEADLINE_S = 420  # a killed replica is replaced and answering again well within this
 
 
-def _hardening_config(data_dir: Path) -> Path:
+def _hardening_config(data_dir: Path, video_quota_bytes: int) -> Path:
     config = yaml.safe_load((REPO / "serve_config.cpu.yaml").read_text())
     (data_dir / "broken_engine_params.json").write_text(json.dumps({"version": "broken"}))
     args = config["applications"][0]["args"]
     args["ingress"].update(max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES,
                            max_form_fields=MAX_FORM_FIELDS, max_concurrent_analyses=1, max_waiting_analyses=1,
                            retry_after_s=RETRY_AFTER_S, observable_only=True)
+    args["ingress"].setdefault("storage", {})["max_bytes_per_owner"] = video_quota_bytes
     args.setdefault("engine", {})["params_path"] = str(data_dir / "broken_engine_params.json")
     path = data_dir / "hardening_config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -55,7 +56,8 @@ def _hardening_config(data_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, talking_head_videos):
     data_dir = tmp_path_factory.mktemp("hardening")
-    with running_service(data_dir, _hardening_config(data_dir)) as svc:
+    quota = int(1.5 * os.path.getsize(talking_head_videos[GOOD_VIDEO].path))  # room for one video per owner
+    with running_service(data_dir, _hardening_config(data_dir, quota)) as svc:
         yield svc
 
 
@@ -205,6 +207,74 @@ def test_a_request_cannot_leave_observable_only_mode(service, talking_head_video
                             data={"observable_only": "false"})
     assert response.status_code == 200, response.text
     assert response.json()["score_details"]["observable_only"] is True
+
+
+def test_video_over_the_owner_quota_is_not_kept_and_the_answer_says_why(service, talking_head_videos):
+    key, _ = service.store.create_key("quota-owner", "quota", None)
+    videos = service.log_path.parent / "videos"
+    before = {p.name for p in videos.iterdir()}
+    answers = [service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
+                            headers={"X-API-Key": key}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    kept, refused = (a.json() for a in answers)
+    assert kept["videoUrlReason"] is None and httpx.get(kept["videoUrl"]).status_code == 200
+    assert refused["videoUrl"] is None and "quota per owner" in refused["videoUrlReason"]
+    assert refused["video_analysis"]["overall_score"] is not None
+    assert {p.name for p in videos.iterdir()} - before == {kept["videoUrl"].split("?")[0].rsplit("/", 1)[1]}
+    unicode_name = "١٨٠٠٠٠٠٠٠٠-" + "0" * 32 + ".mp4"
+    response = httpx.get(f"{service.base_url}/media/{unicode_name}?signature=x")
+    assert response.status_code == 403 and response.json() == {"detail": "This video link is invalid or has expired."}
+
+
+def test_hostile_dashboard_forms_are_refused_and_sign_in_still_works(service):
+    from auth.accounts import AccountStore
+
+    accounts = AccountStore(f"sqlite:///{service.log_path.parent / 'softskills.db'}")
+    accounts.create_account("hardening@example.com", "hardening password")
+    csrf = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+    def endless():
+        chunk = b"a=" + b"b" * (1024 * 1024)
+        for _ in range(16):
+            yield chunk
+
+    with httpx.Client(base_url=service.base_url, timeout=60) as client:
+        token = csrf.search(client.get("/dashboard/login").text).group(1)
+        hostile = [
+            (client.post("/dashboard/login", data={f"f{i}": "x" for i in range(1000)}), 422, "Too many fields"),
+            (client.post("/dashboard/login", data={"csrf": token, "password": "x" * 10 * 1024 * 1024}), 413,
+             "larger than the 32 KB"),
+            (client.post("/dashboard/login", data={"csrf": token}, files={"f": ("a.mp4", bytes(4096))}), 422,
+             "Too many files"),
+            (client.post("/dashboard/login", content=endless(),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 413,
+             "larger than the 32 KB"),
+        ]
+        for response, status, message in hostile:
+            assert response.status_code == status and message in response.text
+            assert response.headers["content-type"].startswith("text/html")
+        token = csrf.search(client.get("/dashboard/login").text).group(1)
+        signed_in = client.post("/dashboard/login", data={"csrf": token, "email": "hardening@example.com",
+                                                          "password": "hardening password"}, follow_redirects=False)
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard/keys"
+
+
+def test_parallel_wrong_passwords_get_at_most_five_checks(service):
+    from auth.accounts import AccountStore
+
+    AccountStore(f"sqlite:///{service.log_path.parent / 'softskills.db'}").create_account(
+        "throttled@example.com", "the right password")
+    csrf = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+    def attempt(_) -> int:
+        with httpx.Client(base_url=service.base_url, timeout=60) as client:
+            token = csrf.search(client.get("/dashboard/login").text).group(1)
+            return client.post("/dashboard/login", data={"csrf": token, "email": "throttled@example.com",
+                                                         "password": "a wrong password"}).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = sorted(pool.map(attempt, range(12)))
+    assert statuses == [401] * 5 + [429] * 7
 
 
 def test_burst_beyond_capacity_gets_200_or_json_503(service, talking_head_videos):

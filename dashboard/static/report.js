@@ -75,7 +75,7 @@
     $("player").src = body.videoUrl || fallbackUrl;
     $("video-url-note").textContent = body.videoUrl
       ? "Playing from the temporary videoUrl the API returned."
-      : "Video storage is off: playing your local copy.";
+      : `${body.videoUrlReason || "The video was not stored."} Playing your local copy.`;
     $("overall-score").textContent = analysis.overall_score ?? "–";
     const categories = $("category-scores");
     categories.replaceChildren();
