@@ -8,10 +8,12 @@ outside the uploaded file.
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 ASSETS = Path(__file__).parent / "assets"
@@ -59,6 +61,23 @@ def _enormous_mjpeg_avi() -> bytes:
     return bytes(data)
 
 
+def _resolution_change_mjpeg_avi() -> bytes:
+    """A Motion-JPEG AVI that starts at 16x16 (as its header says) and switches to 4200x4200 frames: over the
+    pixel limit only after the first frame."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="avi") as out:
+        stream = out.add_stream("mjpeg", rate=5)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuvj420p"
+        stream.time_base = Fraction(1, 5)
+        for i, side in enumerate((16, 16, 16, 4200, 4200)):
+            ok, jpeg = cv2.imencode(".jpg", np.full((side, side, 3), 128, np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 50])
+            packet = av.Packet(jpeg.tobytes())
+            packet.stream, packet.pts, packet.dts = stream, i, i
+            out.mux(packet)
+    return buffer.getvalue()
+
+
 def _subtitles_only_mkv() -> bytes:
     """A Matroska file whose only track is subtitles: nothing to analyse."""
     buffer = io.BytesIO()
@@ -100,6 +119,8 @@ def build_corpus() -> list[HostileFile]:
         HostileFile("concat.mkv", concat, 415, "an FFmpeg concat script naming local files and a URL"),
         HostileFile("playlist_in_ftyp.mp4", ftyp + playlist, 422, "an HLS playlist behind an mp4 signature"),
         HostileFile("playlist_in_ebml.mkv", ebml_mkv + playlist, 422, "an HLS playlist behind a Matroska header"),
+        HostileFile("resolution_change.avi", _resolution_change_mjpeg_avi(), 422,
+                    "Motion-JPEG that grows from 16x16 to 4200x4200 frames after the first"),
         HostileFile("enormous.avi", _enormous_mjpeg_avi(), 422,
                     f"Motion-JPEG declaring {HUGE_SIDE_PX}x{HUGE_SIDE_PX} frames"),
         HostileFile("one_hour.mkv", _encode("matroska", "libx264", width=16, height=16, fps=1, n_frames=3600), 422,

@@ -221,6 +221,14 @@ def test_invalid_samples_say_what_is_wrong(raw, message):
 
 def test_sample_count_limit():
     raw = json.dumps([{"t": i, "landmarks": []} for i in range(11)])
-    with pytest.raises(InvalidLandmarkSamples, match="11 samples; at most 10"):
+    with pytest.raises(InvalidLandmarkSamples, match="more than 10 samples; at most 10"):
         face_track_from_samples(raw, 640, 360, max_samples=10)
     assert len(face_track_from_samples(raw, 640, 360, max_samples=11).found) == 11
+
+
+def test_too_many_samples_are_refused_before_the_json_is_parsed(monkeypatch):
+    """Counted from the text: json.loads is never called on an oversized array."""
+    raw = json.dumps([{"timestampMs": i, "faceLandmarks": [[]]} for i in range(30)])
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed before the size check"))
+    with pytest.raises(InvalidLandmarkSamples, match="more than 20 samples"):
+        face_track_from_samples(raw, 640, 360, max_samples=20)

@@ -33,6 +33,9 @@ def test_limits_name_the_limit():
     by_name = {h.name: h for h in CORPUS}
     with pytest.raises(MediaLimitExceeded, match=f"{HUGE_SIDE_PX}x{HUGE_SIDE_PX} .* limit of 16777216 pixels"):
         decode_media(io.BytesIO(by_name["enormous.avi"].data))
+    # The pixel limit holds for every size the stream changes to, not only for its first frame.
+    with pytest.raises(MediaLimitExceeded, match="4200x4200 is over the limit of 16777216 pixels"):
+        decode_media(io.BytesIO(by_name["resolution_change.avi"].data))
     for name in ("one_hour.mkv", "one_hour_sparse.mp4"):
         with pytest.raises(MediaLimitExceeded, match="longer than the limit of 1800 seconds"):
             decode_media(io.BytesIO(by_name[name].data))

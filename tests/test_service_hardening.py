@@ -336,7 +336,7 @@ def test_prometheus_metrics_are_exported(service):
     port = next((_session_dir()).glob("metrics_export_port_*")).read_text().strip()
     wanted = ['softskills_requests_total{', 'status="415"', 'status="503"', "softskills_errors_total{",
               'softskills_stage_seconds_bucket{', 'stage="face"', 'stage="voice"', 'stage="speech_to_text"',
-              'stage="compose"', 'stage="decode_audio"', 'stage="decode_frames"', 'softskills_request_seconds_bucket{']
+              'stage="measure"', 'stage="decode_audio"', 'stage="decode_frames"', 'softskills_request_seconds_bucket{']
     deadline = time.monotonic() + 120  # Ray's agent exports what the replicas reported on its next cycle
     while True:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass
 
@@ -87,6 +88,20 @@ class FaceLandmarker:
             self._mesh.close()
 
 
+_SAMPLE_TIME_KEY = re.compile(r'"(?:timestamp_s|t|timestampMs|timestamp_ms)"\s*:')
+
+
+def check_sample_count(raw_json: str | bytes, max_samples: int) -> None:
+    """Counts the samples by their time keys before the JSON is parsed, so that an oversized array costs a scan of
+    its text, not the Python objects of a full parse (each sample has exactly one time)."""
+    text = raw_json.decode("utf-8", "replace") if isinstance(raw_json, bytes) else raw_json
+    count = 0
+    for count, _ in enumerate(_SAMPLE_TIME_KEY.finditer(text), start=1):
+        if count > max_samples:
+            raise InvalidLandmarkSamples(f"mediapipeSamples has more than {max_samples} samples; at most "
+                                         f"{max_samples} are accepted")
+
+
 def face_track_from_samples(
     raw_json: str | bytes, image_width: int, image_height: int, *, max_samples: int = MAX_SAMPLES
 ) -> FaceTrack:
@@ -98,6 +113,7 @@ def face_track_from_samples(
     NaN and eye contact falls back to head pose alone. Raises InvalidLandmarkSamples saying what is wrong."""
     if image_width <= 0 or image_height <= 0:
         raise ValueError(f"image size must be positive, got {image_width}x{image_height}")
+    check_sample_count(raw_json, max_samples)
     try:
         samples = json.loads(raw_json)
     except (ValueError, RecursionError) as error:

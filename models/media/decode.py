@@ -29,6 +29,7 @@ _DEMUXER = {"mp4": "mov", "mov": "mov", "webm": "matroska", "mkv": "matroska", "
 # Keep FFmpeg on the uploaded bytes: no other protocols (http, concat, ...) and no QuickTime data
 # references, which can point a mov at any file on the server.
 _OPEN_OPTIONS = {"protocol_whitelist": "file", "enable_drefs": "0", "use_absolute_path": "0"}
+# ... and to its one demuxer, also for anything a demuxer would open nested inside the file.
 _DAMAGED = "it is damaged or incomplete."
 _UNSUPPORTED = "Unsupported file type: upload an mp4, mov, webm, mkv or avi video."
 
@@ -187,7 +188,9 @@ def _open_upload(source: str | BinaryIO) -> tuple[av.container.InputContainer, s
     if isinstance(source, tempfile.SpooledTemporaryFile):
         source.rollover()
     try:
-        return av.open(source, format=_DEMUXER[container_name], options=dict(_OPEN_OPTIONS)), container_name
+        demuxer = _DEMUXER[container_name]
+        options = {**_OPEN_OPTIONS, "format_whitelist": demuxer}
+        return av.open(source, format=demuxer, options=options), container_name
     except av.error.FFmpegError:
         raise InvalidMedia(f"The uploaded {container_name} file could not be opened: {_DAMAGED}") from None
 
@@ -293,8 +296,12 @@ class VideoFrames:
         next_instant = 0
         out_size: tuple[int, int] | None = None
         chunk_end_s = self.chunk_s
+        checked_size = None
         for packet in container.demux(video):
             for frame in packet.decode():
+                if (frame.width, frame.height) != checked_size:  # every size change, not only the first frame's
+                    _check_pixels(frame.width, frame.height, self.max_pixels)
+                    checked_size = (frame.width, frame.height)
                 if frame.time is not None:
                     t_s = max(0.0, frame.time - origin_s)
                 elif self.last_frame_s is not None:
@@ -312,7 +319,6 @@ class VideoFrames:
                     chunk_end_s = (math.floor(t_s / self.chunk_s) + 1) * self.chunk_s
                 quarter_turns = int(round((frame.rotation or 0) / 90)) % 4
                 if out_size is None:
-                    _check_pixels(frame.width, frame.height, self.max_pixels)
                     self.source_width, self.source_height = frame.width, frame.height
                     out_size = _scaled_size(frame.width, frame.height, self.max_side_px)
                     if quarter_turns % 2:
