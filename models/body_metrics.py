@@ -423,8 +423,10 @@ def _shoulder_geometry(px: np.ndarray, shoulders_ok: np.ndarray,
 
 def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slouch_ok: np.ndarray,
              times: np.ndarray, step_s: float | None, no_person: str | None) -> PostureMetrics:
-    tilt_reason = no_person or _posture_unmeasured(tilt_ok, step_s, "well inside the frame (tilt)")
-    slouch_reason = no_person or _posture_unmeasured(slouch_ok, step_s, "at the frame")
+    tilt_reason = no_person or _posture_unmeasured(
+        tilt_ok, step_s, "well inside the frame", "a shoulder line on the frame's edge is read as level")
+    slouch_reason = no_person or _posture_unmeasured(
+        slouch_ok, step_s, "in or just below the frame", "a close-up shows the face only")
     tilt_values = (None, None, None)
     if tilt_reason is None:
         with np.errstate(invalid="ignore"):
@@ -444,10 +446,10 @@ def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slo
                           tilt_reason=tilt_reason, slouch_reason=slouch_reason)
 
 
-def _posture_unmeasured(ok: np.ndarray, step_s: float | None, where: str) -> str | None:
+def _posture_unmeasured(ok: np.ndarray, step_s: float | None, where: str, why: str) -> str | None:
     measured_s = int(ok.sum()) * (step_s or 0.0)
     if not ok.any():
-        return f"the shoulders were never {where} (a close-up shows the face only)"
+        return f"the shoulders were never {where} ({why})"
     if measured_s < POSTURE_MIN_S:
         return f"the shoulders were {where} for only {measured_s:.1f} s; posture needs {POSTURE_MIN_S:g} s"
     return None
