@@ -3,11 +3,13 @@ computed (the `mediapipeSamples` form field), both as one `FaceTrack` that `mode
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 import threading
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +28,8 @@ margin they are garbage, not a face."""
 _SECONDS_KEYS = ("timestamp_s", "t")
 _MILLISECONDS_KEYS = ("timestampMs", "timestamp_ms")
 _LANDMARK_KEYS = ("landmarks", "faceLandmarks")
+
+Track = TypeVar("Track")
 
 
 @dataclass(frozen=True)
@@ -224,11 +228,11 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
-def concatenate_tracks(tracks: list[FaceTrack]) -> FaceTrack:
-    """Joins the tracks of consecutive frame chunks (the ingress fans chunks out across replicas) in time order."""
+def concatenate_tracks(tracks: list[Track]) -> Track:
+    """Joins the tracks of consecutive frame chunks (the ingress fans chunks out across replicas) in time order;
+    works for any track with frame_times_s, landmarks and found (FaceTrack, models.pose.PoseTrack)."""
     ordered = sorted(tracks, key=lambda t: t.frame_times_s[0] if len(t.frame_times_s) else np.inf)
-    first = ordered[0]
-    return FaceTrack(frame_times_s=np.concatenate([t.frame_times_s for t in ordered]),
-                     landmarks=np.concatenate([t.landmarks for t in ordered]),
-                     found=np.concatenate([t.found for t in ordered]),
-                     image_width=first.image_width, image_height=first.image_height, source=first.source)
+    return dataclasses.replace(ordered[0],
+                               frame_times_s=np.concatenate([t.frame_times_s for t in ordered]),
+                               landmarks=np.concatenate([t.landmarks for t in ordered]),
+                               found=np.concatenate([t.found for t in ordered]))
