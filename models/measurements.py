@@ -28,6 +28,10 @@ SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", 
                   "vocabulary_diversity_mattr")
 FACE_METRICS = ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
                 "blink_rate_per_min")
+BODY_METRICS = ("off_centre_ratio", "cut_by_edge_ratio", "slouch_ratio", "gesture_rate_per_min", "fidget_ratio")
+BODY_EVENT_LABELS = {"off_centre": "Off-centre", "cut_by_edge": "Face cut by the frame edge",
+                     "shoulders_tilted": "Shoulders tilted", "slouching": "Slouching", "gesturing": "Gesturing",
+                     "fidgeting": "Fidgeting"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Facts:
     face_visible_ratio: float | None = None
     look_away_count: int | None = None
     blink_count: int | None = None
+    hands_visible_ratio: float | None = None
     hedge_count: int | None = None
     top_hedges: tuple[tuple[str, int], ...] = ()
     top_repeated_phrase: tuple[str, int] | None = None
@@ -92,17 +97,22 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
             context_phrase: str | None = None) -> Measurements:
     language = analyze_language(list(signals.transcript.words)) if signals.timed_speech is not None else None
     values, withheld = {}, {}
-    for name, value, reason in (*_speech_values(signals, language), *_face_values(signals)):
+    for name, value, reason in (*_speech_values(signals, language), *_face_values(signals), *_body_values(signals)):
         if value is not None and np.isfinite(value):
             values[name] = float(value)
         else:
-            withheld[name] = reason
+            withheld[name] = _sentence(reason)
     windows = tuple(_windows(signals, window_s))
     return Measurements(
         duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language), language=language,
         events=tuple(_events(signals, language, windows)), windows=windows,
         sentences=tuple(split_sentences(signals.transcript)), speech_gap=signals.speech_gap, face_gap=signals.face_gap,
         observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _speech_values(signals: Signals, language: LanguageMetrics | None):
@@ -151,6 +161,21 @@ def _face_values(signals: Signals):
     ]
 
 
+def _body_values(signals: Signals):
+    b = signals.body
+    if b is None:
+        reason = ("The file has no video track." if not signals.has_video else
+                  "Body pose was not analysed (ingress.pose_frame_rate_hz is 0, or client samples carry no pose).")
+        return [(name, None, reason) for name in BODY_METRICS]
+    return [
+        ("off_centre_ratio", b.framing.off_centre_ratio, b.framing.reason),
+        ("cut_by_edge_ratio", b.framing.cut_by_edge_ratio, b.framing.reason),
+        ("slouch_ratio", b.posture.slouch_ratio, b.posture.slouch_reason),
+        ("gesture_rate_per_min", b.gestures.gesture_rate_per_min, b.gestures.reason),
+        ("fidget_ratio", b.fidgeting.fidget_ratio, b.fidgeting.reason),
+    ]
+
+
 def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
     s, v, f = signals.timed_speech, signals.voice, signals.face
     speech: dict = {}
@@ -171,7 +196,8 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
     if f is not None and signals.face_gap is None:
         face = dict(face_visible_ratio=f.face_visible_ratio, look_away_count=len(f.look_away_intervals),
                     blink_count=f.blink_count)
-    return Facts(duration_s=signals.duration_s,
+    body = {} if signals.body is None else {"hands_visible_ratio": signals.body.gestures.hands_visible_ratio}
+    return Facts(duration_s=signals.duration_s, **body,
                  transcript_source=signals.transcript.source if signals.transcript is not None else None,
                  **speech, **face)
 
@@ -254,4 +280,7 @@ def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[W
                    for a, b in face.look_away_intervals]
         events += [Event("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": b - a})
                    for a, b in face.smile_intervals]
+    if signals.body is not None:
+        events += [Event(m.kind, m.start_s, m.end_s, f"{BODY_EVENT_LABELS[m.kind]} for {m.end_s - m.start_s:.1f} s",
+                         {"duration_s": m.end_s - m.start_s}) for m in signals.body.moments()]
     return sorted(events, key=lambda e: (e.start_s, e.kind))

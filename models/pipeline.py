@@ -3,7 +3,8 @@
 
     decode audio ─┬─► voice analysis                            ┐
                   └─► speech-to-text, one call per part cut at silences
-    decode frames ──► landmarks, one call per chunk as it is decoded (at most `max_face_chunks_in_flight`)
+    decode frames ─┬─► face landmarks, one call per chunk as it is decoded (at most `max_face_chunks_in_flight`)
+                   └─► pose landmarks on every chunk's frames at `pose_frame_rate_hz`
                                                                 ┘ → signals → measurements → interpret (engine)
 
 Decoding overlaps the models: speech-to-text and voice analysis start after the audio-only pass (a fraction of the
@@ -23,7 +24,8 @@ from typing import BinaryIO
 import numpy as np
 
 from models.errors import StageTimeout
-from models.face.landmarks import FaceTrack, face_track_from_samples
+from models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
+from models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
 from models.interpretation.model import Interpretation
 from models.measurements import Measurements, measure
 from models.media.decode import VideoFrames, decode_audio, media_info
@@ -41,6 +43,7 @@ class Stages:
     analyze_voice: Callable[[np.ndarray, int], Awaitable[VoiceAnalysis]]
     landmarks: Callable[[np.ndarray, np.ndarray], Awaitable[FaceTrack]]
     interpret: Callable[[Measurements], Awaitable[Interpretation]]
+    pose: Callable[[np.ndarray, np.ndarray], Awaitable[PoseTrack]] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class PipelineOptions:
     max_decode_s: float
     face_chunk_s: float
     max_face_chunks_in_flight: int
+    pose_frame_rate_hz: float
     speech_segment_s: float
     speech_timeout_s: float
     face_timeout_s: float
@@ -118,25 +122,31 @@ class Pipeline:
                 if request.transcript is None:
                     transcript = self._call("speech_to_text", self._transcribe(audio.audio, audio.sample_rate),
                                             o.speech_timeout_s, calls)
+            samples = None
+            if request.mediapipe_samples is not None:
+                samples = await asyncio.to_thread(parse_samples, request.mediapipe_samples)
+            client_pose = samples is not None and has_pose_samples(samples)
             video = VideoFrames(upload, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
                                 chunk_s=o.face_chunk_s, max_duration_s=o.max_duration_s, max_pixels=o.max_pixels,
                                 max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)))
-            face_chunks = await self._timed("decode_frames", self._stream_frames(
-                video, calls, send=request.mediapipe_samples is None))
+            face_calls, pose_calls = await self._timed("decode_frames", self._stream_frames(
+                video, calls, face=samples is None,
+                pose=self.stages.pose is not None and o.pose_frame_rate_hz > 0 and not client_pose))
             info = media_info(audio, video)
-            client_track = None
-            if request.mediapipe_samples is not None:
-                client_track = await asyncio.to_thread(face_track_from_samples, request.mediapipe_samples,
-                                                       info.source_width, info.source_height)
-            voice, transcript, tracks = await asyncio.gather(_result(voice), _result(transcript),
-                                                             asyncio.gather(*face_chunks))
+            client_face = client_body = None
+            if samples is not None:
+                client_face, client_body = await asyncio.to_thread(_client_tracks, samples, info.source_width,
+                                                                   info.source_height)
+            voice, transcript, faces, poses = await asyncio.gather(
+                _result(voice), _result(transcript), asyncio.gather(*face_calls), asyncio.gather(*pose_calls))
         except BaseException:
             for call in calls:
                 call.cancel()
             raise
         return await asyncio.to_thread(
             measure_signals, info, voice=voice, transcript=transcript, provided_transcript=request.transcript,
-            face_chunks=list(tracks), client_track=client_track, window_s=o.time_series_window_s)
+            face_chunks=list(faces), client_track=client_face, pose_chunks=list(poses), client_pose=client_body,
+            window_s=o.time_series_window_s)
 
     async def _transcribe(self, audio: np.ndarray, sample_rate: int) -> Transcript:
         """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across
@@ -153,29 +163,40 @@ class Pipeline:
             return transcripts[0]
         return merge_transcripts([(a / sample_rate, t) for (a, _), t in zip(ranges, transcripts)])
 
-    async def _stream_frames(self, video: VideoFrames, calls: list[asyncio.Task], send: bool) -> list[asyncio.Task]:
-        """Decodes one chunk at a time in a worker thread and sends it to the landmark stage at once, waiting while
-        max_face_chunks_in_flight chunks are still being processed. With client samples frames are only checked."""
+    async def _stream_frames(self, video: VideoFrames, calls: list[asyncio.Task], face: bool,
+                             pose: bool) -> tuple[list[asyncio.Task], list[asyncio.Task]]:
+        """Decodes one chunk at a time in a worker thread and sends it to the landmark stages at once: every frame
+        to the face, the frames at pose_frame_rate_hz to the pose. Decoding waits while max_face_chunks_in_flight
+        calls still hold frames. With client samples the frames are only checked (or only posed)."""
         o = self.options
         chunks = iter(video)
         face_calls: list[asyncio.Task] = []
+        pose_calls: list[asyncio.Task] = []
+        pose_slot = -1  # the last 1/pose_frame_rate_hz slot a pose frame was taken from
         try:
             while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-                if not send:
-                    continue
-                in_flight = [c for c in face_calls if not c.done()]
+                in_flight = [c for c in face_calls + pose_calls if not c.done()]
                 while len(in_flight) >= o.max_face_chunks_in_flight:
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    in_flight = [c for c in face_calls if not c.done()]
-                for done in face_calls:
+                    in_flight = [c for c in face_calls + pose_calls if not c.done()]
+                for done in face_calls + pose_calls:
                     if done.done() and done.exception() is not None:
                         raise done.exception()
-                face_calls.append(self._call("face", self.stages.landmarks(chunk.frames, chunk.frame_times_s),
-                                             o.face_timeout_s, calls))
+                if face:
+                    face_calls.append(self._call("face", self.stages.landmarks(chunk.frames, chunk.frame_times_s),
+                                                 o.face_timeout_s, calls))
+                if pose:
+                    slots = np.floor(chunk.frame_times_s * o.pose_frame_rate_hz + 1e-6).astype(int)
+                    keep = np.flatnonzero(slots != np.concatenate([[pose_slot], slots[:-1]]))
+                    if len(keep):
+                        pose_slot = int(slots[-1])
+                        pose_calls.append(self._call("pose", self.stages.pose(
+                            np.ascontiguousarray(chunk.frames[keep]), chunk.frame_times_s[keep]),
+                            o.face_timeout_s, calls))
         finally:
             if not chunks.gi_running:  # a cancelled request leaves its thread to finish the chunk; GC closes it
                 chunks.close()
-        return face_calls
+        return face_calls, pose_calls
 
     async def _interpret(self, measurements: Measurements) -> tuple[Interpretation | None, str | None]:
         """Without the engine the measurements still answer: the interpretation is null, with the reason."""
@@ -207,6 +228,11 @@ class Pipeline:
             self.observe(stage, time.perf_counter() - started)
 
 
+def _client_tracks(samples: list, image_width: int, image_height: int) -> tuple[FaceTrack, PoseTrack | None]:
+    return (face_track_from_samples(samples, image_width, image_height),
+            pose_track_from_samples(samples, image_width, image_height))
+
+
 async def _result(task: asyncio.Task | None):
     return None if task is None else await task
 
@@ -215,11 +241,12 @@ async def _nothing() -> None:
     return None
 
 
-def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None = None) -> Stages:
+def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None = None,
+                 pose_landmarker=None) -> Stages:
     """The stages as in-process models, each run in a worker thread: for tests, benchmarks and tools that analyse
     without a Ray cluster. `speech_to_text` is a models.speech.transcribe.SpeechToText, `landmarker` a
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
-    content signals)."""
+    content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics)."""
     from models.interpretation.model import interpret
     from models.speech.voice import analyze_voice
 
@@ -232,4 +259,5 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     embed = encoder.embed if encoder is not None else None
     return Stages(transcribe=threaded(speech_to_text.transcribe), analyze_voice=threaded(analyze_voice),
                   landmarks=threaded(landmarker.landmarks),
-                  interpret=threaded(lambda measurements: interpret(measurements, embed, params)))
+                  interpret=threaded(lambda measurements: interpret(measurements, embed, params)),
+                  pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.body.metrics import BodyMetrics, analyze_body
+from models.body.pose import PoseTrack
 from models.face.landmarks import FaceTrack, concatenate_tracks
 from models.face.metrics import FaceMetrics, analyze_face
 from models.speech.metrics import SpeechMetrics, analyze_speech
@@ -30,6 +32,8 @@ class Signals:
     speech: SpeechMetrics | None
     face_track: FaceTrack | None
     face: FaceMetrics | None
+    pose_track: PoseTrack | None = None
+    body: BodyMetrics | None = None  # None when no pose was run (off, or no video)
 
     @property
     def timed_speech(self) -> SpeechMetrics | None:
@@ -75,12 +79,16 @@ class Signals:
 
 def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcript | None,
                     provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
-                    window_s: float) -> Signals:
+                    window_s: float, pose_chunks: tuple[PoseTrack, ...] | list[PoseTrack] = (),
+                    client_pose: PoseTrack | None = None) -> Signals:
     if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
         transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
     speech = analyze_speech(transcript, voice, media.duration_s, window_s=window_s) if transcript is not None else None
     track = client_track if client_track is not None else (concatenate_tracks(face_chunks) if face_chunks else None)
     face = analyze_face(track) if track is not None and len(track.found) else None
+    pose = client_pose if client_pose is not None else (concatenate_tracks(list(pose_chunks)) if pose_chunks else None)
+    body = analyze_body(pose) if pose is not None and len(pose.found) else None
     return Signals(duration_s=media.duration_s, container=media.container, has_audio=media.has_audio,
                    has_video=media.has_video, frames_analyzed=0 if track is None else len(track.found),
-                   transcript=transcript, voice=voice, speech=speech, face_track=track, face=face)
+                   transcript=transcript, voice=voice, speech=speech, face_track=track, face=face,
+                   pose_track=pose, body=body)

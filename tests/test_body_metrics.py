@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from models import body_metrics as bm
-from models.body_metrics import BodyMoment, analyze_body
-from models.pose import POSE_POINTS, PoseTrack
+from models.body import metrics as bm
+from models.body.metrics import BodyMoment, analyze_body
+from models.body.pose import POSE_POINTS, PoseTrack
 
 WIDTH, HEIGHT = 640, 480
 FPS = 8.0

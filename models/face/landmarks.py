@@ -106,23 +106,17 @@ def check_sample_count(raw_json: str | bytes, max_samples: int) -> None:
                                          f"{max_samples} are accepted")
 
 
-def face_track_from_samples(
-    raw_json: str | bytes, image_width: int, image_height: int, *, max_samples: int = MAX_SAMPLES
-) -> FaceTrack:
-    """Parse the `mediapipeSamples` field: a JSON array of samples, each
-    `{"timestamp_s" | "t": seconds  or  "timestampMs" | "timestamp_ms": milliseconds,
-      "landmarks" | "faceLandmarks": [[x, y, z] | {"x", "y", "z"}, ...]}`
-    with 468 or 478 normalised points, or MediaPipe JS's list of faces (the first face is used);
-    an empty list means no face in that sample. 468-point samples have no irises: their iris rows are
-    NaN and eye contact falls back to head pose alone. Raises InvalidLandmarkSamples saying what is wrong."""
-    if image_width <= 0 or image_height <= 0:
-        raise ValueError(f"image size must be positive, got {image_width}x{image_height}")
-    check_sample_count(raw_json, max_samples)
-    try:
-        samples = json.loads(raw_json)
-    except (ValueError, RecursionError) as error:
-        detail = getattr(error, "msg", None) or "nested too deeply"
-        raise InvalidLandmarkSamples(f"mediapipeSamples is not valid JSON: {detail}") from None
+def parse_samples(samples: str | bytes | list, max_samples: int = MAX_SAMPLES) -> list:
+    """The `mediapipeSamples` field as a list of samples: counted by their time keys before the JSON is parsed
+    (an oversized array costs a scan of its text, not the Python objects of a full parse), then parsed once for
+    the face and the pose. A list is taken as already parsed."""
+    if isinstance(samples, (str, bytes)):
+        check_sample_count(samples, max_samples)
+        try:
+            samples = json.loads(samples)
+        except (ValueError, RecursionError) as error:
+            detail = getattr(error, "msg", None) or "nested too deeply"
+            raise InvalidLandmarkSamples(f"mediapipeSamples is not valid JSON: {detail}") from None
     if not isinstance(samples, list):
         raise InvalidLandmarkSamples(
             f"mediapipeSamples must be a JSON array of samples, got {_json_type(samples)}"
@@ -133,6 +127,21 @@ def face_track_from_samples(
         raise InvalidLandmarkSamples(
             f"mediapipeSamples has {len(samples)} samples; at most {max_samples} are accepted"
         )
+    return samples
+
+
+def face_track_from_samples(
+    samples: str | bytes | list, image_width: int, image_height: int, *, max_samples: int = MAX_SAMPLES
+) -> FaceTrack:
+    """Parse the `mediapipeSamples` field (raw, or the list parse_samples made): a JSON array of samples, each
+    `{"timestamp_s" | "t": seconds  or  "timestampMs" | "timestamp_ms": milliseconds,
+      "landmarks" | "faceLandmarks": [[x, y, z] | {"x", "y", "z"}, ...]}`
+    with 468 or 478 normalised points, or MediaPipe JS's list of faces (the first face is used);
+    an empty list means no face in that sample. 468-point samples have no irises: their iris rows are
+    NaN and eye contact falls back to head pose alone. Raises InvalidLandmarkSamples saying what is wrong."""
+    if image_width <= 0 or image_height <= 0:
+        raise ValueError(f"image size must be positive, got {image_width}x{image_height}")
+    samples = parse_samples(samples, max_samples)
 
     n = len(samples)
     times = np.empty(n, dtype=np.float64)
@@ -230,7 +239,7 @@ def _json_type(value: object) -> str:
 
 def concatenate_tracks(tracks: list[Track]) -> Track:
     """Joins the tracks of consecutive frame chunks (the ingress fans chunks out across replicas) in time order;
-    works for any track with frame_times_s, landmarks and found (FaceTrack, models.pose.PoseTrack)."""
+    works for any track with frame_times_s, landmarks and found (FaceTrack, models.body.pose.PoseTrack)."""
     ordered = sorted(tracks, key=lambda t: t.frame_times_s[0] if len(t.frame_times_s) else np.inf)
     return dataclasses.replace(ordered[0],
                                frame_times_s=np.concatenate([t.frame_times_s for t in ordered]),

@@ -44,6 +44,11 @@ METRIC_TEXT = {
     "smile_ratio": lambda v: f"smiling on {v:.0%} of frames",
     "head_motion_deg_per_s": lambda v: f"head motion {v:.1f}°/s",
     "blink_rate_per_min": lambda v: f"{v:.0f} blinks/min",
+    "off_centre_ratio": lambda v: f"off-centre {v:.0%} of the time",
+    "cut_by_edge_ratio": lambda v: f"face cut by the frame {v:.0%} of the time",
+    "slouch_ratio": lambda v: f"slouching {v:.0%} of the time",
+    "gesture_rate_per_min": lambda v: f"{v:.0f} gestures/min",
+    "fidget_ratio": lambda v: f"fidgeting {v:.0%} of the time",
 }
 
 
@@ -131,6 +136,25 @@ def describe(metric: str, value: float, m: Measurements, strong: bool) -> str:
             return f"Relaxed blink rate ({value:.0f} per minute)."
         return (f"Blink rate is high ({value:.0f} per minute), often a sign of tension." if value > 26
                 else f"Blink rate is low ({value:.0f} per minute): a fixed stare reads as tense.")
+    if metric in ("off_centre_ratio", "cut_by_edge_ratio"):
+        kind = "off_centre" if metric == "off_centre_ratio" else "cut_by_edge"
+        if strong:
+            return f"Well framed: your face stays centred and in frame ({value:.0%} of the time otherwise)."
+        what = "off-centre" if kind == "off_centre" else "cut by the frame edge"
+        return f"Your face is {what} {value:.0%} of the time, e.g. at {_times(m, kind)}."
+    if metric == "slouch_ratio":
+        if strong:
+            return f"Upright posture: slouching {value:.0%} of the time."
+        return f"Slouching {value:.0%} of the time (below your own upright height), e.g. at {_times(m, 'slouching')}."
+    if metric == "gesture_rate_per_min":
+        if strong:
+            return f"Expressive hands: {value:.0f} gestures per minute while they are visible."
+        return (f"Few gestures ({value:.0f} per minute while your hands are visible): let your hands show the "
+                "structure." if value < 15 else f"Hands move constantly ({value:.0f} gestures per minute).")
+    if metric == "fidget_ratio":
+        if strong:
+            return f"Still and composed: fidgeting {value:.0%} of the time."
+        return f"Small restless movements {value:.0%} of the time, e.g. at {_times(m, 'fidgeting')}."
     raise KeyError(metric)
 
 
@@ -153,6 +177,11 @@ ADVICE = {
     "smile_ratio": "Open and close with a genuine smile; think of why the topic matters to you.",
     "head_motion_deg_per_s": "Plant your feet or sit back in the chair, and let nods come on key points only.",
     "blink_rate_per_min": "Take two slow breaths before recording; tension shows in the eyes.",
+    "off_centre_ratio": "Put the camera straight in front of you and your eyes on the upper third line.",
+    "cut_by_edge_ratio": "Sit back until your whole head and shoulders are in the preview.",
+    "slouch_ratio": "Sit on the front half of the chair with both feet flat; check your height in the preview.",
+    "gesture_rate_per_min": "Frame yourself to the waist and use one open-hand gesture per main point.",
+    "fidget_ratio": "Rest your hands on the table between gestures and keep your shoulders still.",
 }
 
 

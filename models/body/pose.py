@@ -1,5 +1,5 @@
 """Body landmarks per sampled video frame: MediaPipe Pose on the server, or the `poseLandmarks` the client already
-computed (in the `mediapipeSamples` form field), both as one `PoseTrack` that `models.body_metrics` reads.
+computed (in the `mediapipeSamples` form field), both as one `PoseTrack` that `models.body.metrics` reads.
 
 Only the weights the mediapipe wheel ships are used: 0.10.21 ships `pose_landmark_full.tflite`
 (model_complexity=1) and `pose_detection.tflite`; the lite (0) and heavy (2) landmark models are downloaded from
@@ -16,16 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import InvalidLandmarkSamples
-from models.face import _is_number, _json_type, _sample_time_s
+from models.face.landmarks import _is_number, _json_type, _sample_time_s, parse_samples
 
 POSE_POINTS = 33
 """BlazePose topology: 0 nose, 1-6 eyes, 7-8 ears, 9-10 mouth, 11-12 shoulders, 13-14 elbows, 15-16 wrists,
 17-22 hand points, 23-24 hips, 25-32 legs and feet. Odd = the person's left (the image's right, unmirrored)."""
 MAX_SAMPLES = 20_000
 """Same cap as the face samples: 30 fps x 11 minutes, or 8 fps x 40 minutes."""
-MAX_BYTES_PER_SAMPLE = 6_000
-"""33 points as {"x": .., "y": .., "z": .., "visibility": ..} with full float precision take ~3.3 kB, plus a
-face's keys if the sample carries one; the raw field is refused above max_samples x this before it is parsed."""
 COORD_MIN, COORD_MAX = -5.0, 6.0
 """Pose landmarks outside the image are extrapolated, not dropped: on a head-and-shoulders webcam frame the hips
 sit at y ~ 2.5. Beyond this margin the numbers are garbage, not a body."""
@@ -112,6 +109,11 @@ class PoseLandmarker:
             self._pose.close()
 
 
+def has_pose_samples(samples: list) -> bool:
+    """Whether any parsed sample carries a pose (else the client sent face landmarks only)."""
+    return any(isinstance(s, dict) and any(k in s for k in _POSE_KEYS) for s in samples)
+
+
 def pose_track_from_samples(
     samples: str | bytes | list,
     image_width: int,
@@ -128,22 +130,8 @@ def pose_track_from_samples(
     InvalidLandmarkSamples saying which sample is wrong and how."""
     if image_width <= 0 or image_height <= 0:
         raise ValueError(f"image size must be positive, got {image_width}x{image_height}")
-    if isinstance(samples, (str, bytes)):
-        if len(samples) > max_samples * MAX_BYTES_PER_SAMPLE:
-            raise InvalidLandmarkSamples(
-                f"mediapipeSamples is {len(samples)} bytes; at most {max_samples * MAX_BYTES_PER_SAMPLE} are "
-                f"accepted ({max_samples} samples)"
-            )
-        try:
-            samples = json.loads(samples)
-        except (ValueError, RecursionError) as error:
-            detail = getattr(error, "msg", None) or "nested too deeply"
-            raise InvalidLandmarkSamples(f"mediapipeSamples is not valid JSON: {detail}") from None
-    if not isinstance(samples, list):
-        raise InvalidLandmarkSamples(f"mediapipeSamples must be a JSON array of samples, got {_json_type(samples)}")
-    if len(samples) > max_samples:
-        raise InvalidLandmarkSamples(f"mediapipeSamples has {len(samples)} samples; at most {max_samples} are accepted")
-    if not any(isinstance(s, dict) and any(k in s for k in _POSE_KEYS) for s in samples):
+    samples = parse_samples(samples, max_samples)
+    if not has_pose_samples(samples):
         return None
 
     n = len(samples)
