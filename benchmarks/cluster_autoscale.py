@@ -1,11 +1,12 @@
 """`make cluster-autoscale`: autoscaling of speech and face on a multi-node Ray cluster, shown as replica counts.
 
 Starts a throwaway PostgreSQL key store and a head plus two worker nodes on this machine (tests/ray_cluster.py: the
-CPU config with speech and face autoscaled between 2 and 3 replicas, one per node, upscale delay 2 s, downscale
-delay 10 s), then keeps `--clients` analyses of the fixture video in flight until both deployments have scaled up
-(or `--max-burst-s` passes), stops, and waits until both are back at their minimum. Prints the RUNNING replicas
-of each deployment (and all replicas, STARTING included) every second, as `serve status` reports them, and exits
-non-zero if either deployment did not go above its minimum or did not come back to it.
+CPU config with speech and face autoscaled between 2 and 3 replicas, one per node, target 0.25 ongoing calls per
+replica, upscale delay 2 s, downscale delay 10 s), then keeps `--clients` analyses of the fixture video in flight
+until both deployments have scaled up (or `--max-burst-s` passes), stops, and waits until both are back at their
+minimum. Prints the RUNNING replicas of each deployment (and all replicas, STARTING included) every second, as
+`serve status` reports them, and exits non-zero if either deployment did not go above its minimum or did not come
+back to it.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.cluster_autoscale [--clients 6]
 """
@@ -140,13 +141,12 @@ def main() -> int:
     from tests.videos import fixture_set
 
     video = fixture_set(FIXTURE_DIR)["script_mp4"].path
-    bin_dir = find_postgres_bin_dir()
-    if bin_dir is None and not os.environ.get(TEST_DATABASE_URL_ENV):
+    existing, bin_dir = os.environ.get(TEST_DATABASE_URL_ENV), find_postgres_bin_dir()
+    if not existing and bin_dir is None:
         print(f"needs PostgreSQL (make system-deps) or {TEST_DATABASE_URL_ENV}", file=sys.stderr)
         return 2
+    database = nullcontext(existing) if existing else throwaway_postgres(bin_dir)
     with tempfile.TemporaryDirectory(prefix="softskills-cluster-") as tmp:
-        database = nullcontext(os.environ[TEST_DATABASE_URL_ENV]) if os.environ.get(TEST_DATABASE_URL_ENV) \
-            else throwaway_postgres(bin_dir)
         with database as url, running_cluster(Path(tmp), url) as cluster:
             names = cluster.node_names()
             for replica in sorted(cluster.replicas(), key=lambda r: r.deployment):

@@ -178,8 +178,9 @@ def running_cluster(work_dir: Path, database_url: str, workers: int = 2) -> Iter
     from ray.cluster_utils import Cluster
 
     from auth.hashing import Pepper
-    from auth.store import KeyStore
+    from auth.store import KeyStore, with_psycopg_driver
 
+    database_url = with_psycopg_driver(database_url)
     work_dir = Path(work_dir)
     data_dir, video_dir = work_dir / "data", work_dir / "videos"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -230,14 +231,30 @@ def _save_serve_logs(logs_dir: Path, destination: Path) -> None:
     destination.write_text("\n".join(p.read_text(errors="replace") for p in controller_logs))
 
 
-def started_request_ids(log_file: Path) -> set[str]:
-    """Request ids of the calls a model replica started (Serve's DEBUG "Started executing request" line)."""
+def _call_counts(log_file: Path | None) -> tuple[Counter, Counter]:
+    """Per request id, the calls a model replica started (Serve's DEBUG "Started executing request" line) and
+    the calls it finished (Serve's access line, "CALL <method> OK|ERROR <ms>")."""
+    started, finished = Counter(), Counter()
     if log_file is None or not log_file.exists():
-        return set()
-    ids = set()
+        return started, finished
     for line in log_file.read_text(errors="replace").splitlines():
-        if line.startswith("{") and "Started executing request" in line:
-            record = json.loads(line)
-            if record.get("request_id"):
-                ids.add(record["request_id"])
-    return ids
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        request_id, message = record.get("request_id"), record.get("message", "")
+        if request_id and message.startswith("Started executing request"):
+            started[request_id] += 1
+        elif request_id and message.startswith("CALL "):
+            finished[request_id] += 1
+    return started, finished
+
+
+def started_request_ids(log_file: Path | None) -> set[str]:
+    """Requests that had a call on this model replica."""
+    return set(_call_counts(log_file)[0])
+
+
+def request_ids_in_flight(log_file: Path | None) -> set[str]:
+    """Requests with a call this model replica started and has not finished (or never finished: it died)."""
+    started, finished = _call_counts(log_file)
+    return {request_id for request_id, count in started.items() if count > finished[request_id]}

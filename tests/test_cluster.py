@@ -21,8 +21,8 @@ import pytest
 
 from benchmarks.cluster_autoscale import run_burst, sample_line, summary
 from tests.postgres_server import postgres_url  # noqa: F401  (fixture)
-from tests.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster, running_cluster, \
-    started_request_ids
+from tests.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster, request_ids_in_flight, \
+    running_cluster, started_request_ids
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -142,18 +142,22 @@ def test_losing_a_worker_under_load_loses_only_its_requests(cluster, talking_hea
     with ThreadPoolExecutor(len(ids)) as pool:
         futures = {rid: pool.submit(post, rid) for rid in ids}
         deadline = time.monotonic() + 120
-        while not any(started_request_ids(log) & set(ids) for log in victim_logs):
-            assert time.monotonic() < deadline, "the victim node never got a call"
-            time.sleep(0.2)
+        while not any(request_ids_in_flight(log) & set(ids) for log in victim_logs):
+            assert time.monotonic() < deadline, "the victim node was never working on one of the requests"
+            time.sleep(0.1)
         removed_at = time.monotonic()
         cluster.remove_worker(victim)
         responses = {rid: future.result() for rid, future in futures.items()}
 
+    # The replicas' logs end where they died: calls started there and never finished were cut off. Requests that
+    # had a call there, finished or not, and were still unanswered may also lose a result held in its object store.
+    cut_off = set().union(*(request_ids_in_flight(log) for log in victim_logs)) & set(ids)
     on_victim = set().union(*(started_request_ids(log) for log in victim_logs)) & set(ids)
     unfinished_on_victim = {rid for rid in on_victim if finished_at[rid] > removed_at}
     failed = {rid for rid, response in responses.items() if response.status_code != 200}
     print(f"removed {victim} (replicas: {', '.join(by_node[victim_id])}) with {len(ids)} requests in flight: "
-          f"{len(unfinished_on_victim)} unfinished had calls on it; failed: "
+          f"{len(cut_off)} had a call cut off there, {len(unfinished_on_victim)} unanswered had calls there; "
+          "failed: "
           + (", ".join(f"{responses[rid].status_code} {finished_at[rid] - removed_at:.1f} s after the removal"
                        for rid in sorted(failed)) or "none")
           + f"; {len(ids) - len(failed)} answered 200, the last "
