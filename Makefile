@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples
+.PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples cluster-autoscale \
+	kuberay-manifest
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,3 +50,13 @@ loadtest: $(STAMP) system-deps
 # The README's "Real output" and docs/sample-*.json, regenerated from the running service (benchmarks/samples.py).
 samples: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.samples
+
+# Autoscaling on a multi-node Ray cluster (README "Running at scale on a Ray cluster"): a head and two workers on
+# this machine, a load burst, and the speech and face replica counts printed every second until they are back down.
+cluster-autoscale: $(STAMP) system-deps
+	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.cluster_autoscale $(AUTOSCALE_ARGS)
+
+# deploy/kuberay/rayservice.yaml's serveConfigV2, rewritten from serve_config.yaml (tests/test_kuberay_manifest.py
+# fails while they differ).
+kuberay-manifest:
+	$(PYTHON) scripts/sync_kuberay.py

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,20 +39,11 @@ def _as_postgres_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", _SYSTEM_USER, "--", *command] if os.geteuid() == 0 else command
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A ``postgresql+psycopg://`` URL to an empty database, for the whole test session."""
-    existing = os.environ.get(TEST_DATABASE_URL_ENV)
-    if existing:
-        yield with_psycopg_driver(existing)
-        return
-    bin_dir = find_postgres_bin_dir()
-    if bin_dir is None:
-        message = f"no PostgreSQL binaries found and {TEST_DATABASE_URL_ENV} is not set"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
+@contextmanager
+def throwaway_postgres(bin_dir: Path) -> Iterator[str]:
+    """Starts a server on 127.0.0.1 in a temporary directory; yields a ``postgresql+psycopg://`` URL to an empty
+    database, and stops and deletes the server on exit. Raises RuntimeError (with the server log) if it cannot
+    start."""
     root = Path(tempfile.mkdtemp(prefix="softskills-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, user=_SYSTEM_USER, group=_SYSTEM_USER)
@@ -71,7 +63,7 @@ def postgres_url() -> Iterator[str]:
     except subprocess.CalledProcessError as error:
         log = log_file.read_text() if log_file.exists() else ""
         shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL: {error.stderr}\n{log}")
+        raise RuntimeError(f"could not start PostgreSQL: {error.stderr}\n{log}") from error
     try:
         run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", DATABASE_NAME])
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE_NAME}"
@@ -81,3 +73,20 @@ def postgres_url() -> Iterator[str]:
             capture_output=True, timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A ``postgresql+psycopg://`` URL to an empty database, for the whole test session."""
+    existing = os.environ.get(TEST_DATABASE_URL_ENV)
+    if existing:
+        yield with_psycopg_driver(existing)
+        return
+    bin_dir = find_postgres_bin_dir()
+    if bin_dir is None:
+        message = f"no PostgreSQL binaries found and {TEST_DATABASE_URL_ENV} is not set"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_postgres(bin_dir) as url:
+        yield url
