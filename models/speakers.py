@@ -11,18 +11,25 @@ weights are the `resemblyzer/pretrained.pt` file that the Resemblyzer wheel (PyP
 The package itself is not imported: its __init__ imports webrtcvad, which needs pkg_resources (gone from current
 setuptools), and only the network definition below is needed (same layer names, so the state dict loads as is).
 
-Thresholds (cosine similarity of L2-normalised embeddings) were set on real speech, see benchmarks/speakers_accuracy.py:
+Thresholds (cosine similarity of L2-normalised embeddings), set on the real voices of benchmarks/speakers_set.py
+(numbers from that set; `python -m benchmarks.speakers_accuracy` measures the result):
 - WINDOW_S 2.0: on the two-speaker pyannote sample, 1.6 s windows (Resemblyzer's own partial length) put the 5th
   percentile of same-speaker similarity (0.71) under the 95th of different-speaker similarity (0.75); 2.4 s windows
   separate them (0.79 > 0.75). 2 s keeps turn boundaries within about a second.
-- CLUSTER_SIMILARITY: average-linkage clustering stops merging when the two closest clusters' mean window
-  similarity falls below it. SPEAKER_MERGE_SIMILARITY: two clusters whose centroids (mean embeddings, which average
-  out window noise) are closer than it are one voice. Both were chosen so that no single-speaker recording of
-  benchmarks/real (27 clips: studio, telephone prompts, noisy room, laughter, falsetto) is ever split, with margin,
-  which is the requirement that matters most: a coached speaker split in two loses half their speech.
-- MIN_SPEAKER_S: a cluster with less speech than this is not taken as a speaker (its windows join the nearest
-  speaker): one or two windows that disagree are more likely a cough, laughter or an odd vowel than a person.
-  A person who speaks for less than this in the whole recording is not found.
+- CLUSTER_SIMILARITY 0.72: average-linkage clustering of the windows stops when the two closest clusters' mean
+  window similarity falls below it.
+- Then clusters are merged, closest first, while any of these holds:
+  - one has less than MIN_SPEAKER_S (3 s) of speech: one or two windows that disagree are a cough, laughter or an
+    odd vowel more often than a person (a person who says less than that in the whole recording is not found);
+  - their centroids (mean embeddings, which average out window noise) are SPEAKER_MERGE_SIMILARITY (0.85) alike:
+    no two different people of the set came closer than 0.83 (the pyannote sample's two women, one channel);
+  - they are ONE_STRETCH_MERGE_SIMILARITY (0.70) alike and do not take turns (ALTERNATION_MIN_CHANGES: neither
+    comes back after the other): one voice that changes once, e.g. the MFA monologue going from fast speech to
+    slow, quieter speech in a noisy room (two halves 0.80 alike), is one person; people in a conversation alternate.
+  Different people in the spliced conversations were 0.45-0.76 alike; single-speaker recordings split into
+  halves were 0.69-0.99 alike, the low ones only for halves under 3 s or that do not alternate.
+- A single-speaker recording must never be split (a coached speaker split in two loses half their speech), so
+  every rule leans towards merging: all 27 single-speaker recordings of benchmarks/real stay one speaker.
 """
 
 from __future__ import annotations
