@@ -79,10 +79,11 @@ def test_real_two_person_conversation_has_two_speakers(encoder):
 
 def test_speakers_expected_forces_the_count(encoder):
     item = spliced_conversation(("allison", "carlo"), overlap=False, seed=3)
-    assert _diarize(item, encoder, speakers_expected=1).speaker_count == 1
-    assert _diarize(item, encoder, speakers_expected=2).speaker_count == 2
+    segments = analyze_voice(item.audio).speech_segments
+    assert diarize(item.audio, segments, encoder, speakers_expected=1).speaker_count == 1
+    assert diarize(item.audio, segments, encoder, speakers_expected=2).speaker_count == 2
     with pytest.raises(ValueError):
-        _diarize(item, encoder, speakers_expected=MAX_SPEAKERS + 1)
+        diarize(item.audio, segments, encoder, speakers_expected=MAX_SPEAKERS + 1)
 
 
 def test_no_speech_means_no_speakers(encoder):
