@@ -36,6 +36,7 @@ clean:
 # is in README "Accuracy". ACCURACY_ARGS=--strict fails when a target is missed.
 accuracy: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.accuracy $(ACCURACY_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.speakers_accuracy
 
 # Performance: every stage alone and the whole request through the running service, on 30 s, 60 s and 10 min
 # 720p clips; the tables are in BENCHMARKS.md. BENCH_ARGS, e.g. --videos 30 60 --replicas 1 2 4.

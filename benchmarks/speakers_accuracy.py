@@ -1,6 +1,6 @@
 """Speaker diarization accuracy on the labelled speaker set (benchmarks/speakers_set.py), and its cost.
 
-Runs models/speakers.py directly (no Ray service): energy voice activity (models/voice.py) on the audio as a whole,
+Runs models/speech/speakers.py directly (no Ray service): energy voice activity (models/voice.py) on the audio as a whole,
 then diarize(). Reported per recording and per kind:
 - DER, the diarization error rate: (missed speech + false alarm + speaker confusion) / reference speech time,
   NIST-style: a 0.25 s collar around every reference boundary is not scored, overlapping reference speech is
@@ -26,8 +26,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from benchmarks.speakers_set import SAMPLE_RATE, LabelledAudio, speakers_set
-from models.speakers import Diarization, VoiceEncoder, diarize
-from models.voice import analyze_voice
+from models.speech.speakers import Diarization, VoiceEncoder, diarize
+from models.speech.voice import analyze_voice
 
 COLLAR_S = 0.25
 SCORING_HOP_S = 0.01

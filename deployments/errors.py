@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
-from models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, StageTimeout,
-                           UnsupportedMediaType)
+from models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, SpeakerNotFound,
+                           StageTimeout, UnsupportedMediaType)
 
 logger = logging.getLogger("ray.serve")
 
@@ -115,6 +115,7 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     InvalidMedia: Answer(422, str),  # includes MediaLimitExceeded, which names the limit
     InvalidLandmarkSamples: Answer(422, str),
     InvalidTranscript: Answer(422, str),
+    SpeakerNotFound: Answer(422, str),
     AnalysisError: Answer(500, _same(SERVICE_ERROR_DETAIL)),
     ServiceError: Answer(500, _same(SERVICE_ERROR_DETAIL)),
     # The service's state

@@ -25,6 +25,7 @@ from deployments.metrics import observe_request, observe_stage
 from deployments.openapi import ANALYSIS_REQUEST_BODY, ERROR_RESPONSES
 from deployments.responses import FullAnalysis, VideoAnalysis, build_full_analysis, build_video_analysis
 from models.interpretation.sentences import check_transcript_limits
+from models.speech.speakers import EVERYONE, MAX_SPEAKERS
 from models.pipeline import AnalysisInput, Pipeline, Stages
 from storage.routes import router as media_router
 
@@ -87,7 +88,30 @@ def _parse_request(form, opts: IngressOptions) -> tuple[UploadFile, str | None, 
     return video, _text_field(form, "sessionId"), AnalysisInput(
         transcript=transcript, context_phrase=_text_field(form, "context_phrase"),
         mediapipe_samples=_text_field(form, "mediapipeSamples"),
-        observable_only=opts.observable_only or requested_observable)
+        observable_only=opts.observable_only or requested_observable,
+        speakers_expected=_speaker_number(form, "speakers_expected"), speaker=_speaker_choice(form))
+
+
+def _speaker_number(form, name: str) -> int | None:
+    value = _text_field(form, name)
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SPEAKERS:
+        raise InvalidRequest(f"Field '{name}' must be a whole number from 1 to {MAX_SPEAKERS}.")
+    return int(value)
+
+
+def _speaker_choice(form) -> int | str | None:
+    """Who to analyse in a conversation: 'auto' (default: the most speaking time), a speaker number by order of
+    first appearance, or 'everyone'."""
+    value = _text_field(form, "speaker")
+    if value is None or value.lower() == "auto":
+        return None
+    if value.lower() == EVERYONE:
+        return EVERYONE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SPEAKERS:
+        raise InvalidRequest(f"Field 'speaker' must be auto, everyone or a speaker number from 1 to {MAX_SPEAKERS}.")
+    return int(value)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
@@ -107,7 +131,8 @@ class Ingress:
                    analyze_voice=_stage(speech.analyze_voice, retry_after_s),
                    landmarks=_stage(face.landmarks, retry_after_s),
                    interpret=_stage(engine.interpret, retry_after_s),
-                   pose=_stage(face.pose, retry_after_s)),
+                   pose=_stage(face.pose, retry_after_s),
+                   diarize=_stage(speech.diarize, retry_after_s)),
             self._opts.pipeline_options(), observe=observe_stage)
         self._authenticator = Authenticator(KeyStore(database_url()), cache_ttl_s=self._opts.auth_cache_ttl_s)
         self._admission = Admission(self._opts.max_concurrent_analyses, self._opts.max_waiting_analyses,

@@ -259,6 +259,44 @@ class Metrics(Body):
                                                  "null when pose was not analysed.")
 
 
+class SpeakerShare(FromRecord):
+    speaker: int
+    speaking_time_s: Number
+    talk_share: Number
+    turn_count: int
+    longest_turn_s: Number
+    interruption_count: int
+    question_count: int | None
+
+
+class SpeakerSpan(FromRecord):
+    speaker: int
+    start_s: Number
+    end_s: Number
+
+
+class Interruption(FromRecord):
+    speaker: int = Field(description="Who came in.")
+    interrupted_speaker: int
+    start_s: Number
+    gap_s: Number = Field(description="Start minus the interrupted turn's end (0: no silence between).")
+
+
+class Speakers(Body):
+    """More than one voice: who spoke when, and whose speech the rest of the analysis describes."""
+
+    speaker_count: int
+    analysed_speaker: int | None = Field(description="The speaker whose pace, fillers, pauses, voice and words are "
+                                                     "measured (1 = first to speak); null = everyone together.")
+    method: str
+    speakers_expected: int | None
+    closest_speakers_similarity: Number | None = Field(description="Cosine of the two closest voices found.")
+    talk_time: list[SpeakerShare]
+    turns: list[SpeakerSpan]
+    longest_monologue: SpeakerSpan | None
+    interruptions: list[Interruption]
+
+
 class EvidenceQuality(Body):
     duration_s: Number
     frames_analyzed: int
@@ -290,6 +328,7 @@ class VideoAnalysis(Body):
     key_moments: list[KeyMoment]
     score_details: ScoreDetails
     metrics: Metrics
+    speakers: Speakers | None = Field(description="Null when one voice (or none) was heard.")
     evidence_quality: EvidenceQuality
     analysis_version: str
 
@@ -367,6 +406,7 @@ class TranscriptWord(Body):
     start_s: Number
     end_s: Number
     probability: Number | None
+    speaker: int | None = Field(description="Who said it, when more than one voice was heard.")
 
 
 class TranscriptDetails(Body):
@@ -502,8 +542,21 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
         time_series_scores=rows, labeled_moments=[_moment(e) for e in m.events],
         key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=k.label, evidence=k.evidence,
                                tone=k.tone, why=k.why) for k in (i.key_moments if i else ())],
-        score_details=details, metrics=_metrics(analysis), evidence_quality=_evidence_quality(analysis),
-        analysis_version=ANALYSIS_VERSION)
+        score_details=details, metrics=_metrics(analysis), speakers=_speakers(analysis),
+        evidence_quality=_evidence_quality(analysis), analysis_version=ANALYSIS_VERSION)
+
+
+def _speakers(analysis: Analysis) -> Speakers | None:
+    found = analysis.signals.speakers
+    if found is None:
+        return None
+    d, c = found.diarization, found.conversation
+    return Speakers(speaker_count=d.speaker_count, analysed_speaker=found.coached, method=d.method,
+                    speakers_expected=d.speakers_expected, closest_speakers_similarity=d.closest_speakers_similarity,
+                    talk_time=[SpeakerShare.model_validate(x) for x in c.speakers],
+                    turns=[SpeakerSpan.model_validate(t) for t in d.turns],
+                    longest_monologue=SpeakerSpan.model_validate(c.longest_monologue) if c.longest_monologue else None,
+                    interruptions=[Interruption.model_validate(i) for i in c.interruptions])
 
 
 def _level(level: Level) -> LevelBody:
@@ -553,20 +606,23 @@ def engine_kpis(m: Measurements) -> dict[str, Any]:
 
 
 def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
-    t = analysis.signals.transcript
+    """Every speaker's words, each labelled with its speaker when there is more than one."""
+    t = analysis.signals.full_transcript
     if t is None:
         return None
+    found = analysis.signals.speakers
+    labels = found.word_speakers if found is not None else (None,) * len(t.words)
     return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language,
                              confidence=t.confidence, segments=[list(seg) for seg in t.segments],
-                             words=[TranscriptWord(word=w.text, start_s=w.start_s, end_s=w.end_s,
+                             words=[TranscriptWord(word=w.text, start_s=w.start_s, end_s=w.end_s, speaker=label,
                                                    probability=w.probability if t.timing == "measured" else None)
-                                    for w in t.words])
+                                    for w, label in zip(t.words, labels)])
 
 
 def build_full_analysis(analysis: Analysis, session_id: str | None, video) -> FullAnalysis:
     """`video`: storage.factory.SavedVideo (its URL or the reason there is none), or None when nothing was kept."""
     i = analysis.interpretation
-    t = analysis.signals.transcript
+    t = analysis.signals.full_transcript
     return FullAnalysis(
         sessionId=session_id, video_analysis=build_video_analysis(analysis),
         engine_analysis=build_engine_analysis(i, analysis.measurements) if i is not None else None,

@@ -1,4 +1,5 @@
-"""Speech deployment: faster-whisper transcription and the acoustic voice analysis of the same audio."""
+"""Speech deployment: faster-whisper transcription, the acoustic voice analysis of the same audio, and who spoke when
+(Resemblyzer's voice encoder over the voice activity)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from deployments.config import SpeechOptions
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
 class SpeechToTextDeployment:
     def __init__(self, options: dict | None = None):
+        from models.speech.speakers import VoiceEncoder
         from models.speech.transcribe import SpeechToText
 
         opts = SpeechOptions(**(options or {}))
         self._stt = SpeechToText(**opts.model_dump())  # the options are SpeechToText's own parameters
+        self._voices = VoiceEncoder(device=self._stt.device)
 
     async def transcribe(self, audio: np.ndarray):
         """Returns a models.speech.transcribe.Transcript with word timestamps."""
@@ -27,3 +30,9 @@ class SpeechToTextDeployment:
         from models.speech.voice import analyze_voice
 
         return await asyncio.to_thread(analyze_voice, audio, sample_rate)
+
+    async def diarize(self, audio: np.ndarray, speech_segments: tuple, speakers_expected: int | None):
+        """Returns a models.speech.speakers.Diarization: speakers numbered by first appearance."""
+        from models.speech.speakers import diarize
+
+        return await asyncio.to_thread(diarize, audio, speech_segments, self._voices, speakers_expected)

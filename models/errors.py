@@ -26,6 +26,10 @@ class InvalidTranscript(AnalysisError):
     """The provided `transcript` field is over a request limit (words, sentences)."""
 
 
+class SpeakerNotFound(AnalysisError):
+    """The `speaker` field asks for a speaker the recording does not have."""
+
+
 class StageTimeout(Exception):
     """A model stage did not answer within its timeout (`stage` names it: speech_to_text, voice, face, engine)."""
 

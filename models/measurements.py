@@ -70,6 +70,9 @@ class Facts:
     look_away_count: int | None = None
     blink_count: int | None = None
     hands_visible_ratio: float | None = None
+    speaker_count: int | None = None  # when more than one voice was heard
+    analysed_speaker: int | None = None
+    analysed_talk_share: float | None = None
     hedge_count: int | None = None
     top_hedges: tuple[tuple[str, int], ...] = ()
     top_repeated_phrase: tuple[str, int] | None = None
@@ -197,6 +200,11 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
         face = dict(face_visible_ratio=f.face_visible_ratio, look_away_count=len(f.look_away_intervals),
                     blink_count=f.blink_count)
     body = {} if signals.body is None else {"hands_visible_ratio": signals.body.gestures.hands_visible_ratio}
+    found = signals.speakers
+    if found is not None:
+        share = next((x.talk_share for x in found.conversation.speakers if x.speaker == found.coached), None)
+        body.update(speaker_count=found.diarization.speaker_count, analysed_speaker=found.coached,
+                    analysed_talk_share=share)
     return Facts(duration_s=signals.duration_s, **body,
                  transcript_source=signals.transcript.source if signals.transcript is not None else None,
                  **speech, **face)
@@ -280,6 +288,15 @@ def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[W
                    for a, b in face.look_away_intervals]
         events += [Event("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": b - a})
                    for a, b in face.smile_intervals]
+    if signals.speakers is not None:
+        c = signals.speakers.conversation
+        events += [Event("interruption", i.start_s, i.start_s, f"Speaker {i.speaker} took over from speaker "
+                         f"{i.interrupted_speaker}", {"speaker": i.speaker, "interrupted_speaker": i.interrupted_speaker,
+                                                      "gap_s": i.gap_s}) for i in c.interruptions]
+        if c.longest_monologue is not None:
+            m = c.longest_monologue
+            events.append(Event("longest_monologue", m.start_s, m.end_s, f"Speaker {m.speaker} speaks for "
+                                f"{m.duration_s:.0f} s", {"speaker": m.speaker, "duration_s": m.duration_s}))
     if signals.body is not None:
         events += [Event(m.kind, m.start_s, m.end_s, f"{BODY_EVENT_LABELS[m.kind]} for {m.end_s - m.start_s:.1f} s",
                          {"duration_s": m.end_s - m.start_s}) for m in signals.body.moments()]

@@ -1,7 +1,7 @@
 """The analysis of one upload, in the order its stages run. Ray-free: the model stages are injected async callables
 (deployment handles in the service, in-process models in tests and benchmarks).
 
-    decode audio ─┬─► voice analysis                            ┐
+    decode audio ─┬─► voice analysis ──► speakers (who spoke when)  ┐
                   └─► speech-to-text, one call per part cut at silences
     decode frames ─┬─► face landmarks, one call per chunk as it is decoded (at most `max_face_chunks_in_flight`)
                    └─► pose landmarks on every chunk's frames at `pose_frame_rate_hz`
@@ -31,6 +31,7 @@ from models.measurements import Measurements, measure
 from models.media.decode import VideoFrames, decode_audio, media_info
 from models.signals import Signals, measure_signals
 from models.speech.segments import merge_transcripts, split_at_silences
+from models.speech.speakers import Diarization
 from models.speech.transcribe import Transcript
 from models.speech.voice import VoiceAnalysis
 
@@ -44,6 +45,7 @@ class Stages:
     landmarks: Callable[[np.ndarray, np.ndarray], Awaitable[FaceTrack]]
     interpret: Callable[[Measurements], Awaitable[Interpretation]]
     pose: Callable[[np.ndarray, np.ndarray], Awaitable[PoseTrack]] | None = None
+    diarize: Callable[[np.ndarray, tuple, int | None], Awaitable[Diarization]] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class AnalysisInput:
     context_phrase: str | None = None
     mediapipe_samples: str | None = None
     observable_only: bool = False
+    speakers_expected: int | None = None  # forces the number of speakers found
+    speaker: int | str | None = None  # who to analyse: None = the most speaking time, a number, or "everyone"
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,13 @@ class Pipeline:
             decode_audio, upload, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s))
         calls: list[asyncio.Task] = []
         try:
-            voice = transcript = None
+            voice = transcript = diarization = None
             if audio.has_audio:
                 voice = self._call("voice", self.stages.analyze_voice(audio.audio, audio.sample_rate),
                                    o.speech_timeout_s, calls)
+                if self.stages.diarize is not None:
+                    diarization = self._call("speakers", self._diarize(audio.audio, voice, request),
+                                             o.speech_timeout_s, calls)
                 if request.transcript is None:
                     transcript = self._call("speech_to_text", self._transcribe(audio.audio, audio.sample_rate),
                                             o.speech_timeout_s, calls)
@@ -137,8 +144,9 @@ class Pipeline:
             if samples is not None:
                 client_face, client_body = await asyncio.to_thread(_client_tracks, samples, info.source_width,
                                                                    info.source_height)
-            voice, transcript, faces, poses = await asyncio.gather(
-                _result(voice), _result(transcript), asyncio.gather(*face_calls), asyncio.gather(*pose_calls))
+            voice, transcript, diarization, faces, poses = await asyncio.gather(
+                _result(voice), _result(transcript), _result(diarization), asyncio.gather(*face_calls),
+                asyncio.gather(*pose_calls))
         except BaseException:
             for call in calls:
                 call.cancel()
@@ -146,7 +154,11 @@ class Pipeline:
         return await asyncio.to_thread(
             measure_signals, info, voice=voice, transcript=transcript, provided_transcript=request.transcript,
             face_chunks=list(faces), client_track=client_face, pose_chunks=list(poses), client_pose=client_body,
-            window_s=o.time_series_window_s)
+            window_s=o.time_series_window_s, diarization=diarization, speaker=request.speaker)
+
+    async def _diarize(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Diarization:
+        """Speakers from the voice activity, as soon as the voice analysis has found it (beside speech-to-text)."""
+        return await self.stages.diarize(audio, (await voice).speech_segments, request.speakers_expected)
 
     async def _transcribe(self, audio: np.ndarray, sample_rate: int) -> Transcript:
         """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across
@@ -242,11 +254,13 @@ async def _nothing() -> None:
 
 
 def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None = None,
-                 pose_landmarker=None) -> Stages:
+                 pose_landmarker=None, voice_encoder=None) -> Stages:
     """The stages as in-process models, each run in a worker thread: for tests, benchmarks and tools that analyse
     without a Ray cluster. `speech_to_text` is a models.speech.transcribe.SpeechToText, `landmarker` a
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
-    content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics)."""
+    content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics), `voice_encoder`
+    a models.speech.speakers.VoiceEncoder (None: every voice is one speaker)."""
+    from models.speech.speakers import diarize
     from models.interpretation.model import interpret
     from models.speech.voice import analyze_voice
 
@@ -260,4 +274,6 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     return Stages(transcribe=threaded(speech_to_text.transcribe), analyze_voice=threaded(analyze_voice),
                   landmarks=threaded(landmarker.landmarks),
                   interpret=threaded(lambda measurements: interpret(measurements, embed, params)),
-                  pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None)
+                  pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None,
+                  diarize=threaded(lambda audio, segments, expected: diarize(audio, segments, voice_encoder, expected))
+                  if voice_encoder is not None else None)

@@ -3,20 +3,33 @@ evidence rules that decide which claims the measurements can support."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.body.metrics import BodyMetrics, analyze_body
 from models.body.pose import PoseTrack
 from models.face.landmarks import FaceTrack, concatenate_tracks
+from models.errors import SpeakerNotFound
 from models.face.metrics import FaceMetrics, analyze_face
 from models.speech.metrics import SpeechMetrics, analyze_speech
 from models.speech.transcribe import Transcript, transcript_from_text
-from models.speech.voice import VoiceAnalysis
+from models.speech.speakers import (ConversationMetrics, Diarization, coached_speaker, conversation_metrics,
+                                    segment_speaker, speaker_view, word_speakers)
+from models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
 
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence
 MAX_HUMAN_PACE_WPM = 400.0
 """Faster than anyone speaks: auctioneers and speed-talking records reach 250-400 words per minute. A pace above it
 means the words do not belong to the detected speech (e.g. a provided transcript for another recording)."""
+
+@dataclass(frozen=True)
+class Speakers:
+    """Who spoke when, and whose speech the other signals describe."""
+
+    diarization: Diarization
+    coached: int | None  # the speaker analysed; None = everyone together
+    word_speakers: tuple[int | None, ...]  # of the full transcript's words
+    conversation: ConversationMetrics
+
 
 @dataclass(frozen=True)
 class Signals:
@@ -34,6 +47,8 @@ class Signals:
     face: FaceMetrics | None
     pose_track: PoseTrack | None = None
     body: BodyMetrics | None = None  # None when no pose was run (off, or no video)
+    speakers: Speakers | None = None  # more than one voice was found
+    full_transcript: Transcript | None = None  # every speaker's words; `transcript` is the coached speaker's
 
     @property
     def timed_speech(self) -> SpeechMetrics | None:
@@ -80,10 +95,35 @@ class Signals:
 def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcript | None,
                     provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
                     window_s: float, pose_chunks: tuple[PoseTrack, ...] | list[PoseTrack] = (),
-                    client_pose: PoseTrack | None = None) -> Signals:
+                    client_pose: PoseTrack | None = None, diarization: Diarization | None = None,
+                    speaker: int | str | None = None) -> Signals:
+    """`speaker`: who to analyse when the diarization found several (models.speech.speakers.coached_speaker:
+    None = the one with the most speaking time, a number by first appearance, or EVERYONE)."""
     if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
         transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
-    speech = analyze_speech(transcript, voice, media.duration_s, window_s=window_s) if transcript is not None else None
+    full_transcript, speakers, speech = transcript, None, None
+    found = diarization.speaker_count if diarization is not None else 0
+    if isinstance(speaker, int) and speaker > max(found, 1):
+        raise SpeakerNotFound(f"Field 'speaker' asks for speaker {speaker}; the recording has {found} "
+                              f"speaker{'' if found == 1 else 's'}.")
+    if diarization is not None and diarization.speaker_count > 1 and transcript is not None:
+        labels = word_speakers(transcript.words, diarization.speech)
+        coached = coached_speaker(diarization, speaker)
+        speakers = Speakers(diarization, coached, labels, conversation_metrics(diarization.speech, transcript.words,
+                                                                               labels))
+        if coached is not None:
+            view = speaker_view(None, transcript, diarization, coached, labels)
+            speech = view.restore_speech_metrics(analyze_speech(
+                view.transcript, join_voice(voice, view.kept_s) if voice is not None else None, view.duration_s,
+                window_s=window_s))
+            voice = restrict_voice(voice, view.kept_s) if voice is not None else None
+            words = tuple(w for w, label in zip(transcript.words, labels) if label == coached)
+            segments = tuple((a, b, text) for a, b, text in transcript.segments
+                             if segment_speaker(a, b, transcript.words, labels) == coached)
+            transcript = replace(transcript, text=" ".join(w.text for w in words), words=words, segments=segments,
+                                 confidence=view.transcript.confidence)
+    if speech is None and transcript is not None:
+        speech = analyze_speech(transcript, voice, media.duration_s, window_s=window_s)
     track = client_track if client_track is not None else (concatenate_tracks(face_chunks) if face_chunks else None)
     face = analyze_face(track) if track is not None and len(track.found) else None
     pose = client_pose if client_pose is not None else (concatenate_tracks(list(pose_chunks)) if pose_chunks else None)
@@ -91,4 +131,4 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
     return Signals(duration_s=media.duration_s, container=media.container, has_audio=media.has_audio,
                    has_video=media.has_video, frames_analyzed=0 if track is None else len(track.found),
                    transcript=transcript, voice=voice, speech=speech, face_track=track, face=face,
-                   pose_track=pose, body=body)
+                   pose_track=pose, body=body, speakers=speakers, full_transcript=full_transcript)

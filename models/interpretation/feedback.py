@@ -270,6 +270,11 @@ def session_summary(m: Measurements, summary, categories: dict, overall: int | N
         source = " (provided transcript)" if m.facts.transcript_source == "provided" else ""
         count = m.facts.word_count if m.facts.word_count is not None else sum(len(s.text.split()) for s in m.sentences)
         what = f"{count} words{source}; main points: {quotes}"
+    f = m.facts
+    if f.speaker_count:
+        who = ("everyone together is analysed" if f.analysed_speaker is None else
+               f"speaker {f.analysed_speaker} is analysed ({f.analysed_talk_share:.0%} of the talk time)")
+        what = f"{f.speaker_count} speakers ({who}); " + what
     scored = {n: c.score for n, c in categories.items() if c.score is not None}
     how = ""
     if scored:

@@ -114,15 +114,20 @@ def analyze_voice(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VoiceAna
     speech_mask = _mask_from_segments(speech_segments, len(loudness_db))
 
     f0_hz, voiced = _pitch(audio, speech_mask)
+    return _summarised(f0_hz, voiced, loudness_db, speech_segments, snr_db=_snr_db(loudness_db, speech_mask))
+
+
+def _summarised(f0_hz: np.ndarray, voiced: np.ndarray, loudness_db: np.ndarray,
+                speech_segments: tuple[tuple[float, float], ...], snr_db: float | None) -> VoiceAnalysis:
+    """The per-frame tracks with the summaries computed from them."""
     voiced_f0 = f0_hz[voiced]
     pitch_median = float(np.median(voiced_f0)) if len(voiced_f0) >= MIN_VOICED_FRAMES else None
-
     # Over voiced frames only: the energy gate's speech segments hold the quiet closures and breaths between
     # syllables, whose level is the room's, not the voice's (a clean recording read 84 dB with them).
     voiced_db = loudness_db[: len(voiced)][voiced]
     loudness_range = (float(np.percentile(voiced_db, 95) - np.percentile(voiced_db, 5))
                       if voiced_db.size >= MIN_VOICED_FRAMES else None)
-
+    speech_mask = _mask_from_segments(speech_segments, len(f0_hz))
     return VoiceAnalysis(
         hop_s=HOP_S,
         f0_hz=f0_hz,
@@ -132,9 +137,35 @@ def analyze_voice(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VoiceAna
         pitch_median_hz=pitch_median,
         pitch_sd_semitones=semitone_sd(f0_hz),
         loudness_range_db=loudness_range,
-        snr_db=_snr_db(loudness_db, speech_mask),
+        snr_db=snr_db,
         monotone_stretches=_monotone_stretches(f0_hz, speech_mask),
     )
+
+
+def restrict_voice(voice: VoiceAnalysis, intervals: tuple[tuple[float, float], ...]) -> VoiceAnalysis:
+    """One speaker's voice on the recording's own timeline: frames outside `intervals` (the other speakers' turns
+    and the silence between) are neither voiced nor speech, and every summary is recomputed from what is left."""
+    keep = _mask_from_segments(tuple(intervals), len(voice.f0_hz))
+    voiced = voice.voiced & keep
+    f0 = np.where(voiced, voice.f0_hz, np.nan)
+    segments = tuple((max(s, a), min(e, b)) for s, e in voice.speech_segments for a, b in intervals
+                     if min(e, b) > max(s, a))
+    return _summarised(f0, voiced, voice.loudness_db, segments, voice.snr_db)
+
+
+def join_voice(voice: VoiceAnalysis, intervals: tuple[tuple[float, float], ...]) -> VoiceAnalysis:
+    """The frames inside `intervals` joined end to end: the voice on a speaker view's timeline (the same cut as
+    models.speech.speakers.speaker_view's audio), with no new pitch analysis."""
+    frames = [(int(round(a / HOP_S)), int(round(b / HOP_S))) for a, b in intervals]
+    pieces = [slice(max(0, a), min(len(voice.f0_hz), b)) for a, b in frames]
+    offsets = np.cumsum([0.0] + [(p.stop - p.start) * HOP_S for p in pieces])
+    segments = []
+    for (a, b), offset in zip(intervals, offsets):
+        segments += [(offset + max(s, a) - a, offset + min(e, b) - a) for s, e in voice.speech_segments
+                     if min(e, b) > max(s, a)]
+    join = (lambda arrays: np.concatenate(arrays) if arrays else np.zeros(0))
+    return _summarised(join([voice.f0_hz[p] for p in pieces]), join([voice.voiced[p] for p in pieces]).astype(bool),
+                       join([voice.loudness_db[p] for p in pieces]), tuple(segments), voice.snr_db)
 
 
 def _speech_mask(loudness_db: np.ndarray) -> np.ndarray:

@@ -41,8 +41,8 @@ from typing import Sequence
 
 import numpy as np
 
-from models.speech import Transcript, Word
-from models.speech_metrics import SpeechMetrics
+from models.speech.transcribe import Transcript, Word
+from models.speech.metrics import SpeechMetrics
 
 SAMPLE_RATE = 16000
 
@@ -445,7 +445,7 @@ class SpeakerView:
     turns stays (it cannot be separated from one microphone)."""
 
     speaker: int
-    audio: np.ndarray  # float32 16 kHz: the speaker's turns joined
+    audio: np.ndarray | None  # float32 16 kHz: the speaker's turns joined (None when no audio was given)
     transcript: Transcript  # the speaker's words, times on this view's timeline
     kept_s: tuple[tuple[float, float], ...]  # the original intervals kept, in order
 
@@ -474,11 +474,11 @@ class SpeakerView:
         )
 
 
-def speaker_view(audio: np.ndarray, transcript: Transcript, diarization: Diarization, speaker: int,
+def speaker_view(audio: np.ndarray | None, transcript: Transcript, diarization: Diarization, speaker: int,
                  labels: Sequence[int | None] | None = None) -> SpeakerView:
     """The part of the recording that is `speaker`'s (see SpeakerView). labels: word_speakers() of the transcript's
-    words, computed here when not given."""
-    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    words, computed here when not given. Without audio only the words and the cut are made (the voice is then
+    joined from its frames: models.speech.voice.join_voice)."""
     if labels is None:
         labels = word_speakers(transcript.words, diarization.speech)
     kept = tuple((t.start_s, t.end_s) for t in diarization.turns if t.speaker == speaker)
@@ -492,17 +492,20 @@ def speaker_view(audio: np.ndarray, transcript: Transcript, diarization: Diariza
     words = tuple(replace(w, start_s=to_view_s(w.start_s), end_s=to_view_s(w.end_s))
                   for w, label in zip(transcript.words, labels) if label == speaker) if kept else ()
     segments = tuple((to_view_s(s), to_view_s(e), text) for s, e, text in transcript.segments
-                     if kept and _segment_speaker(s, e, transcript.words, labels) == speaker)
+                     if kept and segment_speaker(s, e, transcript.words, labels) == speaker)
     confidence = (float(np.mean([w.probability for w in words]))
                   if words and transcript.confidence is not None else None)
     own = replace(transcript, text=" ".join(w.text for w in words), words=words, segments=segments,
                   confidence=confidence)
-    pieces = [audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in kept]
-    joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    joined = None
+    if audio is not None:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        pieces = [audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in kept]
+        joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return SpeakerView(speaker, joined, own, kept)
 
 
-def _segment_speaker(start_s: float, end_s: float, words: Sequence[Word], labels: Sequence[int | None]) -> int | None:
+def segment_speaker(start_s: float, end_s: float, words: Sequence[Word], labels: Sequence[int | None]) -> int | None:
     """The speaker of most of a transcript segment's words."""
     inside = [label for w, label in zip(words, labels) if start_s <= (w.start_s + w.end_s) / 2 <= end_s and label]
     return max(set(inside), key=inside.count) if inside else None

@@ -1,0 +1,142 @@
+"""A real two-person conversation (two real voices spliced into turns with known boundaries, over the portrait):
+the speakers are found, the coached speaker's pace, pauses and words are theirs alone, and the conversation
+metrics name who. In process, through the same pipeline the service runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchmarks.speakers_set import SAMPLE_RATE, spliced_conversation
+from deployments.config import IngressOptions
+from deployments.responses import build_full_analysis
+from models.errors import SpeakerNotFound
+from models.face.landmarks import FaceLandmarker
+from models.pipeline import AnalysisInput, Pipeline, local_stages
+from models.signals import measure_signals
+from models.speech.speakers import EVERYONE, VoiceEncoder, diarize
+from models.speech.transcribe import SpeechToText
+from models.speech.voice import analyze_voice
+from tests.videos import make_talking_head_video
+
+JFK_WORDS = {"country", "ask", "american", "fellow"}
+BECKETT_WORDS = {"fail", "tried", "failed", "matter", "better"}
+
+
+@dataclass(frozen=True)
+class Audio:
+    duration_s: float
+    container: str = "mp4"
+    has_audio: bool = True
+    has_video: bool = False
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {"stt": SpeechToText(), "voices": VoiceEncoder()}
+
+
+@pytest.fixture(scope="module")
+def conversation():
+    """JFK and the Beckett reader taking turns (about 21 s): JFK speaks first and longest."""
+    conv = spliced_conversation(("jfk", "beckett"), False, 3)
+    time_s = {v: sum(e - s for w, s, e in conv.reference if w == v) for v in ("jfk", "beckett")}
+    assert time_s["jfk"] > time_s["beckett"]
+    return conv
+
+
+@pytest.fixture(scope="module")
+def outputs(conversation, models):
+    audio = conversation.audio
+    voice = analyze_voice(audio)
+    return voice, models["stt"].transcribe(audio), diarize(audio, voice.speech_segments, models["voices"])
+
+
+def signals_for(conversation, outputs, speaker=None):
+    voice, transcript, diarization = outputs
+    return measure_signals(Audio(conversation.duration_s), voice=voice, transcript=transcript,
+                           provided_transcript=None, face_chunks=[], client_track=None, window_s=5.0,
+                           diarization=diarization, speaker=speaker)
+
+
+def words_of(signals) -> set[str]:
+    return {w.normalized for w in signals.transcript.words}
+
+
+def test_both_voices_are_found_and_the_longest_speaker_is_coached(conversation, outputs):
+    signals = signals_for(conversation, outputs)
+    assert signals.speakers.diarization.speaker_count == 2
+    assert signals.speakers.coached == 1  # JFK: first to speak and the most speaking time
+    assert JFK_WORDS & words_of(signals) and not BECKETT_WORDS & words_of(signals)
+    assert BECKETT_WORDS & {w.normalized for w in signals.full_transcript.words}
+
+
+def test_the_other_speaker_is_neither_a_pause_nor_the_coached_speakers_words(conversation, outputs):
+    signals = signals_for(conversation, outputs)
+    beckett = [(s, e) for v, s, e in conversation.reference if v == "beckett"]
+    for pause in signals.speech.pauses:
+        assert not any(min(pause.end_s, e) - max(pause.start_s, s) > 0.2 for s, e in beckett), pause
+    # The coached speaker's voice is measured on their turns only.
+    assert all(not signals.voice.voiced[int(s / signals.voice.hop_s) + 5:int(e / signals.voice.hop_s) - 5].any()
+               for s, e in beckett if e - s > 0.3)
+
+
+def test_the_coached_pace_is_the_pace_of_their_speech_alone(conversation, outputs, models):
+    """JFK's turns cut out of the conversation and joined: the pace measured there is the pace in the conversation."""
+    jfk = sorted((s, e) for v, s, e in conversation.reference if v == "jfk")
+    gap = np.zeros(int(0.5 * SAMPLE_RATE), np.float32)
+    alone = np.concatenate([piece for s, e in jfk for piece in
+                            (conversation.audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)], gap)])
+    voice = analyze_voice(alone)
+    alone_signals = measure_signals(Audio(len(alone) / SAMPLE_RATE), voice=voice,
+                                    transcript=models["stt"].transcribe(alone), provided_transcript=None,
+                                    face_chunks=[], client_track=None, window_s=5.0)
+    together = signals_for(conversation, outputs)
+    assert together.speech.pace_wpm == pytest.approx(alone_signals.speech.pace_wpm, rel=0.15)
+    assert together.speech.word_count == pytest.approx(alone_signals.speech.word_count, abs=2)
+
+
+def test_another_speaker_or_everyone_can_be_chosen(conversation, outputs):
+    second = signals_for(conversation, outputs, speaker=2)
+    assert BECKETT_WORDS & words_of(second) and not JFK_WORDS & words_of(second)
+    everyone = signals_for(conversation, outputs, speaker=EVERYONE)
+    assert everyone.speakers.coached is None
+    assert BECKETT_WORDS & words_of(everyone) and JFK_WORDS & words_of(everyone)
+    with pytest.raises(SpeakerNotFound, match="speaker 3; the recording has 2 speakers"):
+        signals_for(conversation, outputs, speaker=3)
+
+
+def test_conversation_metrics_add_up_and_name_who(conversation, outputs):
+    conversation_metrics = signals_for(conversation, outputs).speakers.conversation
+    shares = {s.speaker: s for s in conversation_metrics.speakers}
+    assert sum(s.talk_share for s in shares.values()) == pytest.approx(1.0)
+    reference = {v: sum(e - s for w, s, e in conversation.reference if w == v) for v in ("jfk", "beckett")}
+    assert shares[1].speaking_time_s == pytest.approx(reference["jfk"], abs=2.0)
+    assert shares[2].speaking_time_s == pytest.approx(reference["beckett"], abs=2.0)
+    assert shares[1].turn_count >= 2 and shares[2].turn_count >= 2  # they take turns
+
+
+def test_through_the_pipeline_the_answer_labels_every_word(conversation, models, tmp_path):
+    path = tmp_path / "conversation.mp4"
+    make_talking_head_video(path, conversation.audio, container="mp4", width=640, height=360)
+    pipeline = Pipeline(local_stages(models["stt"], FaceLandmarker(), voice_encoder=models["voices"]),
+                        IngressOptions().pipeline_options())
+
+    async def run():
+        with open(path, "rb") as upload:
+            return await pipeline.analyze(upload, AnalysisInput())
+
+    body = build_full_analysis(asyncio.run(run()), None, None).model_dump(mode="json", by_alias=True)
+    speakers = body["video_analysis"]["speakers"]
+    assert speakers["speaker_count"] == 2 and speakers["analysed_speaker"] == 1
+    assert len(speakers["turns"]) >= 4 and speakers["longest_monologue"]["speaker"] in (1, 2)
+    labels = {w["speaker"] for w in body["transcript_details"]["words"]}
+    assert labels == {1, 2}
+    spoken_by = {w["word"].strip(".,").lower(): w["speaker"] for w in body["transcript_details"]["words"]}
+    assert spoken_by["country"] == 1 and spoken_by["fail"] == 2
