@@ -22,7 +22,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, func, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, create_tables, hold_lock, utc_now
+from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, hold_lock, utc_now
 
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 10
@@ -108,7 +108,6 @@ class AccountStore:
 
         self._engine = connect(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        create_tables(self._engine)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # Argon2id, RFC 9106 low-memory parameters
         self._policy = policy

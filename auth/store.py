@@ -6,8 +6,11 @@ so callers (and other threads) never hold live ORM objects.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,11 +22,13 @@ from sqlalchemy import (
     String,
     create_engine,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -67,23 +72,78 @@ def with_psycopg_driver(url: str) -> str:
     return url
 
 
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x50F75C11  # an arbitrary constant: the PostgreSQL advisory lock taken while migrating
+
+
 def connect(url: str | URL) -> Engine:
-    """An engine on the key store's database; an SQLite file's directory is created first (private)."""
+    """The process's one engine (and connection pool) on the key store's database, shared by the key store, the
+    accounts and the video quota ledger; the schema is brought to the newest migration on first use. An SQLite
+    file's directory is created first (private)."""
     parsed_url = make_url(url)
-    is_sqlite = parsed_url.get_backend_name() == "sqlite"
-    if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
-        create_private_dir(Path(parsed_url.database).parent)
-    return create_engine(parsed_url, pool_pre_ping=not is_sqlite,
-                         connect_args={"check_same_thread": False} if is_sqlite else {})
+    key = parsed_url.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            is_sqlite = parsed_url.get_backend_name() == "sqlite"
+            if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
+                create_private_dir(Path(parsed_url.database).parent)
+            engine = create_engine(parsed_url, pool_pre_ping=not is_sqlite,
+                                   connect_args={"check_same_thread": False} if is_sqlite else {})
+            migrate(engine)
+            if parsed_url.database not in (None, "", ":memory:"):  # an in-memory database is its engine's own
+                _ENGINES[key] = engine
+    return engine
 
 
-def create_tables(engine: Engine) -> None:
-    """Every table of the shared metadata (keys, accounts, locks, stored videos) that does not exist yet."""
-    try:
-        Base.metadata.create_all(engine)
-    except DBAPIError:
-        # Another replica created them between our check and our CREATE; check again.
-        Base.metadata.create_all(engine)
+def dispose_engines() -> None:
+    """Closes every shared engine; the next connect() opens (and migrates) afresh. For tests that drop a schema."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrades the schema to the newest Alembic revision (auth/migrations), so an existing SQLite or PostgreSQL
+    store upgrades in place. A store created before migrations existed is stamped with the revision its tables
+    match first. Replicas starting together take turns: a PostgreSQL advisory lock, or an exclusive file lock
+    beside an SQLite database."""
+    from alembic import command
+    from alembic.config import Config
+
+    with _migration_lock(engine), engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables and "api_keys" in tables:
+            command.stamp(config, "0002" if "stored_videos" in tables else "0001")
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class UTCDateTime(TypeDecorator):
@@ -199,13 +259,12 @@ class KeyStore:
     def __init__(self, url: str, *, pepper: Pepper | None = None, clock: Clock = utc_now) -> None:
         parsed_url = make_url(url)
         is_sqlite = parsed_url.get_backend_name() == "sqlite"
-        self._engine = connect(parsed_url)
         # Only an embedded store may invent its own pepper: replicas sharing a server must share one.
         local_pepper_dir = Path(parsed_url.database).parent if is_sqlite and parsed_url.database else None
         self.pepper = pepper if pepper is not None else load_pepper(local_pepper_dir)
+        self._engine = connect(parsed_url)
         self._clock = clock
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        create_tables(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, create_tables, hold_lock
+from auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock
 
 _QUOTA_LOCK = "video-quota"
 
@@ -57,7 +57,6 @@ class VideoLedger:
         self.quota, self._ttl_s, self._clock = quota, ttl_s, clock
         self._engine = connect(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        create_tables(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 
 from auth.hashing import PEPPER_ENV, PEPPER_FILE_ENV, PEPPER_VERSION_ENV, Pepper
-from auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, Base, KeyStore
+from auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, KeyStore, dispose_engines
 from tests.postgres_server import postgres_url  # noqa: F401  (fixture used via getfixturevalue)
 
 TEST_PEPPER = Pepper(b"test-pepper-" + b"0" * 32)
@@ -49,8 +49,11 @@ def store_url(request, tmp_path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_url")
     yield url
+    dispose_engines()
     engine = create_engine(url)
-    Base.metadata.drop_all(engine)
+    tables = MetaData()
+    tables.reflect(engine)  # every table the migrations made, alembic_version too
+    tables.drop_all(engine)
     engine.dispose()
 
 
