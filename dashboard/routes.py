@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import ipaddress
+import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
@@ -26,6 +28,7 @@ from auth.cli import EXPIRY_CHOICES
 from auth.store import KeyRecord, KeyStore, utc_now
 from deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
 from deployments.http_limits import read_form
+from jobs.store import JobStore
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
@@ -37,7 +40,10 @@ EXPIRY_LABELS = {"30d": "30 days", "90d": "90 days", "1y": "1 year", "never": "N
 FORM_MAX_BODY_BYTES = 32 * 1024
 FORM_MAX_FIELDS = 4
 FORM_MAX_FIELD_BYTES = 16 * 1024
+HISTORY_ROWS = 50  # the Reports tab lists the newest this many jobs and uploads
+PROGRESS_POINTS = 200  # the progress chart plots the latest this many scored reports
 _HERE = Path(__file__).resolve().parent
+logger = logging.getLogger("ray.serve")
 
 
 def _plotly_bundle() -> Path:
@@ -64,6 +70,8 @@ class DashboardBackend:
     media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
     clock: Callable[[], datetime] = utc_now
     trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed (DashboardOptions)
+    reports: JobStore | None = None  # the account's jobs and the uploads' reports (the Reports tab's history)
+    reports_retention: timedelta = timedelta(days=30)  # how long an upload's report is kept (jobs.retention_s)
 
 
 router = APIRouter(include_in_schema=False)
@@ -76,9 +84,11 @@ def configure(backend: DashboardBackend | None) -> None:
     _backend = backend
 
 
-def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]]) -> None:
+def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]],
+           reports_retention_s: int = 30 * 86400) -> None:
     """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
-    replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check."""
+    replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check;
+    each upload's report is kept `reports_retention_s` (`jobs.retention_s`)."""
     if not options.enabled:
         configure(None)
         return
@@ -93,7 +103,8 @@ def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Respons
         session_ttl=timedelta(seconds=options.session_ttl_s),
         always_secure_cookies=options.secure_cookies == "always",
         media_sources=storage.media_origins if storage is not None else (),
-        trusted_proxies=options.trusted_proxies))
+        trusted_proxies=options.trusted_proxies, reports=JobStore(url),
+        reports_retention=timedelta(seconds=reports_retention_s)))
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -348,18 +359,80 @@ async def revoke_key(request: Request) -> Response:
                                                             "within 5 seconds.")
 
 
+def _history_rows(records) -> list[dict]:
+    def when(moment: datetime | None) -> str:
+        return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+    return [{"id": r.id, "kind": "Upload" if r.source == "dashboard" else "Job", "analysis": r.analysis,
+             "status": r.status, "created": when(r.created_at), "finished": when(r.finished_at),
+             "overall": "–" if r.overall_score is None else f"{r.overall_score:g}",
+             "error": r.error_detail if r.status == "failed" else None} for r in records]
+
+
 @router.get(PREFIX + "/reports")
 async def reports_tab(request: Request) -> Response:
     signed_in = await _session(request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token = signed_in
-    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports")
+    history = [] if _backend.reports is None else await asyncio.to_thread(_backend.reports.history, account.owner,
+                                                                          HISTORY_ROWS)
+    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
+                 history=_history_rows(history))
+
+
+@router.get(PREFIX + "/reports/progress")
+async def report_progress(request: Request) -> Response:
+    """Overall and category scores of the account's reports over time, for the progress chart."""
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        raise SignInRequired()
+    records = [] if _backend.reports is None else await asyncio.to_thread(_backend.reports.progress,
+                                                                          signed_in[0].owner, PROGRESS_POINTS)
+    return _secured(JSONResponse([{"id": r.id, "at": r.finished_at.isoformat().replace("+00:00", "Z"),
+                                   "overall_score": r.overall_score, "category_scores": r.category_scores}
+                                  for r in records]))
+
+
+@router.get(PREFIX + "/reports/{report_id}")
+async def stored_report(request: Request, report_id: str) -> Response:
+    """A stored report (a job's or an upload's), reopened in the report view."""
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    account, token = signed_in
+    record = await _own_report(account, report_id)
+    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
+                 report=_history_rows([record])[0])
+
+
+@router.get(PREFIX + "/reports/{report_id}/data")
+async def stored_report_data(request: Request, report_id: str) -> Response:
+    signed_in = await _session(request)
+    if isinstance(signed_in, Response):
+        raise SignInRequired()
+    record = await _own_report(signed_in[0], report_id)
+    return _secured(JSONResponse({"analysis": record.analysis, "status": record.status,
+                                  "error": record.error_detail, "result": record.result}))
+
+
+async def _own_report(account: Account, report_id: str):
+    """The account's report; another account's is a 404 like one that does not exist."""
+    from jobs.errors import JobNotFound
+    from jobs.store import is_job_id
+
+    if _backend.reports is None or not is_job_id(report_id):
+        raise NotFound()
+    try:
+        return await asyncio.to_thread(_backend.reports.get, account.owner, report_id)
+    except JobNotFound:
+        raise NotFound() from None
 
 
 @router.post(PREFIX + "/reports/analyze")
 async def analyze_upload(request: Request) -> Response:
-    """The same pipeline as full-analysis; the session (plus the CSRF header) authorises it instead of a key."""
+    """The same pipeline as full-analysis; the session (plus the CSRF header) authorises it instead of a key. Its
+    answer, or why the video could not be analysed, is kept in the account's report history."""
     if _backend is None:
         raise _off()
     signed_in = await _signed_in(request)
@@ -367,7 +440,30 @@ async def analyze_upload(request: Request) -> Response:
         raise SignInRequired()
     if not csrf_matches(csrf_token(signed_in[1]), request.headers.get(CSRF_HEADER)):
         raise Forbidden("Missing or wrong CSRF token.")
-    return _secured(await _backend.analyze(request, signed_in[0].owner))
+    owner = signed_in[0].owner
+    try:
+        response = await _backend.analyze(request, owner)
+    except Exception as exc:
+        found = answer_for(exc)
+        if found is not None and found[0] in (415, 422, 500, 504):  # the video was analysed, or failed to be
+            await _record_report(owner, None, (found[0], found[1]))
+        raise
+    await _record_report(owner, json.loads(response.body), None)
+    return _secured(response)
+
+
+async def _record_report(owner: str, body: dict | None, error: tuple[int, str] | None) -> None:
+    """Keeps an upload's report; failing to keep it never costs the answer."""
+    from jobs.runner import summary_of
+
+    if _backend.reports is None:
+        return
+    try:
+        await asyncio.to_thread(_backend.reports.record_report, owner, "full-analysis", body,
+                                None if body is None else summary_of(body), error, _backend.reports_retention,
+                                {"analysis": "full-analysis"})
+    except Exception as exc:
+        logger.warning("could not keep the upload's report: %s", type(exc).__name__)
 
 
 @router.get(PREFIX + "/static/{name}")

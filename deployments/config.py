@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class SpeechOptions(BaseModel):
@@ -145,6 +145,79 @@ class IngressOptions(BaseModel):
         return PipelineOptions(**{f.name: getattr(self, f.name) for f in fields(PipelineOptions)})
 
 
+class WebhookOptions(BaseModel):
+    """Signed job notifications (README, "Webhooks"): Standard Webhooks headers, retried with exponential
+    back-off."""
+
+    timeout_s: float = Field(10.0, gt=0, le=60, description="Per delivery attempt: connect, send and read the "
+                             "answer; anything but a 2xx within it is a failed attempt.")
+    max_attempts: int = Field(6, ge=1, le=20, description="Delivery attempts per event, the first included.")
+    first_retry_s: float = Field(5.0, gt=0, description="Wait before the second attempt; each later wait is "
+                                 "`backoff_factor` times the one before.")
+    backoff_factor: float = Field(4.0, ge=1)
+    max_retry_delay_s: float = Field(1800.0, gt=0, le=3000, description="Longest wait between attempts; under "
+                                     "Redis's visibility timeout (1 h), which would otherwise deliver a waiting "
+                                     "retry twice.")
+    allowed_networks: tuple[str, ...] = Field((), description="Private, loopback or link-local networks that "
+                                              "webhook URLs may still resolve to, e.g. [\"10.1.2.0/24\"] for a "
+                                              "receiver inside your network. Default: none, only public "
+                                              "addresses.")
+    secret_rotation_grace_s: int = Field(86400, ge=0, description="After a rotation, deliveries are signed with "
+                                         "the previous secret too (a second signature) for this long, so receivers "
+                                         "can switch over.")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ipaddress.ip_network(network, strict=False)) for network in networks)
+
+
+class JobOptions(BaseModel):
+    """Long videos as jobs (README, "Jobs"): Ray Serve's asynchronous inference (a @task_consumer deployment fed by
+    Celery), results kept in the key store's database."""
+
+    enabled: bool = Field(True, description="false: /api/v1/jobs answers 404 and the consumer deployments are not "
+                          "part of the application (leave JobConsumer and WebhookSender out of `deployments:`).")
+    broker_url: str | None = Field(None, description="Celery broker, e.g. redis://host:6379/0. Default: "
+                                   "$SOFTSKILLS_BROKER_URL, else the embedded broker: kombu's filesystem transport "
+                                   "under <data dir>/jobs (one machine only).")
+    result_backend_url: str | None = Field(None, description="Celery result backend (results themselves live in "
+                                           "the key store's database). Default: $SOFTSKILLS_RESULT_BACKEND_URL, "
+                                           "else the broker's Redis, else files under <data dir>/jobs.")
+    queue_name: str = Field("softskills-jobs", min_length=1, max_length=100)
+    webhook_queue_name: str = Field("softskills-webhooks", min_length=1, max_length=100)
+    max_attempts: int = Field(3, ge=1, le=10, description="Times an analysis is started before its job is marked "
+                              "failed: a server-side failure (5xx) is retried with exponential back-off, a worker "
+                              "lost mid-analysis is taken over; a client error (4xx) fails at once.")
+    job_timeout_s: float = Field(3600.0, gt=0, description="One attempt past this fails (504-style), then is "
+                                 "retried.")
+    retention_s: int = Field(30 * 86400, gt=0, description="A finished job, its result and its webhook attempts "
+                             "are deleted this long after it finished.")
+    upload_ttl_s: int = Field(86400, gt=0, description="A job's uploaded video is kept this long at most (it is "
+                              "deleted as soon as the job finishes); a job still queued then fails.")
+    idempotency_ttl_s: int = Field(86400, gt=0, description="An Idempotency-Key answers with the same job for this "
+                                   "long.")
+    max_active_per_owner: int = Field(10, ge=1, description="Queued and running jobs one owner may have; beyond, "
+                                      "429 with Retry-After.")
+    max_concurrent_uploads: int = Field(4, ge=1, description="Job uploads one ingress replica receives at once; "
+                                        "separate from the synchronous analyses' admission.")
+    max_waiting_uploads: int = Field(8, ge=0)
+    heartbeat_s: float = Field(5.0, gt=0, description="A running job's worker renews its lease this often.")
+    lease_timeout_s: float = Field(60.0, gt=0, description="A running job whose lease is older than this lost its "
+                                   "worker (a killed replica, a restarted service): it is queued again.")
+    sweep_interval_s: float = Field(15.0, gt=0, description="How often each consumer replica looks for jobs and "
+                                    "webhooks to take over, uploads to delete and jobs past retention.")
+    requeue_after_s: float = Field(1800.0, gt=0, description="A queued job with no sign of its message for this "
+                                   "long is enqueued again (a broker that lost it); duplicates are dropped.")
+    webhooks: WebhookOptions = WebhookOptions()
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> "JobOptions":
+        if self.lease_timeout_s < 2 * self.heartbeat_s:
+            raise ValueError("lease_timeout_s must be at least twice heartbeat_s")
+        return self
+
+
 class AppArgs(BaseModel):
     """Everything `build_app` accepts; each section becomes one deployment's constructor arguments."""
 
@@ -152,3 +225,4 @@ class AppArgs(BaseModel):
     speech: SpeechOptions = SpeechOptions()
     face: FaceOptions = FaceOptions()
     engine: EngineOptions = EngineOptions()
+    jobs: JobOptions = JobOptions()

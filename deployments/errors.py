@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
+from jobs.errors import (IdempotencyKeyReused, JobAlreadyFinished, JobNotFound, JobQueueUnavailable, JobsOff,
+                         JobTimedOut, JobUploadRefused, TooManyActiveJobs, WebhookSecretMissing, WebhookUrlRefused)
 from models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, SpeakerNotFound,
                            StageTimeout, UnsupportedMediaType)
 
@@ -126,6 +128,17 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
                                           "Try a shorter video."),
     RequestTimeout: Answer(504, lambda exc: f"The request took longer than the {exc.limit_s:g} s limit. "
                                             "Try a shorter video."),
+    # Jobs (jobs/errors.py)
+    JobNotFound: Answer(404, str),
+    JobsOff: Answer(404, str),
+    JobAlreadyFinished: Answer(409, str),
+    IdempotencyKeyReused: Answer(422, str),
+    WebhookUrlRefused: Answer(422, str),
+    WebhookSecretMissing: Answer(422, str),
+    TooManyActiveJobs: Answer(429, str, lambda exc: {"Retry-After": str(exc.retry_after_s)}),
+    JobUploadRefused: Answer(507, str),
+    JobQueueUnavailable: Answer(503, str, lambda exc: {"Retry-After": str(exc.retry_after_s)}),
+    JobTimedOut: Answer(504, str),
 }
 
 

@@ -9,24 +9,27 @@ import functools
 import logging
 import time
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 from ray import serve
-from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from starlette.datastructures import UploadFile
 
 from dashboard.routes import router as dashboard_router
-from deployments.config import IngressOptions
-from deployments.errors import (AuthUnavailable, InvalidRequest, Overloaded, RequestTimeout, ServiceError,
-                                Unauthorized, answer_for, install_error_handler, log_unexpected, status_for)
+from deployments.analysis import answer_body, model_stages
+from deployments.config import IngressOptions, JobOptions
+from deployments.errors import (AuthUnavailable, InvalidRequest, RequestTimeout, ServiceError, Unauthorized,
+                                answer_for, install_error_handler, log_unexpected, status_for)
 from deployments.http_limits import Admission, check_declared_size, read_form
 from deployments.metrics import observe_request, observe_stage
-from deployments.openapi import ANALYSIS_REQUEST_BODY, ERROR_RESPONSES
-from deployments.responses import FullAnalysis, VideoAnalysis, build_full_analysis, build_video_analysis
+from deployments.job_responses import Job, JobList, WebhookSecretBody, WebhookSecretStatus
+from deployments.job_routes import JobRoutes
+from deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONSES, JOB_ERROR_RESPONSES, JOB_LIST_PARAMETERS,
+                                 JOB_REQUEST_BODY)
+from deployments.responses import FullAnalysis, VideoAnalysis
 from models.interpretation.sentences import check_transcript_limits
 from models.speech.speakers import EVERYONE, MAX_SPEAKERS
-from models.pipeline import AnalysisInput, Pipeline, Stages
+from models.pipeline import AnalysisInput, Pipeline
 from storage.routes import router as media_router
 
 logger = logging.getLogger("ray.serve")
@@ -43,22 +46,6 @@ api = FastAPI(
 api.include_router(dashboard_router)
 api.include_router(media_router)
 install_error_handler(api)
-
-
-def _stage(method, retry_after_s: int):
-    """A deployment method as a pipeline stage: the remote request is cancelled when the caller is, and a model
-    deployment whose queue is full means the service is overloaded."""
-    async def call(*args):
-        response = method.remote(*args)
-        try:
-            return await response
-        except asyncio.CancelledError:
-            response.cancel()
-            raise
-        except BackPressureError:
-            raise Overloaded(retry_after_s) from None
-
-    return call
 
 
 def _text_field(form, name: str) -> str | None:
@@ -118,7 +105,10 @@ def _speaker_choice(form) -> int | str | None:
 @serve.ingress(api)
 class Ingress:
     def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
-                 options: dict | None = None):
+                 options: dict | None = None, jobs: dict | None = None, job_consumer: DeploymentHandle = None,
+                 webhook_sender: DeploymentHandle = None):
+        """`job_consumer` and `webhook_sender` are never called: jobs reach them through the task queue. Taking
+        their handles makes them part of the application, as Ray's asynchronous-inference guide does."""
         from auth.service import Authenticator
         from auth.store import KeyStore, database_url
         from dashboard.routes import attach
@@ -126,20 +116,17 @@ class Ingress:
 
         self._opts = IngressOptions(**(options or {}))
         retry_after_s = self._opts.retry_after_s
-        self._pipeline = Pipeline(
-            Stages(transcribe=_stage(speech.transcribe, retry_after_s),
-                   analyze_voice=_stage(speech.analyze_voice, retry_after_s),
-                   landmarks=_stage(face.landmarks, retry_after_s),
-                   interpret=_stage(engine.interpret, retry_after_s),
-                   pose=_stage(face.pose, retry_after_s),
-                   diarize=_stage(speech.diarize, retry_after_s)),
-            self._opts.pipeline_options(), observe=observe_stage)
+        self._pipeline = Pipeline(model_stages(speech, face, engine, retry_after_s), self._opts.pipeline_options(),
+                                  observe=observe_stage)
         self._authenticator = Authenticator(KeyStore(database_url()), cache_ttl_s=self._opts.auth_cache_ttl_s)
         self._admission = Admission(self._opts.max_concurrent_analyses, self._opts.max_waiting_analyses,
                                     retry_after_s)
         self._videos = start_video_store(self._opts.storage)
+        job_options = JobOptions(**(jobs or {}))
+        self._jobs = JobRoutes(self._opts, job_options, self._videos, _parse_request, _text_field)
         attach(self._opts.dashboard, self._videos,
-               lambda request, owner: self._handle(request, full=True, session_owner=owner))
+               lambda request, owner: self._handle(request, full=True, session_owner=owner),
+               reports_retention_s=job_options.retention_s)
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
@@ -155,6 +142,39 @@ class Ingress:
               summary="Video analysis plus the engine's interpretation, KPIs and transcript.")
     async def full_analysis(self, request: Request) -> JSONResponse:
         return await self._handle(request, full=True)
+
+    @api.post("/api/v1/jobs", status_code=202, openapi_extra=JOB_REQUEST_BODY, responses=JOB_ERROR_RESPONSES,
+              response_model=Job, summary="Queue an analysis of one video as a job: 202 at once, the result later "
+                                          "(GET the job, or a signed webhook).")
+    async def create_job(self, request: Request) -> JSONResponse:
+        return await self._jobs.respond("create-job", self._jobs.submit(request, self._authenticate))
+
+    @api.get("/api/v1/jobs", openapi_extra=JOB_LIST_PARAMETERS, responses=JOB_ERROR_RESPONSES,
+             response_model=JobList, summary="The key owner's jobs, newest first, a page at a time.")
+    async def list_jobs(self, request: Request) -> JSONResponse:
+        return await self._jobs.respond("list-jobs", self._jobs.list(request, self._authenticate))
+
+    @api.get("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
+             summary="A job: its status, and its result once it has succeeded.")
+    async def get_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+        return await self._jobs.respond("get-job", self._jobs.get(request, self._authenticate, job_id))
+
+    @api.delete("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
+                summary="Cancel a queued or running job.")
+    async def cancel_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+        return await self._jobs.respond("cancel-job", self._jobs.cancel(request, self._authenticate, job_id))
+
+    @api.post("/api/v1/webhooks/secret", status_code=201, responses=JOB_ERROR_RESPONSES,
+              response_model=WebhookSecretBody,
+              summary="Create or rotate the key owner's webhook signing secret; it is shown only in this answer.")
+    async def rotate_webhook_secret(self, request: Request) -> JSONResponse:
+        return await self._jobs.respond("rotate-webhook-secret", self._jobs.rotate_secret(request,
+                                                                                         self._authenticate))
+
+    @api.get("/api/v1/webhooks/secret", responses=JOB_ERROR_RESPONSES, response_model=WebhookSecretStatus,
+             summary="Whether the key owner has a webhook signing secret, and since when (never the secret).")
+    async def webhook_secret_status(self, request: Request) -> JSONResponse:
+        return await self._jobs.respond("webhook-secret", self._jobs.secret_status(request, self._authenticate))
 
     async def _handle(self, request: Request, full: bool, session_owner: str | None = None) -> JSONResponse:
         """Every answer is counted in the metrics and logged once, with Serve's request id (also the X-Request-ID
@@ -195,9 +215,7 @@ class Ingress:
                 analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video)
             finally:
                 await form.close()  # closes (and so deletes) the spooled upload
-        body = await asyncio.to_thread(build_full_analysis, analysis, session_id, analysis.kept_video) if full \
-            else await asyncio.to_thread(build_video_analysis, analysis)
-        return body.model_dump(mode="json", by_alias=True)
+        return await asyncio.to_thread(answer_body, analysis, full, session_id)
 
     async def _authenticate(self, request: Request) -> str:
         """The key's owner."""

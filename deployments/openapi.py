@@ -41,3 +41,39 @@ _ERRORS = {
     504: "The analysis ran past its time limit.",
 }
 ERROR_RESPONSES = {status: {"model": ErrorBody, "description": text} for status, text in _ERRORS.items()}
+
+_JOB_FIELDS = {
+    **_FIELDS,
+    "analysis": {"type": "string", "enum": ["analyze-video", "full-analysis"], "default": "full-analysis",
+                 "description": "Which endpoint's analysis the job runs; its `result` is that endpoint's body."},
+    "webhook_url": {"type": "string", "format": "uri", "maxLength": 2048,
+                    "description": "http(s) URL called when the job finishes, signed per Standard Webhooks with "
+                                   "the owner's secret (POST /api/v1/webhooks/secret first). Its host must "
+                                   "resolve to public addresses."},
+}
+JOB_REQUEST_BODY = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["video"], "properties": _JOB_FIELDS}}}},
+    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "The same key and request within 24 hours answer with the same job (and "
+                                   "`Idempotent-Replayed: true`); the same key with another request gets 422."}],
+}
+_JOB_ERRORS = {
+    401: _ERRORS[401],
+    404: "No such job for this key's owner (another owner's job included), or jobs are off.",
+    409: "The job has already finished: it cannot be cancelled.",
+    413: _ERRORS[413],
+    415: _ERRORS[415],
+    422: "Missing or invalid field, an Idempotency-Key reused for another request, a refused webhook URL, or no "
+         "webhook signing secret yet.",
+    429: "Too many queued and running jobs for this owner (retry after Retry-After seconds).",
+    503: "Too many uploads at once, the job queue or the key store is unavailable (retry after Retry-After).",
+    507: "The video store would not keep the upload (the owner's quota, the total quota or low disk).",
+}
+JOB_ERROR_RESPONSES = {status: {"model": ErrorBody, "description": text} for status, text in _JOB_ERRORS.items()}
+JOB_LIST_PARAMETERS = {"parameters": [
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                                                   "default": 20}},
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 26},
+     "description": "`next_cursor` of the page before."}]}

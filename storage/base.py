@@ -21,8 +21,15 @@ class StoredVideo:
 class VideoStore(Protocol):
     ttl_s: int
 
-    def put(self, source: BinaryIO, extension: str, base_url: str) -> StoredVideo:
-        """Copy `source` (read from its current position) and return a URL valid for `ttl_s` seconds."""
+    def put(self, source: BinaryIO, extension: str, base_url: str, ttl_s: int | None = None) -> StoredVideo:
+        """Copy `source` (read from its current position) and return a URL valid for `ttl_s` seconds (default: the
+        store's own); the video is deleted after that."""
+
+    def open(self, object_id: str) -> BinaryIO:
+        """A stored video for reading (a job's upload); FileNotFoundError once it is gone. Close it after use."""
+
+    def delete(self, object_id: str) -> None:
+        """Deletes a stored video before its expiry (a finished job's upload); nothing if it is gone."""
 
     def purge_expired(self) -> int:
         """Delete every stored video whose URL has expired; returns how many were deleted."""

@@ -45,6 +45,15 @@ class SavedVideo:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class KeptUpload:
+    """A job's upload in the video store: its object and its quota ledger row."""
+
+    object_id: str
+    reservation: int
+    size_bytes: int
+
+
 class VideoStorage:
     """What the ingress holds: the configured store, its quotas, its purge thread, and the URL base rule."""
 
@@ -94,6 +103,33 @@ class VideoStorage:
         except Exception as exc:  # the row still counts the bytes until its reservation expires
             logger.warning("video quota update failed: %s", type(exc).__name__)
         return SavedVideo(stored.url)
+
+    def keep_upload(self, upload: BinaryIO, owner: str, ttl_s: int) -> KeptUpload:
+        """Keeps a job's upload (already checked to be a supported container) until its job runs, counted in the
+        owner's quota like any stored video; StorageRefused saying which limit stops it."""
+        from models.media.decode import sniff_container
+
+        upload.seek(0, os.SEEK_END)
+        size_bytes = upload.tell()
+        upload.seek(0)
+        extension = sniff_container(upload)
+        reservation = self.ledger.reserve(owner, size_bytes, self.store.free_bytes)
+        try:
+            stored = self.store.put(upload, extension, "", ttl_s=ttl_s)
+        except Exception:
+            self._forget(reservation)
+            raise
+        self.ledger.confirm(reservation, stored.object_id, stored.expires_at)
+        return KeptUpload(stored.object_id, reservation, size_bytes)
+
+    def open_upload(self, object_id: str) -> BinaryIO:
+        return self.store.open(object_id)
+
+    def discard_upload(self, object_id: str, reservation: int | None) -> None:
+        """Deletes a job's upload and frees its quota (the purge would, at its expiry)."""
+        self.store.delete(object_id)
+        if reservation is not None:
+            self._forget(reservation)
 
     def _forget(self, reservation: int) -> None:
         try:

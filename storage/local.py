@@ -50,10 +50,10 @@ class LocalVideoStore:
         self._key = signing_key
         self._clock = clock
 
-    def put(self, source: BinaryIO, extension: str, base_url: str) -> StoredVideo:
+    def put(self, source: BinaryIO, extension: str, base_url: str, ttl_s: int | None = None) -> StoredVideo:
         if extension not in CONTENT_TYPES:
             raise ValueError(f"unsupported extension {extension!r}")
-        expires_unix = int(self._clock()) + self.ttl_s
+        expires_unix = int(self._clock()) + (ttl_s or self.ttl_s)
         name = f"{expires_unix}-{uuid.uuid4().hex}.{extension}"
         partial = self.root / f".{name}.partial"
         with open(partial, "wb") as target:
@@ -64,6 +64,17 @@ class LocalVideoStore:
 
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free
+
+    def open(self, object_id: str) -> BinaryIO:
+        return open(self._path(object_id), "rb")
+
+    def delete(self, object_id: str) -> None:
+        self._path(object_id).unlink(missing_ok=True)
+
+    def _path(self, object_id: str) -> Path:
+        if _NAME.fullmatch(object_id) is None:  # ids come from put(); anything else is not ours
+            raise FileNotFoundError(object_id)
+        return self.root / object_id
 
     def sign(self, name: str) -> str:
         digest = hmac.new(self._key, name.encode("ascii"), hashlib.sha256).digest()

@@ -8,6 +8,7 @@ chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, or an instance role
 from __future__ import annotations
 
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -35,15 +36,37 @@ class S3VideoStore:
         self._name = re.compile(re.escape(prefix) + r"(\d{1,12})-[0-9a-f]{32}\.(?:" + "|".join(CONTENT_TYPES) + ")",
                                 re.ASCII)
 
-    def put(self, source: BinaryIO, extension: str, base_url: str) -> StoredVideo:
+    def put(self, source: BinaryIO, extension: str, base_url: str, ttl_s: int | None = None) -> StoredVideo:
         if extension not in CONTENT_TYPES:
             raise ValueError(f"unsupported extension {extension!r}")
-        expires_unix = int(self._clock()) + self.ttl_s
+        ttl_s = ttl_s or self.ttl_s
+        expires_unix = int(self._clock()) + ttl_s
         key = f"{self.prefix}{expires_unix}-{uuid.uuid4().hex}.{extension}"
         self._s3.upload_fileobj(source, self.bucket, key, ExtraArgs={"ContentType": CONTENT_TYPES[extension]})
         url = self._s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                              ExpiresIn=self.ttl_s)
+                                              ExpiresIn=min(ttl_s, MAX_PRESIGNED_TTL_S))
         return StoredVideo(key, url, datetime.fromtimestamp(expires_unix, timezone.utc))
+
+    def open(self, object_id: str) -> BinaryIO:
+        """Downloads the object into an anonymous temporary file (decoding needs a seekable file)."""
+        from botocore.exceptions import ClientError
+
+        if self._name.fullmatch(object_id) is None:
+            raise FileNotFoundError(object_id)
+        local = tempfile.TemporaryFile()
+        try:
+            self._s3.download_fileobj(self.bucket, object_id, local)
+        except ClientError as error:
+            local.close()
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise FileNotFoundError(object_id) from None
+            raise
+        local.seek(0)
+        return local
+
+    def delete(self, object_id: str) -> None:
+        if self._name.fullmatch(object_id) is not None:
+            self._s3.delete_object(Bucket=self.bucket, Key=object_id)
 
     def free_bytes(self) -> None:
         return None  # a bucket has no free space to run out of; the byte quotas bound it

@@ -16,11 +16,12 @@ from sqlalchemy import create_engine, inspect, text
 from auth import accounts  # noqa: F401  (their tables are in the shared metadata)
 from auth.keys import parse_key
 from auth.store import MIGRATIONS_DIR, Base, KeyStore, dispose_engines
+from jobs import store as job_store  # noqa: F401  (likewise)
 from storage import quota  # noqa: F401
 from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
 from tests.postgres_server import postgres_url  # noqa: F401
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def alembic_config(connection) -> Config:
@@ -56,7 +57,8 @@ def test_a_first_release_store_upgrades_in_place_and_keeps_its_keys(store_url): 
 
     reopened = KeyStore(store_url, pepper=TEST_PEPPER)
     assert revision_of(store_url) == HEAD
-    assert {"stored_videos", "named_locks"} <= set(inspect(create_engine(store_url)).get_table_names())
+    assert {"stored_videos", "named_locks", "jobs", "webhook_attempts", "webhook_secrets"} <= set(
+        inspect(create_engine(store_url)).get_table_names())
     record = reopened.find_by_lookup_id(parse_key(key).lookup_id)
     assert record is not None and record.owner == "alice" and record.name == "Old key"
 

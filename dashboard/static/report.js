@@ -1,4 +1,5 @@
-// Report viewer: uploads with progress (XHR upload events), then renders the full-analysis answer.
+// Report viewer: uploads with progress (XHR upload events), then renders the full-analysis answer; reopens stored
+// reports (a job's result or an upload's answer) and draws the progress over sessions.
 (() => {
   const $ = (id) => document.getElementById(id);
   const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
@@ -60,6 +61,7 @@
       if (localVideoUrl) URL.revokeObjectURL(localVideoUrl);
       localVideoUrl = URL.createObjectURL(file);
       render(xhr.response, localVideoUrl);
+      loadProgress(); // the upload's report is in the history now
     });
     xhr.addEventListener("error", () => {
       $("upload-button").disabled = false;
@@ -69,13 +71,21 @@
     xhr.send(data);
   }
 
+  // `body`: full-analysis's answer, or analyze-video's (a job's result), which is the analysis itself.
   function render(body, fallbackUrl) {
-    const analysis = body.video_analysis;
+    const analysis = body.video_analysis || body;
     $("report").hidden = false;
-    $("player").src = body.videoUrl || fallbackUrl;
+    const source = body.videoUrl || fallbackUrl;
+    if (source) {
+      $("player").src = source;
+      $("player").addEventListener("error", () => {
+        $("video-url-note").textContent = "The video is no longer available: its temporary URL has expired.";
+      }, { once: true });
+    }
     $("video-url-note").textContent = body.videoUrl
       ? "Playing from the temporary videoUrl the API returned."
-      : `${body.videoUrlReason || "The video was not stored."} Playing your local copy.`;
+      : !fallbackUrl ? (body.videoUrlReason || "This analysis keeps no video (analyze-video).")
+        : `${body.videoUrlReason || "The video was not stored."} Playing your local copy.`;
     $("overall-score").textContent = analysis.overall_score ?? "–";
     const categories = $("category-scores");
     categories.replaceChildren();
@@ -142,6 +152,10 @@
   function renderTranscript(details, moments) {
     const target = $("transcript");
     target.replaceChildren();
+    if (details === undefined) {
+      target.textContent = "analyze-video results carry no transcript; full-analysis results do.";
+      return;
+    }
     if (!details || !details.words || details.words.length === 0) {
       target.textContent = "No speech was transcribed.";
       return;
@@ -168,9 +182,57 @@
     }
   }
 
+  function whenPlotly(draw) {
+    if (typeof Plotly === "undefined") window.addEventListener("load", draw, { once: true });
+    else draw();
+  }
+
+  async function loadProgress() {
+    const chart = $("progress-chart");
+    if (!chart) return;
+    const response = await fetch(chart.dataset.source, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const points = await response.json();
+    if (points.length === 0) {
+      $("progress-note").textContent = "No scored reports yet: each analysis you run adds a point here.";
+      return;
+    }
+    const x = points.map((p) => p.at);
+    const traces = [{ x, y: points.map((p) => p.overall_score), name: "overall (0–100)", mode: "lines+markers",
+      customdata: points.map((p) => p.id), line: { width: 3 } }];
+    for (const name of ["clarity", "confidence", "likeability", "authenticity"]) {
+      const values = points.map((p) => (p.category_scores[name] == null ? null : p.category_scores[name] * 10));
+      if (values.every((v) => v === null)) continue;
+      traces.push({ x, y: values, name: `${name} (×10)`, mode: "lines+markers",
+        customdata: points.map((p) => p.id), line: { dash: "dot" } });
+    }
+    whenPlotly(() => {
+      Plotly.newPlot(chart, traces, {
+        margin: { t: 10, r: 10, b: 40, l: 40 }, height: 300, xaxis: { type: "date" },
+        yaxis: { range: [0, 100], title: { text: "score" } }, legend: { orientation: "h", y: -0.25 },
+      }, { displaylogo: false, responsive: true });
+      chart.on("plotly_click", (event) => {
+        window.location.assign(`${chart.dataset.source.replace(/progress$/, "")}${event.points[0].customdata}`);
+      });
+    });
+  }
+
+  async function loadStoredReport(card) {
+    const response = await fetch(card.dataset.source, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const stored = await response.json();
+    if (stored.result) render(stored.result, null);
+  }
+
   // The button stays disabled until this handler is attached, so a form is never submitted without it.
   document.addEventListener("DOMContentLoaded", () => {
-    $("upload-form").addEventListener("submit", upload);
-    $("upload-button").disabled = false;
+    const form = $("upload-form");
+    if (form) {
+      form.addEventListener("submit", upload);
+      $("upload-button").disabled = false;
+    }
+    loadProgress();
+    const stored = $("stored-report");
+    if (stored) loadStoredReport(stored);
   });
 })();

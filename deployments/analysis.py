@@ -1,0 +1,45 @@
+"""The analysis as the deployments run it, shared by the ingress (synchronous requests) and the job consumer: the
+pipeline's stages over the model deployments' handles, and the endpoint's JSON body from its result."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ray.serve.exceptions import BackPressureError
+from ray.serve.handle import DeploymentHandle
+
+from deployments.errors import Overloaded
+from deployments.responses import build_full_analysis, build_video_analysis
+from models.pipeline import Analysis, Stages
+
+
+def _stage(method, retry_after_s: int):
+    """A deployment method as a pipeline stage: the remote request is cancelled when the caller is, and a model
+    deployment whose queue is full means the service is overloaded."""
+    async def call(*args):
+        response = method.remote(*args)
+        try:
+            return await response
+        except asyncio.CancelledError:
+            response.cancel()
+            raise
+        except BackPressureError:
+            raise Overloaded(retry_after_s) from None
+
+    return call
+
+
+def model_stages(speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
+                 retry_after_s: int) -> Stages:
+    return Stages(transcribe=_stage(speech.transcribe, retry_after_s),
+                  analyze_voice=_stage(speech.analyze_voice, retry_after_s),
+                  landmarks=_stage(face.landmarks, retry_after_s),
+                  interpret=_stage(engine.interpret, retry_after_s),
+                  pose=_stage(face.pose, retry_after_s),
+                  diarize=_stage(speech.diarize, retry_after_s))
+
+
+def answer_body(analysis: Analysis, full: bool, session_id: str | None) -> dict:
+    """`full-analysis`'s body (with the kept video's URL) or `analyze-video`'s, as JSON-ready data."""
+    body = build_full_analysis(analysis, session_id, analysis.kept_video) if full else build_video_analysis(analysis)
+    return body.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,178 @@
+"""One delivery of a job from the task queue: claim it, run the same pipeline as the synchronous endpoints on its
+stored upload, and record what came of it. Ray-free: the pipeline's stages, the answer's shape and the error table
+are injected (deployments/jobs.py wires the deployments in).
+
+Outcomes: a client error (4xx: a video that does not decode, a bad field) fails the job at once; a server-side error
+(5xx: a stage that failed or timed out, a model replica that died) is retried by the task queue with exponential
+back-off until `max_attempts` analyses have started, then fails the job with the last error. A worker that dies
+mid-analysis stops renewing its lease; a sweep then queues the job again and the next delivery takes it over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import BinaryIO
+
+from jobs.errors import JobTimedOut
+from jobs.store import Claim, JobRecord, JobStore, Summary
+from models.pipeline import Analysis, AnalysisInput, Pipeline
+
+logger = logging.getLogger("ray.serve")
+
+UPLOAD_GONE_DETAIL = "The job's video is no longer stored (it waited longer than the server keeps uploads)."
+CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job analyses, as validated at submission and stored with the job."""
+
+    analysis: str  # "analyze-video" | "full-analysis"
+    input: AnalysisInput
+    session_id: str | None = None
+
+    def to_json(self) -> dict:
+        return {"analysis": self.analysis, "input": asdict(self.input), "session_id": self.session_id}
+
+    @classmethod
+    def from_json(cls, data: dict) -> JobRequest:
+        return cls(data["analysis"], AnalysisInput(**data["input"]), data.get("session_id"))
+
+
+class Outcome(enum.Enum):
+    SKIPPED = "skipped"  # a duplicate delivery, or the job was cancelled or finished meanwhile
+    FINISHED = "finished"  # succeeded or failed for good
+    RETRY = "retry"  # the attempt failed on the server's side; the task queue retries it
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    max_attempts: int
+    job_timeout_s: float
+    heartbeat_s: float
+    lease_timeout: timedelta
+    retention: timedelta
+
+
+class LeaseLost(Exception):
+    """This attempt no longer holds the job: it was cancelled, or another worker took it over."""
+
+
+def summary_of(body: dict) -> Summary:
+    """The scores a report's history plots: `analyze-video`'s own, or `full-analysis`'s `video_analysis`."""
+    analysis = body.get("video_analysis", body)
+    categories = analysis.get("category_scores")
+    return Summary(analysis.get("overall_score"),
+                   None if categories is None else {name: categories.get(name) for name in CATEGORIES})
+
+
+@dataclass
+class JobRunner:
+    store: JobStore
+    pipeline: Pipeline
+    videos: object  # storage.factory.VideoStorage
+    answer: Callable[[Analysis, JobRequest], dict]  # the endpoint's JSON body, as the synchronous route builds it
+    classify: Callable[[Exception], tuple[int, str]]  # (status, detail) from the error table
+    notify: Callable[[str], Awaitable[None]]  # a finished job's id: enqueue its webhook
+    options: RunOptions
+
+    async def run(self, job_id: str) -> tuple[Outcome, str | None]:
+        """Runs one delivery; (outcome, the error detail when it is RETRY)."""
+        claim = await asyncio.to_thread(self.store.claim, job_id, self.options.lease_timeout)
+        if claim is None:
+            return Outcome.SKIPPED, None
+        job, attempt = claim.job, claim.attempt
+        if attempt > self.options.max_attempts:  # every earlier worker was lost mid-analysis
+            return await self._fail(claim, 500, f"The analysis was interrupted {attempt - 1} times before it could "
+                                                "finish (its worker stopped); it was not retried again.")
+        request = JobRequest.from_json(job.request)
+        try:
+            upload = await asyncio.to_thread(self.videos.open_upload, job.upload_object)
+        except FileNotFoundError:
+            return await self._fail(claim, 500, UPLOAD_GONE_DETAIL)
+        try:
+            body = await self._leased(job.id, attempt, self._analyze(job, request, upload))
+        except LeaseLost:
+            logger.info("job %s attempt %d stopped: cancelled or taken over", job.id, attempt)
+            await self._drop_upload(job.id)
+            return Outcome.SKIPPED, None
+        except Exception as exc:
+            status, detail = self.classify(exc)
+            if status < 500 or attempt >= self.options.max_attempts:
+                return await self._fail(claim, status, detail)
+            logger.info("job %s attempt %d failed (%s); the queue retries it", job.id, attempt, type(exc).__name__)
+            await asyncio.to_thread(self.store.release_for_retry, job.id, attempt, status, detail)
+            return Outcome.RETRY, detail
+        if await asyncio.to_thread(self.store.succeed, job.id, attempt, body, summary_of(body),
+                                   self.options.retention):
+            await self._finished(job.id)
+        return Outcome.FINISHED, None
+
+    async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> dict:
+        """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl."""
+        try:
+            keep_video = None
+            if request.analysis == "full-analysis":
+                async def keep_video():
+                    return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
+            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, keep_video),
+                                              timeout=self.options.job_timeout_s)
+            return await asyncio.to_thread(self.answer, analysis, request)
+        except asyncio.TimeoutError:
+            raise JobTimedOut(self.options.job_timeout_s) from None
+        finally:
+            upload.close()
+
+    async def _leased(self, job_id: str, attempt: int, work: Awaitable[dict]) -> dict:
+        """Runs `work` while renewing the lease every heartbeat_s; a heartbeat that finds the job cancelled or
+        taken over cancels the work (LeaseLost)."""
+        task = asyncio.ensure_future(work)
+        lost = False
+
+        async def renew():
+            nonlocal lost
+            while not task.done():
+                await asyncio.sleep(self.options.heartbeat_s)
+                if not await asyncio.to_thread(self.store.heartbeat, job_id, attempt):
+                    lost = True
+                    task.cancel()
+                    return
+
+        beat = asyncio.ensure_future(renew())
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if lost:
+                raise LeaseLost() from None
+            raise
+        finally:
+            beat.cancel()
+
+    async def _fail(self, claim: Claim, status: int, detail: str) -> tuple[Outcome, None]:
+        if await asyncio.to_thread(self.store.fail, claim.job.id, claim.attempt, status, detail,
+                                   self.options.retention):
+            logger.info("job %s failed after %d attempts: %s", claim.job.id, claim.attempt, status)
+            await self._finished(claim.job.id)
+        return Outcome.FINISHED, None
+
+    async def _finished(self, job_id: str) -> None:
+        await self._drop_upload(job_id)
+        await self.notify(job_id)
+
+    async def _drop_upload(self, job_id: str) -> None:
+        await asyncio.to_thread(drop_upload, self.store, self.videos, job_id)
+
+
+def drop_upload(store: JobStore, videos, job_id: str) -> None:
+    """Deletes a finished job's upload, once, whoever gets there first (the runner, the canceller, the sweep)."""
+    taken = store.take_upload(job_id)
+    if taken is not None:
+        try:
+            videos.discard_upload(*taken)
+        except Exception as exc:  # the store's purge deletes it at its expiry anyway
+            logger.warning("could not delete job %s's upload: %s", job_id, type(exc).__name__)

@@ -1,0 +1,279 @@
+"""Signed job notifications, per the Standard Webhooks scheme (https://www.standardwebhooks.com/):
+
+    webhook-id:        the event's id, the same on every attempt of that event
+    webhook-timestamp: the attempt's Unix time in seconds
+    webhook-signature: "v1," + base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")), space-separated when the
+                       previous secret still signs during a rotation
+
+The key is the base64 part of the owner's `whsec_...` secret. Secrets are stored encrypted (AES-GCM under a key
+derived from the key store's pepper, bound to the owner), so the database alone cannot forge deliveries.
+
+Every URL passes the SSRF guard, at submission and again at each attempt (DNS may change in between): http or https,
+no credentials, and every address the host resolves to public, unless it lies in a network the operator allowed.
+The request goes to the address that was checked (the Host header and TLS name stay the URL's host), so a second
+DNS answer cannot redirect it; redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from auth.hashing import Pepper
+from auth.store import connect, utc_now
+from jobs.errors import WebhookSecretMissing, WebhookUrlRefused
+from jobs.store import MAX_URL_CHARS, MAX_WEBHOOK_ERROR_CHARS, AttemptRecord, JobRecord, JobStore, WebhookSecret
+
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+_NONCE_BYTES = 12
+_KEY_INFO = b"softskills webhook signing secrets v1"
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The `v1,<base64>` signature of one delivery."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300,
+           now: Callable[[], float] = time.time) -> bool:
+    """What a receiver does (the README shows the same in a few lines): a signature that matches, on a recent
+    timestamp."""
+    timestamp = headers.get("webhook-timestamp", "")
+    if not timestamp.isdigit() or abs(now() - int(timestamp)) > tolerance_s:
+        return False
+    expected = sign(secret, headers.get("webhook-id", ""), int(timestamp), body)
+    return any(hmac.compare_digest(expected, candidate)
+               for candidate in headers.get("webhook-signature", "").split())
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+class SecretBox:
+    """AES-GCM under HKDF(pepper): the owner is the associated data, so a row copied to another owner fails."""
+
+    def __init__(self, pepper: Pepper) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(pepper.secret)
+        self._key, self.pepper_version = key, pepper.version
+
+    def seal(self, owner: str, secret: str) -> bytes:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + AESGCM(self._key).encrypt(nonce, secret.encode(), owner.encode())
+
+    def open(self, owner: str, sealed: bytes) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self._key).decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], owner.encode()).decode()
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    created_at: datetime
+    previous_valid_until: datetime | None
+
+
+class WebhookSecrets:
+    """Each owner's signing secret: created or rotated on request (and shown only then), read to sign."""
+
+    def __init__(self, url: str, box: SecretBox, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._sessions = sessionmaker(connect(url), expire_on_commit=False)
+        self._box, self._clock = box, clock
+
+    def rotate(self, owner: str, grace: timedelta) -> tuple[str, SecretInfo]:
+        """A new secret (returned once); the one it replaces still signs until now + grace."""
+        secret, now = new_secret(), self._clock()
+        with self._sessions.begin() as session:
+            row = session.get(WebhookSecret, owner, with_for_update=True)
+            sealed = self._box.seal(owner, secret)
+            if row is None:
+                session.add(WebhookSecret(owner=owner, ciphertext=sealed, pepper_version=self._box.pepper_version,
+                                          created_at=now))
+                return secret, SecretInfo(now, None)
+            keep_previous = grace > timedelta(0)
+            row.previous_ciphertext = row.ciphertext if keep_previous else None
+            row.previous_pepper_version = row.pepper_version if keep_previous else None
+            row.previous_valid_until = now + grace if keep_previous else None
+            row.ciphertext, row.pepper_version, row.created_at = sealed, self._box.pepper_version, now
+            return secret, SecretInfo(now, row.previous_valid_until)
+
+    def info(self, owner: str) -> SecretInfo | None:
+        with self._sessions() as session:
+            row = session.get(WebhookSecret, owner)
+            return None if row is None else SecretInfo(row.created_at, row.previous_valid_until)
+
+    def signing_secrets(self, owner: str) -> list[str]:
+        """The current secret, then the previous one while its grace lasts; WebhookSecretMissing without one."""
+        with self._sessions() as session:
+            row = session.scalars(select(WebhookSecret).where(WebhookSecret.owner == owner)).one_or_none()
+        if row is None:
+            raise WebhookSecretMissing()
+        found = [self._box.open(owner, row.ciphertext)]
+        if row.previous_ciphertext is not None and row.previous_valid_until > self._clock():
+            found.append(self._box.open(owner, row.previous_ciphertext))
+        return found
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked webhook URL: where to connect (a vetted address) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+    def request_url(self) -> str:
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{self.scheme}://{address}:{self.port}{self.path}"
+
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+
+def check_url(url: str, allowed_networks: tuple[str, ...] = (),
+              resolve: Callable[[str, int], list[str]] | None = None) -> Target:
+    """The URL as a Target, or WebhookUrlRefused saying why. Blocking (DNS): call it from a worker thread."""
+    if len(url) > MAX_URL_CHARS or not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):
+        raise WebhookUrlRefused(f"The webhook URL must be at most {MAX_URL_CHARS} printable ASCII characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise WebhookUrlRefused("The webhook URL is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookUrlRefused("The webhook URL must be an http or https URL with a host.")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookUrlRefused("The webhook URL may not carry credentials; verify deliveries by their signature.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = (resolve or _resolve)(parts.hostname, port)
+    except OSError:
+        raise WebhookUrlRefused("The webhook URL's host could not be resolved.") from None
+    if not addresses:
+        raise WebhookUrlRefused("The webhook URL's host could not be resolved.")
+    networks = [ipaddress.ip_network(network) for network in allowed_networks]
+    for address in addresses:
+        if not _allowed(ipaddress.ip_address(address), networks):
+            raise WebhookUrlRefused("The webhook URL resolves to a private, loopback, link-local or reserved "
+                                    "address, which this server does not call.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(parts.scheme, parts.hostname, port, path, addresses[0])
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0].split("%")[0] for info in infos))
+
+
+def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: list) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in network for network in networks):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delivery attempts: the first at once, then waits of first_retry_s, × factor each time, capped."""
+
+    max_attempts: int
+    first_retry_s: float
+    factor: float
+    max_delay_s: float
+
+    def delay_after(self, attempt: int) -> float | None:
+        """Seconds before attempt `attempt + 1`, or None when `attempt` was the last."""
+        if attempt >= self.max_attempts:
+            return None
+        return min(self.max_delay_s, self.first_retry_s * self.factor ** (attempt - 1))
+
+
+def event_body(job: JobRecord, job_url: str, now: datetime) -> bytes:
+    """The delivery's JSON: the event type and the job without its result (GET the job's URL for that)."""
+    error = None if job.error_status is None else {"status_code": job.error_status, "detail": job.error_detail}
+    data = {"id": job.id, "status": job.status, "analysis": job.analysis, "url": job_url,
+            "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at), "attempts": job.attempts,
+            "overall_score": job.overall_score, "error": error}
+    return json.dumps({"type": f"job.{job.status}", "timestamp": _iso(now), "data": data},
+                      separators=(",", ":")).encode()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class WebhookSender:
+    """Makes one delivery attempt of a finished job's webhook and records it; says when the next one is due."""
+
+    store: JobStore
+    secrets: WebhookSecrets
+    backoff: Backoff
+    timeout_s: float
+    allowed_networks: tuple[str, ...]
+    lease_timeout: timedelta
+    public_base_url: str | None = None
+
+    def deliver(self, job_id: str, attempt: int) -> float | None:
+        """Seconds until attempt + 1 should run, or None (delivered, given up, or not this attempt's turn)."""
+        job = self.store.webhook_due(job_id, attempt, self.lease_timeout)
+        if job is None:
+            return None
+        started, clock_started = self.store.clock(), time.monotonic()
+        status_code, error = self._post(job, started)
+        delivered = status_code is not None and 200 <= status_code < 300
+        delay = None if delivered else self.backoff.delay_after(attempt)
+        next_at = None if delay is None else self.store.clock() + timedelta(seconds=delay)
+        record = AttemptRecord(attempt, started, status_code, error, int((time.monotonic() - clock_started) * 1000))
+        self.store.record_webhook_attempt(job_id, record, next_at, delivered)
+        return delay
+
+    def _post(self, job: JobRecord, now: datetime) -> tuple[int | None, str | None]:
+        import httpx
+
+        try:
+            target = check_url(job.webhook_url, self.allowed_networks)
+            signing = self.secrets.signing_secrets(job.owner)
+        except (WebhookUrlRefused, WebhookSecretMissing) as refused:
+            return None, str(refused)[:MAX_WEBHOOK_ERROR_CHARS]
+        base = (self.public_base_url or job.base_url).rstrip("/")
+        body = event_body(job, f"{base}/api/v1/jobs/{job.id}", now)
+        message_id, timestamp = f"{job.id}_{job.status}", int(now.timestamp())
+        headers = {"content-type": "application/json", "user-agent": "softskills-webhooks/1",
+                   "host": target.host_header(), "webhook-id": message_id, "webhook-timestamp": str(timestamp),
+                   "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in signing)}
+        try:
+            with httpx.Client(timeout=self.timeout_s, follow_redirects=False, trust_env=False) as client:
+                response = client.post(target.request_url(), content=body, headers=headers,
+                                       extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+            return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+        except httpx.TimeoutException:
+            return None, f"No answer within {self.timeout_s:g} s."
+        except httpx.HTTPError as exc:
+            return None, f"Could not connect ({type(exc).__name__})."
