@@ -78,7 +78,7 @@ class JobRunner:
     videos: object  # storage.factory.VideoStorage
     answer: Callable[[Analysis, JobRequest], dict]  # the endpoint's JSON body, as the synchronous route builds it
     classify: Callable[[Exception], tuple[int, str]]  # (status, detail) from the error table
-    notify: Callable[[str], Awaitable[None]]  # a finished job's id: enqueue its webhook
+    notify: Callable[[JobRecord], Awaitable[None]]  # a job that just finished: enqueue its webhook
     options: RunOptions
 
     async def run(self, job_id: str) -> tuple[Outcome, str | None]:
@@ -110,7 +110,7 @@ class JobRunner:
             return Outcome.RETRY, detail
         if await asyncio.to_thread(self.store.succeed, job.id, attempt, body, summary_of(body),
                                    self.options.retention):
-            await self._finished(job.id)
+            await self._finished(job)
         return Outcome.FINISHED, None
 
     async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> dict:
@@ -157,12 +157,12 @@ class JobRunner:
         if await asyncio.to_thread(self.store.fail, claim.job.id, claim.attempt, status, detail,
                                    self.options.retention):
             logger.info("job %s failed after %d attempts: %s", claim.job.id, claim.attempt, status)
-            await self._finished(claim.job.id)
+            await self._finished(claim.job)
         return Outcome.FINISHED, None
 
-    async def _finished(self, job_id: str) -> None:
-        await self._drop_upload(job_id)
-        await self.notify(job_id)
+    async def _finished(self, job: JobRecord) -> None:
+        await self._drop_upload(job.id)
+        await self.notify(job)
 
     async def _drop_upload(self, job_id: str) -> None:
         await asyncio.to_thread(drop_upload, self.store, self.videos, job_id)

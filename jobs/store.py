@@ -353,7 +353,7 @@ class JobStore:
         one sweep, enqueues it; a duplicate message is dropped by `claim`."""
         now = self.clock()
         lapsed = and_(Job.status == "running", Job.heartbeat_at < now - lease_timeout,
-                      or_(Job.enqueued_at.is_(None), Job.enqueued_at < Job.heartbeat_at,
+                      or_(Job.enqueued_at.is_(None), Job.enqueued_at <= Job.heartbeat_at,
                           Job.enqueued_at < now - requeue_after))
         forgotten = and_(Job.status == "queued", Job.enqueued_at < now - requeue_after)
         taken = []
