@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian packages the tests use: espeak-ng (speech with known words) and postgresql (the key store at scale).
+# Debian packages the tests use: espeak-ng (speech with known words), postgresql (the key store at scale), chromium
+# (the dashboard's browser tests) and redis-server (the jobs' production broker).
 system-deps:
 	@bash scripts/install-system-deps.sh
 

@@ -1,4 +1,5 @@
-"""``softskills keys create|list|revoke`` and ``softskills users create|reset-password``.
+"""``softskills keys create|list|revoke``, ``softskills users create|reset-password``, and ``softskills analyze``
+(the API's client, client/cli.py).
 
 Keys and dashboard accounts live in the store that the API reads.
 
@@ -72,11 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands.add_parser(
         "reset-password", parents=[password_option], help="Set a new password; signs the account out everywhere."
     )
+    from client.cli import add_parser as add_analyze
+
+    add_analyze(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "analyze":
+        from client.cli import run
+
+        return run(args)
     if args.command == "users":
         return _users(args)
     try:

@@ -30,7 +30,7 @@ AUTH_UNAVAILABLE_DETAIL = "Authentication is temporarily unavailable; retry shor
 AUTH_UNAVAILABLE_RETRY_AFTER_S = 5
 # The pipeline's stage names, as a client reads them in a 504.
 STAGE_LABELS = {"speech_to_text": "speech-to-text", "voice": "speech analysis", "face": "face landmarks",
-                "engine": "engine"}
+                "engine": "engine", "speakers": "speaker detection"}
 
 
 class HttpError(Exception):

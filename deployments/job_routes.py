@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from deployments.config import IngressOptions, JobOptions
-from deployments.errors import InvalidRequest, ServiceError, answer_for, log_unexpected, status_for
+from deployments.errors import InvalidRequest, status_for
 from deployments.http_limits import Admission, check_declared_size, read_form
 from deployments.job_responses import JOBS_PATH, job_body, job_list, secret_body, secret_status
 from deployments.metrics import observe_request
@@ -49,17 +49,15 @@ class JobRoutes:
             self._service = _job_service(ingress, options, videos)
 
     async def respond(self, endpoint: str, work: Awaitable[tuple[int, dict, dict]]) -> JSONResponse:
-        """Runs a route's work; logs one line (with Serve's request id) and counts it, as the analyses do."""
+        """Runs a route's work; logs one line (with Serve's request id) and counts it, as the analyses do. Errors go
+        on to the app's one handler (an unexpected one is logged there with its traceback)."""
         started, status = time.perf_counter(), 500
         try:
             status, body, headers = await work
             return JSONResponse(body, status_code=status, headers=headers or None)
         except Exception as exc:
-            if answer_for(exc) is not None:
-                status = status_for(exc)
-                raise
-            log_unexpected(f"{endpoint} failed", exc)
-            raise ServiceError() from None
+            status = status_for(exc)
+            raise
         finally:
             elapsed_s = time.perf_counter() - started
             observe_request(endpoint, status, elapsed_s)

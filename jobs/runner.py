@@ -63,6 +63,10 @@ class LeaseLost(Exception):
     """This attempt no longer holds the job: it was cancelled, or another worker took it over."""
 
 
+class AnalysisCancelled(Exception):
+    """A call inside the analysis was cancelled without this attempt being cancelled (answered as a 500)."""
+
+
 def summary_of(body: dict) -> Summary:
     """The scores a report's history plots: `analyze-video`'s own, or `full-analysis`'s `video_analysis`."""
     analysis = body.get("video_analysis", body)
@@ -115,12 +119,12 @@ class JobRunner:
 
     async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> dict:
         """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl."""
+        async def keep_video():
+            return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
+
         try:
-            keep_video = None
-            if request.analysis == "full-analysis":
-                async def keep_video():
-                    return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
-            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, keep_video),
+            full = request.analysis == "full-analysis"
+            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, keep_video if full else None),
                                               timeout=self.options.job_timeout_s)
             return await asyncio.to_thread(self.answer, analysis, request)
         except asyncio.TimeoutError:
@@ -149,7 +153,11 @@ class JobRunner:
         except asyncio.CancelledError:
             if lost:
                 raise LeaseLost() from None
-            raise
+            if asyncio.current_task().cancelling():  # this delivery is being stopped (the replica shuts down)
+                raise
+            # Something inside the analysis was cancelled: a server-side failure like any other, to retry, rather
+            # than an attempt left running until its lease lapses.
+            raise AnalysisCancelled() from None
         finally:
             beat.cancel()
 

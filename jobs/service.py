@@ -55,7 +55,10 @@ class JobService:
         """(the job, whether it is an earlier submission's answer replayed for the same Idempotency-Key)."""
         from storage.quota import StorageRefused
 
+        from models.media.decode import sniff_container
+
         s = submission
+        sniff_container(s.upload)  # not a supported video: 415 before anything else (DNS, the store)
         request_hash = _request_hash(s) if s.idempotency_key is not None else None
         if s.idempotency_key is not None:
             earlier = self.store.find_by_idempotency_key(s.owner, s.idempotency_key)

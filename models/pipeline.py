@@ -157,8 +157,11 @@ class Pipeline:
             window_s=o.time_series_window_s, diarization=diarization, speaker=request.speaker)
 
     async def _diarize(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Diarization:
-        """Speakers from the voice activity, as soon as the voice analysis has found it (beside speech-to-text)."""
-        return await self.stages.diarize(audio, (await voice).speech_segments, request.speakers_expected)
+        """Speakers from the voice activity, as soon as the voice analysis has found it (beside speech-to-text). The
+        wait is shielded: this stage timing out must not cancel the voice analysis, whose own error (or timeout) is
+        the one to report; an unshielded wait turned a voice timeout into a bare cancellation (a plain-text 500)."""
+        return await self.stages.diarize(audio, (await asyncio.shield(voice)).speech_segments,
+                                         request.speakers_expected)
 
     async def _transcribe(self, audio: np.ndarray, sample_rate: int) -> Transcript:
         """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -74,17 +74,23 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s:
 
 
 @contextmanager
-def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml") -> Iterator[Service]:
+def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml", *,
+                    configure: Callable[[dict], None] | None = None,
+                    env: dict[str, str] | None = None) -> Iterator[Service]:
     """`serve run` the config on a free port with its key store in data_dir; yields a Service holding a fresh key.
-    The process group is interrupted (then killed) on exit, so Ray and the replicas go with it."""
+    `configure` may change the application's `args` first; `env` adds to the service's environment. Starting again
+    on the same data_dir is a restart: the keys, the jobs and the embedded broker's queue are still there. The
+    process group is interrupted (then killed) on exit, so Ray and the replicas go with it."""
     data_dir = Path(data_dir)
     settings = yaml.safe_load(config.read_text())
     port = free_port()
     settings["http_options"]["port"] = port
+    if configure is not None:
+        configure(settings["applications"][0]["args"])
     config_path = data_dir / "serve_config.yaml"
     config_path.write_text(yaml.safe_dump(settings))
     env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": TEST_PEPPER,
-           "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+           "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
     log_path = data_dir / "serve.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),

@@ -107,6 +107,27 @@ def test_a_stage_past_its_timeout_is_a_stage_timeout(models, talking_head):
     assert raised.value.stage == "voice"
 
 
+def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(models, talking_head):
+    """Speaker detection waits for the voice analysis under the same timeout. When both run out together and the
+    voice call takes a moment to cancel (as a remote call does), the waiting stage must not cancel the voice task:
+    that turned the timeout into a bare CancelledError (a plain-text 500, a job left running)."""
+    async def stuck_voice(audio, sample_rate):
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)
+            raise
+
+    async def diarize(audio, segments, expected):
+        raise AssertionError("never reached: the voice analysis never finishes")
+
+    stages = in_process_stages(models, analyze_voice=stuck_voice, diarize=diarize)
+    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    with pytest.raises(StageTimeout) as raised:
+        run(pipeline, talking_head.path, AnalysisInput())
+    assert raised.value.stage in ("voice", "speakers")
+
+
 def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models, talking_head):
     async def broken_engine(measurements):
         raise RuntimeError("engine down")

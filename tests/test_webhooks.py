@@ -5,10 +5,8 @@ receiver on this machine (an allowed network), retried with exponential back-off
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks import Webhook
@@ -19,6 +17,7 @@ from jobs.errors import WebhookSecretMissing, WebhookUrlRefused
 from jobs.store import JobStore, NewJob, Summary
 from jobs.webhooks import Backoff, SecretBox, WebhookSecrets, WebhookSender, check_url, sign, verify
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
+from tests.job_support import Receiver
 
 LOOPBACK = ("127.0.0.1/32",)
 LEASE = timedelta(seconds=60)
@@ -34,33 +33,6 @@ def url(tmp_path):
 @pytest.fixture
 def secrets(url, clock):  # noqa: F811
     return WebhookSecrets(url, SecretBox(TEST_PEPPER), clock=clock)
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that answers each POST with the next status of `statuses` and keeps what came."""
-
-    def __init__(self, statuses: list[int]):
-        self.statuses, self.received = list(statuses), []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://localhost:{self.server.server_address[1]}/hooks/softskills?tenant=7"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def test_signatures_verify_with_the_reference_library():
@@ -136,8 +108,7 @@ def test_backoff_grows_exponentially_up_to_its_cap():
 
 
 def test_a_delivery_is_retried_then_delivered_signed_and_recorded(url, secrets, clock):  # noqa: F811
-    receiver = Receiver([500, 503])
-    try:
+    with Receiver([500, 503, 200]) as receiver:
         secret, _ = secrets.rotate("alice", timedelta(0))
         store = JobStore(url, clock=clock)
         job = store.create(NewJob("alice", "analyze-video", {"analysis": "analyze-video", "input": {}},
@@ -169,8 +140,6 @@ def test_a_delivery_is_retried_then_delivered_signed_and_recorded(url, secrets, 
         assert seen.webhook_state == "delivered"
         assert [(a.attempt, a.status_code, a.error) for a in seen.webhook_history] == [
             (1, 500, "HTTP 500"), (2, 503, "HTTP 503"), (3, 200, None)]
-    finally:
-        receiver.close()
 
 
 def test_a_delivery_to_a_refused_address_fails_without_a_request(url, secrets, clock):  # noqa: F811

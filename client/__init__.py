@@ -1,0 +1,1 @@
+"""`softskills analyze`: the API's command-line client (stdlib + httpx; no server code)."""

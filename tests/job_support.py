@@ -1,0 +1,91 @@
+"""Shared pieces of the job tests: the test configuration of `jobs`, waiting for a job, the service's replica
+processes, and an HTTP receiver for webhooks on this machine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import psutil
+
+LEASE_TIMEOUT_S = 10  # a killed consumer's job is taken over within this plus a sweep
+
+
+def job_test_args(args: dict) -> None:
+    """Short leases and sweeps, so takeovers happen within seconds; fast webhook back-off; the tests' receiver on
+    127.0.0.1 allowed."""
+    args["jobs"] = {"heartbeat_s": 1, "lease_timeout_s": LEASE_TIMEOUT_S, "sweep_interval_s": 1,
+                    "webhooks": {"allowed_networks": ["127.0.0.1/32"], "first_retry_s": 1, "backoff_factor": 2,
+                                 "max_attempts": 4}}
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def submit(service, path: str, *, key: str | None = None, data: dict | None = None, headers: dict | None = None):
+    with httpx.Client(base_url=service.base_url, timeout=120) as client, open(path, "rb") as video:
+        return client.post("/api/v1/jobs", headers={**auth(key or service.key), **(headers or {})},
+                           files={"video": ("talk.mp4", video, "application/octet-stream")}, data=data or {})
+
+
+def get_job(service, job_id: str, key: str | None = None) -> httpx.Response:
+    return httpx.get(f"{service.base_url}/api/v1/jobs/{job_id}", headers=auth(key or service.key), timeout=30)
+
+
+def wait_for(service, job_id: str, done=lambda job: job["status"] in ("succeeded", "failed", "cancelled"),
+             timeout_s: float = 240, poll_s: float = 0.5) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = get_job(service, job_id).json()
+        if done(job):
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['status']} after {timeout_s} s: {job}")
+        time.sleep(poll_s)
+
+
+def replica_pids(deployment: str) -> list[int]:
+    """This test run's replica processes of a deployment (`serve run` is our child, the replicas its
+    descendants)."""
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if f"ServeReplica:softskills:{deployment}" in " ".join(process.cmdline()):
+                found.append(process.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that answers each POST with the next of `statuses` (then 204) and keeps each
+    request's headers (lower-cased) and body."""
+
+    def __init__(self, statuses: list[int] = ()):
+        self.statuses, self.received = list(statuses), []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/softskills"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
