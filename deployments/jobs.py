@@ -24,9 +24,10 @@ from ray.serve.handle import DeploymentHandle
 from ray.serve.task_consumer import task_consumer, task_handler
 
 from deployments.config import IngressOptions, JobOptions
-from jobs.queue import ANALYZE_TASK, WEBHOOK_TASK
+from jobs.queue import ANALYZE_TASK, WEBHOOK_TASK, prune_embedded_broker
 
 logger = logging.getLogger("ray.serve")
+PIDBOX_LEFTOVER_S = 300  # a remote-control message still unread after this is addressed to a worker that is gone
 
 
 class AttemptFailed(Exception):
@@ -87,8 +88,9 @@ class JobConsumer:
                                retention))
         self._store = store
         self._sweeping = Sweeper(store, videos, self._enqueue_job, self._enqueue_webhook, lease,
-                                 timedelta(seconds=job_opts.requeue_after_s),
-                                 timedelta(seconds=job_opts.upload_ttl_s), retention).start(job_opts.sweep_interval_s)
+                                 timedelta(seconds=job_opts.requeue_after_s), timedelta(seconds=job_opts.upload_ttl_s),
+                                 retention, lambda: prune_embedded_broker(job_opts.broker_url, PIDBOX_LEFTOVER_S)
+                                 ).start(job_opts.sweep_interval_s)
 
     @task_handler(name=ANALYZE_TASK)
     def analyze_job(self, job_id: str) -> str:

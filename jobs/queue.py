@@ -53,3 +53,22 @@ def task_processor_config(broker_url: str, backend_url: str, queue_name: str, ma
             app_custom_config={"worker_prefetch_multiplier": 1, "worker_hijack_root_logger": False,
                                "broker_connection_retry_on_startup": True, "worker_log_color": False},
             task_custom_config={"ignore_result": True}))
+
+
+def prune_embedded_broker(broker_url: str, older_than_s: float) -> int:
+    """Deletes the embedded broker's remote-control messages older than `older_than_s`: Celery broadcasts a shutdown
+    to every worker of a replica that stops, and kombu's filesystem transport leaves a file for each worker that
+    was gone before it read it. Nothing for other brokers. Returns how many went."""
+    import time
+
+    if not broker_url.startswith(EMBEDDED_SCHEME):
+        return 0
+    folder, cutoff, deleted = Path(broker_url[len(EMBEDDED_SCHEME):]), time.time() - older_than_s, 0
+    for path in folder.glob("*.celery.pidbox.msg"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:  # read or deleted by someone else meanwhile
+            pass
+    return deleted

@@ -27,10 +27,12 @@ class Sweeper:
     requeue_after: timedelta
     upload_ttl: timedelta
     retention: timedelta
+    housekeeping: Callable[[], int] = lambda: 0  # the broker's own leftovers (jobs/queue.py), how many went
 
     def sweep(self) -> dict[str, int]:
         """One pass; how many of each it handled (for the log and the tests)."""
-        counts = {"requeued": 0, "webhooks": 0, "expired": 0, "uploads": 0, "purged": 0}
+        counts = {"requeued": 0, "webhooks": 0, "expired": 0, "uploads": 0, "purged": 0,
+                  "broker_leftovers": self.housekeeping()}
         for job_id in self.store.jobs_to_enqueue(self.lease_timeout, self.requeue_after):
             self.enqueue_job(job_id)
             counts["requeued"] += 1

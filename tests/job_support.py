@@ -3,6 +3,9 @@ processes, and an HTTP receiver for webhooks on this machine."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +48,30 @@ def wait_for(service, job_id: str, done=lambda job: job["status"] in ("succeeded
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {job['status']} after {timeout_s} s: {job}")
         time.sleep(poll_s)
+
+
+def crash(service, data_dir) -> dict[str, str]:
+    """SIGKILL to every process of the service at once (`serve run`, Ray's head, every replica), as a power cut
+    would: nothing shuts down cleanly. Returns each job's status at that moment, read from the key store."""
+    os.killpg(service.process_group, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(p.status() != psutil.STATUS_ZOMBIE for p in _group(service.process_group)):
+        if time.monotonic() > deadline:
+            raise AssertionError("the service's processes outlived SIGKILL")
+        time.sleep(0.2)
+    with sqlite3.connect(data_dir / "softskills.db") as db:
+        return dict(db.execute("SELECT id, status FROM jobs").fetchall())
+
+
+def _group(process_group: int) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == process_group:
+                found.append(process)
+        except (OSError, psutil.Error):
+            pass
+    return found
 
 
 def replica_pids(deployment: str) -> list[int]:

@@ -29,6 +29,7 @@ class Service:
     key: str
     store: object
     log_path: Path
+    process_group: int = 0  # of `serve run`, Ray's processes and the replicas: killpg ends them all
 
     def post(self, path: str, video_path: str | None, *, headers=None, data=None, field="video", timeout=300):
         headers = {"Authorization": f"Bearer {self.key}"} if headers is None else headers
@@ -104,7 +105,7 @@ def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml
 
         store = KeyStore(f"sqlite:///{data_dir}/softskills.db")
         key, _ = store.create_key("integration", "Integration Key", timedelta(days=30))
-        yield Service(f"http://127.0.0.1:{port}", key, store, log_path)
+        yield Service(f"http://127.0.0.1:{port}", key, store, log_path, process.pid)
     finally:
         if previous_pepper is None:
             os.environ.pop("SOFTSKILLS_KEY_PEPPER", None)

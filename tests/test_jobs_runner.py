@@ -215,3 +215,20 @@ def test_a_full_store_or_queue_refuses_the_job_and_keeps_nothing(tmp_path, model
     assert jobs.store.active_count("alice") == 0 and jobs.videos.ledger.usage_bytes() == 0
     assert not [p for p in (tmp_path / "broken-queue" / "videos").iterdir() if p.suffix == ".mp4"]
     shutil.rmtree(tmp_path / "broken-queue")
+
+
+def test_the_embedded_broker_drops_control_messages_nobody_will_read(tmp_path):
+    from jobs.queue import prune_embedded_broker
+
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    stale = queue / "1_a.celery@softskills-jobs_gone.celery.pidbox.msg"
+    fresh = queue / "2_b.celery@softskills-jobs_live.celery.pidbox.msg"
+    job = queue / "3_c.softskills-jobs.msg"
+    for path in (stale, fresh, job):
+        path.write_text("{}")
+    os.utime(stale, (time.time() - 600, time.time() - 600))
+    os.utime(job, (time.time() - 600, time.time() - 600))
+    assert prune_embedded_broker(f"filesystem://{queue}", 300) == 1
+    assert not stale.exists() and fresh.exists() and job.exists()  # a queued job is never touched
+    assert prune_embedded_broker("redis://127.0.0.1:6379/0", 300) == 0

@@ -1,9 +1,9 @@
 """Integration: jobs on the real service with its embedded broker (kombu's filesystem transport, what `make serve`
 runs): the same answer as the synchronous endpoints, idempotency, owners, cancellation, signed and retried webhooks,
-the `softskills analyze` client, a consumer replica killed mid-analysis, and a restart of the whole service after
-which a job whose speech stage keeps timing out is retried, then failed with the reason.
+the `softskills analyze` client, a consumer replica killed mid-analysis, and the whole service killed and started
+again, after which a job whose speech stage keeps timing out is retried, then failed with the reason.
 
-One service for the module (short leases: tests/job_support.py); the last test restarts it."""
+One service for the module (short leases: tests/job_support.py); the last test kills it and starts it again."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.job_support import (LEASE_TIMEOUT_S, Receiver, auth, get_job, job_test_args, replica_pids, submit,
-                               wait_for)
+from tests.job_support import (LEASE_TIMEOUT_S, Receiver, auth, crash, get_job, job_test_args, replica_pids,
+                               submit, wait_for)
 from tests.service_runner import REPO, running_service
 
 pytestmark = pytest.mark.integration
@@ -192,12 +192,14 @@ def test_a_job_survives_its_consumer_being_killed(service, talking_head):
     assert replica_pids("JobConsumer") and consumer not in replica_pids("JobConsumer")
 
 
-def test_a_job_survives_a_restart_and_a_failing_one_is_retried_then_failed(restartable, talking_head,
-                                                                           talking_head_no_audio):
-    """The video without audio needs no speech stage, so it succeeds after a restart into a configuration whose
-    speech stage times out at once; the video with speech then fails every attempt, a server-side error the task
-    queue retries with back-off before the job is marked failed with the reason."""
+def test_a_job_survives_a_crash_and_a_failing_one_is_retried_then_failed(restartable, talking_head,
+                                                                         talking_head_no_audio):
+    """The whole service is killed at once (every process, as a power cut would) with a job unfinished, then started
+    again, into a configuration whose speech stage times out at once. The video without audio needs no speech
+    stage, so that job succeeds; a video with speech then fails every attempt, a server-side error the task queue
+    retries with back-off before the job is marked failed with the reason."""
     survivor = submit(restartable.service, talking_head_no_audio.path).json()["id"]
+    assert crash(restartable.service, restartable.data_dir)[survivor] in ("queued", "running")
     restartable.stop()
 
     def stalling_speech(args):
