@@ -135,6 +135,11 @@ curl -X POST "{base}/api/v1/full-analysis" \\
   -H "X-API-Key: {key}" \\
   -F "video=@/path/to/your/video.mp4" -F "context_phrase=job interview practice"
 
+Long videos as jobs (embedded queue in $SOFTSKILLS_DATA_DIR/jobs; answers 202, then GET the job):
+curl -X POST "{base}/api/v1/jobs" -H "X-API-Key: {key}" -F "video=@/path/to/your/video.mp4"
+
+Or the client: SOFTSKILLS_API_KEY={key} .venv/bin/softskills analyze video.mp4 [--full] [--async --wait]
+
 {_dashboard_lines(base, password)}
 
 Manage keys: .venv/bin/softskills keys list | create --name NAME --expires 90d | revoke PREFIX
