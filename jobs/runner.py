@@ -123,8 +123,8 @@ class JobRunner:
             return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
 
         try:
-            full = request.analysis == "full-analysis"
-            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, keep_video if full else None),
+            kept = keep_video if request.analysis == "full-analysis" else None
+            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, kept),
                                               timeout=self.options.job_timeout_s)
             return await asyncio.to_thread(self.answer, analysis, request)
         except asyncio.TimeoutError:
