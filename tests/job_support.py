@@ -39,10 +39,10 @@ def get_job(service, job_id: str, key: str | None = None) -> httpx.Response:
 
 
 def wait_for(service, job_id: str, done=lambda job: job["status"] in ("succeeded", "failed", "cancelled"),
-             timeout_s: float = 240, poll_s: float = 0.5) -> dict:
+             timeout_s: float = 240, poll_s: float = 0.5, key: str | None = None) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
-        job = get_job(service, job_id).json()
+        job = get_job(service, job_id, key).json()
         if done(job):
             return job
         if time.monotonic() > deadline:

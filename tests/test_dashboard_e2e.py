@@ -2,7 +2,8 @@
 
 Signs in, generates a key, copies it, calls the API with it, revokes it and sees the call fail, then uploads a
 video in the Reports tab and checks the rendered report (scores, chart, transcript, moments that seek the
-player) against the JSON the page received. Screenshots of every page go to tests/artifacts/.
+player) against the JSON the page received; then the report history (a job of the account's beside the upload, the
+progress chart) and the upload's report reopened. Screenshots of every page go to tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from auth.accounts import AccountStore
+from tests.job_support import submit, wait_for
 from tests.service_runner import REPO, running_service
 
 pytestmark = pytest.mark.integration
@@ -142,4 +144,27 @@ def test_keys_flow_and_report_in_the_browser(service, page, talking_head_videos)
     page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target['start_s']}) < 0.5")
     page.evaluate("document.getElementById('player').pause()")
     shot(page, "07-report")
+    assert page.errors == []
+
+    # Report history: a job of this account's beside the upload, the progress chart, and a stored report reopened.
+    job_key, _ = service.store.create_key(EMAIL, "Jobs", None)
+    job_id = submit(service, video.path, key=job_key, data={"analysis": "analyze-video"}).json()["id"]
+    job = wait_for(service, job_id, key=job_key)
+    page.goto("/dashboard/reports")
+    rows = page.locator("tr[data-report]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Job")
+    expect(rows.nth(0).locator(".status")).to_have_text("succeeded")
+    expect(rows.nth(1)).to_contain_text("Upload")
+    page.wait_for_function("(document.getElementById('progress-chart').data || []).length >= 1")
+    progress = page.evaluate("document.getElementById('progress-chart').data[0].y")
+    assert progress == [analysis["overall_score"], job["result"]["overall_score"]]  # oldest first
+    shot(page, "08-report-history")
+    rows.nth(1).locator("text=Open").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/reports/job_[\w-]{22}$"))
+    expect(page.locator("#overall-score")).to_have_text(str(analysis["overall_score"]))
+    page.wait_for_function("(document.getElementById('time-chart').data || []).length >= 1")
+    assert page.evaluate("document.getElementById('time-chart').data[0].y") == points
+    expect(page.locator("#key-moments li")).to_have_count(len(analysis["key_moments"]))
+    shot(page, "09-report-reopened")
     assert page.errors == []
