@@ -48,7 +48,7 @@ def enqueuer(options: JobOptions, queue_name: str, max_retries: int, task_name: 
     return enqueue
 
 
-def _classify(exc: Exception) -> tuple[int, str]:
+def classify_failure(exc: Exception) -> tuple[int, str]:
     """The job's error from the API's one error table; an unexpected one is logged with its traceback."""
     from deployments.errors import SERVICE_ERROR_DETAIL, answer_for
 
@@ -79,7 +79,7 @@ class JobConsumer:
         lease = timedelta(seconds=job_opts.lease_timeout_s)
         retention = timedelta(seconds=job_opts.retention_s)
         self._runner = JobRunner(
-            store=store, videos=videos, classify=_classify, notify=self._notify,
+            store=store, videos=videos, classify=classify_failure, notify=self._notify,
             pipeline=Pipeline(model_stages(speech, face, engine, opts.retry_after_s), opts.pipeline_options(),
                               observe=observe_stage),
             answer=lambda analysis, request: answer_body(analysis, request.analysis == "full-analysis",

@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from auth.store import KeyStore
 from deployments.analysis import answer_body
 from deployments.config import IngressOptions
-from deployments.jobs import _classify
+from deployments.jobs import classify_failure
 from jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
                          WebhookSecretMissing, WebhookUrlRefused)
 from jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
@@ -73,7 +73,7 @@ class Jobs:
         self.runner = JobRunner(self.store, self.pipeline, self.videos,
                                 answer=lambda analysis, r: answer_body(analysis, r.analysis == "full-analysis",
                                                                        r.session_id),
-                                classify=_classify, notify=notify,
+                                classify=classify_failure, notify=notify,
                                 options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION))
         self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
                                timedelta(minutes=30), timedelta(hours=1), RETENTION)
