@@ -139,16 +139,15 @@ def test_close_up_without_shoulders_or_hands_gives_reasons_not_scores():
     landmarks = body_frames(160)
     move(landmarks, slice(None), [11, 12], dy_px=0.7 * HEIGHT)  # shoulders at y = 1.34: a face-only close-up
     metrics = analyze_body(track(landmarks))
-    summary = metrics.to_dict()
-    assert summary["framing"]["off_centre_ratio"] == 0.0
+    assert metrics.framing.off_centre_ratio == 0.0
     for key in ("shoulder_tilt_median_deg", "tilted_ratio", "slouch_ratio", "slouch_intervals",
                 "upright_head_height_shoulder_widths"):
-        assert summary["posture"][key] is None, key
-    assert "the shoulders were never in or just below the frame" in summary["posture"]["slouch_reason"]
-    assert summary["gestures"]["gesture_rate_per_min"] is None
-    assert summary["gestures"]["reason"] == "the hands were not visible in any frame"
-    assert summary["fidgeting"]["fidget_ratio"] is None
-    assert summary["fidgeting"]["reason"] == "neither the shoulders nor the hands were in the frame"
+        assert getattr(metrics.posture, key) is None, key
+    assert "the shoulders were never in or just below the frame" in metrics.posture.slouch_reason
+    assert metrics.gestures.gesture_rate_per_min is None
+    assert metrics.gestures.reason == "the hands were not visible in any frame"
+    assert metrics.fidgeting.fidget_ratio is None
+    assert metrics.fidgeting.reason == "neither the shoulders nor the hands were in the frame"
     json.dumps(summary)
 
 
@@ -217,8 +216,7 @@ def test_moments_are_labelled_for_timelines():
     move(landmarks, frames_at(40, 52, 800), HEAD, dx_px=0.3 * WIDTH)
     moments = analyze_body(track(landmarks)).moments()
     assert [m.label() for m in moments] == ["off-centre 0:40–0:52", "slouching 1:10–1:32"]
-    assert moments[1].to_dict() == {"kind": "slouching", "start_s": 70.0, "end_s": 92.0,
-                                    "label": "slouching 1:10–1:32"}
+    assert (moments[1].kind, moments[1].start_s, moments[1].end_s) == ("slouching", 70.0, 92.0)
     assert BodyMoment("fidgeting", 59.6, 61.0).label() == "fidgeting 1:00–1:01"
 
 
