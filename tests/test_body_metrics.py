@@ -1,12 +1,10 @@
 """Body metrics on synthetic landmark tracks with known geometry: every value is set by construction."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from models.body import metrics as bm
 from models.body.metrics import BodyMoment, analyze_body
 from models.body.pose import POSE_POINTS, PoseTrack
 
@@ -148,7 +146,6 @@ def test_close_up_without_shoulders_or_hands_gives_reasons_not_scores():
     assert metrics.gestures.reason == "the hands were not visible in any frame"
     assert metrics.fidgeting.fidget_ratio is None
     assert metrics.fidgeting.reason == "neither the shoulders nor the hands were in the frame"
-    json.dumps(summary)
 
 
 def test_no_person_gives_none_everywhere_with_the_reason():
