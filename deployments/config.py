@@ -107,7 +107,7 @@ class IngressOptions(BaseModel):
                                  "mediapipeSamples); the video file part is bounded by max_upload_bytes.")
     max_transcript_words: int = Field(12000, ge=1, description="Most words a provided `transcript` may have: 30 "
                                       "minutes at 400 words per minute, faster than anyone speaks.")
-    max_transcript_sentences: int = Field(2000, ge=1, description="Most sentences a provided `transcript` may have "
+    max_transcript_sentences: int = Field(1000, ge=1, description="Most sentences a provided `transcript` may have "
                                           "(each is embedded by the engine).")
     max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
