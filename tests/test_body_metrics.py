@@ -175,6 +175,14 @@ def test_gesture_strokes_are_counted_per_minute_of_visible_hands():
     assert gestures.wrist_speed_median_shoulder_widths_per_s < 0.1  # the hand rests between strokes
 
 
+def test_gestures_need_frames_fast_enough_to_see_a_stroke():
+    landmarks = body_frames(60)  # 60 s at 1 pose frame per second, the hand in view throughout
+    landmarks[:, 16] = (0.3, 0.85, 0.0, 0.9)
+    gestures = analyze_body(track(landmarks, fps=1.0)).gestures
+    assert gestures.hands_visible_ratio == 1.0 and gestures.gesture_count is None
+    assert gestures.reason == "frames sampled at 1.0 per second; gestures need 4 (a stroke lasts 0.25-1 s)"
+
+
 def test_hands_seen_only_briefly_are_not_judged():
     landmarks = body_frames(160)
     landmarks[frames_at(5, 7, 160), 15] = (0.7, 0.85, 0.0, 0.9)

@@ -79,6 +79,9 @@ is well below (head landmarks of a still frame under sensor noise move at 0.02 s
 percentile, benchmarks/body_accuracy.py; no recording here shows hands, so the wrists' own noise is not measured)."""
 GESTURE_MIN_S = 0.25
 """...for at least 0.25 s (two frame steps at 8 fps): a single-step jump is tracking noise or a re-detection."""
+GESTURE_MIN_RATE_HZ = 4.0
+"""A gesture stroke lasts 0.25-1 s: below 4 pose frames per second the wrist's speed between frames averages strokes
+and holds together, so gestures are None with the reason rather than a guess."""
 HANDS_MIN_VISIBLE_S = 3.0
 """Gesture rate and movement need at least 3 s of visible hands; less gives None with the reason."""
 
@@ -397,6 +400,10 @@ def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: 
                                f"the hands were visible for only {visible_s:.1f} s; gestures need "
                                f"{HANDS_MIN_VISIBLE_S:g} s")
         return GestureMetrics(ratio, visible_s, None, None, None, None, reason)
+    if 1.0 / step_s < GESTURE_MIN_RATE_HZ - 1e-6:
+        return GestureMetrics(ratio, visible_s, None, None, None, None,
+                              f"frames sampled at {1.0 / step_s:.1f} per second; gestures need "
+                              f"{GESTURE_MIN_RATE_HZ:g} (a stroke lasts 0.25-1 s)")
     speeds, moving = [], np.zeros(len(times), dtype=bool)
     for k, wrist in enumerate(_WRISTS):
         both = hands[1:, k] & hands[:-1, k] & (np.diff(times) <= 2 * step_s)
