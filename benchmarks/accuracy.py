@@ -20,6 +20,11 @@ bracketed tokens removed from both sides); filled pauses (um/uh/hm/er and acoust
 against the verbatim reference (matched = the smaller count; the references carry no filler times); pace against
 the forced-aligned word times; face-visible ratio against the labelled truth; and whether a clip nobody speaks in
 got a speech score, pace or filler count.
+
+Over every set: the spread (min / median / max over the clips that got one) of every score: overall (0-100), the
+four categories (0-10) and the engine's five levels (0-1). On the validity set (benchmarks/validity_set.py, clips
+that differ in one behaviour): every clip's scores, the rank order each expected comparison reads, the scores that
+must be null, and the base clip against the same audio with the face removed.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import json
 import re
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +43,8 @@ import yaml
 
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
 from benchmarks.real_set import RealClip, content_words, real_set
+from benchmarks.validity_set import FACE_REMOVED, RANKED, SCORES, UNSCORED, ValidityClip, body_scores, validity_set
+from models.interpretation.model import CATEGORIES
 from models.measurements import SPEECH_METRICS
 from models.speech.weights import MODELS
 
@@ -381,22 +388,88 @@ def real_markdown(scores: list[RealScore], total: RealOverall) -> str:
     return "\n".join(lines)
 
 
+def _scale(score: str) -> str:
+    return "0-100" if score == "overall" else "0-10" if score in CATEGORIES else "0-1"
+
+
+def _score(x: float | None) -> str:
+    return "null" if x is None else f"{x:g}"
+
+
+def spread(rows: list[dict]) -> dict[str, dict]:
+    """min / median / max of each score over the clips that got one, and how many did."""
+    out = {}
+    for score in SCORES:
+        values = [r[score] for r in rows if r[score] is not None]
+        out[score] = {"scored": len(values), "clips": len(rows), "min": min(values, default=None),
+                      "median": float(np.median(values)) if values else None, "max": max(values, default=None)}
+    return out
+
+
+def spread_markdown(spreads: dict[str, dict]) -> str:
+    """One row per score, min / median / max per set."""
+    names = list(spreads)
+    head = "| score | scale | " + " | ".join(f"{n}: scored | min | median | max" for n in names) + " |"
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for score in SCORES:
+        cells = []
+        for n in names:
+            s = spreads[n][score]
+            cells.append(f"{s['scored']}/{s['clips']} | {_score(s['min'])} | "
+                         f"{_score(None if s['median'] is None else round(s['median'], 3))} | {_score(s['max'])}")
+        lines.append(f"| {score} | {_scale(score)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def validity_checks(scores: dict[str, dict]) -> dict[str, bool]:
+    """The rank order and the null scores benchmarks/validity_set.py expects, met or not."""
+    met = {f"{r.score}: {r.higher} > {r.lower}": None not in (scores[r.higher][r.score], scores[r.lower][r.score])
+           and scores[r.higher][r.score] > scores[r.lower][r.score] for r in RANKED}
+    met.update({f"{', '.join(names)} null on {clip}": all(scores[clip][k] is None for k in names)
+                for clip, names in UNSCORED})
+    return met
+
+
+def validity_markdown(clips: dict[str, ValidityClip], scores: dict[str, dict]) -> str:
+    head = "| clip | differs by | pace true (wpm) | " + " | ".join(SCORES) + " |"
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for name, clip in clips.items():
+        lines.append(f"| {name} | {clip.differs_by} | {_num(clip.pace_wpm, 0)} | "
+                     + " | ".join(_score(scores[name][k]) for k in SCORES) + " |")
+    lines.append("\nRank order (highest first) of the clips each expected comparison involves:\n")
+    for score in dict.fromkeys(r.score for r in RANKED):
+        involved = dict.fromkeys(n for r in RANKED if r.score == score for n in (r.higher, r.lower))
+        ranked = sorted(involved, key=lambda n: -(scores[n][score] if scores[n][score] is not None else -1))
+        lines.append(f"- {score}: " + " > ".join(f"{n} {_score(scores[n][score])}" for n in ranked))
+    clip, reference = FACE_REMOVED
+    changes = []
+    for k in SCORES:
+        before, after = scores[reference][k], scores[clip][k]
+        change = ("null" if after is None else "unscored before" if before is None else "equal" if after == before
+                  else "lower" if after < before else "HIGHER")
+        changes.append(f"{k} {_score(before)} → {_score(after)} ({change})")
+    lines.append(f"- {reference} → {clip}: " + "; ".join(changes))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rescore", action="store_true",
                         help="score the responses saved by the last run instead of starting the service")
     parser.add_argument("--set", choices=("all", "constructed", "real"), default="all", dest="which",
-                        help="the constructed (espeak-ng) set, the real-recordings set, or both")
+                        help="the constructed sets (the labelled espeak-ng clips and the validity clips), the "
+                             "real-recordings set, or both")
     parser.add_argument("--config", type=Path, default=SERVE_CONFIG, help="the Serve config to run")
     parser.add_argument("--speech-model", choices=MODELS,
                         help="run the config with this packaged Whisper model (speech.model) instead of its own")
     args = parser.parse_args(argv)
     constructed = labelled_set() if args.which in ("all", "constructed") else []
     real = real_set(CACHE_DIR) if args.which in ("all", "real") else []
+    validity = validity_set(CACHE_DIR) if args.which in ("all", "constructed") else {}
     responses_dir = CACHE_DIR / "responses"
     responses_dir.mkdir(parents=True, exist_ok=True)
-    clips = [*constructed, *real]
+    clips = [*constructed, *real, *(replace(c, name=f"validity_{c.name}") for c in validity.values())]
     if args.rescore:
         saved = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
         answers = [(a["status"], a["body"]) for a in saved]
@@ -406,20 +479,32 @@ def main(argv: list[str] | None = None) -> int:
         f", speech.model {args.speech_model}" if args.speech_model else "")
     met: dict[str, bool] = {}
     report: dict = {}
+    sets = {"labelled": answers[:len(constructed)], "real": answers[len(constructed):len(constructed) + len(real)],
+            "validity": answers[len(constructed) + len(real):]}
     if constructed:
-        scores = [score_clip(c, body) for c, (_, body) in zip(constructed, answers)]
+        scores = [score_clip(c, body) for c, (_, body) in zip(constructed, sets["labelled"])]
         total = overall(scores)
         report["constructed"] = {"clips": [asdict(s) for s in scores], "overall": asdict(total)}
         print(f"Accuracy on {len(constructed)} labelled clips ({source}), {datetime.date.today().isoformat()}\n")
         print(markdown(scores, total) + "\n")
         met.update(total.targets())
     if real:
-        real_scores = [score_real_clip(c, status, body) for c, (status, body) in zip(real, answers[len(constructed):])]
+        real_scores = [score_real_clip(c, status, body) for c, (status, body) in zip(real, sets["real"])]
         real_total = real_overall(real_scores)
         report["real"] = {"clips": [asdict(s) for s in real_scores], "overall": asdict(real_total)}
         print(f"Accuracy on {len(real)} real-recording clips ({source}), {datetime.date.today().isoformat()}\n")
         print(real_markdown(real_scores, real_total) + "\n")
         met.update({f"real: {k}": v for k, v in real_total.targets().items()})
+    if validity:
+        validity_scores = {name: body_scores(body) for name, (_, body) in zip(validity, sets["validity"])}
+        report["validity"] = {"clips": {n: asdict(c) for n, c in validity.items()}, "scores": validity_scores}
+        print(f"Validity: {len(validity)} clips built to differ in one behaviour ({source})\n")
+        print(validity_markdown(validity, validity_scores) + "\n")
+        met.update({f"validity: {k}": v for k, v in validity_checks(validity_scores).items()})
+    spreads = {name: spread([body_scores(body) for _, body in answered]) for name, answered in sets.items() if answered}
+    report["spread"] = spreads
+    print("Score spread per set (clips that got the score / clips; min, median, max)\n")
+    print(spread_markdown(spreads) + "\n")
     (CACHE_DIR / "accuracy.json").write_text(json.dumps(report, indent=1))
     for target, ok in met.items():
         print(f"- {'met' if ok else 'MISSED'}: {target}")

@@ -1,8 +1,8 @@
 """`make bench`: each stage alone, then the whole request through the running service, on the same videos.
 
 Stages run one after another in this process, with the thread settings of serve_config.cpu.yaml (speech-to-text
-on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, landmarks,
-measurements, interpretation. Then `serve run` starts the CPU config on a free port, one warm-up request is sent,
+on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, speakers, landmarks,
+pose, measurements, interpretation. Then `serve run` starts the CPU config on a free port, one warm-up request is sent,
 and every video is posted to /api/v1/full-analysis. Printed: per-stage wall and CPU seconds, end-to-end seconds, the ratio
 end-to-end / sum of stages, videos per minute under 1, 2 and 4 concurrent clients, the peak resident memory of
 every process, and (--replicas) the latency of one long video with 1, 2 and 4 replicas of each model deployment.
@@ -30,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import numpy as np
 import psutil
 import yaml
 
@@ -39,6 +40,7 @@ from tests.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CONTEXT_PHRASE = "quarterly team review"
+SHARED_MEMORY = "object store (/dev/shm in use)"
 
 
 @dataclass
@@ -89,6 +91,7 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     from models.measurements import measure
     from models.signals import measure_signals
     from models.speech.segments import merge_transcripts, split_at_silences
+    from models.speech.speakers import diarize
     from models.speech.voice import analyze_voice
 
     with _Timer() as t:
@@ -107,12 +110,25 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
         voice = analyze_voice(audio.audio, audio.sample_rate)
     result.stages["voice analysis"] = t.result
     with _Timer() as t:
+        diarization = diarize(audio.audio, voice.speech_segments, models["voices"])
+    result.stages["speakers"] = t.result
+    with _Timer() as t:
         tracks = [models["face"].landmarks(c.frames, c.frame_times_s) for c in chunks]
     result.stages["landmarks"] = t.result
+    with _Timer() as t:
+        poses = []
+        if opts.pose_frame_rate_hz > 0:
+            times = np.concatenate([c.frame_times_s for c in chunks])
+            keep = np.flatnonzero(np.diff(np.floor(times * opts.pose_frame_rate_hz + 1e-6), prepend=-1) > 0)
+            frames = np.concatenate([c.frames for c in chunks])
+            poses = [models["pose"].landmarks(frames[keep], times[keep])]
+            del frames
+    result.stages["pose"] = t.result
     del chunks
     with _Timer() as t:
         signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
-                                  face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s)
+                                  face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s,
+                                  pose_chunks=poses, diarization=diarization)
         measurements = measure(signals, window_s=opts.time_series_window_s, context_phrase=CONTEXT_PHRASE)
     result.stages["measure"] = t.result
     with _Timer() as t:
@@ -122,13 +138,17 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
 
 def load_models(config: dict) -> dict:
     from deployments.config import AppArgs
-    from models.interpretation.engine import SentenceEncoder
+    from models.body.pose import PoseLandmarker
     from models.face.landmarks import FaceLandmarker
+    from models.interpretation.engine import SentenceEncoder
+    from models.speech.speakers import VoiceEncoder
     from models.speech.transcribe import SpeechToText
 
     args = AppArgs(**config["applications"][0]["args"])
     return {"stt": SpeechToText(**args.speech.model_dump()),
             "face": FaceLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
+            "pose": PoseLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
+            "voices": VoiceEncoder(),
             "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
             "ingress": args.ingress}
 
@@ -195,13 +215,17 @@ class Service:
         return named
 
     def _sample_memory(self) -> None:
-        """Peak RSS per Serve process, sampled every 0.2 s."""
+        """Peak RSS per Serve process, and the shared memory in use (Ray's object store lives in /dev/shm: the
+        frame chunks in flight), above what was in use when the service came up; sampled every 0.2 s."""
+        shm_at_start = psutil.disk_usage("/dev/shm").used
         while not self._stop_sampling.wait(0.2):
             for name, p in self._ray_processes().items():
                 try:
                     self.peaks_mib[name] = max(self.peaks_mib.get(name, 0.0), p.memory_info().rss / 2**20)
                 except psutil.Error:
                     pass
+            shm_mib = (psutil.disk_usage("/dev/shm").used - shm_at_start) / 2**20
+            self.peaks_mib[SHARED_MEMORY] = max(self.peaks_mib.get(SHARED_MEMORY, 0.0), shm_mib)
 
     def cpu_seconds(self) -> dict[str, float]:
         """User + system CPU seconds used so far by each Serve process."""
@@ -258,11 +282,18 @@ def main() -> int:
                         "in the same run for a before/after comparison")
     parser.add_argument("--skip-stages", action="store_true")
     parser.add_argument("--speech-model", choices=MODELS, help="packaged Whisper model (speech.model) to run")
+    parser.add_argument("--frame-rate", type=float, help="ingress.frame_rate_hz (face frames per second; 15 scores "
+                        "blinks)")
+    parser.add_argument("--pose-frame-rate", type=float, help="ingress.pose_frame_rate_hz (0: body language off)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = yaml.safe_load((REPO / args.config).read_text())
+    app_args = config["applications"][0]["args"]
     if args.speech_model:
-        config["applications"][0]["args"].setdefault("speech", {})["model"] = args.speech_model
+        app_args.setdefault("speech", {})["model"] = args.speech_model
+    for option, value in (("frame_rate_hz", args.frame_rate), ("pose_frame_rate_hz", args.pose_frame_rate)):
+        if value is not None:
+            app_args.setdefault("ingress", {})[option] = value
     paths = {d: bench_video(d) for d in {*args.videos, args.throughput_video}}
     if args.replicas:
         paths[args.replicas_video] = bench_video(args.replicas_video)

@@ -93,9 +93,10 @@ class DashboardOptions(BaseModel):
 
 class IngressOptions(BaseModel):
     frame_rate_hz: float = Field(8.0, gt=0, le=30, description="Frames sampled per second for face analysis.")
-    pose_frame_rate_hz: float = Field(2.0, ge=0, le=30, description="Frames per second the body pose is read "
-                                      "from (MediaPipe Pose costs ~4x Face Mesh a frame; BENCHMARKS.md); 0 switches "
-                                      "body language off. Fidgeting needs 6 or more.")
+    pose_frame_rate_hz: float = Field(1.0, ge=0, le=30, description="Frames per second the body pose is read "
+                                      "from (MediaPipe Pose costs ~5x Face Mesh a frame; BENCHMARKS.md): 1 keeps "
+                                      "framing and posture within the CPU budget; gestures need 4, fidgeting 6; 0 "
+                                      "switches body language off.")
     max_side_px: int = Field(640, ge=64, le=1920, description="Sampled frames are downscaled to this longest side.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0)
     max_duration_s: float = Field(1800.0, gt=0)
@@ -107,7 +108,7 @@ class IngressOptions(BaseModel):
                                  "mediapipeSamples); the video file part is bounded by max_upload_bytes.")
     max_transcript_words: int = Field(12000, ge=1, description="Most words a provided `transcript` may have: 30 "
                                       "minutes at 400 words per minute, faster than anyone speaks.")
-    max_transcript_sentences: int = Field(2000, ge=1, description="Most sentences a provided `transcript` may have "
+    max_transcript_sentences: int = Field(1000, ge=1, description="Most sentences a provided `transcript` may have "
                                           "(each is embedded by the engine).")
     max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "

@@ -1,7 +1,10 @@
-"""Intervals in time: runs of a per-frame boolean mask, and the overlap of two intervals. One definition for the
-voice activity, the face's look-aways, blinks and smiles, filled pauses and the timelines."""
+"""Intervals in time: runs of a per-frame boolean mask, and the overlap of two intervals; and how a time reads. One
+definition for the voice activity, the face's look-aways, blinks and smiles, the body's moments, filled pauses and
+the timelines."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -20,3 +23,23 @@ def overlap_s(a_start: float, a_end: float, b_start: float, b_end: float) -> flo
 def gap_s(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
     """Time between two intervals; 0 when they overlap."""
     return max(0.0, max(a_start, b_start) - min(a_end, b_end))
+
+
+def timed_runs(
+    mask: np.ndarray, times: np.ndarray, step_s: float | None, min_s: float, max_s: float = math.inf
+) -> tuple[tuple[float, float], ...]:
+    """(start_s, end_s) of each run of True frames; a run ends at the next frame's time (or one frame step
+    after the last frame), so a run of k frames at 8 fps lasts k / 8 s."""
+    intervals = []
+    for start, stop in true_runs(mask):
+        end = times[stop] if stop < len(times) else times[stop - 1] + (step_s or 0.0)
+        duration = end - times[start]
+        if min_s - 1e-6 <= duration <= max_s + 1e-6:
+            intervals.append((float(times[start]), float(end)))
+    return tuple(intervals)
+
+
+def clock(seconds: float) -> str:
+    """m:ss, as a person reads a time in a video."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

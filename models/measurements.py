@@ -29,9 +29,6 @@ SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", 
 FACE_METRICS = ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
                 "blink_rate_per_min")
 BODY_METRICS = ("off_centre_ratio", "cut_by_edge_ratio", "slouch_ratio", "gesture_rate_per_min", "fidget_ratio")
-BODY_EVENT_LABELS = {"off_centre": "Off-centre", "cut_by_edge": "Face cut by the frame edge",
-                     "shoulders_tilted": "Shoulders tilted", "slouching": "Slouching", "gesturing": "Gesturing",
-                     "fidgeting": "Fidgeting"}
 
 
 @dataclass(frozen=True)
@@ -298,6 +295,6 @@ def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[W
             events.append(Event("longest_monologue", m.start_s, m.end_s, f"Speaker {m.speaker} speaks for "
                                 f"{m.duration_s:.0f} s", {"speaker": m.speaker, "duration_s": m.duration_s}))
     if signals.body is not None:
-        events += [Event(m.kind, m.start_s, m.end_s, f"{BODY_EVENT_LABELS[m.kind]} for {m.end_s - m.start_s:.1f} s",
-                         {"duration_s": m.end_s - m.start_s}) for m in signals.body.moments()]
+        events += [Event(m.kind, m.start_s, m.end_s, m.label().capitalize(), {"duration_s": m.end_s - m.start_s})
+                   for m in signals.body.moments()]
     return sorted(events, key=lambda e: (e.start_s, e.kind))

@@ -23,8 +23,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from models.errors import StageTimeout
 from models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
+from models.errors import StageTimeout
 from models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
 from models.interpretation.model import Interpretation
 from models.measurements import Measurements, measure

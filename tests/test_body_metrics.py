@@ -1,12 +1,10 @@
 """Body metrics on synthetic landmark tracks with known geometry: every value is set by construction."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from models.body import metrics as bm
 from models.body.metrics import BodyMoment, analyze_body
 from models.body.pose import POSE_POINTS, PoseTrack
 
@@ -139,17 +137,15 @@ def test_close_up_without_shoulders_or_hands_gives_reasons_not_scores():
     landmarks = body_frames(160)
     move(landmarks, slice(None), [11, 12], dy_px=0.7 * HEIGHT)  # shoulders at y = 1.34: a face-only close-up
     metrics = analyze_body(track(landmarks))
-    summary = metrics.to_dict()
-    assert summary["framing"]["off_centre_ratio"] == 0.0
+    assert metrics.framing.off_centre_ratio == 0.0
     for key in ("shoulder_tilt_median_deg", "tilted_ratio", "slouch_ratio", "slouch_intervals",
                 "upright_head_height_shoulder_widths"):
-        assert summary["posture"][key] is None, key
-    assert "the shoulders were never in or just below the frame" in summary["posture"]["slouch_reason"]
-    assert summary["gestures"]["gesture_rate_per_min"] is None
-    assert summary["gestures"]["reason"] == "the hands were not visible in any frame"
-    assert summary["fidgeting"]["fidget_ratio"] is None
-    assert summary["fidgeting"]["reason"] == "neither the shoulders nor the hands were in the frame"
-    json.dumps(summary)
+        assert getattr(metrics.posture, key) is None, key
+    assert "the shoulders were never in or just below the frame" in metrics.posture.slouch_reason
+    assert metrics.gestures.gesture_rate_per_min is None
+    assert metrics.gestures.reason == "the hands were not visible in any frame"
+    assert metrics.fidgeting.fidget_ratio is None
+    assert metrics.fidgeting.reason == "neither the shoulders nor the hands were in the frame"
 
 
 def test_no_person_gives_none_everywhere_with_the_reason():
@@ -177,6 +173,14 @@ def test_gesture_strokes_are_counted_per_minute_of_visible_hands():
     assert gestures.gesture_rate_per_min == pytest.approx(3 / 0.5)
     assert [round(s, 3) for s, _ in gestures.gesture_intervals] == [15.0, 22.0, 31.0]
     assert gestures.wrist_speed_median_shoulder_widths_per_s < 0.1  # the hand rests between strokes
+
+
+def test_gestures_need_frames_fast_enough_to_see_a_stroke():
+    landmarks = body_frames(60)  # 60 s at 1 pose frame per second, the hand in view throughout
+    landmarks[:, 16] = (0.3, 0.85, 0.0, 0.9)
+    gestures = analyze_body(track(landmarks, fps=1.0)).gestures
+    assert gestures.hands_visible_ratio == 1.0 and gestures.gesture_count is None
+    assert gestures.reason == "frames sampled at 1.0 per second; gestures need 4 (a stroke lasts 0.25-1 s)"
 
 
 def test_hands_seen_only_briefly_are_not_judged():
@@ -217,8 +221,7 @@ def test_moments_are_labelled_for_timelines():
     move(landmarks, frames_at(40, 52, 800), HEAD, dx_px=0.3 * WIDTH)
     moments = analyze_body(track(landmarks)).moments()
     assert [m.label() for m in moments] == ["off-centre 0:40–0:52", "slouching 1:10–1:32"]
-    assert moments[1].to_dict() == {"kind": "slouching", "start_s": 70.0, "end_s": 92.0,
-                                    "label": "slouching 1:10–1:32"}
+    assert (moments[1].kind, moments[1].start_s, moments[1].end_s) == ("slouching", 70.0, 92.0)
     assert BodyMoment("fidgeting", 59.6, 61.0).label() == "fidgeting 1:00–1:01"
 
 

@@ -114,6 +114,14 @@ def test_levels_use_the_same_metric_scores_as_the_categories():
     assert any("slow" in area for area in slow.areas_for_improvement)
 
 
+def test_a_steady_head_is_not_less_composed():
+    """Head movement's curve rewards lively motion (naturalness), so it stays out of composure: a still head
+    must not read as less composed than a nodding one (tests/test_validity.py found it did)."""
+    still, nodding = (interpret(measured({**GOOD, "head_motion_deg_per_s": v})) for v in (0.0, 5.0))
+    assert still.levels["composure"].score == nodding.levels["composure"].score
+    assert "head_motion_deg_per_s" not in still.levels["composure"].evidence
+
+
 @settings(max_examples=60, deadline=None)
 @given(metric=st.sampled_from(sorted(GOOD)), low=st.floats(0, 1), high=st.floats(0, 1))
 def test_a_better_metric_never_lowers_a_level_or_a_category(metric, low, high):

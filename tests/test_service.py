@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,6 +35,37 @@ def test_health_and_docs(service):
     spec = httpx.get(f"{service.base_url}/openapi.json").json()
     assert {"/api/v1/analyze-video", "/api/v1/full-analysis"} <= set(spec["paths"])
     assert httpx.get(f"{service.base_url}/docs").status_code == 200
+
+
+def test_a_client_generated_from_the_openapi_document_parses_real_answers(service, talking_head, tmp_path):
+    """datamodel-code-generator (PyPI) turns /openapi.json into pydantic models; they parse what the service says,
+    errors included, so every field a client reads is documented."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    spec = httpx.get(f"{service.base_url}/openapi.json").json()
+    for path in ("/api/v1/analyze-video", "/api/v1/full-analysis"):
+        answers = spec["paths"][path]["post"]["responses"]
+        assert "$ref" in answers["200"]["content"]["application/json"]["schema"]
+        assert {"401", "413", "415", "422", "500", "503", "504"} <= answers.keys()
+    (tmp_path / "openapi.json").write_text(json.dumps(spec))
+    subprocess.run([str(Path(sys.executable).parent / "datamodel-codegen"), "--input", str(tmp_path / "openapi.json"),
+                    "--input-file-type", "openapi",
+                    "--output", str(tmp_path / "client_models.py"), "--output-model-type", "pydantic_v2.BaseModel"],
+                   check=True, capture_output=True)
+    module_spec = importlib.util.spec_from_file_location("client_models", tmp_path / "client_models.py")
+    client = importlib.util.module_from_spec(module_spec)
+    sys.modules["client_models"] = client
+    module_spec.loader.exec_module(client)
+
+    full = service.post("/api/v1/full-analysis", talking_head.path, data={"context_phrase": "quarterly review"})
+    video = service.post("/api/v1/analyze-video", talking_head.path)
+    parsed = client.FullAnalysis.model_validate(full.json())
+    assert parsed.video_analysis.speaking_pace_wpm == full.json()["video_analysis"]["speaking_pace_wpm"]
+    assert client.VideoAnalysis.model_validate(video.json()).overall_score == video.json()["overall_score"]
+    unauthorized = service.post("/api/v1/analyze-video", talking_head.path, headers={})
+    assert client.ErrorBody.model_validate(unauthorized.json()).detail == "Invalid or expired API key."
 
 
 def test_every_container_gets_a_full_analysis(service, talking_head_container):

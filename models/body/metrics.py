@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.face.metrics import _intervals_json, _round, _runs
 from models.body.pose import PoseTrack
+from models.intervals import clock, timed_runs
 
 NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR, MOUTH_LEFT, MOUTH_RIGHT = 0, 2, 5, 7, 8, 9, 10
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_WRIST, RIGHT_WRIST = 11, 12, 15, 16
@@ -79,6 +79,9 @@ is well below (head landmarks of a still frame under sensor noise move at 0.02 s
 percentile, benchmarks/body_accuracy.py; no recording here shows hands, so the wrists' own noise is not measured)."""
 GESTURE_MIN_S = 0.25
 """...for at least 0.25 s (two frame steps at 8 fps): a single-step jump is tracking noise or a re-detection."""
+GESTURE_MIN_RATE_HZ = 4.0
+"""A gesture stroke lasts 0.25-1 s: below 4 pose frames per second the wrist's speed between frames averages strokes
+and holds together, so gestures are None with the reason rather than a guess."""
 HANDS_MIN_VISIBLE_S = 3.0
 """Gesture rate and movement need at least 3 s of visible hands; less gives None with the reason."""
 
@@ -114,20 +117,6 @@ class FramingMetrics:
     cut_by_edge_intervals: tuple[tuple[float, float], ...] | None
     reason: str | None  # why the values are None
 
-    def to_dict(self) -> dict:
-        return {
-            "face_frames": self.face_frames,
-            "face_width_ratio_median": _round(self.face_width_ratio_median, 3),
-            "face_centre_x_median": _round(self.face_centre_x_median, 3),
-            "face_centre_y_median": _round(self.face_centre_y_median, 3),
-            "off_centre_ratio": _round(self.off_centre_ratio, 3),
-            "cut_by_edge_ratio": _round(self.cut_by_edge_ratio, 3),
-            "off_centre_intervals": _intervals_json(self.off_centre_intervals),
-            "cut_by_edge_intervals": _intervals_json(self.cut_by_edge_intervals),
-            "reason": self.reason,
-        }
-
-
 @dataclass(frozen=True)
 class PostureMetrics:
     """Shoulder-line tilt and slouching against the speaker's own upright frames."""
@@ -144,22 +133,6 @@ class PostureMetrics:
     tilt_reason: str | None  # why the tilt values are None
     slouch_reason: str | None
 
-    def to_dict(self) -> dict:
-        return {
-            "slouch_frames": self.slouch_frames,
-            "tilt_frames": self.tilt_frames,
-            "shoulder_tilt_median_deg": _round(self.shoulder_tilt_median_deg, 1),
-            "tilted_ratio": _round(self.tilted_ratio, 3),
-            "tilted_intervals": _intervals_json(self.tilted_intervals),
-            "upright_head_height_shoulder_widths": _round(self.upright_head_height_shoulder_widths, 3),
-            "head_height_median_shoulder_widths": _round(self.head_height_median_shoulder_widths, 3),
-            "slouch_ratio": _round(self.slouch_ratio, 3),
-            "slouch_intervals": _intervals_json(self.slouch_intervals),
-            "tilt_reason": self.tilt_reason,
-            "slouch_reason": self.slouch_reason,
-        }
-
-
 @dataclass(frozen=True)
 class GestureMetrics:
     """Hand movement while the hands are in view. hands_visible_ratio is always measured when a person is found
@@ -173,18 +146,6 @@ class GestureMetrics:
     gesture_intervals: tuple[tuple[float, float], ...] | None
     reason: str | None
 
-    def to_dict(self) -> dict:
-        return {
-            "hands_visible_ratio": _round(self.hands_visible_ratio, 3),
-            "hands_visible_s": round(self.hands_visible_s, 2),
-            "gesture_count": self.gesture_count,
-            "gesture_rate_per_min": _round(self.gesture_rate_per_min, 1),
-            "wrist_speed_median_shoulder_widths_per_s": _round(self.wrist_speed_median_shoulder_widths_per_s, 3),
-            "gesture_intervals": _intervals_json(self.gesture_intervals),
-            "reason": self.reason,
-        }
-
-
 @dataclass(frozen=True)
 class FidgetMetrics:
     """Small repetitive motion of the shoulders and visible wrists in FIDGET_BAND_HZ."""
@@ -195,17 +156,6 @@ class FidgetMetrics:
     band_rms_median_shoulder_widths: float | None  # median over windows of the strongest part's band RMS
     fidget_intervals: tuple[tuple[float, float], ...] | None
     reason: str | None
-
-    def to_dict(self) -> dict:
-        return {
-            "measured_s": round(self.measured_s, 2),
-            "band_hz": list(self.band_hz) if self.band_hz else None,
-            "fidget_ratio": _round(self.fidget_ratio, 3),
-            "band_rms_median_shoulder_widths": _round(self.band_rms_median_shoulder_widths, 4),
-            "fidget_intervals": _intervals_json(self.fidget_intervals),
-            "reason": self.reason,
-        }
-
 
 @dataclass(frozen=True)
 class BodyMoment:
@@ -220,12 +170,7 @@ class BodyMoment:
         names = {"off_centre": "off-centre", "cut_by_edge": "cut by the frame edge",
                  "shoulders_tilted": "shoulders tilted", "slouching": "slouching", "gesturing": "gesturing",
                  "fidgeting": "fidgeting"}
-        return f"{names[self.kind]} {_clock(self.start_s)}–{_clock(self.end_s)}"
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
-                "label": self.label()}
-
+        return f"{names[self.kind]} {clock(self.start_s)}–{clock(self.end_s)}"
 
 @dataclass(frozen=True)
 class BodyMetrics:
@@ -240,17 +185,6 @@ class BodyMetrics:
     shoulder_tilt_deg: np.ndarray = field(repr=False, compare=False)  # NaN where shoulders not measurable
     head_height_shoulder_widths: np.ndarray = field(repr=False, compare=False)
     hands_visible: np.ndarray = field(repr=False, compare=False)  # bool
-
-    def to_dict(self) -> dict:
-        return {
-            "frames_analyzed": self.frames_analyzed,
-            "body_frames": self.body_frames,
-            "frame_rate_hz": _round(self.frame_rate_hz, 2),
-            "framing": self.framing.to_dict(),
-            "posture": self.posture.to_dict(),
-            "gestures": self.gestures.to_dict(),
-            "fidgeting": self.fidgeting.to_dict(),
-        }
 
     def moments(self) -> list[BodyMoment]:
         """Every reported interval, in time order."""
@@ -347,7 +281,7 @@ def _intervals(mask: np.ndarray, times: np.ndarray, step_s: float | None, min_s:
     """Runs of True lasting at least min_s, with runs less than min_s apart joined: a moment is reported once,
     not as two pieces around a brief flicker."""
     joined: list[tuple[float, float]] = []
-    for start, end in _runs(mask, times, step_s, 0.0):
+    for start, end in timed_runs(mask, times, step_s, 0.0):
         if joined and start - joined[-1][1] < min_s - 1e-6:
             joined[-1] = (joined[-1][0], end)
         else:
@@ -466,6 +400,10 @@ def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: 
                                f"the hands were visible for only {visible_s:.1f} s; gestures need "
                                f"{HANDS_MIN_VISIBLE_S:g} s")
         return GestureMetrics(ratio, visible_s, None, None, None, None, reason)
+    if 1.0 / step_s < GESTURE_MIN_RATE_HZ - 1e-6:
+        return GestureMetrics(ratio, visible_s, None, None, None, None,
+                              f"frames sampled at {1.0 / step_s:.1f} per second; gestures need "
+                              f"{GESTURE_MIN_RATE_HZ:g} (a stroke lasts 0.25-1 s)")
     speeds, moving = [], np.zeros(len(times), dtype=bool)
     for k, wrist in enumerate(_WRISTS):
         both = hands[1:, k] & hands[:-1, k] & (np.diff(times) <= 2 * step_s)
@@ -474,7 +412,7 @@ def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: 
         fast = np.zeros(len(times), dtype=bool)
         fast[1:] = both & (speed >= GESTURE_MIN_SPEED)  # frame i moved since frame i-1
         moving |= fast
-    gestures = _runs(moving, times, step_s, GESTURE_MIN_S)
+    gestures = timed_runs(moving, times, step_s, GESTURE_MIN_S)
     all_speeds = np.concatenate(speeds)
     return GestureMetrics(
         hands_visible_ratio=ratio,
@@ -552,8 +490,3 @@ def _band_motion(positions: np.ndarray, in_band: np.ndarray) -> tuple[float, flo
     band_ms = float(power[in_band].sum()) / n**2
     total_ms = float(power.sum()) / n**2
     return math.sqrt(band_ms), band_ms / total_ms if total_ms > 0 else 0.0
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"

@@ -17,6 +17,7 @@ import numpy as np
 
 from models.errors import InvalidLandmarkSamples
 from models.face.landmarks import _is_number, _json_type, _sample_time_s, parse_samples
+from models.media.tracking import track_frames
 
 POSE_POINTS = 33
 """BlazePose topology: 0 nose, 1-6 eyes, 7-8 ears, 9-10 mouth, 11-12 shoulders, 13-14 elbows, 15-16 wrists,
@@ -85,24 +86,13 @@ class PoseLandmarker:
 
     def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> PoseTrack:
         """Frames: uint8 RGB (N, H, W, 3) in presentation order; frame_times_s: (N,) seconds."""
-        frames = np.asarray(frames)
-        times = np.asarray(frame_times_s, dtype=np.float64)
-        if frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be uint8 RGB (N, H, W, 3), got {frames.dtype} {frames.shape}")
-        if times.shape != (frames.shape[0],):
-            raise ValueError(f"frame_times_s has shape {times.shape}, expected ({frames.shape[0]},)")
-        n, height, width = frames.shape[:3]
-        points = np.full((n, POSE_POINTS, 4), np.nan, dtype=np.float32)
-        found = np.zeros(n, dtype=bool)
-        if n and height and width:
-            with self._lock:
-                self._pose.reset()
-                for i in range(n):
-                    result = self._pose.process(np.ascontiguousarray(frames[i]))
-                    if result.pose_landmarks:
-                        points[i] = [(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark]
-                        found[i] = True
-        return PoseTrack(times, points, found, int(width), int(height), "mediapipe_pose")
+        def read(result):
+            pose = result.pose_landmarks
+            return [(p.x, p.y, p.z, p.visibility) for p in pose.landmark] if pose else None
+
+        times, points, found, width, height = track_frames(self._pose, self._lock, frames, frame_times_s,
+                                                           (POSE_POINTS, 4), read)
+        return PoseTrack(times, points, found, width, height, "mediapipe_pose")
 
     def close(self) -> None:
         with self._lock:

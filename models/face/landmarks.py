@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from models.errors import InvalidLandmarkSamples
+from models.media.tracking import track_frames
 
 MESH_POINTS = 468
 """Face Mesh points without irises (MediaPipe's `refine_landmarks=False`, some JS configurations)."""
@@ -67,25 +68,13 @@ class FaceLandmarker:
 
     def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> FaceTrack:
         """Frames: uint8 RGB (N, H, W, 3) in presentation order; frame_times_s: (N,) seconds."""
-        frames = np.asarray(frames)
-        times = np.asarray(frame_times_s, dtype=np.float64)
-        if frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be uint8 RGB (N, H, W, 3), got {frames.dtype} {frames.shape}")
-        if times.shape != (frames.shape[0],):
-            raise ValueError(f"frame_times_s has shape {times.shape}, expected ({frames.shape[0]},)")
-        n, height, width = frames.shape[:3]
-        points = np.full((n, LANDMARK_POINTS, 3), np.nan, dtype=np.float32)
-        found = np.zeros(n, dtype=bool)
-        if n and height and width:
-            with self._lock:
-                self._mesh.reset()
-                for i in range(n):
-                    result = self._mesh.process(np.ascontiguousarray(frames[i]))
-                    if result.multi_face_landmarks:
-                        face = result.multi_face_landmarks[0].landmark
-                        points[i] = [(p.x, p.y, p.z) for p in face]
-                        found[i] = True
-        return FaceTrack(times, points, found, int(width), int(height), "face_mesh")
+        def read(result):
+            faces = result.multi_face_landmarks
+            return [(p.x, p.y, p.z) for p in faces[0].landmark] if faces else None
+
+        times, points, found, width, height = track_frames(self._mesh, self._lock, frames, frame_times_s,
+                                                           (LANDMARK_POINTS, 3), read)
+        return FaceTrack(times, points, found, width, height, "face_mesh")
 
     def close(self) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from models.face.landmarks import FaceTrack
-from models.intervals import true_runs
+from models.intervals import timed_runs, true_runs
 
 # Head pose: solvePnP of rigid upper-face landmarks (eye corners and nose; the mouth and jaw move with
 # speech and smiles) against MediaPipe's canonical face model (canonical_face_model.obj, cm), rewritten in
@@ -118,49 +118,6 @@ class FaceMetrics:
     ear: np.ndarray = field(repr=False, compare=False)
     smile: np.ndarray = field(repr=False, compare=False)  # bool
 
-    def to_dict(self) -> dict:
-        """Summaries and intervals only; per-frame data is in `per_frame()`."""
-        return {
-            "frames_analyzed": self.frames_analyzed,
-            "face_frames": self.face_frames,
-            "face_visible_ratio": _round(self.face_visible_ratio, 3),
-            "gaze_source": self.gaze_source,
-            "eye_contact_ratio": _round(self.eye_contact_ratio, 3),
-            "look_away_intervals": _intervals_json(self.look_away_intervals),
-            "blink_count": self.blink_count,
-            "blink_rate_per_min": _round(self.blink_rate_per_min, 1),
-            "frame_rate_hz": _round(self.frame_rate_hz, 2),
-            "head_motion_deg_per_s": _round(self.head_motion_deg_per_s, 2),
-            "head_yaw_median_deg": _round(self.head_yaw_median_deg, 1),
-            "head_pitch_median_deg": _round(self.head_pitch_median_deg, 1),
-            "smile_ratio": _round(self.smile_ratio, 3),
-            "smile_intervals": _intervals_json(self.smile_intervals),
-        }
-
-    def per_frame(self) -> dict:
-        """Per-frame timeline (JSON-safe lists, None where no face)."""
-        found = self.face_found.tolist()
-
-        def values(array: np.ndarray, digits: int) -> list:
-            return [_round(float(v), digits) if f else None for v, f in zip(array, found)]
-
-        def flags(array: np.ndarray) -> list:
-            return [bool(v) if f else None for v, f in zip(array, found)]
-
-        return {
-            "t_s": [round(float(t), 3) for t in self.frame_times_s],
-            "face_found": [bool(f) for f in found],
-            "eye_contact": flags(self.eye_contact),
-            "yaw_deg": values(self.yaw_deg, 1),
-            "pitch_deg": values(self.pitch_deg, 1),
-            "roll_deg": values(self.roll_deg, 1),
-            "gaze_yaw_deg": values(self.gaze_yaw_deg, 1),
-            "gaze_pitch_deg": values(self.gaze_pitch_deg, 1),
-            "ear": values(self.ear, 3),
-            "smile": flags(self.smile),
-        }
-
-
 def analyze_face(track: FaceTrack) -> FaceMetrics:
     times = np.asarray(track.frame_times_s, dtype=np.float64)
     found = np.asarray(track.found, dtype=bool)
@@ -193,7 +150,7 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
         face_visible_ratio=face_frames / n if n else None,
         gaze_source=summary("iris_and_head_pose" if has_irises else "head_pose"),
         eye_contact_ratio=summary(float(eye_contact.sum()) / max(face_frames, 1)),
-        look_away_intervals=summary(_runs(~eye_contact, times, step_s, LOOK_AWAY_MIN_S)),
+        look_away_intervals=summary(timed_runs(~eye_contact, times, step_s, LOOK_AWAY_MIN_S)),
         blink_count=blink_count,
         blink_rate_per_min=blink_count / visible_min if blink_count is not None and visible_min else None,
         frame_rate_hz=1.0 / step_s if step_s else None,
@@ -201,7 +158,7 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
         head_yaw_median_deg=float(np.nanmedian(yaw)) if face_frames else None,
         head_pitch_median_deg=float(np.nanmedian(pitch)) if face_frames else None,
         smile_ratio=summary(float(smile.sum()) / max(face_frames, 1)),
-        smile_intervals=summary(_runs(smile, times, step_s, SMILE_MIN_S)),
+        smile_intervals=summary(timed_runs(smile, times, step_s, SMILE_MIN_S)),
         frame_times_s=times,
         face_found=found,
         eye_contact=eye_contact,
@@ -288,7 +245,7 @@ def _count_blinks(ear: np.ndarray, found: np.ndarray, times: np.ndarray, step_s:
     threshold = BLINK_EAR_FRACTION * float(np.nanmedian(ear[found]))
     with np.errstate(invalid="ignore"):
         closed = found & (ear < threshold)
-    return sum(1 for _ in _runs(closed, times, step_s, 0.0, max_s=BLINK_MAX_S))
+    return sum(1 for _ in timed_runs(closed, times, step_s, 0.0, max_s=BLINK_MAX_S))
 
 
 def _head_motion(yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray,
@@ -327,31 +284,3 @@ def _smile_frames(px: np.ndarray, found: np.ndarray) -> np.ndarray:
         smiling = ((width >= SMILE_MOUTH_WIDTH) & (lift >= SMILE_CORNER_LIFT)) | (
             (width >= BROAD_SMILE_MOUTH_WIDTH) & (lift >= 0))
     return found & smiling
-
-
-def _runs(
-    mask: np.ndarray, times: np.ndarray, step_s: float | None, min_s: float, max_s: float = math.inf
-) -> tuple[tuple[float, float], ...]:
-    """(start_s, end_s) of each run of True frames; a run ends at the next frame's time (or one frame step
-    after the last frame), so a run of k frames at 8 fps lasts k / 8 s."""
-    intervals = []
-    for start, stop in true_runs(mask):
-        end = times[stop] if stop < len(times) else times[stop - 1] + (step_s or 0.0)
-        duration = end - times[start]
-        if min_s - 1e-6 <= duration <= max_s + 1e-6:
-            intervals.append((float(times[start]), float(end)))
-    return tuple(intervals)
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
-
-
-def _intervals_json(intervals: tuple[tuple[float, float], ...] | None) -> list[dict] | None:
-    if intervals is None:
-        return None
-    return [
-        {"start_s": round(s, 3), "end_s": round(e, 3), "duration_s": round(e - s, 3)} for s, e in intervals
-    ]

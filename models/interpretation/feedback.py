@@ -4,16 +4,12 @@ time is cited once."""
 
 from __future__ import annotations
 
+from models.intervals import clock
 from models.measurements import Measurements
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _times(m: Measurements, kind: str, limit: int = 3) -> str:

@@ -37,10 +37,6 @@ class Sentence:
     start_s: float | None
     end_s: float | None
 
-    def to_dict(self) -> dict:
-        return {"text": self.text, "start_s": _round_s(self.start_s), "end_s": _round_s(self.end_s)}
-
-
 def split_sentences(transcript: Any) -> list[Sentence]:
     """Sentences on .!? boundaries, each timed from the words it contains (or, without words, the segments).
     Linear in the text: sentences and timed spans are both in text order, so one sweep pairs them."""
@@ -113,7 +109,3 @@ def _timed_item(item: Any) -> tuple[float, float, str] | None:
 
 def _is_time(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _round_s(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 3)

@@ -66,11 +66,6 @@ class Filler:
     end_s: float
     method: str  # "lexical" | "acoustic"
 
-    def to_dict(self) -> dict:
-        return {"word": self.word, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
-                "method": self.method}
-
-
 @dataclass(frozen=True)
 class Pause:
     start_s: float
@@ -78,22 +73,12 @@ class Pause:
     duration_s: float
     is_long: bool
 
-    def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
-                "duration_s": round(self.duration_s, 3), "is_long": self.is_long}
-
-
 @dataclass(frozen=True)
 class PaceWindow:
     start_s: float
     end_s: float
     words: int
     wpm: float
-
-    def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "words": self.words,
-                "wpm": round(self.wpm, 1)}
-
 
 @dataclass(frozen=True)
 class SpeechMetrics:
@@ -109,26 +94,6 @@ class SpeechMetrics:
     pauses: tuple[Pause, ...]
     long_pause_count: int
     mean_pause_s: float | None
-
-    def to_dict(self) -> dict:
-        def r(x: float | None, d: int = 1) -> float | None:
-            return None if x is None else round(float(x), d)
-
-        return {
-            "word_count": self.word_count,
-            "speaking_time_s": r(self.speaking_time_s, 2),
-            "pace_wpm": r(self.pace_wpm),
-            "articulation_rate_wpm": r(self.articulation_rate_wpm),
-            "rolling_pace": [w.to_dict() for w in self.rolling_pace],
-            "fillers": [f.to_dict() for f in self.fillers],
-            "filler_count": self.filler_count,
-            "filler_rate_per_min": r(self.filler_rate_per_min, 2),
-            "top_fillers": [[w, n] for w, n in self.top_fillers],
-            "pauses": [p.to_dict() for p in self.pauses],
-            "long_pause_count": self.long_pause_count,
-            "mean_pause_s": r(self.mean_pause_s, 2),
-        }
-
 
 def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float,
                    window_s: float = 5.0) -> SpeechMetrics:

@@ -82,10 +82,6 @@ class SpeakerSpan:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
-    def to_dict(self) -> dict:
-        return {"speaker": self.speaker, "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2)}
-
-
 @dataclass(frozen=True)
 class Diarization:
     speaker_count: int
@@ -100,17 +96,6 @@ class Diarization:
 
     def speaking_time_s(self, speaker: int) -> float:
         return sum(s.duration_s for s in self.speech if s.speaker == speaker)
-
-    def to_dict(self) -> dict:
-        return {
-            "speaker_count": self.speaker_count,
-            "method": self.method,
-            "speakers_expected": self.speakers_expected,
-            "closest_speakers_similarity": (None if self.closest_speakers_similarity is None
-                                            else round(self.closest_speakers_similarity, 3)),
-            "turns": [t.to_dict() for t in self.turns],
-        }
-
 
 def resemblyzer_weights_path() -> Path:
     """pretrained.pt inside the installed Resemblyzer package, found without importing the package."""
@@ -530,11 +515,6 @@ class Interruption:
     start_s: float
     gap_s: float  # start minus the interrupted turn's end: negative = overlapping speech
 
-    def to_dict(self) -> dict:
-        return {"speaker": self.speaker, "interrupted_speaker": self.interrupted_speaker,
-                "start_s": round(self.start_s, 2), "gap_s": round(self.gap_s, 2)}
-
-
 @dataclass(frozen=True)
 class SpeakerShare:
     speaker: int
@@ -545,24 +525,11 @@ class SpeakerShare:
     interruption_count: int  # interruptions they made
     question_count: int | None  # their words ending in '?'; None without a transcript
 
-    def to_dict(self) -> dict:
-        return {"speaker": self.speaker, "speaking_time_s": round(self.speaking_time_s, 2),
-                "talk_share": round(self.talk_share, 3), "turn_count": self.turn_count,
-                "longest_turn_s": round(self.longest_turn_s, 2), "interruption_count": self.interruption_count,
-                "question_count": self.question_count}
-
-
 @dataclass(frozen=True)
 class ConversationMetrics:
     speakers: tuple[SpeakerShare, ...]
     longest_monologue: SpeakerSpan | None  # the longest turn
     interruptions: tuple[Interruption, ...]
-
-    def to_dict(self) -> dict:
-        return {"speakers": [s.to_dict() for s in self.speakers],
-                "longest_monologue": None if self.longest_monologue is None else self.longest_monologue.to_dict(),
-                "interruptions": [i.to_dict() for i in self.interruptions]}
-
 
 def conversation_metrics(speech: Sequence[SpeakerSpan], words: Sequence[Word] | None = None,
                          labels: Sequence[int | None] | None = None) -> ConversationMetrics:

@@ -47,11 +47,6 @@ class Word:
     def normalized(self) -> str:
         return normalize_word(self.text)
 
-    def to_dict(self) -> dict:
-        return {"text": self.text, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
-                "probability": round(float(self.probability), 3)}
-
-
 @dataclass(frozen=True)
 class Transcript:
     text: str
@@ -61,18 +56,6 @@ class Transcript:
     timing: str  # "measured" | "estimated"
     confidence: float | None  # mean word probability; None for provided text
     segments: tuple[tuple[float, float, str], ...] = field(default=())  # (start_s, end_s, text), sentence-like
-
-    def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "language": self.language,
-            "source": self.source,
-            "timing": self.timing,
-            "confidence": None if self.confidence is None else round(self.confidence, 3),
-            "words": [w.to_dict() for w in self.words],
-            "segments": [{"start_s": round(s, 3), "end_s": round(e, 3), "text": t} for s, e, t in self.segments],
-        }
-
 
 def _word_anomaly(probability: float, duration_s: float) -> float:
     """openai-whisper's per-word anomaly score (timing.py, also in faster-whisper's transcribe)."""

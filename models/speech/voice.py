@@ -64,23 +64,6 @@ class VoiceAnalysis:
     def frame_times_s(self) -> np.ndarray:
         return np.arange(len(self.loudness_db)) * self.hop_s
 
-    def to_dict(self) -> dict:
-        return {
-            "pitch_median_hz": _round(self.pitch_median_hz, 1),
-            "pitch_sd_semitones": _round(self.pitch_sd_semitones, 2),
-            "loudness_range_db": _round(self.loudness_range_db, 1),
-            "snr_db": _round(self.snr_db, 1),
-            "speech_segments": [[round(s, 2), round(e, 2)] for s, e in self.speech_segments],
-            "monotone_stretches": [
-                {"start_s": round(s, 2), "end_s": round(e, 2), "pitch_sd_semitones": round(sd, 2)}
-                for s, e, sd in self.monotone_stretches
-            ],
-        }
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), digits)
-
 
 def _empty() -> VoiceAnalysis:
     return VoiceAnalysis(HOP_S, np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), (), None, None, None, None, ())
