@@ -1,7 +1,5 @@
-"""``softskills keys create|list|revoke``, ``softskills users create|reset-password``, and ``softskills analyze``
-(the API's client, client/cli.py).
-
-Keys and dashboard accounts live in the store that the API reads.
+"""``softskills keys create|list|revoke`` and ``softskills users create|reset-password`` (cli/main.py dispatches):
+keys and dashboard accounts live in the store that the API reads.
 
 The store is the one the API uses (``DATABASE_URL``, else the SQLite file under
 ``SOFTSKILLS_DATA_DIR``). Commands act on one owner's keys only (``--owner``, default
@@ -14,7 +12,6 @@ import argparse
 import os
 import secrets
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from auth.hashing import PepperError
@@ -32,9 +29,8 @@ DEFAULT_EXPIRY = "30d"  # short-lived by default, like GitHub's tokens
 _TABLE_COLUMNS = ("NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "STATUS")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="softskills", description="Manage the softskills API.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parsers(commands) -> None:
+    """The `keys` and `users` commands."""
     keys = commands.add_parser("keys", help="Manage API keys.")
     key_commands = keys.add_subparsers(dest="key_command", required=True)
 
@@ -73,18 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands.add_parser(
         "reset-password", parents=[password_option], help="Set a new password; signs the account out everywhere."
     )
-    from client.cli import add_parser as add_analyze
-
-    add_analyze(commands)
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "analyze":
-        from client.cli import run
-
-        return run(args)
+def run(args: argparse.Namespace) -> int:
     if args.command == "users":
         return _users(args)
     try:
@@ -184,7 +171,3 @@ def generate_password() -> str:
 
 def _format_time(moment: datetime | None, missing: str) -> str:
     return missing if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

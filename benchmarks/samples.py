@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 README = REPO / "README.md"
 ELIDED = "…"
-SERVE_URL = "http://127.0.0.1:8000"  # deployments/local.py
+SERVE_URL = "http://127.0.0.1:8000"  # cli/serve.py
 # The analyze-video excerpt: the guide's fields plus the evidence summary; long lists keep their first items.
 ANALYZE_EXCERPT_ITEMS = {"time_series_scores": 1, "labeled_moments": 2, "key_moments": 1}
 ANALYZE_EXCERPT_SKIPPED = ("score_details", "metrics", "analysis_version")

@@ -1,4 +1,4 @@
-"""`make serve`: the embedded default — SQLite key store, CPU config, bundled weights — and a key to call it with.
+"""`softskills serve` (what `make serve` runs): the embedded default — SQLite key store, CPU config, bundled weights — and a key to call it with.
 
 Reuses the local API key (or creates one), starts `serve run serve_config.cpu.yaml` on port 8000, waits until the
 service answers, prints ready-to-paste curl commands, then stays in the foreground until Ctrl-C.
@@ -107,7 +107,12 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float = 
     return False
 
 
-def main() -> int:
+def add_parser(commands) -> None:
+    commands.add_parser("serve", help="Start the service locally (SQLite, CPU config, bundled weights) and print a "
+                                      "key and the curl commands to call it.")
+
+
+def run(args=None) -> int:
     os.environ.setdefault("SOFTSKILLS_DATA_DIR", str(REPO / "var"))
     os.environ["SOFTSKILLS_DATA_DIR"] = str(Path(os.environ["SOFTSKILLS_DATA_DIR"]).resolve())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -150,7 +155,3 @@ Stop with Ctrl-C.
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
         return process.wait()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `softskills` command: serve, keys, users, analyze."""
