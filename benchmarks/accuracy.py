@@ -271,7 +271,7 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
 
 def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None) -> list[tuple[int, dict]]:
     """Posts every clip (anything with a name and a path) to full-analysis; (status, body) per clip."""
-    from tests.service_runner import running_service
+    from testkit.service_runner import running_service
 
     answers = []
     with tempfile.TemporaryDirectory(prefix="softskills-accuracy-") as data_dir:

@@ -36,7 +36,7 @@ import yaml
 
 from benchmarks.videos import bench_video
 from models.speech.weights import MODELS
-from tests.service_runner import free_port
+from testkit.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CONTEXT_PHRASE = "quarterly team review"

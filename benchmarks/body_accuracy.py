@@ -36,7 +36,7 @@ from models.media.decode import decode_media
 from models.body.pose import PoseLandmarker, PoseTrack
 
 FACES = Path(__file__).parent / "real" / "faces"
-PORTRAIT = Path(__file__).parent.parent / "tests" / "assets" / "portrait_astronaut.png"
+PORTRAIT = Path(__file__).parent.parent / "testkit" / "assets" / "portrait_astronaut.png"
 CHUNK_S = 10.0
 FRANCK_SLOUCH_S = (50.0, 101.0)  # labelled by eye, see the docstring
 

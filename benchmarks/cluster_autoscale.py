@@ -1,6 +1,6 @@
 """`make cluster-autoscale`: autoscaling of speech and face on a multi-node Ray cluster, shown as replica counts.
 
-Starts a throwaway PostgreSQL key store and a head plus two worker nodes on this machine (tests/ray_cluster.py: the
+Starts a throwaway PostgreSQL key store and a head plus two worker nodes on this machine (testkit/ray_cluster.py: the
 CPU config with speech and face autoscaled between 2 and 3 replicas, one per node, target 0.25 ongoing calls per
 replica, upscale delay 2 s, downscale delay 10 s), then keeps `--clients` analyses of the fixture video in flight
 until both deployments have scaled up (or `--max-burst-s` passes), stops, and waits until both are back at their
@@ -24,7 +24,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster
+from testkit.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster
 
 SHORT_NAMES = {"SpeechToTextDeployment": "speech", "FaceLandmarksDeployment": "face"}
 
@@ -135,10 +135,10 @@ def main() -> int:
     parser.add_argument("--max-burst-s", type=float, default=150)
     args = parser.parse_args()
 
-    from tests.conftest import FIXTURE_DIR
-    from tests.postgres_server import TEST_DATABASE_URL_ENV, find_postgres_bin_dir, throwaway_postgres
-    from tests.ray_cluster import running_cluster
-    from tests.videos import fixture_set
+    from testkit.videos import FIXTURE_DIR
+    from testkit.postgres_server import TEST_DATABASE_URL_ENV, find_postgres_bin_dir, throwaway_postgres
+    from testkit.ray_cluster import running_cluster
+    from testkit.videos import fixture_set
 
     video = fixture_set(FIXTURE_DIR)["script_mp4"].path
     existing, bin_dir = os.environ.get(TEST_DATABASE_URL_ENV), find_postgres_bin_dir()

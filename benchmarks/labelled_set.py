@@ -3,7 +3,7 @@
 Each espeak-ng clip is assembled from separately synthesised units (a phrase, or one filler) with their edge
 silence trimmed, joined by silences of known length. So every word group, filler and pause lies at a known
 sample position: the truth is constructed, not estimated. The real Beckett recording is added with timings from
-the waveform's silence rule (tests/videos.py), which is approximate.
+the waveform's silence rule (testkit/videos.py), which is approximate.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 
-from tests.videos import (
+from testkit.videos import (
     BECKETT_TEXT,
     FIXTURE_FPS,
     FIXTURE_SIZE,

@@ -26,7 +26,7 @@ import av
 import numpy as np
 import soundfile as sf
 
-from tests.videos import SAMPLE_RATE, _CODECS
+from testkit.videos import SAMPLE_RATE, _CODECS
 
 SOURCES = Path(__file__).parent / "real"
 CONTAINERS = ("mp4", "mov", "webm", "mkv", "avi")

@@ -13,9 +13,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from tests.conftest import FIXTURE_DIR
-from tests.service_runner import running_service
-from tests.videos import fixture_set
+from testkit.videos import FIXTURE_DIR
+from testkit.service_runner import running_service
+from testkit.videos import fixture_set
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

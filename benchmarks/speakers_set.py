@@ -2,7 +2,7 @@
 real two-person conversation we have with its reference, and every single-speaker recording as it is.
 
 Voices (benchmarks/real/README.md has packages and licences): the MFA speaker (the monologue and the disfluency
-clips: one man, two recording set-ups), JFK, the Beckett reader (tests/assets), Allison Smith, June Wallack,
+clips: one man, two recording set-ups), JFK, the Beckett reader (testkit/assets), Allison Smith, June Wallack,
 Carlo Flora and the Russian IVR voice (Asterisk's prompts, G.722 wideband), CMU ARCTIC awb and slt, the praatio
 speaker; and pyannote.audio's sample conversation (two people, their turns in an RTTM).
 
@@ -27,7 +27,7 @@ from models.speech.voice import VoiceAnalysis, analyze_voice
 
 SAMPLE_RATE = 16000
 REAL = Path(__file__).parent / "real"
-ASSETS = Path(__file__).parent.parent / "tests" / "assets"
+ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 SPEAKERS = REAL / "speakers"
 
 SPEECH_DBFS = -26.0

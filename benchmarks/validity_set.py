@@ -4,7 +4,7 @@ interpretation ranks them as `RANKED` says and leaves the scores `UNSCORED` list
 checks this in process; `make accuracy` prints the rank order the running service gives them.
 
 Each clip's truth is what was built: the fillers inserted, espeak-ng's rate, the face shown or not, speech or
-a muted microphone; the pace is measured on the waveform by the silence rule of tests/videos.py.
+a muted microphone; the pace is measured on the waveform by the silence rule of testkit/videos.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from models.interpretation.model import CATEGORIES, Interpretation, load_params
-from tests import videos
-from tests.videos import (
+from testkit import videos
+from testkit.videos import (
     FIXTURE_FPS,
     FIXTURE_SIZE,
     SAMPLE_RATE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.videos import SAMPLE_RATE, make_talking_head_video, synthesize_script
+from testkit.videos import SAMPLE_RATE, make_talking_head_video, synthesize_script
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "tests" / ".fixtures" / "bench"
 SIZE = (1280, 720)

@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, create_engine
 
 from auth.hashing import PEPPER_ENV, PEPPER_FILE_ENV, PEPPER_VERSION_ENV, Pepper
 from auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, KeyStore, dispose_engines
-from tests.postgres_server import postgres_url  # noqa: F401  (fixture used via getfixturevalue)
+from testkit.postgres_server import postgres_url  # noqa: F401  (fixture used via getfixturevalue)
 
 TEST_PEPPER = Pepper(b"test-pepper-" + b"0" * 32)
 START = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

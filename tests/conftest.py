@@ -1,12 +1,9 @@
 """Shared fixtures: real talking-head videos with ground truth, built once and cached in tests/.fixtures/."""
 
-from pathlib import Path
-
 import pytest
 
-from tests.videos import CONTAINERS, VideoFixture, fixture_set
+from testkit.videos import CONTAINERS, FIXTURE_DIR, VideoFixture, fixture_set
 
-FIXTURE_DIR = Path(__file__).parent / ".fixtures"
 
 
 @pytest.fixture(scope="session")

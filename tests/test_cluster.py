@@ -1,5 +1,5 @@
 """Integration, multi-node: the application on a Ray cluster of a head and two worker nodes on this machine
-(tests/ray_cluster.py), with one PostgreSQL key store and one video directory shared by every node.
+(testkit/ray_cluster.py), with one PostgreSQL key store and one video directory shared by every node.
 
 Replicas of each model deployment sit on different nodes and requests are served across them; a burst scales speech
 and face up and the quiet after it back down; removing a worker node while requests are in flight loses at most the
@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from benchmarks.cluster_autoscale import run_burst, sample_line, summary
-from tests.postgres_server import postgres_url  # noqa: F401  (fixture)
-from tests.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster, request_ids_in_flight, \
+from testkit.postgres_server import postgres_url  # noqa: F401  (fixture)
+from testkit.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster, request_ids_in_flight, \
     running_cluster, started_request_ids
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]

@@ -23,7 +23,7 @@ from models.signals import measure_signals
 from models.speech.speakers import EVERYONE, VoiceEncoder, diarize
 from models.speech.transcribe import SpeechToText
 from models.speech.voice import analyze_voice
-from tests.videos import make_talking_head_video
+from testkit.videos import make_talking_head_video
 
 JFK_WORDS = {"country", "ask", "american", "fellow"}
 BECKETT_WORDS = {"fail", "tried", "failed", "matter", "better"}

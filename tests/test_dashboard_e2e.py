@@ -17,7 +17,7 @@ import pytest
 
 from auth.accounts import AccountStore
 from tests.job_support import submit, wait_for
-from tests.service_runner import REPO, running_service
+from testkit.service_runner import REPO, running_service
 
 pytestmark = pytest.mark.integration
 

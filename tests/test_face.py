@@ -12,7 +12,7 @@ from models.errors import InvalidLandmarkSamples
 from models.face.landmarks import FaceLandmarker, face_track_from_samples
 from models.face.metrics import analyze_face
 
-PORTRAIT = Path(__file__).parent / "assets" / "portrait_astronaut.png"
+PORTRAIT = Path(__file__).parent.parent / "testkit" / "assets" / "portrait_astronaut.png"
 STEP_S = 1 / 8
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 from models.media.decode import decode_media
-from tests.hostile_media import HUGE_SIDE_PX, build_corpus
+from testkit.hostile_media import HUGE_SIDE_PX, build_corpus
 
 CORPUS = build_corpus()
 

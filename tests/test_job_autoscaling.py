@@ -12,7 +12,7 @@ from ray.serve._private.common import DeploymentID
 from ray.serve.config import AutoscalingConfig, AutoscalingContext
 
 from deployments.job_autoscaling import QueueLengthPolicy
-from tests.redis_server import throwaway_redis
+from testkit.redis_server import throwaway_redis
 
 
 def _context(replicas: int) -> AutoscalingContext:

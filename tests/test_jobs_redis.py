@@ -13,8 +13,8 @@ import pytest
 import redis
 
 from tests.job_support import crash, job_test_args, replica_pids, submit, wait_for
-from tests.redis_server import redis_url  # noqa: F401  (fixture)
-from tests.service_runner import running_service
+from testkit.redis_server import redis_url  # noqa: F401  (fixture)
+from testkit.service_runner import running_service
 
 pytestmark = pytest.mark.integration
 QUEUE = "softskills-jobs"

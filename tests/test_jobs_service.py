@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 
 from tests.job_support import (LEASE_TIMEOUT_S, Receiver, auth, crash, get_job, job_test_args, replica_pids,
                                submit, wait_for)
-from tests.service_runner import REPO, running_service
+from testkit.service_runner import REPO, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -175,7 +175,7 @@ def test_the_command_line_client(service, talking_head, talking_head_no_audio):
     assert job["analysis"] == "analyze-video" and job["result"]["speaking_pace_wpm"] is None  # no audio
 
     assert _cli(service, talking_head.path, key=False).returncode == 2
-    refused = _cli(service, str(REPO / "tests" / "assets" / "portrait_astronaut.png"), "--async")
+    refused = _cli(service, str(REPO / "testkit" / "assets" / "portrait_astronaut.png"), "--async")
     assert refused.returncode == 1 and "415" in refused.stderr
 
 

@@ -10,7 +10,7 @@ import pytest
 from jobs.errors import JobAlreadyFinished, JobNotFound
 from jobs.store import AttemptRecord, DuplicateIdempotencyKey, JobStore, NewJob, Summary, is_job_id
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, store_url  # noqa: F401
-from tests.postgres_server import postgres_url  # noqa: F401
+from testkit.postgres_server import postgres_url  # noqa: F401
 
 LEASE = timedelta(seconds=60)
 REQUEUE_AFTER = timedelta(minutes=30)

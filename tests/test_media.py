@@ -7,7 +7,7 @@ import pytest
 
 from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 from models.media.decode import decode_media, sniff_container
-from tests.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, synthesize_script
+from testkit.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, synthesize_script
 
 WRONG_EXTENSION = {"mp4": ".avi", "mov": ".webm", "mkv": ".mp4", "webm": ".mov", "avi": ".mkv"}
 
@@ -94,7 +94,7 @@ def _bad_files(tmp_path, mp4_path):
     }
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "assets", "portrait_astronaut.png"), tmp_path / "photo.mp4")
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "testkit", "assets", "portrait_astronaut.png"), tmp_path / "photo.mp4")
     return sorted(files) + ["photo.mp4"]
 
 

@@ -19,7 +19,7 @@ from auth.store import MIGRATIONS_DIR, Base, KeyStore, dispose_engines
 from jobs import store as job_store  # noqa: F401  (likewise)
 from storage import quota  # noqa: F401
 from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
-from tests.postgres_server import postgres_url  # noqa: F401
+from testkit.postgres_server import postgres_url  # noqa: F401
 
 HEAD = "0003"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service_runner import REPO, Service, running_service
+from testkit.service_runner import REPO, Service, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +152,7 @@ def test_wrong_or_missing_field_gets_422(service, talking_head, field):
 
 def test_not_a_video_gets_clear_4xx(service, tmp_path):
     bogus = tmp_path / "photo.mp4"
-    bogus.write_bytes((REPO / "tests" / "assets" / "portrait_astronaut.png").read_bytes())
+    bogus.write_bytes((REPO / "testkit" / "assets" / "portrait_astronaut.png").read_bytes())
     response = service.post("/api/v1/analyze-video", str(bogus))
     assert response.status_code in (415, 422)
     assert "detail" in response.json()

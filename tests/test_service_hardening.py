@@ -25,8 +25,8 @@ import psutil
 import pytest
 import yaml
 
-from tests.hostile_media import build_corpus
-from tests.service_runner import REPO, TEST_PEPPER, running_service
+from testkit.hostile_media import build_corpus
+from testkit.service_runner import REPO, TEST_PEPPER, running_service
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import soundfile as sf
 from models.speech.transcribe import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, is_hallucination, normalize_word,
                            transcript_from_text)
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 
 
 @pytest.fixture(scope="module")

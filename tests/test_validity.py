@@ -33,7 +33,7 @@ from models.interpretation.model import interpret
 from models.measurements import BODY_METRICS, FACE_METRICS, SPEECH_METRICS
 from models.pipeline import Analysis, AnalysisInput, Pipeline, local_stages
 from models.speech.transcribe import SpeechToText
-from tests.conftest import FIXTURE_DIR
+from testkit.videos import FIXTURE_DIR
 
 PACE_TOLERANCE = 0.10  # espeak-ng's -s rate is nominal: measured 84 wpm at 90, 232 at 230
 MIN_PITCH_SD_STEP = 0.5  # semitones between the flat, default and varied readings before comparing them

@@ -10,7 +10,7 @@ from scipy.signal import resample_poly
 
 from models.speech.voice import MONOTONE_SD_SEMITONES, analyze_voice
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 SR = 16000
 
 

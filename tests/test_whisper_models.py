@@ -6,7 +6,7 @@ import soundfile as sf
 from models.speech.transcribe import SpeechToText
 from models.speech.weights import BASE_FILES, CACHE_ENV, ModelUnavailable, model_dir
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 
 
 @pytest.fixture

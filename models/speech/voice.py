@@ -19,7 +19,7 @@ HOP_LENGTH = int(HOP_S * SAMPLE_RATE)
 # F0 search range that covers adult speaking voices (low male ~70 Hz to high female ~350 Hz).
 FMIN_HZ = 65.0
 FMAX_HZ = 400.0
-# Mains hum and rumble (seen at 35-66 Hz in tests/assets/speech_beckett.wav) otherwise pins F0 at FMIN_HZ
+# Mains hum and rumble (seen at 35-66 Hz in testkit/assets/speech_beckett.wav) otherwise pins F0 at FMIN_HZ
 # and lifts the silence between words into the speech range.
 HIGHPASS_HZ = 60.0
 # Voicing: normalised autocorrelation at the yin period. Praat's default "voicing threshold" is 0.45

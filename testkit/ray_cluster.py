@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.service_runner import REPO, TEST_PEPPER, Service, free_port
+from testkit.service_runner import REPO, TEST_PEPPER, Service, free_port
 
 APP_NAME = "softskills"
 MODEL_DEPLOYMENTS = ("SpeechToTextDeployment", "FaceLandmarksDeployment")

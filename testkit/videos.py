@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 ASSETS = Path(__file__).parent / "assets"
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "tests" / ".fixtures"  # built once, git-ignored
 PORTRAIT_PNG = ASSETS / "portrait_astronaut.png"
 BECKETT_WAV = ASSETS / "speech_beckett.wav"
 BECKETT_TEXT = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
@@ -157,7 +158,7 @@ def synthesize_script(sentences: list[str], *, pauses_ms: dict[int, int] | None 
 
 
 def beckett_speech() -> SpeechTruth:
-    """The real recording in tests/assets, with timings measured by the same energy rule (approximate)."""
+    """The real recording in testkit/assets, with timings measured by the same energy rule (approximate)."""
     return measure_speech(load_audio(BECKETT_WAV), script_words(BECKETT_TEXT))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from auth.store import with_psycopg_driver
-from tests.service_runner import free_port
+from testkit.service_runner import free_port
 
 TEST_DATABASE_URL_ENV = "SOFTSKILLS_TEST_DATABASE_URL"
 DATABASE_NAME = "softskills_test"

@@ -1,5 +1,5 @@
 """A throwaway redis-server (Debian's `redis-server`, installed by `make system-deps`) for the job tests that use
-Redis as the broker, started the way tests/postgres_server.py starts PostgreSQL: on 127.0.0.1, a free port, nothing
+Redis as the broker, started the way testkit/postgres_server.py starts PostgreSQL: on 127.0.0.1, a free port, nothing
 written to disk, stopped on exit. Without the binary the tests skip locally and fail under CI."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.service_runner import free_port
+from testkit.service_runner import free_port
 
 
 @contextmanager
