@@ -19,7 +19,7 @@ system-deps:
 	@bash scripts/install-system-deps.sh
 
 serve: $(STAMP)
-	$(PY) -m cli.main serve
+	$(PY) -m softskills.cli.main serve
 
 test: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

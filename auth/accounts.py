@@ -22,7 +22,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, func, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, hold_lock, utc_now
+from softskills.auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, hold_lock, utc_now
 
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 10

@@ -14,8 +14,8 @@ import secrets
 import sys
 from datetime import datetime, timedelta
 
-from auth.hashing import PepperError
-from auth.store import KeyRecord, KeyStore, database_url, utc_now
+from softskills.auth.hashing import PepperError
+from softskills.auth.store import KeyRecord, KeyStore, database_url, utc_now
 
 OWNER_ENV = "SOFTSKILLS_OWNER"
 DEFAULT_OWNER = "local"
@@ -138,7 +138,7 @@ def _table_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from auth.accounts import AccountStore
+    from softskills.auth.accounts import AccountStore
 
     generated = not args.password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\n")

@@ -18,9 +18,9 @@ from datetime import datetime
 
 from starlette.responses import JSONResponse
 
-from auth.hashing import secret_matches
-from auth.keys import parse_key
-from auth.store import LAST_USED_RESOLUTION, Clock, KeyStore, utc_now
+from softskills.auth.hashing import secret_matches
+from softskills.auth.keys import parse_key
+from softskills.auth.store import LAST_USED_RESOLUTION, Clock, KeyStore, utc_now
 
 UNAUTHORIZED_STATUS = 401
 UNAUTHORIZED_DETAIL = "Invalid or expired API key."

@@ -32,8 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from auth.hashing import Pepper, create_private_dir, load_pepper, secret_digest
-from auth.keys import LOOKUP_ID_LENGTH, generate_key, key_prefix, lookup_id_from_prefix
+from softskills.auth.hashing import Pepper, create_private_dir, load_pepper, secret_digest
+from softskills.auth.keys import LOOKUP_ID_LENGTH, generate_key, key_prefix, lookup_id_from_prefix
 
 DATA_DIR_ENV = "SOFTSKILLS_DATA_DIR"
 DATABASE_URL_ENV = "DATABASE_URL"

@@ -44,9 +44,9 @@ import yaml
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
 from benchmarks.real_set import RealClip, content_words, real_set
 from benchmarks.validity_set import FACE_REMOVED, RANKED, SCORES, UNSCORED, ValidityClip, body_scores, validity_set
-from models.interpretation.model import CATEGORIES
-from models.measurements import SPEECH_METRICS
-from models.speech.weights import MODELS
+from softskills.models.interpretation.model import CATEGORIES
+from softskills.models.measurements import SPEECH_METRICS
+from softskills.models.speech.weights import MODELS
 
 SERVE_CONFIG = Path(__file__).resolve().parent.parent / "serve_config.cpu.yaml"
 FILLER_MATCH_S = 0.5

@@ -35,7 +35,7 @@ import psutil
 import yaml
 
 from benchmarks.videos import bench_video
-from models.speech.weights import MODELS
+from softskills.models.speech.weights import MODELS
 from testkit.service_runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,13 +86,13 @@ def machine_name() -> str:
 
 def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     """Each stage alone, on this video, in the order the service needs them."""
-    from models.media.decode import VideoFrames, decode_audio, media_info
-    from models.interpretation.model import interpret
-    from models.measurements import measure
-    from models.signals import measure_signals
-    from models.speech.segments import merge_transcripts, split_at_silences
-    from models.speech.speakers import diarize
-    from models.speech.voice import analyze_voice
+    from softskills.models.media.decode import VideoFrames, decode_audio, media_info
+    from softskills.models.interpretation.model import interpret
+    from softskills.models.measurements import measure
+    from softskills.models.signals import measure_signals
+    from softskills.models.speech.segments import merge_transcripts, split_at_silences
+    from softskills.models.speech.speakers import diarize
+    from softskills.models.speech.voice import analyze_voice
 
     with _Timer() as t:
         audio = decode_audio(str(path), max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
@@ -137,12 +137,12 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
 
 
 def load_models(config: dict) -> dict:
-    from deployments.config import AppArgs
-    from models.body.pose import PoseLandmarker
-    from models.face.landmarks import FaceLandmarker
-    from models.interpretation.engine import SentenceEncoder
-    from models.speech.speakers import VoiceEncoder
-    from models.speech.transcribe import SpeechToText
+    from softskills.deployments.config import AppArgs
+    from softskills.models.body.pose import PoseLandmarker
+    from softskills.models.face.landmarks import FaceLandmarker
+    from softskills.models.interpretation.engine import SentenceEncoder
+    from softskills.models.speech.speakers import VoiceEncoder
+    from softskills.models.speech.transcribe import SpeechToText
 
     args = AppArgs(**config["applications"][0]["args"])
     return {"stt": SpeechToText(**args.speech.model_dump()),
@@ -188,7 +188,7 @@ class Service:
                 pass
             time.sleep(2)
         os.environ["SOFTSKILLS_KEY_PEPPER"] = env["SOFTSKILLS_KEY_PEPPER"]
-        from auth.store import KeyStore
+        from softskills.auth.store import KeyStore
 
         self.key = KeyStore(f"sqlite:///{self.tmp.name}/softskills.db").create_key("bench", "bench",
                                                                                   timedelta(days=1))[0]

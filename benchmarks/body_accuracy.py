@@ -29,11 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.body import metrics as bm
-from models.body.metrics import BodyMetrics, analyze_body
-from models.face.landmarks import FaceLandmarker, concatenate_tracks
-from models.media.decode import decode_media
-from models.body.pose import PoseLandmarker, PoseTrack
+from softskills.models.body import metrics as bm
+from softskills.models.body.metrics import BodyMetrics, analyze_body
+from softskills.models.face.landmarks import FaceLandmarker, concatenate_tracks
+from softskills.models.media.decode import decode_media
+from softskills.models.body.pose import PoseLandmarker, PoseTrack
 
 FACES = Path(__file__).parent / "real" / "faces"
 PORTRAIT = Path(__file__).parent.parent / "testkit" / "assets" / "portrait_astronaut.png"

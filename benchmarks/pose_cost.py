@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.face.landmarks import FaceLandmarker
-from models.media.decode import decode_media
-from models.body.pose import PoseLandmarker
+from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.media.decode import decode_media
+from softskills.models.body.pose import PoseLandmarker
 
 FACES = Path(__file__).parent / "real" / "faces"
 CHUNK_S = 10.0

@@ -26,8 +26,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from benchmarks.speakers_set import SAMPLE_RATE, LabelledAudio, speakers_set
-from models.speech.speakers import Diarization, VoiceEncoder, diarize
-from models.speech.voice import analyze_voice
+from softskills.models.speech.speakers import Diarization, VoiceEncoder, diarize
+from softskills.models.speech.voice import analyze_voice
 
 COLLAR_S = 0.25
 SCORING_HOP_S = 0.01

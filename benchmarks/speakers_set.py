@@ -23,7 +23,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from models.speech.voice import VoiceAnalysis, analyze_voice
+from softskills.models.speech.voice import VoiceAnalysis, analyze_voice
 
 SAMPLE_RATE = 16000
 REAL = Path(__file__).parent / "real"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.interpretation.model import CATEGORIES, Interpretation, load_params
+from softskills.models.interpretation.model import CATEGORIES, Interpretation, load_params
 from testkit import videos
 from testkit.videos import (
     FIXTURE_FPS,

@@ -7,9 +7,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from auth import cli as auth_cli
-from client import cli as client_cli
-from cli import serve
+from softskills.auth import cli as auth_cli
+from softskills.client import cli as client_cli
+from softskills.cli import serve
 
 COMMANDS = {"serve": serve, "keys": auth_cli, "users": auth_cli, "analyze": client_cli}
 

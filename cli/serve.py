@@ -28,8 +28,8 @@ def local_api_key() -> tuple[str, datetime, bool]:
     """(key, expires_at, created): the key kept in <data dir>/local_api_key while the store still accepts it as the
     "make serve" key, else a new one (90 days). Every other "make serve" key is revoked, so one is active at a time
     however often the service is restarted."""
-    from auth.service import Authenticator
-    from auth.store import KeyStore, data_dir, database_url
+    from softskills.auth.service import Authenticator
+    from softskills.auth.store import KeyStore, data_dir, database_url
 
     path = data_dir() / LOCAL_KEY_FILE_NAME
     store = KeyStore(database_url())
@@ -52,7 +52,7 @@ def local_api_key() -> tuple[str, datetime, bool]:
 
 def _write_private_file(path: Path, text: str) -> None:
     """Replaces `path` with `text`, readable by its owner only (0600) from the first byte."""
-    from auth.hashing import create_private_dir
+    from softskills.auth.hashing import create_private_dir
 
     create_private_dir(path.parent)
     temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
@@ -62,7 +62,7 @@ def _write_private_file(path: Path, text: str) -> None:
 
 
 def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
-    from auth.store import data_dir
+    from softskills.auth.store import data_dir
 
     kept_in = data_dir() / LOCAL_KEY_FILE_NAME
     state = "A new local API key" if created else "The local API key"
@@ -72,9 +72,9 @@ def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
 
 def _ensure_local_account() -> str | None:
     """Creates the local dashboard account on first start; its password (returned) is printed only then."""
-    from auth.accounts import AccountStore
-    from auth.cli import generate_password
-    from auth.store import database_url
+    from softskills.auth.accounts import AccountStore
+    from softskills.auth.cli import generate_password
+    from softskills.auth.store import database_url
 
     accounts = AccountStore(database_url())
     try:

@@ -60,8 +60,8 @@ class Progress:
 def run(args: argparse.Namespace) -> int:
     import httpx
 
-    from client.http import ApiError, Client
-    from client.summary import summary
+    from softskills.client.http import ApiError, Client
+    from softskills.client.summary import summary
 
     key = os.environ.get(API_KEY_ENV, "").strip()
     if not key:
@@ -111,7 +111,7 @@ def _waiting(started: float):
 
 
 def _finished(job: dict, as_json: bool, name: str) -> int:
-    from client.summary import summary
+    from softskills.client.summary import summary
 
     if as_json:
         print(json.dumps(job, indent=2))

@@ -23,12 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from auth.accounts import Account, AccountStore, csrf_matches, csrf_token
-from auth.cli import EXPIRY_CHOICES
-from auth.store import KeyRecord, KeyStore, utc_now
-from deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
-from deployments.http_limits import read_form
-from jobs.store import JobStore
+from softskills.auth.accounts import Account, AccountStore, csrf_matches, csrf_token
+from softskills.auth.cli import EXPIRY_CHOICES
+from softskills.auth.store import KeyRecord, KeyStore, utc_now
+from softskills.deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
+from softskills.deployments.http_limits import read_form
+from softskills.jobs.store import JobStore
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
@@ -92,8 +92,8 @@ def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Respons
     if not options.enabled:
         configure(None)
         return
-    from auth.accounts import LoginPolicy
-    from auth.store import database_url
+    from softskills.auth.accounts import LoginPolicy
+    from softskills.auth.store import database_url
 
     url = database_url()
     policy = LoginPolicy(options.login_max_failures, options.login_max_failures_per_ip,
@@ -418,8 +418,8 @@ async def stored_report_data(request: Request, report_id: str) -> Response:
 
 async def _own_report(account: Account, report_id: str):
     """The account's report; another account's is a 404 like one that does not exist."""
-    from jobs.errors import JobNotFound
-    from jobs.store import is_job_id
+    from softskills.jobs.errors import JobNotFound
+    from softskills.jobs.store import is_job_id
 
     if _backend.reports is None or not is_job_id(report_id):
         raise NotFound()
@@ -454,7 +454,7 @@ async def analyze_upload(request: Request) -> Response:
 
 async def _record_report(owner: str, body: dict | None, error: tuple[int, str] | None) -> None:
     """Keeps an upload's report; failing to keep it never costs the answer."""
-    from jobs.runner import summary_of
+    from softskills.jobs.runner import summary_of
 
     if _backend.reports is None:
         return

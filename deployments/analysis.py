@@ -8,9 +8,9 @@ import asyncio
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
-from deployments.errors import Overloaded
-from deployments.responses import build_full_analysis, build_video_analysis
-from models.pipeline import Analysis, Stages
+from softskills.deployments.errors import Overloaded
+from softskills.deployments.responses import build_full_analysis, build_video_analysis
+from softskills.models.pipeline import Analysis, Stages
 
 
 def _stage(method, retry_after_s: int):

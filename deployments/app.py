@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ray.serve import Application
 
-from deployments.config import AppArgs, JobOptions
-from deployments.engine import EngineDeployment
-from deployments.face import FaceLandmarksDeployment
-from deployments.ingress import Ingress
-from deployments.jobs import job_consumer_deployment, webhook_sender_deployment
-from deployments.speech import SpeechToTextDeployment
+from softskills.deployments.config import AppArgs, JobOptions
+from softskills.deployments.engine import EngineDeployment
+from softskills.deployments.face import FaceLandmarksDeployment
+from softskills.deployments.ingress import Ingress
+from softskills.deployments.jobs import job_consumer_deployment, webhook_sender_deployment
+from softskills.deployments.speech import SpeechToTextDeployment
 
 
 def build_app(args: AppArgs) -> Application:
@@ -28,8 +28,8 @@ def build_app(args: AppArgs) -> Application:
 
 def _with_broker(jobs: JobOptions) -> JobOptions:
     """The broker resolved once, here, so that the ingress and every consumer replica use the same one."""
-    from auth.store import data_dir
-    from jobs.queue import resolve_broker
+    from softskills.auth.store import data_dir
+    from softskills.jobs.queue import resolve_broker
 
     if not jobs.enabled:
         return jobs

@@ -141,7 +141,7 @@ class IngressOptions(BaseModel):
         """The subset models/pipeline.py reads."""
         from dataclasses import fields
 
-        from models.pipeline import PipelineOptions
+        from softskills.models.pipeline import PipelineOptions
 
         return PipelineOptions(**{f.name: getattr(self, f.name) for f in fields(PipelineOptions)})
 

@@ -8,14 +8,14 @@ import asyncio
 import numpy as np
 from ray import serve
 
-from deployments.config import EngineOptions
+from softskills.deployments.config import EngineOptions
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8)
 class EngineDeployment:
     def __init__(self, options: dict | None = None):
-        from models.interpretation.engine import SentenceEncoder
-        from models.interpretation.model import load_params
+        from softskills.models.interpretation.engine import SentenceEncoder
+        from softskills.models.interpretation.model import load_params
 
         opts = EngineOptions(**(options or {}))
         self._params = load_params(opts.params_path) if opts.params_path else load_params()
@@ -26,7 +26,7 @@ class EngineDeployment:
     async def interpret(self, measurements):
         """models.measurements.Measurements -> models.interpretation.model.Interpretation. The sentences of
         concurrent requests are embedded together (one forward pass per batch); the rest runs in a thread."""
-        from models.interpretation.model import interpret
+        from softskills.models.interpretation.model import interpret
 
         texts = list(dict.fromkeys([s.text for s in measurements.sentences]
                                    + ([measurements.context_phrase] if measurements.context_phrase else [])))

@@ -15,10 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
-from jobs.errors import (IdempotencyKeyReused, JobAlreadyFinished, JobNotFound, JobQueueUnavailable, JobsOff,
+from softskills.auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
+from softskills.jobs.errors import (IdempotencyKeyReused, JobAlreadyFinished, JobNotFound, JobQueueUnavailable, JobsOff,
                          JobTimedOut, JobUploadRefused, TooManyActiveJobs, WebhookSecretMissing, WebhookUrlRefused)
-from models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, SpeakerNotFound,
+from softskills.models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, SpeakerNotFound,
                            StageTimeout, UnsupportedMediaType)
 
 logger = logging.getLogger("ray.serve")

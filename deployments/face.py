@@ -9,14 +9,14 @@ import asyncio
 import numpy as np
 from ray import serve
 
-from deployments.config import FaceOptions
+from softskills.deployments.config import FaceOptions
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
 class FaceLandmarksDeployment:
     def __init__(self, options: dict | None = None):
-        from models.body.pose import PoseLandmarker
-        from models.face.landmarks import FaceLandmarker
+        from softskills.models.body.pose import PoseLandmarker
+        from softskills.models.face.landmarks import FaceLandmarker
 
         opts = FaceOptions(**(options or {}))
         self._landmarker = FaceLandmarker(min_detection_confidence=opts.min_detection_confidence,

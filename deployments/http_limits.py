@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from deployments.errors import BodyTooLarge, InvalidRequest, Overloaded
+from softskills.deployments.errors import BodyTooLarge, InvalidRequest, Overloaded
 
 logger = logging.getLogger("ray.serve")
 

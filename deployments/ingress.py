@@ -15,22 +15,22 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.datastructures import UploadFile
 
-from dashboard.routes import router as dashboard_router
-from deployments.analysis import answer_body, model_stages
-from deployments.config import IngressOptions, JobOptions
-from deployments.errors import (AuthUnavailable, InvalidRequest, RequestTimeout, ServiceError, Unauthorized,
+from softskills.dashboard.routes import router as dashboard_router
+from softskills.deployments.analysis import answer_body, model_stages
+from softskills.deployments.config import IngressOptions, JobOptions
+from softskills.deployments.errors import (AuthUnavailable, InvalidRequest, RequestTimeout, ServiceError, Unauthorized,
                                 answer_for, install_error_handler, log_unexpected, status_for)
-from deployments.http_limits import Admission, check_declared_size, read_form
-from deployments.metrics import observe_request, observe_stage
-from deployments.job_responses import Job, JobList, WebhookSecretBody, WebhookSecretStatus
-from deployments.job_routes import JobRoutes
-from deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONSES, JOB_ERROR_RESPONSES, JOB_LIST_PARAMETERS,
+from softskills.deployments.http_limits import Admission, check_declared_size, read_form
+from softskills.deployments.metrics import observe_request, observe_stage
+from softskills.deployments.job_responses import Job, JobList, WebhookSecretBody, WebhookSecretStatus
+from softskills.deployments.job_routes import JobRoutes
+from softskills.deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONSES, JOB_ERROR_RESPONSES, JOB_LIST_PARAMETERS,
                                  JOB_REQUEST_BODY)
-from deployments.responses import FullAnalysis, VideoAnalysis
-from models.interpretation.sentences import check_transcript_limits
-from models.speech.speakers import EVERYONE, MAX_SPEAKERS
-from models.pipeline import AnalysisInput, Pipeline
-from storage.routes import router as media_router
+from softskills.deployments.responses import FullAnalysis, VideoAnalysis
+from softskills.models.interpretation.sentences import check_transcript_limits
+from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
+from softskills.models.pipeline import AnalysisInput, Pipeline
+from softskills.storage.routes import router as media_router
 
 logger = logging.getLogger("ray.serve")
 
@@ -109,10 +109,10 @@ class Ingress:
                  webhook_sender: DeploymentHandle = None):
         """`job_consumer` and `webhook_sender` are never called: jobs reach them through the task queue. Taking
         their handles makes them part of the application, as Ray's asynchronous-inference guide does."""
-        from auth.service import Authenticator
-        from auth.store import KeyStore, database_url
-        from dashboard.routes import attach
-        from storage.factory import start_video_store
+        from softskills.auth.service import Authenticator
+        from softskills.auth.store import KeyStore, database_url
+        from softskills.dashboard.routes import attach
+        from softskills.storage.factory import start_video_store
 
         self._opts = IngressOptions(**(options or {}))
         retry_after_s = self._opts.retry_after_s
@@ -231,7 +231,7 @@ class Ingress:
     async def _store_video(self, video: UploadFile, base_url: str, owner: str):
         """Keeps the upload behind a temporary URL within the owner's quota; not keeping it costs the URL (null,
         with the reason), never the analysis."""
-        from storage.factory import STORAGE_OFF_REASON, SavedVideo
+        from softskills.storage.factory import STORAGE_OFF_REASON, SavedVideo
 
         if self._videos is None:
             return SavedVideo(None, STORAGE_OFF_REASON)

@@ -8,7 +8,7 @@ import os
 
 from ray.serve.async_inference_autoscaling_policy import AsyncInferenceAutoscalingPolicy
 
-from jobs.queue import BROKER_URL_ENV
+from softskills.jobs.queue import BROKER_URL_ENV
 
 
 class QueueLengthPolicy(AsyncInferenceAutoscalingPolicy):

@@ -8,9 +8,9 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deployments.responses import FullAnalysis, VideoAnalysis
-from jobs.store import JobRecord
-from jobs.webhooks import SecretInfo
+from softskills.deployments.responses import FullAnalysis, VideoAnalysis
+from softskills.jobs.store import JobRecord
+from softskills.jobs.webhooks import SecretInfo
 
 JOBS_PATH = "/api/v1/jobs"
 

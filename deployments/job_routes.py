@@ -14,14 +14,14 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from deployments.config import IngressOptions, JobOptions
-from deployments.errors import InvalidRequest, status_for
-from deployments.http_limits import Admission, check_declared_size, read_form
-from deployments.job_responses import JOBS_PATH, job_body, job_list, secret_body, secret_status
-from deployments.metrics import observe_request
-from jobs.errors import JobNotFound, JobsOff
-from jobs.runner import JobRequest
-from jobs.store import ANALYSES, MAX_IDEMPOTENCY_KEY_CHARS, is_job_id
+from softskills.deployments.config import IngressOptions, JobOptions
+from softskills.deployments.errors import InvalidRequest, status_for
+from softskills.deployments.http_limits import Admission, check_declared_size, read_form
+from softskills.deployments.job_responses import JOBS_PATH, job_body, job_list, secret_body, secret_status
+from softskills.deployments.metrics import observe_request
+from softskills.jobs.errors import JobNotFound, JobsOff
+from softskills.jobs.runner import JobRequest
+from softskills.jobs.store import ANALYSES, MAX_IDEMPOTENCY_KEY_CHARS, is_job_id
 
 logger = logging.getLogger("ray.serve")
 
@@ -69,7 +69,7 @@ class JobRoutes:
         return self._service
 
     async def submit(self, request: Request, authenticate: Authenticate) -> tuple[int, dict, dict]:
-        from jobs.service import Submission
+        from softskills.jobs.service import Submission
 
         o = self._ingress
         check_declared_size(request, o.max_upload_bytes)
@@ -85,7 +85,7 @@ class JobRoutes:
                 if analysis not in ANALYSES:
                     raise InvalidRequest(f"Field 'analysis' must be one of: {', '.join(ANALYSES)}.")
                 if analysis_input.mediapipe_samples is not None:  # refused now rather than when the job runs
-                    from models.face.landmarks import parse_samples
+                    from softskills.models.face.landmarks import parse_samples
 
                     await asyncio.to_thread(parse_samples, analysis_input.mediapipe_samples)
                 submission = Submission(owner, video.file, JobRequest(analysis, analysis_input, session_id),
@@ -149,12 +149,12 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 def _job_service(ingress: IngressOptions, options: JobOptions, videos):
-    from auth.store import KeyStore, database_url
-    from deployments.jobs import enqueuer
-    from jobs.queue import ANALYZE_TASK
-    from jobs.service import JobService
-    from jobs.store import JobStore
-    from jobs.webhooks import SecretBox, WebhookSecrets
+    from softskills.auth.store import KeyStore, database_url
+    from softskills.deployments.jobs import enqueuer
+    from softskills.jobs.queue import ANALYZE_TASK
+    from softskills.jobs.service import JobService
+    from softskills.jobs.store import JobStore
+    from softskills.jobs.webhooks import SecretBox, WebhookSecrets
 
     url = database_url()
     return JobService(

@@ -23,8 +23,8 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from ray.serve.task_consumer import task_consumer, task_handler
 
-from deployments.config import IngressOptions, JobOptions
-from jobs.queue import ANALYZE_TASK, WEBHOOK_TASK, prune_embedded_broker
+from softskills.deployments.config import IngressOptions, JobOptions
+from softskills.jobs.queue import ANALYZE_TASK, WEBHOOK_TASK, prune_embedded_broker
 
 logger = logging.getLogger("ray.serve")
 PIDBOX_LEFTOVER_S = 300  # a remote-control message still unread after this is addressed to a worker that is gone
@@ -50,7 +50,7 @@ def enqueuer(options: JobOptions, queue_name: str, max_retries: int, task_name: 
 
 def classify_failure(exc: Exception) -> tuple[int, str]:
     """The job's error from the API's one error table; an unexpected one is logged with its traceback."""
-    from deployments.errors import SERVICE_ERROR_DETAIL, answer_for
+    from softskills.deployments.errors import SERVICE_ERROR_DETAIL, answer_for
 
     found = answer_for(exc)
     if found is None:
@@ -62,14 +62,14 @@ def classify_failure(exc: Exception) -> tuple[int, str]:
 class JobConsumer:
     def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
                  ingress: dict, jobs: dict):
-        from auth.store import database_url
-        from deployments.analysis import answer_body, model_stages
-        from deployments.metrics import observe_stage
-        from jobs.runner import JobRunner, RunOptions
-        from jobs.store import JobStore
-        from jobs.sweeper import Sweeper
-        from models.pipeline import Pipeline
-        from storage.factory import start_video_store
+        from softskills.auth.store import database_url
+        from softskills.deployments.analysis import answer_body, model_stages
+        from softskills.deployments.metrics import observe_stage
+        from softskills.jobs.runner import JobRunner, RunOptions
+        from softskills.jobs.store import JobStore
+        from softskills.jobs.sweeper import Sweeper
+        from softskills.models.pipeline import Pipeline
+        from softskills.storage.factory import start_video_store
 
         self._loop = asyncio.get_running_loop()  # the replica's loop: the handler threads run analyses on it
         opts, job_opts = IngressOptions(**ingress), JobOptions(**jobs)
@@ -94,7 +94,7 @@ class JobConsumer:
 
     @task_handler(name=ANALYZE_TASK)
     def analyze_job(self, job_id: str) -> str:
-        from jobs.runner import Outcome
+        from softskills.jobs.runner import Outcome
 
         outcome, detail = asyncio.run_coroutine_threadsafe(self._runner.run(str(job_id)), self._loop).result()
         if outcome is Outcome.RETRY:
@@ -119,10 +119,10 @@ class JobConsumer:
 
 class WebhookSender:
     def __init__(self, ingress: dict, jobs: dict):
-        from auth.store import KeyStore, database_url
-        from jobs.store import JobStore
-        from jobs.webhooks import Backoff, SecretBox, WebhookSecrets
-        from jobs.webhooks import WebhookSender as Sender
+        from softskills.auth.store import KeyStore, database_url
+        from softskills.jobs.store import JobStore
+        from softskills.jobs.webhooks import Backoff, SecretBox, WebhookSecrets
+        from softskills.jobs.webhooks import WebhookSender as Sender
 
         opts, job_opts = IngressOptions(**ingress), JobOptions(**jobs)
         w, url = job_opts.webhooks, database_url()
@@ -154,6 +154,6 @@ def webhook_sender_deployment(options: JobOptions):
 
 
 def _config(options: JobOptions, queue_name: str, max_retries: int):
-    from jobs.queue import task_processor_config
+    from softskills.jobs.queue import task_processor_config
 
     return task_processor_config(options.broker_url, options.result_backend_url, queue_name, max_retries)

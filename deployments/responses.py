@@ -10,10 +10,10 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
 
-from models.interpretation.model import Interpretation, Level
-from models.interpretation.sentences import Sentence
-from models.measurements import Event, Measurements
-from models.pipeline import Analysis
+from softskills.models.interpretation.model import Interpretation, Level
+from softskills.models.interpretation.sentences import Sentence
+from softskills.models.measurements import Event, Measurements
+from softskills.models.pipeline import Analysis
 
 ANALYSIS_VERSION = "2.0.0"
 ENGINE_VERSION = "2.0.0"
@@ -569,7 +569,7 @@ def _sentence(s: Sentence) -> SentenceBody:
 
 
 def build_engine_analysis(interpretation: Interpretation, m: Measurements) -> EngineAnalysis:
-    from models.interpretation.engine import MODEL_NAME
+    from softskills.models.interpretation.engine import MODEL_NAME
 
     r, c = interpretation.relevance, interpretation.coherence
     weakest = None

@@ -8,14 +8,14 @@ import asyncio
 import numpy as np
 from ray import serve
 
-from deployments.config import SpeechOptions
+from softskills.deployments.config import SpeechOptions
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)
 class SpeechToTextDeployment:
     def __init__(self, options: dict | None = None):
-        from models.speech.speakers import VoiceEncoder
-        from models.speech.transcribe import SpeechToText
+        from softskills.models.speech.speakers import VoiceEncoder
+        from softskills.models.speech.transcribe import SpeechToText
 
         opts = SpeechOptions(**(options or {}))
         self._stt = SpeechToText(**opts.model_dump())  # the options are SpeechToText's own parameters
@@ -27,12 +27,12 @@ class SpeechToTextDeployment:
 
     async def analyze_voice(self, audio: np.ndarray, sample_rate: int):
         """Pitch, loudness and voice activity: CPU work kept off the ingress, beside the transcription."""
-        from models.speech.voice import analyze_voice
+        from softskills.models.speech.voice import analyze_voice
 
         return await asyncio.to_thread(analyze_voice, audio, sample_rate)
 
     async def diarize(self, audio: np.ndarray, speech_segments: tuple, speakers_expected: int | None):
         """Returns a models.speech.speakers.Diarization: speakers numbered by first appearance."""
-        from models.speech.speakers import diarize
+        from softskills.models.speech.speakers import diarize
 
         return await asyncio.to_thread(diarize, audio, speech_segments, self._voices, speakers_expected)

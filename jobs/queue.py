@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from auth.hashing import create_private_dir
+from softskills.auth.hashing import create_private_dir
 
 BROKER_URL_ENV = "SOFTSKILLS_BROKER_URL"
 RESULT_BACKEND_URL_ENV = "SOFTSKILLS_RESULT_BACKEND_URL"

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from jobs.errors import JobTimedOut
-from jobs.store import Claim, JobRecord, JobStore, Summary
-from models.pipeline import Analysis, AnalysisInput, Pipeline
+from softskills.jobs.errors import JobTimedOut
+from softskills.jobs.store import Claim, JobRecord, JobStore, Summary
+from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline
 
 logger = logging.getLogger("ray.serve")
 

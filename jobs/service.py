@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
+from softskills.jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
                          WebhookSecretMissing)
-from jobs.runner import JobRequest, drop_upload
-from jobs.store import DuplicateIdempotencyKey, JobRecord, JobStore, NewJob
-from jobs.webhooks import SecretInfo, WebhookSecrets, check_url
+from softskills.jobs.runner import JobRequest, drop_upload
+from softskills.jobs.store import DuplicateIdempotencyKey, JobRecord, JobStore, NewJob
+from softskills.jobs.webhooks import SecretInfo, WebhookSecrets, check_url
 
 logger = logging.getLogger("ray.serve")
 
@@ -53,9 +53,9 @@ class JobService:
 
     def submit(self, submission: Submission) -> tuple[JobRecord, bool]:
         """(the job, whether it is an earlier submission's answer replayed for the same Idempotency-Key)."""
-        from storage.quota import StorageRefused
+        from softskills.storage.quota import StorageRefused
 
-        from models.media.decode import sniff_container
+        from softskills.models.media.decode import sniff_container
 
         s = submission
         sniff_container(s.upload)  # not a supported video: 415 before anything else (DNS, the store)

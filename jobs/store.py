@@ -20,8 +20,8 @@ from sqlalchemy import (BigInteger, Float, ForeignKey, Index, Integer, LargeBina
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, utc_now
-from jobs.errors import JobAlreadyFinished, JobNotFound
+from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, utc_now
+from softskills.jobs.errors import JobAlreadyFinished, JobNotFound
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from jobs.runner import UPLOAD_GONE_DETAIL, drop_upload
-from jobs.store import JobStore
+from softskills.jobs.runner import UPLOAD_GONE_DETAIL, drop_upload
+from softskills.jobs.store import JobStore
 
 logger = logging.getLogger("ray.serve")
 

@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from auth.hashing import Pepper
-from auth.store import connect, utc_now
-from jobs.errors import WebhookSecretMissing, WebhookUrlRefused
-from jobs.store import MAX_URL_CHARS, MAX_WEBHOOK_ERROR_CHARS, AttemptRecord, JobRecord, JobStore, WebhookSecret
+from softskills.auth.hashing import Pepper
+from softskills.auth.store import connect, utc_now
+from softskills.jobs.errors import WebhookSecretMissing, WebhookUrlRefused
+from softskills.jobs.store import MAX_URL_CHARS, MAX_WEBHOOK_ERROR_CHARS, AttemptRecord, JobRecord, JobStore, WebhookSecret
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.face.metrics import BLINK_SCORING_MIN_FPS
-from models.interpretation.sentences import Sentence, split_sentences
-from models.intervals import overlap_s
-from models.signals import Signals
-from models.speech.language import LanguageMetrics, analyze_language
-from models.speech.voice import MONOTONE_WINDOW_S
+from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS
+from softskills.models.interpretation.sentences import Sentence, split_sentences
+from softskills.models.intervals import overlap_s
+from softskills.models.signals import Signals
+from softskills.models.speech.language import LanguageMetrics, analyze_language
+from softskills.models.speech.voice import MONOTONE_WINDOW_S
 
 PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace ...
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike

@@ -23,17 +23,17 @@ from typing import BinaryIO
 
 import numpy as np
 
-from models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
-from models.errors import StageTimeout
-from models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
-from models.interpretation.model import Interpretation
-from models.measurements import Measurements, measure
-from models.media.decode import VideoFrames, decode_audio, media_info
-from models.signals import Signals, measure_signals
-from models.speech.segments import merge_transcripts, split_at_silences
-from models.speech.speakers import Diarization
-from models.speech.transcribe import Transcript
-from models.speech.voice import VoiceAnalysis
+from softskills.models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
+from softskills.models.errors import StageTimeout
+from softskills.models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
+from softskills.models.interpretation.model import Interpretation
+from softskills.models.measurements import Measurements, measure
+from softskills.models.media.decode import VideoFrames, decode_audio, media_info
+from softskills.models.signals import Signals, measure_signals
+from softskills.models.speech.segments import merge_transcripts, split_at_silences
+from softskills.models.speech.speakers import Diarization
+from softskills.models.speech.transcribe import Transcript
+from softskills.models.speech.voice import VoiceAnalysis
 
 
 @dataclass(frozen=True)
@@ -263,9 +263,9 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
     content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics), `voice_encoder`
     a models.speech.speakers.VoiceEncoder (None: every voice is one speaker)."""
-    from models.speech.speakers import diarize
-    from models.interpretation.model import interpret
-    from models.speech.voice import analyze_voice
+    from softskills.models.speech.speakers import diarize
+    from softskills.models.interpretation.model import interpret
+    from softskills.models.speech.voice import analyze_voice
 
     def threaded(function):
         async def call(*args):

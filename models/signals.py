@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from models.body.metrics import BodyMetrics, analyze_body
-from models.body.pose import PoseTrack
-from models.face.landmarks import FaceTrack, concatenate_tracks
-from models.errors import SpeakerNotFound
-from models.face.metrics import FaceMetrics, analyze_face
-from models.speech.metrics import SpeechMetrics, analyze_speech
-from models.speech.transcribe import Transcript, transcript_from_text
-from models.speech.speakers import (ConversationMetrics, Diarization, coached_speaker, conversation_metrics,
+from softskills.models.body.metrics import BodyMetrics, analyze_body
+from softskills.models.body.pose import PoseTrack
+from softskills.models.face.landmarks import FaceTrack, concatenate_tracks
+from softskills.models.errors import SpeakerNotFound
+from softskills.models.face.metrics import FaceMetrics, analyze_face
+from softskills.models.speech.metrics import SpeechMetrics, analyze_speech
+from softskills.models.speech.transcribe import Transcript, transcript_from_text
+from softskills.models.speech.speakers import (ConversationMetrics, Diarization, coached_speaker, conversation_metrics,
                                     segment_speaker, speaker_view, word_speakers)
-from models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
+from softskills.models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
 
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence
 MAX_HUMAN_PACE_WPM = 400.0

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.base import VideoStore
-from storage.quota import StorageRefused, VideoLedger, VideoQuota
+from softskills.storage.base import VideoStore
+from softskills.storage.quota import StorageRefused, VideoLedger, VideoQuota
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +24,14 @@ def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir
     if backend == "off":
         return None
     if backend == "local":
-        from storage.local import LocalVideoStore, load_signing_key
+        from softskills.storage.local import LocalVideoStore, load_signing_key
 
         root = Path(local_dir) if local_dir else Path(data_dir) / "videos"
         return LocalVideoStore(root, load_signing_key(data_dir), url_ttl_s)
     if backend == "s3":
         if not s3_bucket:
             raise ValueError("storage backend s3 needs s3_bucket")
-        from storage.s3 import S3VideoStore
+        from softskills.storage.s3 import S3VideoStore
 
         return S3VideoStore(s3_bucket, url_ttl_s, prefix=s3_prefix, endpoint_url=s3_endpoint_url, region=s3_region)
     raise ValueError(f"unknown storage backend {backend!r}")
@@ -59,7 +59,7 @@ class VideoStorage:
 
     def __init__(self, store: VideoStore, ledger: VideoLedger, public_base_url: str | None,
                  purge_interval_s: float) -> None:
-        from storage.local import Janitor
+        from softskills.storage.local import Janitor
 
         self.store, self.ledger = store, ledger
         self._public_base_url = public_base_url
@@ -68,7 +68,7 @@ class VideoStorage:
     @property
     def media_origins(self) -> tuple[str, ...]:
         """Where browsers fetch stored videos from, beyond the ingress itself (for the dashboard's CSP)."""
-        from storage.s3 import S3VideoStore
+        from softskills.storage.s3 import S3VideoStore
 
         if not isinstance(self.store, S3VideoStore):
             return (self._public_base_url,) if self._public_base_url else ()
@@ -78,7 +78,7 @@ class VideoStorage:
     def save(self, upload: BinaryIO, request_base_url: str, owner: str) -> SavedVideo:
         """Copies the upload (a file the ingress has already validated as a video) if it fits the owner's and the
         total quota and the free disk. Never raises: a video that is not kept costs its URL, not the analysis."""
-        from models.media.decode import sniff_container
+        from softskills.models.media.decode import sniff_container
 
         upload.seek(0, os.SEEK_END)
         size_bytes = upload.tell()
@@ -107,7 +107,7 @@ class VideoStorage:
     def keep_upload(self, upload: BinaryIO, owner: str, ttl_s: int) -> KeptUpload:
         """Keeps a job's upload (already checked to be a supported container) until its job runs, counted in the
         owner's quota like any stored video; StorageRefused saying which limit stops it."""
-        from models.media.decode import sniff_container
+        from softskills.models.media.decode import sniff_container
 
         upload.seek(0, os.SEEK_END)
         size_bytes = upload.tell()
@@ -147,15 +147,15 @@ class VideoStorage:
 
 def start_video_store(options) -> VideoStorage | None:
     """From `ingress.storage` (deployments.config.StorageOptions); None when storage is off."""
-    from auth.store import data_dir, database_url
+    from softskills.auth.store import data_dir, database_url
 
     store = build_video_store(options.backend, url_ttl_s=options.url_ttl_s, data_dir=data_dir(),
                               local_dir=options.local_dir, s3_bucket=options.s3_bucket, s3_prefix=options.s3_prefix,
                               s3_endpoint_url=options.s3_endpoint_url, s3_region=options.s3_region)
     if store is None:
         return None
-    from storage.local import LocalVideoStore
-    from storage.routes import serve_local_store
+    from softskills.storage.local import LocalVideoStore
+    from softskills.storage.routes import serve_local_store
 
     serve_local_store(store if isinstance(store, LocalVideoStore) else None)
     quota = VideoQuota(options.max_bytes_per_owner, options.max_total_bytes, options.min_free_disk_bytes)

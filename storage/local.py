@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from auth.hashing import create_private_dir, create_secret_file_once
-from storage.base import CONTENT_TYPES, StoredVideo
+from softskills.auth.hashing import create_private_dir, create_secret_file_once
+from softskills.storage.base import CONTENT_TYPES, StoredVideo
 
 logger = logging.getLogger(__name__)
 

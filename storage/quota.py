@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock
+from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock
 
 _QUOTA_LOCK = "video-quota"
 

@@ -7,9 +7,9 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from deployments.errors import Forbidden, NotFound
+from softskills.deployments.errors import Forbidden, NotFound
 
-from storage.local import MEDIA_PATH, LocalVideoStore, MediaForbidden
+from softskills.storage.local import MEDIA_PATH, LocalVideoStore, MediaForbidden
 
 FORBIDDEN_DETAIL = "This video link is invalid or has expired."
 router = APIRouter()

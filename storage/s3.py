@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import BinaryIO
 
-from storage.base import CONTENT_TYPES, StoredVideo
+from softskills.storage.base import CONTENT_TYPES, StoredVideo
 
 MAX_PRESIGNED_TTL_S = 7 * 24 * 3600  # SigV4's limit
 

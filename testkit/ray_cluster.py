@@ -177,8 +177,8 @@ def running_cluster(work_dir: Path, database_url: str, workers: int = 2) -> Iter
     in the shared PostgreSQL store. Every node and replica is gone on exit."""
     from ray.cluster_utils import Cluster
 
-    from auth.hashing import Pepper
-    from auth.store import KeyStore, with_psycopg_driver
+    from softskills.auth.hashing import Pepper
+    from softskills.auth.store import KeyStore, with_psycopg_driver
 
     database_url = with_psycopg_driver(database_url)
     work_dir = Path(work_dir)

@@ -101,7 +101,7 @@ def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml
     try:
         wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path)
         os.environ["SOFTSKILLS_KEY_PEPPER"] = TEST_PEPPER
-        from auth.store import KeyStore
+        from softskills.auth.store import KeyStore
 
         store = KeyStore(f"sqlite:///{data_dir}/softskills.db")
         key, _ = store.create_key("integration", "Integration Key", timedelta(days=30))

@@ -3,9 +3,9 @@ builders, as the pipeline and the ingress run them."""
 
 from __future__ import annotations
 
-from models.interpretation.model import interpret
-from models.measurements import measure
-from models.pipeline import Analysis
+from softskills.models.interpretation.model import interpret
+from softskills.models.measurements import measure
+from softskills.models.pipeline import Analysis
 
 
 def analyze_signals(signals, embed=None, *, observable_only: bool = False, context_phrase: str | None = None,
@@ -17,7 +17,7 @@ def analyze_signals(signals, embed=None, *, observable_only: bool = False, conte
 
 def bodies(analysis: Analysis) -> tuple[dict, dict]:
     """(analyze-video body, full-analysis body) as JSON-ready dicts."""
-    from deployments.responses import build_full_analysis, build_video_analysis
+    from softskills.deployments.responses import build_full_analysis, build_video_analysis
 
     return (build_video_analysis(analysis).model_dump(mode="json", by_alias=True),
             build_full_analysis(analysis, "session-1", None).model_dump(mode="json", by_alias=True))

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import MetaData, create_engine
 
-from auth.hashing import PEPPER_ENV, PEPPER_FILE_ENV, PEPPER_VERSION_ENV, Pepper
-from auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, KeyStore, dispose_engines
+from softskills.auth.hashing import PEPPER_ENV, PEPPER_FILE_ENV, PEPPER_VERSION_ENV, Pepper
+from softskills.auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, KeyStore, dispose_engines
 from testkit.postgres_server import postgres_url  # noqa: F401  (fixture used via getfixturevalue)
 
 TEST_PEPPER = Pepper(b"test-pepper-" + b"0" * 32)

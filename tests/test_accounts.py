@@ -11,9 +11,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from auth.accounts import AccountStore, LoginPolicy, User, WebSession, csrf_matches, csrf_token
-from cli.main import main
-from auth.store import database_url
+from softskills.auth.accounts import AccountStore, LoginPolicy, User, WebSession, csrf_matches, csrf_token
+from softskills.cli.main import main
+from softskills.auth.store import database_url
 from tests.auth_support import clean_auth_env, clock, postgres_url, store_url  # noqa: F401
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # same algorithm, test-sized cost
@@ -177,7 +177,7 @@ def test_users_cli_reads_a_password_from_stdin(monkeypatch, capsys):
 
 
 def test_make_serve_creates_the_local_account_once():
-    from cli.serve import LOCAL_EMAIL, LOCAL_OWNER, _ensure_local_account
+    from softskills.cli.serve import LOCAL_EMAIL, LOCAL_OWNER, _ensure_local_account
 
     password = _ensure_local_account()
     assert password is not None and _ensure_local_account() is None

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-from auth.keys import KEY_PATTERN, parse_key
-from auth.service import Authenticator
-from auth.store import KeyStore, database_url
+from softskills.cli.main import main
+from softskills.auth.keys import KEY_PATTERN, parse_key
+from softskills.auth.service import Authenticator
+from softskills.auth.store import KeyStore, database_url
 from tests.auth_support import clean_auth_env  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SOFTSKILLS_", "DATABASE_URL"))}
     env["SOFTSKILLS_DATA_DIR"] = str(data_dir)
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", "keys", *args],
+        [sys.executable, "-m", "softskills.cli.main", "keys", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
 

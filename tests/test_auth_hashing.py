@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from auth.hashing import (
+from softskills.auth.hashing import (
     MIN_PEPPER_BYTES,
     PEPPER_ENV,
     PEPPER_FILE_ENV,
@@ -60,7 +60,7 @@ def test_pepper_repr_hides_the_secret():
 
 
 def test_local_pepper_is_generated_once_private_and_with_a_warning(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="auth.hashing"):
+    with caplog.at_level(logging.WARNING, logger="softskills.auth.hashing"):
         first = load_pepper(tmp_path / "data")
     assert "Generated a local API key pepper" in caplog.text
     assert "never in the same place as the key database or its backups" in caplog.text
@@ -70,7 +70,7 @@ def test_local_pepper_is_generated_once_private_and_with_a_warning(tmp_path, cap
     assert [path.name for path in pepper_file.parent.iterdir()] == ["key_pepper"]
 
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="auth.hashing"):
+    with caplog.at_level(logging.WARNING, logger="softskills.auth.hashing"):
         assert load_pepper(tmp_path / "data") == first
     assert caplog.text == ""
 

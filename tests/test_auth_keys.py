@@ -3,7 +3,7 @@ import zlib
 
 import pytest
 
-from auth.keys import (
+from softskills.auth.keys import (
     BASE62_ALPHABET,
     CHECKSUM_LENGTH,
     KEY_LENGTH,

@@ -10,14 +10,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from auth.keys import CHECKSUM_LENGTH, generate_key
-from auth.service import (
+from softskills.auth.keys import CHECKSUM_LENGTH, generate_key
+from softskills.auth.service import (
     MAX_CACHE_TTL_S,
     UNAUTHORIZED_DETAIL,
     Authenticator,
     unauthorized_response,
 )
-from auth.store import KeyStore
+from softskills.auth.store import KeyStore
 from tests.auth_support import clean_auth_env, clock, postgres_url, store, store_url  # noqa: F401
 
 

@@ -2,10 +2,10 @@ from datetime import timedelta, timezone
 
 import pytest
 
-import auth.store
-from auth.hashing import PepperError, secret_digest
-from auth.keys import generate_key, parse_key
-from auth.store import LAST_USED_RESOLUTION, KeyStore, database_url
+from softskills.auth import store as key_store_module
+from softskills.auth.hashing import PepperError, secret_digest
+from softskills.auth.keys import generate_key, parse_key
+from softskills.auth.store import LAST_USED_RESOLUTION, KeyStore, database_url
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, postgres_url, store, store_url  # noqa: F401
 
 
@@ -76,7 +76,7 @@ def test_lookup_id_collision_is_retried(store, monkeypatch):
     first_key, first = store.create_key("alice", "k", None)
     fresh_key, fresh = generate_key()
     results = iter([(first_key, parse_key(first_key)), (fresh_key, fresh)])
-    monkeypatch.setattr(auth.store, "generate_key", lambda: next(results))
+    monkeypatch.setattr(key_store_module, "generate_key", lambda: next(results))
     key, record = store.create_key("alice", "k2", None)
     assert key == fresh_key and record.lookup_id == fresh.lookup_id != first.lookup_id
 

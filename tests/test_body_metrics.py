@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from models.body.metrics import BodyMoment, analyze_body
-from models.body.pose import POSE_POINTS, PoseTrack
+from softskills.models.body.metrics import BodyMoment, analyze_body
+from softskills.models.body.pose import POSE_POINTS, PoseTrack
 
 WIDTH, HEIGHT = 640, 480
 FPS = 8.0

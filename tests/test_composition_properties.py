@@ -21,12 +21,12 @@ import soundfile as sf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from models.face.landmarks import FaceLandmarker, FaceTrack
-from models.interpretation.engine import SentenceEncoder
-from models.measurements import SPEECH_METRICS
-from models.signals import measure_signals
-from models.speech.transcribe import Transcript, Word
-from models.speech.voice import SAMPLE_RATE, analyze_voice
+from softskills.models.face.landmarks import FaceLandmarker, FaceTrack
+from softskills.models.interpretation.engine import SentenceEncoder
+from softskills.models.measurements import SPEECH_METRICS
+from softskills.models.signals import measure_signals
+from softskills.models.speech.transcribe import Transcript, Word
+from softskills.models.speech.voice import SAMPLE_RATE, analyze_voice
 from tests.analysis_support import analyze_signals, bodies
 from tests.test_face import portrait_frame
 

@@ -14,15 +14,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.speakers_set import SAMPLE_RATE, spliced_conversation
-from deployments.config import IngressOptions
-from deployments.responses import build_full_analysis
-from models.errors import SpeakerNotFound
-from models.face.landmarks import FaceLandmarker
-from models.pipeline import AnalysisInput, Pipeline, local_stages
-from models.signals import measure_signals
-from models.speech.speakers import EVERYONE, VoiceEncoder, diarize
-from models.speech.transcribe import SpeechToText
-from models.speech.voice import analyze_voice
+from softskills.deployments.config import IngressOptions
+from softskills.deployments.responses import build_full_analysis
+from softskills.models.errors import SpeakerNotFound
+from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
+from softskills.models.signals import measure_signals
+from softskills.models.speech.speakers import EVERYONE, VoiceEncoder, diarize
+from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.voice import analyze_voice
 from testkit.videos import make_talking_head_video
 
 JFK_WORDS = {"country", "ask", "american", "fellow"}

@@ -11,13 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from deployments.errors import install_error_handler
+from softskills.deployments.errors import install_error_handler
 
-from auth.accounts import AccountStore, LoginPolicy
-from auth.keys import KEY_PATTERN
-from auth.service import Authenticator
-from auth.store import KeyStore
-from dashboard import routes
+from softskills.auth.accounts import AccountStore, LoginPolicy
+from softskills.auth.keys import KEY_PATTERN
+from softskills.auth.service import Authenticator
+from softskills.auth.store import KeyStore
+from softskills.dashboard import routes
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
 
 PASSWORD = "correct horse battery"
@@ -380,7 +380,7 @@ def test_trusted_proxy_forwarded_for_names_the_client(dashboard):
 def test_trusted_proxies_must_be_addresses_or_networks():
     from pydantic import ValidationError
 
-    from deployments.config import DashboardOptions
+    from softskills.deployments.config import DashboardOptions
 
     assert DashboardOptions(trusted_proxies=["10.0.0.1", "fd00::/8"]).trusted_proxies == ("10.0.0.1/32", "fd00::/8")
     assert DashboardOptions().trusted_proxies == ()

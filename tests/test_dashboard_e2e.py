@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from auth.accounts import AccountStore
+from softskills.auth.accounts import AccountStore
 from tests.job_support import submit, wait_for
 from testkit.service_runner import REPO, running_service
 

@@ -9,9 +9,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np
 import pytest
 
-from models.interpretation.engine import SentenceEncoder, default_model_dir
-from models.interpretation.model import load_params, summary_indices
-from models.interpretation.sentences import split_sentences
+from softskills.models.interpretation.engine import SentenceEncoder, default_model_dir
+from softskills.models.interpretation.model import load_params, summary_indices
+from softskills.models.interpretation.sentences import split_sentences
 
 INTERVIEW = (
     "I led a team of five engineers to rebuild our payment service. "

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from models.errors import InvalidLandmarkSamples
-from models.face.landmarks import FaceLandmarker, face_track_from_samples
-from models.face.metrics import analyze_face
+from softskills.models.errors import InvalidLandmarkSamples
+from softskills.models.face.landmarks import FaceLandmarker, face_track_from_samples
+from softskills.models.face.metrics import analyze_face
 
 PORTRAIT = Path(__file__).parent.parent / "testkit" / "assets" / "portrait_astronaut.png"
 STEP_S = 1 / 8

@@ -4,8 +4,8 @@ turn at known frames, so every expected value is known."""
 import numpy as np
 import pytest
 
-from models.face.landmarks import FaceLandmarker, FaceTrack
-from models.face.metrics import HEAD_NOISE_DEG_PER_S, analyze_face
+from softskills.models.face.landmarks import FaceLandmarker, FaceTrack
+from softskills.models.face.metrics import HEAD_NOISE_DEG_PER_S, analyze_face
 from tests.test_face import portrait_frame
 
 W, H, STEP_S, N = 640, 360, 1 / 8, 80

@@ -7,8 +7,8 @@ import tempfile
 
 import pytest
 
-from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
-from models.media.decode import decode_media
+from softskills.models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
+from softskills.models.media.decode import decode_media
 from testkit.hostile_media import HUGE_SIDE_PX, build_corpus
 
 CORPUS = build_corpus()

@@ -9,8 +9,8 @@ import logging
 import pytest
 from ray.serve import context
 
-from deployments.errors import BodyTooLarge, Overloaded, answer_for, log_unexpected
-from deployments.http_limits import Admission, limited_receive
+from softskills.deployments.errors import BodyTooLarge, Overloaded, answer_for, log_unexpected
+from softskills.deployments.http_limits import Admission, limited_receive
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.face.landmarks import FaceLandmarker
-from models.interpretation.engine import SentenceEncoder
-from models.interpretation.model import interpret, load_params, metric_score
-from models.interpretation.sentences import Sentence
-from models.measurements import Event, Facts, Measurements, WindowMeasurement
-from models.media.decode import decode_media
-from models.signals import measure_signals
-from models.speech.transcribe import SpeechToText
-from models.speech.voice import analyze_voice
+from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.interpretation.engine import SentenceEncoder
+from softskills.models.interpretation.model import interpret, load_params, metric_score
+from softskills.models.interpretation.sentences import Sentence
+from softskills.models.measurements import Event, Facts, Measurements, WindowMeasurement
+from softskills.models.media.decode import decode_media
+from softskills.models.signals import measure_signals
+from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.voice import analyze_voice
 from tests.analysis_support import analyze_signals, bodies
 
 PARAMS = load_params()

@@ -11,7 +11,7 @@ import redis
 from ray.serve._private.common import DeploymentID
 from ray.serve.config import AutoscalingConfig, AutoscalingContext
 
-from deployments.job_autoscaling import QueueLengthPolicy
+from softskills.deployments.job_autoscaling import QueueLengthPolicy
 from testkit.redis_server import throwaway_redis
 
 

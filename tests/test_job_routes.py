@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from starlette.requests import Request
 
-from deployments.config import IngressOptions, JobOptions
-from deployments.errors import InvalidRequest, answer_for
-from deployments.job_routes import STORAGE_OFF_DETAIL, JobRoutes, _idempotency_key
-from jobs.errors import JobsOff
+from softskills.deployments.config import IngressOptions, JobOptions
+from softskills.deployments.errors import InvalidRequest, answer_for
+from softskills.deployments.job_routes import STORAGE_OFF_DETAIL, JobRoutes, _idempotency_key
+from softskills.jobs.errors import JobsOff
 
 
 def request(headers: list[tuple[bytes, bytes]], query: bytes = b"") -> Request:

@@ -15,22 +15,22 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from auth.store import KeyStore
-from deployments.analysis import answer_body
-from deployments.config import IngressOptions
-from deployments.jobs import classify_failure
-from jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
+from softskills.auth.store import KeyStore
+from softskills.deployments.analysis import answer_body
+from softskills.deployments.config import IngressOptions
+from softskills.deployments.jobs import classify_failure
+from softskills.jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
                          WebhookSecretMissing, WebhookUrlRefused)
-from jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
-from jobs.service import JobService, Submission
-from jobs.store import JobStore
-from jobs.sweeper import Sweeper
-from jobs.webhooks import SecretBox, WebhookSecrets
-from models.errors import UnsupportedMediaType
-from models.pipeline import AnalysisInput, Pipeline, local_stages
-from storage.local import LocalVideoStore
-from storage.factory import VideoStorage
-from storage.quota import VideoLedger, VideoQuota
+from softskills.jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
+from softskills.jobs.service import JobService, Submission
+from softskills.jobs.store import JobStore
+from softskills.jobs.sweeper import Sweeper
+from softskills.jobs.webhooks import SecretBox, WebhookSecrets
+from softskills.models.errors import UnsupportedMediaType
+from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
+from softskills.storage.local import LocalVideoStore
+from softskills.storage.factory import VideoStorage
+from softskills.storage.quota import VideoLedger, VideoQuota
 from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
 
 MB = 1024 * 1024
@@ -39,9 +39,9 @@ RETENTION = timedelta(days=30)
 
 @pytest.fixture(scope="module")
 def models():
-    from models.face.landmarks import FaceLandmarker
-    from models.interpretation.engine import SentenceEncoder
-    from models.speech.transcribe import SpeechToText
+    from softskills.models.face.landmarks import FaceLandmarker
+    from softskills.models.interpretation.engine import SentenceEncoder
+    from softskills.models.speech.transcribe import SpeechToText
 
     return {"stt": SpeechToText(), "face": FaceLandmarker(), "encoder": SentenceEncoder(device="cpu")}
 
@@ -218,7 +218,7 @@ def test_a_full_store_or_queue_refuses_the_job_and_keeps_nothing(tmp_path, model
 
 
 def test_the_embedded_broker_drops_control_messages_nobody_will_read(tmp_path):
-    from jobs.queue import prune_embedded_broker
+    from softskills.jobs.queue import prune_embedded_broker
 
     queue = tmp_path / "queue"
     queue.mkdir()

@@ -155,7 +155,7 @@ def _cli(service, *args, key=True):
     env.pop("SOFTSKILLS_API_KEY", None)
     if key:
         env["SOFTSKILLS_API_KEY"] = service.key
-    return subprocess.run([sys.executable, "-m", "cli.main", "analyze", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "softskills.cli.main", "analyze", *args], capture_output=True, text=True,
                           env=env, cwd=REPO, timeout=600)
 
 

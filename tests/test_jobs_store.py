@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from jobs.errors import JobAlreadyFinished, JobNotFound
-from jobs.store import AttemptRecord, DuplicateIdempotencyKey, JobStore, NewJob, Summary, is_job_id
+from softskills.jobs.errors import JobAlreadyFinished, JobNotFound
+from softskills.jobs.store import AttemptRecord, DuplicateIdempotencyKey, JobStore, NewJob, Summary, is_job_id
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, store_url  # noqa: F401
 from testkit.postgres_server import postgres_url  # noqa: F401
 
@@ -20,7 +20,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def jobs(store_url, clock):  # noqa: F811
-    from auth.store import KeyStore
+    from softskills.auth.store import KeyStore
 
     KeyStore(store_url, pepper=TEST_PEPPER)  # migrates the schema
     return JobStore(store_url, clock=clock)

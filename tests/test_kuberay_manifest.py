@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 import yaml
 
-from auth.hashing import PEPPER_ENV
-from auth.store import DATA_DIR_ENV, DATABASE_URL_ENV
+from softskills.auth.hashing import PEPPER_ENV
+from softskills.auth.store import DATA_DIR_ENV, DATABASE_URL_ENV
 from scripts.sync_kuberay import MANIFEST, SERVE_CONFIG, with_serve_config
-from storage.local import SIGNING_KEY_ENV
+from softskills.storage.local import SIGNING_KEY_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET_ENV = (DATABASE_URL_ENV, PEPPER_ENV, SIGNING_KEY_ENV)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.speech.language import MATTR_WINDOW, analyze_language, mattr
-from models.speech.transcribe import Word
+from softskills.models.speech.language import MATTR_WINDOW, analyze_language, mattr
+from softskills.models.speech.transcribe import Word
 
 
 def words_from(text: str, step_s: float = 0.4) -> list[Word]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import stat
 from datetime import timedelta
 
-from auth.service import Authenticator
-from auth.store import KeyStore, data_dir, database_url
-from cli.serve import LOCAL_KEY_FILE_NAME, LOCAL_KEY_NAME, LOCAL_OWNER, local_api_key
+from softskills.auth.service import Authenticator
+from softskills.auth.store import KeyStore, data_dir, database_url
+from softskills.cli.serve import LOCAL_KEY_FILE_NAME, LOCAL_KEY_NAME, LOCAL_OWNER, local_api_key
 from tests.auth_support import clean_auth_env  # noqa: F401  (autouse: a throwaway data dir)
 
 

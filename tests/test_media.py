@@ -5,8 +5,8 @@ import av
 import numpy as np
 import pytest
 
-from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
-from models.media.decode import decode_media, sniff_container
+from softskills.models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
+from softskills.models.media.decode import decode_media, sniff_container
 from testkit.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, synthesize_script
 
 WRONG_EXTENSION = {"mp4": ".avi", "mov": ".webm", "mkv": ".mp4", "webm": ".mov", "avi": ".mkv"}

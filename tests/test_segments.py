@@ -1,7 +1,7 @@
 import numpy as np
 
-from models.speech.segments import merge_transcripts, split_at_silences
-from models.speech.transcribe import Transcript, Word
+from softskills.models.speech.segments import merge_transcripts, split_at_silences
+from softskills.models.speech.transcribe import Transcript, Word
 
 SR = 16000
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from models.errors import InvalidTranscript
-from models.interpretation.sentences import check_transcript_limits
+from softskills.models.errors import InvalidTranscript
+from softskills.models.interpretation.sentences import check_transcript_limits
 
 
 def test_a_transcript_within_the_limits_passes():

@@ -227,7 +227,7 @@ def test_video_over_the_owner_quota_is_not_kept_and_the_answer_says_why(service,
 
 
 def test_hostile_dashboard_forms_are_refused_and_sign_in_still_works(service):
-    from auth.accounts import AccountStore
+    from softskills.auth.accounts import AccountStore
 
     accounts = AccountStore(f"sqlite:///{service.log_path.parent / 'softskills.db'}")
     accounts.create_account("hardening@example.com", "hardening password")
@@ -260,7 +260,7 @@ def test_hostile_dashboard_forms_are_refused_and_sign_in_still_works(service):
 
 
 def test_parallel_wrong_passwords_get_at_most_five_checks(service):
-    from auth.accounts import AccountStore
+    from softskills.auth.accounts import AccountStore
 
     AccountStore(f"sqlite:///{service.log_path.parent / 'softskills.db'}").create_account(
         "throttled@example.com", "the right password")

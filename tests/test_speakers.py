@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from benchmarks.speakers_accuracy import diarization_error
 from benchmarks.speakers_set import SINGLE_SPEAKER_FILES, pyannote_sample, single_speaker, spliced_conversation
-from models.speech.speakers import (EVERYONE, MAX_SPEAKERS, Diarization, SpeakerSpan, VoiceEncoder, coached_speaker,
+from softskills.models.speech.speakers import (EVERYONE, MAX_SPEAKERS, Diarization, SpeakerSpan, VoiceEncoder, coached_speaker,
                              conversation_metrics, diarize, resemblyzer_weights_path, speaker_view,
                              turns_from_speech, word_speakers)
-from models.speech.transcribe import Transcript, Word
-from models.speech.metrics import analyze_speech
-from models.speech.voice import analyze_voice
+from softskills.models.speech.transcribe import Transcript, Word
+from softskills.models.speech.metrics import analyze_speech
+from softskills.models.speech.voice import analyze_voice
 
 SR = 16000
 

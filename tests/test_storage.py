@@ -16,12 +16,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from deployments.errors import install_error_handler
+from softskills.deployments.errors import install_error_handler
 
-from storage.factory import STORAGE_FAILED_REASON, SavedVideo, VideoStorage
-from storage.local import LocalVideoStore, load_signing_key
-from storage.quota import VideoLedger, VideoQuota
-from storage.routes import router, serve_local_store
+from softskills.storage.factory import STORAGE_FAILED_REASON, SavedVideo, VideoStorage
+from softskills.storage.local import LocalVideoStore, load_signing_key
+from softskills.storage.quota import VideoLedger, VideoQuota
+from softskills.storage.routes import router, serve_local_store
 from tests.auth_support import postgres_url, store_url  # noqa: F401  (fixtures)
 
 KEY = b"storage-test-key-" + b"0" * 32
@@ -149,7 +149,7 @@ def test_signing_key_is_generated_once_and_shared(tmp_path, monkeypatch):
 
 
 def test_storage_off_builds_no_store(tmp_path):
-    from storage.factory import build_video_store
+    from softskills.storage.factory import build_video_store
 
     assert build_video_store("off", url_ttl_s=60, data_dir=tmp_path) is None
 
@@ -174,7 +174,7 @@ def s3_store(s3_endpoint, clock, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "softskills-test-secret")
     bucket = f"videos-{os.getpid()}-{time.monotonic_ns()}"
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    from storage.s3 import S3VideoStore
+    from softskills.storage.s3 import S3VideoStore
 
     return S3VideoStore(bucket, 600, endpoint_url=s3_endpoint, region="us-east-1", clock=clock)
 

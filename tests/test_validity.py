@@ -25,14 +25,14 @@ from benchmarks.validity_set import (
     needs_the_face,
     validity_set,
 )
-from deployments.config import IngressOptions
-from models.body.pose import PoseLandmarker
-from models.face.landmarks import FaceLandmarker
-from models.interpretation.engine import SentenceEncoder
-from models.interpretation.model import interpret
-from models.measurements import BODY_METRICS, FACE_METRICS, SPEECH_METRICS
-from models.pipeline import Analysis, AnalysisInput, Pipeline, local_stages
-from models.speech.transcribe import SpeechToText
+from softskills.deployments.config import IngressOptions
+from softskills.models.body.pose import PoseLandmarker
+from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.interpretation.engine import SentenceEncoder
+from softskills.models.interpretation.model import interpret
+from softskills.models.measurements import BODY_METRICS, FACE_METRICS, SPEECH_METRICS
+from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline, local_stages
+from softskills.models.speech.transcribe import SpeechToText
 from testkit.videos import FIXTURE_DIR
 
 PACE_TOLERANCE = 0.10  # espeak-ng's -s rate is nominal: measured 84 wpm at 90, 232 at 230

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from models.speech.voice import MONOTONE_SD_SEMITONES, analyze_voice
+from softskills.models.speech.voice import MONOTONE_SD_SEMITONES, analyze_voice
 
 ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 SR = 16000

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from auth.hashing import Pepper
-from auth.store import KeyStore
-from jobs.errors import WebhookSecretMissing, WebhookUrlRefused
-from jobs.store import JobStore, NewJob, Summary
-from jobs.webhooks import Backoff, SecretBox, WebhookSecrets, WebhookSender, check_url, sign, verify
+from softskills.auth.hashing import Pepper
+from softskills.auth.store import KeyStore
+from softskills.jobs.errors import WebhookSecretMissing, WebhookUrlRefused
+from softskills.jobs.store import JobStore, NewJob, Summary
+from softskills.jobs.webhooks import Backoff, SecretBox, WebhookSecrets, WebhookSender, check_url, sign, verify
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
 from tests.job_support import Receiver
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from models.speech.transcribe import SpeechToText
-from models.speech.weights import BASE_FILES, CACHE_ENV, ModelUnavailable, model_dir
+from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.weights import BASE_FILES, CACHE_ENV, ModelUnavailable, model_dir
 
 ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 

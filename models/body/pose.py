@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import InvalidLandmarkSamples
-from models.face.landmarks import _is_number, _json_type, _sample_time_s, parse_samples
-from models.media.tracking import track_frames
+from softskills.models.errors import InvalidLandmarkSamples
+from softskills.models.face.landmarks import _is_number, _json_type, _sample_time_s, parse_samples
+from softskills.models.media.tracking import track_frames
 
 POSE_POINTS = 33
 """BlazePose topology: 0 nose, 1-6 eyes, 7-8 ears, 9-10 mouth, 11-12 shoulders, 13-14 elbows, 15-16 wrists,

@@ -13,8 +13,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from models.errors import InvalidLandmarkSamples
-from models.media.tracking import track_frames
+from softskills.models.errors import InvalidLandmarkSamples
+from softskills.models.media.tracking import track_frames
 
 MESH_POINTS = 468
 """Face Mesh points without irises (MediaPipe's `refine_landmarks=False`, some JS configurations)."""

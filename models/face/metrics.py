@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from models.face.landmarks import FaceTrack
-from models.intervals import timed_runs, true_runs
+from softskills.models.face.landmarks import FaceTrack
+from softskills.models.intervals import timed_runs, true_runs
 
 # Head pose: solvePnP of rigid upper-face landmarks (eye corners and nose; the mouth and jaw move with
 # speech and smiles) against MediaPipe's canonical face model (canonical_face_model.obj, cm), rewritten in

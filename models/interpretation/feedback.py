@@ -4,8 +4,8 @@ time is cited once."""
 
 from __future__ import annotations
 
-from models.intervals import clock
-from models.measurements import Measurements
+from softskills.models.intervals import clock
+from softskills.models.measurements import Measurements
 
 
 def plural(count: int, noun: str) -> str:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.interpretation import feedback
-from models.interpretation.sentences import Sentence
-from models.measurements import Event, Measurements
+from softskills.models.interpretation import feedback
+from softskills.models.interpretation.sentences import Sentence
+from softskills.models.measurements import Event, Measurements
 
 PARAMS_PATH = Path(__file__).parent / "data" / "interpretation_v2.json"
 CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")

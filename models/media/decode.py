@@ -17,7 +17,7 @@ from typing import BinaryIO, Iterator
 import av
 import numpy as np
 
-from models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
+from softskills.models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 
 SAMPLE_RATE = 16000
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from models.speech.transcribe import Word, normalize_word
+from softskills.models.speech.transcribe import Word, normalize_word
 
 HEDGE_PHRASES: tuple[tuple[str, ...], ...] = (
     ("i", "think"), ("i", "guess"), ("i", "suppose"), ("i", "believe"), ("i", "feel", "like"),

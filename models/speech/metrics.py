@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.intervals import gap_s, true_runs
-from models.speech.transcribe import Transcript, Word
-from models.speech.voice import VoiceAnalysis, semitone_sd
+from softskills.models.intervals import gap_s, true_runs
+from softskills.models.speech.transcribe import Transcript, Word
+from softskills.models.speech.voice import VoiceAnalysis, semitone_sd
 
 PAUSE_MIN_S = 1.0
 LONG_PAUSE_MIN_S = 2.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.speech.transcribe import Transcript, Word
+from softskills.models.speech.transcribe import Transcript, Word
 
 FRAME_S = 0.05  # energy frame used to find the quietest place to cut
 SEARCH_FROM = 0.6  # a cut lands in the last 40% of the allowed length, where the energy is lowest

@@ -41,8 +41,8 @@ from typing import Sequence
 
 import numpy as np
 
-from models.speech.transcribe import Transcript, Word
-from models.speech.metrics import SpeechMetrics
+from softskills.models.speech.transcribe import Transcript, Word
+from softskills.models.speech.metrics import SpeechMetrics
 
 SAMPLE_RATE = 16000
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.speech.weights import model_dir
+from softskills.models.speech.weights import model_dir
 
 SAMPLE_RATE = 16000
 # Whisper was trained on transcripts that mostly omit disfluencies, so it drops "um"/"uh" unless the prompt

@@ -9,7 +9,7 @@ import librosa
 import numpy as np
 import scipy.signal
 
-from models.intervals import true_runs
+from softskills.models.intervals import true_runs
 
 SAMPLE_RATE = 16000
 HOP_S = 0.02
