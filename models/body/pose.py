@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from softskills.models.errors import InvalidLandmarkSamples
-from softskills.models.face.landmarks import _is_number, _json_type, _sample_time_s, parse_samples
+from softskills.models.face.landmarks import _is_number, _json_type, parse_samples, read_samples
 from softskills.models.media.tracking import track_frames
 
 POSE_POINTS = 33
@@ -123,24 +123,7 @@ def pose_track_from_samples(
     samples = parse_samples(samples, max_samples)
     if not has_pose_samples(samples):
         return None
-
-    n = len(samples)
-    times = np.empty(n, dtype=np.float64)
-    points = np.full((n, POSE_POINTS, 4), np.nan, dtype=np.float32)
-    found = np.zeros(n, dtype=bool)
-    for i, sample in enumerate(samples):
-        if not isinstance(sample, dict):
-            raise InvalidLandmarkSamples(f"sample {i} must be an object, got {_json_type(sample)}")
-        times[i] = _sample_time_s(i, sample)
-        if i and times[i] <= times[i - 1]:
-            raise InvalidLandmarkSamples(
-                f"sample {i} has time {times[i]:g} s, not after sample {i - 1} ({times[i - 1]:g} s); "
-                "samples must be in strictly increasing time order"
-            )
-        body = _sample_pose(i, sample)
-        if body is not None:
-            points[i] = body
-            found[i] = True
+    times, points, found = read_samples(samples, (POSE_POINTS, 4), _sample_pose)
     return PoseTrack(times, points, found, int(image_width), int(image_height), "client_samples")
 
 

@@ -119,6 +119,31 @@ def parse_samples(samples: str | bytes | list, max_samples: int = MAX_SAMPLES) -
     return samples
 
 
+def read_samples(samples: list, point_shape: tuple[int, int], sample_points) -> tuple[np.ndarray, np.ndarray,
+                                                                                     np.ndarray]:
+    """(times, points, found) of parsed client samples, for the face and the pose alike: every sample an object
+    with a time, in strictly increasing order; `sample_points(i, sample)` reads one sample's points (None: nothing
+    in it). Raises InvalidLandmarkSamples naming the sample."""
+    n = len(samples)
+    times = np.empty(n, dtype=np.float64)
+    points = np.full((n, *point_shape), np.nan, dtype=np.float32)
+    found = np.zeros(n, dtype=bool)
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict):
+            raise InvalidLandmarkSamples(f"sample {i} must be an object, got {_json_type(sample)}")
+        times[i] = _sample_time_s(i, sample)
+        if i and times[i] <= times[i - 1]:
+            raise InvalidLandmarkSamples(
+                f"sample {i} has time {times[i]:g} s, not after sample {i - 1} ({times[i - 1]:g} s); "
+                "samples must be in strictly increasing time order"
+            )
+        read = sample_points(i, sample)
+        if read is not None:
+            points[i, : len(read)] = read
+            found[i] = True
+    return times, points, found
+
+
 def face_track_from_samples(
     samples: str | bytes | list, image_width: int, image_height: int, *, max_samples: int = MAX_SAMPLES
 ) -> FaceTrack:
@@ -131,24 +156,7 @@ def face_track_from_samples(
     if image_width <= 0 or image_height <= 0:
         raise ValueError(f"image size must be positive, got {image_width}x{image_height}")
     samples = parse_samples(samples, max_samples)
-
-    n = len(samples)
-    times = np.empty(n, dtype=np.float64)
-    points = np.full((n, LANDMARK_POINTS, 3), np.nan, dtype=np.float32)
-    found = np.zeros(n, dtype=bool)
-    for i, sample in enumerate(samples):
-        if not isinstance(sample, dict):
-            raise InvalidLandmarkSamples(f"sample {i} must be an object, got {_json_type(sample)}")
-        times[i] = _sample_time_s(i, sample)
-        if i and times[i] <= times[i - 1]:
-            raise InvalidLandmarkSamples(
-                f"sample {i} has time {times[i]:g} s, not after sample {i - 1} ({times[i - 1]:g} s); "
-                "samples must be in strictly increasing time order"
-            )
-        face = _sample_points(i, sample)
-        if face is not None:
-            points[i, : face.shape[0]] = face
-            found[i] = True
+    times, points, found = read_samples(samples, (LANDMARK_POINTS, 3), _sample_points)
     return FaceTrack(times, points, found, int(image_width), int(image_height), "client_samples")
 
 
