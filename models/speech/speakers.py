@@ -41,6 +41,7 @@ from typing import Sequence
 
 import numpy as np
 
+from softskills.models.speech.librosa_loader import load_librosa
 from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.metrics import SpeechMetrics
 
@@ -136,8 +137,7 @@ class VoiceEncoder:
     def embed(self, windows: Sequence[np.ndarray]) -> np.ndarray:
         """Embeddings of the given windows (float32, 16 kHz), shape (len(windows), 256). Windows of equal length
         run as one batch."""
-        import librosa
-
+        librosa = load_librosa()
         out = np.zeros((len(windows), EMBEDDING_SIZE), dtype=np.float32)
         by_length: dict[int, list[int]] = {}
         for i, w in enumerate(windows):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 import scipy.signal
 
 from softskills.models.intervals import true_runs
+from softskills.models.speech.librosa_loader import load_librosa
 
 SAMPLE_RATE = 16000
 HOP_S = 0.02
@@ -89,7 +89,7 @@ def analyze_voice(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VoiceAna
     sos = scipy.signal.butter(4, HIGHPASS_HZ, "highpass", fs=SAMPLE_RATE, output="sos")
     audio = scipy.signal.sosfiltfilt(sos, np.nan_to_num(audio)).astype(np.float32)
 
-    rms = librosa.feature.rms(y=audio, frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)[0]
+    rms = load_librosa().feature.rms(y=audio, frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)[0]
     loudness_db = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-12)), SILENCE_DBFS)
     speech_mask = _speech_mask(loudness_db)
     speech_segments = _segments(speech_mask)
@@ -176,7 +176,7 @@ def _mask_from_segments(segments: tuple[tuple[float, float], ...], n_frames: int
 
 
 def _pitch(audio: np.ndarray, speech_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    f0 = librosa.yin(audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE,
+    f0 = load_librosa().yin(audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE,
                      frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)
     n = min(len(f0), len(speech_mask))
     f0, speech_mask = f0[:n], speech_mask[:n]
@@ -190,7 +190,7 @@ def _pitch(audio: np.ndarray, speech_mask: np.ndarray) -> tuple[np.ndarray, np.n
 def _periodicity(audio: np.ndarray, f0_hz: np.ndarray) -> np.ndarray:
     """Normalised autocorrelation of each (centred) frame at the period yin chose: near 1 for a voiced frame."""
     padded = np.pad(audio, FRAME_LENGTH // 2)
-    frames = librosa.util.frame(padded, frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)[:, : len(f0_hz)]
+    frames = load_librosa().util.frame(padded, frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)[:, : len(f0_hz)]
     lags = np.clip(np.round(SAMPLE_RATE / f0_hz).astype(int), 1, FRAME_LENGTH - 1)
     out = np.zeros(len(f0_hz))
     for i, lag in enumerate(lags):
