@@ -18,8 +18,9 @@ from starlette.datastructures import UploadFile
 from softskills.dashboard.routes import router as dashboard_router
 from softskills.deployments.analysis import answer_body, model_stages
 from softskills.deployments.config import IngressOptions, JobOptions
-from softskills.deployments.errors import (AuthUnavailable, InvalidRequest, RequestTimeout, ServiceError, Unauthorized,
+from softskills.deployments.errors import (AuthUnavailable, RequestTimeout, ServiceError, Unauthorized,
                                 answer_for, install_error_handler, log_unexpected, status_for)
+from softskills.deployments.form_fields import parse_analysis_request
 from softskills.deployments.http_limits import Admission, check_declared_size, read_form
 from softskills.deployments.metrics import observe_request, observe_stage
 from softskills.deployments.job_responses import Job, JobList, WebhookSecretBody, WebhookSecretStatus
@@ -27,9 +28,7 @@ from softskills.deployments.job_routes import JobRoutes
 from softskills.deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONSES, JOB_ERROR_RESPONSES, JOB_LIST_PARAMETERS,
                                  JOB_REQUEST_BODY)
 from softskills.deployments.responses import FullAnalysis, VideoAnalysis
-from softskills.models.interpretation.sentences import check_transcript_limits
-from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
-from softskills.models.pipeline import AnalysisInput, Pipeline
+from softskills.models.pipeline import Pipeline
 from softskills.storage.routes import router as media_router
 
 logger = logging.getLogger("ray.serve")
@@ -46,59 +45,6 @@ api = FastAPI(
 api.include_router(dashboard_router)
 api.include_router(media_router)
 install_error_handler(api)
-
-
-def _text_field(form, name: str) -> str | None:
-    value = form.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequest(f"Field '{name}' must be text, not a file.")
-    return value.strip() or None
-
-
-def _parse_request(form, opts: IngressOptions) -> tuple[UploadFile, str | None, AnalysisInput]:
-    """The video, the session id and the analysis options, each field within its bound. Observable-only mode can be
-    asked for per request, but a service configured for it stays in it: a client may make the mode stricter, never
-    weaker."""
-    video = form.get("video")
-    if not isinstance(video, UploadFile):
-        raise InvalidRequest()
-    observable = _text_field(form, "observable_only")
-    if observable is not None and observable.lower() not in {"true", "false", "1", "0", "yes", "no"}:
-        raise InvalidRequest("Field 'observable_only' must be true or false.")
-    transcript = _text_field(form, "transcript")
-    if transcript is not None:
-        check_transcript_limits(transcript, max_words=opts.max_transcript_words,
-                                max_sentences=opts.max_transcript_sentences)
-    requested_observable = observable is not None and observable.lower() in {"true", "1", "yes"}
-    return video, _text_field(form, "sessionId"), AnalysisInput(
-        transcript=transcript, context_phrase=_text_field(form, "context_phrase"),
-        mediapipe_samples=_text_field(form, "mediapipeSamples"),
-        observable_only=opts.observable_only or requested_observable,
-        speakers_expected=_speaker_number(form, "speakers_expected"), speaker=_speaker_choice(form))
-
-
-def _speaker_number(form, name: str) -> int | None:
-    value = _text_field(form, name)
-    if value is None:
-        return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SPEAKERS:
-        raise InvalidRequest(f"Field '{name}' must be a whole number from 1 to {MAX_SPEAKERS}.")
-    return int(value)
-
-
-def _speaker_choice(form) -> int | str | None:
-    """Who to analyse in a conversation: 'auto' (default: the most speaking time), a speaker number by order of
-    first appearance, or 'everyone'."""
-    value = _text_field(form, "speaker")
-    if value is None or value.lower() == "auto":
-        return None
-    if value.lower() == EVERYONE:
-        return EVERYONE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SPEAKERS:
-        raise InvalidRequest(f"Field 'speaker' must be auto, everyone or a speaker number from 1 to {MAX_SPEAKERS}.")
-    return int(value)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
@@ -123,7 +69,7 @@ class Ingress:
                                     retry_after_s)
         self._videos = start_video_store(self._opts.storage)
         job_options = JobOptions(**(jobs or {}))
-        self._jobs = JobRoutes(self._opts, job_options, self._videos, _parse_request, _text_field)
+        self._jobs = JobRoutes(self._opts, job_options, self._videos)
         attach(self._opts.dashboard, self._videos,
                lambda request, owner: self._handle(request, full=True, session_owner=owner),
                reports_retention_s=job_options.retention_s)
@@ -210,7 +156,7 @@ class Ingress:
             form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
                                    max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes)
             try:
-                video, session_id, analysis_input = _parse_request(form, o)
+                video, session_id, analysis_input = parse_analysis_request(form, o)
                 keep_video = functools.partial(self._store_video, video, str(request.base_url), owner) if full else None
                 analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video)
             finally:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from softskills.deployments.config import IngressOptions, JobOptions
 from softskills.deployments.errors import InvalidRequest, status_for
+from softskills.deployments.form_fields import parse_analysis_request, text_field
 from softskills.deployments.http_limits import Admission, check_declared_size, read_form
 from softskills.deployments.job_responses import JOBS_PATH, job_body, job_list, secret_body, secret_status
 from softskills.deployments.metrics import observe_request
@@ -34,11 +35,10 @@ Authenticate = Callable[[Request], Awaitable[str]]
 
 
 class JobRoutes:
-    """One per ingress replica. `parse_request` and `text_field` are the ingress's own parsers of the analysis
-    fields, so a job takes exactly what the synchronous endpoints take."""
+    """One per ingress replica. A job takes exactly the synchronous endpoints' fields (deployments/form_fields.py)."""
 
-    def __init__(self, ingress: IngressOptions, options: JobOptions, videos, parse_request, text_field) -> None:
-        self._ingress, self._parse_request, self._text_field = ingress, parse_request, text_field
+    def __init__(self, ingress: IngressOptions, options: JobOptions, videos) -> None:
+        self._ingress = ingress
         self._admission = Admission(options.max_concurrent_uploads, options.max_waiting_uploads,
                                     ingress.retry_after_s)
         self._service = None
@@ -80,8 +80,8 @@ class JobRoutes:
             form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
                                    max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes)
             try:
-                video, session_id, analysis_input = self._parse_request(form, o)
-                analysis = self._text_field(form, "analysis") or DEFAULT_ANALYSIS
+                video, session_id, analysis_input = parse_analysis_request(form, o)
+                analysis = text_field(form, "analysis") or DEFAULT_ANALYSIS
                 if analysis not in ANALYSES:
                     raise InvalidRequest(f"Field 'analysis' must be one of: {', '.join(ANALYSES)}.")
                 if analysis_input.mediapipe_samples is not None:  # refused now rather than when the job runs
@@ -89,7 +89,7 @@ class JobRoutes:
 
                     await asyncio.to_thread(parse_samples, analysis_input.mediapipe_samples)
                 submission = Submission(owner, video.file, JobRequest(analysis, analysis_input, session_id),
-                                        str(request.base_url), self._text_field(form, "webhook_url"), idempotency_key)
+                                        str(request.base_url), text_field(form, "webhook_url"), idempotency_key)
                 job, replayed = await asyncio.to_thread(service.submit, submission)
             finally:
                 await form.close()  # closes (and so deletes) the spooled upload; the store has its copy
