@@ -35,7 +35,7 @@ def test_a_good_idempotency_key_is_taken_as_sent():
     (JobOptions(), None, STORAGE_OFF_DETAIL),
 ])
 def test_jobs_off_answer_404_with_the_reason(options, videos, reason):
-    routes = JobRoutes(IngressOptions(), options, videos, parse_request=None, text_field=None)
+    routes = JobRoutes(IngressOptions(), options, videos)
 
     async def never_authenticated(req):
         raise AssertionError("jobs that are off are refused before the key is checked")
