@@ -1,5 +1,6 @@
-"""Real output for the README: starts the service from serve_config.cpu.yaml, posts the test fixtures as the guide's
-curl does, writes the whole bodies to docs/sample-*.json and the excerpts into README.md "Real output".
+"""Real output for the README: starts the service from serve_config.cpu.yaml, posts two real recordings as the
+guide's curl does (the unscripted monologue of the real set to analyze-video, Beckett's talk to full-analysis),
+writes the whole bodies to docs/sample-*.json and the excerpts into README.md "Real output".
 Run it with `make samples` after a change that moves the numbers.
 
 The temporary video URL differs on every run, so it is shown with `make serve`'s address and its name, expiry and
@@ -13,9 +14,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from testkit.videos import FIXTURE_DIR
+from benchmarks.real_set import real_set
 from testkit.service_runner import running_service
-from testkit.videos import fixture_set
+from testkit.videos import FIXTURE_DIR, fixture_set
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -67,10 +68,11 @@ def replace_real_output(readme: str, analyze: dict, full: dict) -> str:
 
 
 def main() -> None:
-    videos = fixture_set(FIXTURE_DIR)
+    (monologue,) = real_set(FIXTURE_DIR, {"monologue_mp4"})
+    beckett = fixture_set(FIXTURE_DIR)["beckett_mp4"]
     with tempfile.TemporaryDirectory(prefix="softskills-samples-") as data_dir, running_service(Path(data_dir)) as svc:
-        analyze = svc.post("/api/v1/analyze-video", videos["script_webm"].path)
-        full = svc.post("/api/v1/full-analysis", videos["beckett_mp4"].path,
+        analyze = svc.post("/api/v1/analyze-video", monologue.path)
+        full = svc.post("/api/v1/full-analysis", beckett.path,
                         data={"context_phrase": "motivational talk about failure", "sessionId": "demo-1"})
     analyze.raise_for_status()
     full.raise_for_status()
