@@ -1,7 +1,7 @@
 """FaceLandmarker on a real portrait, and strict parsing of client `mediapipeSamples`."""
 
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -106,16 +106,8 @@ def test_no_tracking_state_leaks_between_calls(landmarker, portrait_track):
 
 
 def test_concurrent_calls_are_serialised(landmarker, portrait_track):
-    results = [None, None]
-
-    def run(slot: int) -> None:
-        results[slot] = landmarker.landmarks(np.stack([portrait_frame()] * 12), times(12))
-
-    threads = [threading.Thread(target=run, args=(slot,)) for slot in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: landmarker.landmarks(np.stack([portrait_frame()] * 12), times(12)), range(2)))
     for result in results:
         np.testing.assert_array_equal(result.landmarks, portrait_track.landmarks)
 

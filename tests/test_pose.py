@@ -1,7 +1,7 @@
 """PoseLandmarker on a real webcam recording (shipped weights only), and strict parsing of client `poseLandmarks`."""
 
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 from pathlib import Path
 
@@ -105,16 +105,8 @@ def test_blank_frames_have_no_person(landmarker):
 def test_no_tracking_state_leaks_between_calls_and_calls_are_serialised(landmarker, webcam_track, clip):
     frames, times = clip
     landmarker.landmarks(np.ascontiguousarray(frames[::-1]), times)
-    results = [None, None]
-
-    def run(slot: int) -> None:
-        results[slot] = landmarker.landmarks(*clip)
-
-    threads = [threading.Thread(target=run, args=(slot,)) for slot in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: landmarker.landmarks(*clip), range(2)))
     for result in results:
         np.testing.assert_array_equal(result.landmarks, webcam_track.landmarks)
 
