@@ -153,6 +153,18 @@ def load_models(config: dict) -> dict:
             "ingress": args.ingress}
 
 
+def load_config(app_dir: Path, args: argparse.Namespace) -> dict:
+    """The checkout's own config (a baseline's names its own import path and options), with the options asked for."""
+    config = yaml.safe_load((app_dir / args.config).read_text())
+    app_args = config["applications"][0]["args"]
+    if args.speech_model:
+        app_args.setdefault("speech", {})["model"] = args.speech_model
+    for option, value in (("frame_rate_hz", args.frame_rate), ("pose_frame_rate_hz", args.pose_frame_rate)):
+        if value is not None:
+            app_args.setdefault("ingress", {})[option] = value
+    return config
+
+
 class Service:
     """`serve run` of a config on a free port, with a throwaway key store; stopped (its process group) on exit."""
 
@@ -287,13 +299,7 @@ def main() -> int:
     parser.add_argument("--pose-frame-rate", type=float, help="ingress.pose_frame_rate_hz (0: body language off)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    config = yaml.safe_load((REPO / args.config).read_text())
-    app_args = config["applications"][0]["args"]
-    if args.speech_model:
-        app_args.setdefault("speech", {})["model"] = args.speech_model
-    for option, value in (("frame_rate_hz", args.frame_rate), ("pose_frame_rate_hz", args.pose_frame_rate)):
-        if value is not None:
-            app_args.setdefault("ingress", {})[option] = value
+    config = load_config(REPO, args)
     paths = {d: bench_video(d) for d in {*args.videos, args.throughput_video}}
     if args.replicas:
         paths[args.replicas_video] = bench_video(args.replicas_video)
@@ -311,7 +317,7 @@ def main() -> int:
         stage_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def measure_service(app_dir: Path, label: str) -> tuple[dict[int, float], dict[int, float], dict[str, float]]:
-        with Service(config, app_dir) as service:
+        with Service(load_config(app_dir, args), app_dir) as service:
             service.post(paths[min(paths)])  # warm-up: first calls load lazy state in every replica
             latency = {}
             for d in args.videos:
