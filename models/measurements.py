@@ -183,7 +183,7 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
         longs = [p for p in s.pauses if p.is_long]
         longest = max(longs, key=lambda p: p.duration_s) if longs else None
         speech = dict(word_count=s.word_count, speaking_time_s=s.speaking_time_s, filler_count=s.filler_count,
-                      top_fillers=tuple(s.top_fillers[:2]), pause_count=len(s.pauses), long_pause_count=len(longs),
+                      top_fillers=tuple(s.top_fillers), pause_count=len(s.pauses), long_pause_count=len(longs),
                       longest_pause=(longest.start_s, longest.duration_s) if longest else None,
                       pitch_median_hz=v.pitch_median_hz if v is not None else None)
     if language is not None:
