@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples cluster-autoscale \
-	kuberay-manifest
+	kuberay-manifest docs docs-serve
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,26 +34,26 @@ clean:
 	rm -rf $(VENV) tests/.fixtures .pytest_cache
 
 # Accuracy of the metrics on a labelled set (benchmarks/labelled_set.py) through the running service; the table
-# is in README "Accuracy". ACCURACY_ARGS=--strict fails when a target is missed.
+# is in docs/accuracy.md. ACCURACY_ARGS=--strict fails when a target is missed.
 accuracy: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.accuracy $(ACCURACY_ARGS)
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.speakers_accuracy
 
 # Performance: every stage alone and the whole request through the running service, on 30 s, 60 s and 10 min
-# 720p clips; the tables are in BENCHMARKS.md. BENCH_ARGS, e.g. --videos 30 60 --replicas 1 2 4.
+# 720p clips; the tables are in docs/benchmarks.md. BENCH_ARGS, e.g. --videos 30 60 --replicas 1 2 4.
 bench: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.bench $(BENCH_ARGS)
 
-# Load test (README "Load test"): starts the service on a free port, runs loadtest/locustfile.py headless and fails
+# Load test (docs/load-test.md): starts the service on a free port, runs loadtest/locustfile.py headless and fails
 # when the failure ratio or p95 latency is over its threshold. LOADTEST_ARGS="--users 4 --duration 5m" to change.
 loadtest: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m loadtest.run $(LOADTEST_ARGS)
 
-# The README's "Real output" and docs/sample-*.json, regenerated from the running service (benchmarks/samples.py).
+# docs/real-output.md and docs/sample-*.json, regenerated from the running service (benchmarks/samples.py).
 samples: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.samples
 
-# Autoscaling on a multi-node Ray cluster (README "Running at scale on a Ray cluster"): a head and two workers on
+# Autoscaling on a multi-node Ray cluster (docs/cluster.md): a head and two workers on
 # this machine, a load burst, and the speech and face replica counts printed every second until they are back down.
 cluster-autoscale: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m benchmarks.cluster_autoscale $(AUTOSCALE_ARGS)
@@ -62,3 +62,12 @@ cluster-autoscale: $(STAMP) system-deps
 # fails while they differ).
 kuberay-manifest:
 	$(PYTHON) scripts/sync_kuberay.py
+
+# The documentation site (mkdocs.yml, docs/) into build/site, strictly: a broken link or anchor fails it. The API
+# and configuration references are generated from the code (scripts/docs_hooks.py).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# The same, served with live reload on http://127.0.0.1:8001.
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --strict --dev-addr 127.0.0.1:8001

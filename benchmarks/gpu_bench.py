@@ -1,8 +1,8 @@
-"""GPU throughput and latency with serve_config.yaml, for a session that has a GPU (see BENCHMARKS.md, "GPU").
+"""GPU throughput and latency with serve_config.yaml, for a session that has a GPU (see docs/benchmarks.md, "GPU").
 
 Starts `serve run serve_config.yaml` on a free port, sends one warm-up request, then posts `--requests` 60 s 720p
 videos to /api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and p50/p95
-latency; `--write` records the table in BENCHMARKS.md between the GPU markers, naming the GPU.
+latency; `--write` records the table in docs/benchmarks.md between the GPU markers, naming the GPU.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.gpu_bench --clients 8 --requests 48 --write
 
@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--video", type=Path, help="a 60 s 720p clip (default: build it)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=48)
-    parser.add_argument("--write", action="store_true", help="record the result in BENCHMARKS.md")
+    parser.add_argument("--write", action="store_true", help="record the result in docs/benchmarks.md")
     args = parser.parse_args()
     gpu = gpu_name()
     video = args.video or bench_video(60)
@@ -60,7 +60,7 @@ def main() -> int:
              f"| {args.clients} | {args.requests} | {rate:.1f} | {p50:.2f} | {p95:.2f} |\n{END}")
     print(table)
     if args.write:
-        doc = REPO / "BENCHMARKS.md"
+        doc = REPO / "docs" / "benchmarks.md"
         text = doc.read_text()
         start, end = text.index(BEGIN), text.index(END) + len(END)
         doc.write_text(text[:start] + table + text[end:])

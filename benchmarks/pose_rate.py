@@ -1,5 +1,5 @@
 """Body language of the real face videos with the pose read at 2, 1 and 0.5 frames a second: what a lower
-`ingress.pose_frame_rate_hz` keeps and what it loses (BENCHMARKS.md, "Body language's budget").
+`ingress.pose_frame_rate_hz` keeps and what it loses (docs/benchmarks.md, "Body language's budget").
 
     .venv/bin/python -m benchmarks.pose_rate
 """

@@ -1,6 +1,6 @@
-"""Real output for the README: starts the service from serve_config.cpu.yaml, posts two real recordings as the
+"""Real output for the docs: starts the service from serve_config.cpu.yaml, posts two real recordings as the
 guide's curl does (the unscripted monologue of the real set to analyze-video, Beckett's talk to full-analysis),
-writes the whole bodies to docs/sample-*.json and the excerpts into README.md "Real output".
+writes the whole bodies to docs/sample-*.json and the excerpts into docs/real-output.md.
 Run it with `make samples` after a change that moves the numbers.
 
 The temporary video URL differs on every run, so it is shown with `make serve`'s address and its name, expiry and
@@ -20,7 +20,7 @@ from testkit.videos import FIXTURE_DIR, fixture_set
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
-README = REPO / "README.md"
+PAGE = DOCS / "real-output.md"
 ELIDED = "…"
 SERVE_URL = "http://127.0.0.1:8000"  # cli/serve.py
 # The analyze-video excerpt: the guide's fields plus the evidence summary; long lists keep their first items.
@@ -56,15 +56,11 @@ def full_excerpt(body: dict) -> dict:
     }
 
 
-def replace_real_output(readme: str, analyze: dict, full: dict) -> str:
-    """Swap the first two ```json blocks of the "Real output" section for the new excerpts."""
-    start = readme.index("## Real output")
-    end = readme.index("\n## ", start + 1)
+def replace_real_output(page: str, analyze: dict, full: dict) -> str:
+    """Swap the page's first two ```json blocks for the new excerpts."""
     blocks = iter([analyze, full])
-    section = _JSON_BLOCK.sub(
-        lambda _: "```json\n" + json.dumps(next(blocks), indent=2, ensure_ascii=False) + "\n```",
-        readme[start:end], count=2)
-    return readme[:start] + section + readme[end:]
+    return _JSON_BLOCK.sub(
+        lambda _: "```json\n" + json.dumps(next(blocks), indent=2, ensure_ascii=False) + "\n```", page, count=2)
 
 
 def main() -> None:
@@ -80,8 +76,8 @@ def main() -> None:
     full_body["videoUrl"] = _masked_url(full_body["videoUrl"])
     (DOCS / "sample-analyze-video.json").write_text(json.dumps(analyze_body, indent=2, ensure_ascii=False) + "\n")
     (DOCS / "sample-full-analysis.json").write_text(json.dumps(full_body, indent=2, ensure_ascii=False) + "\n")
-    README.write_text(replace_real_output(README.read_text(), analyze_excerpt(analyze_body), full_excerpt(full_body)))
-    print(f"wrote {DOCS / 'sample-analyze-video.json'}, {DOCS / 'sample-full-analysis.json'} and README.md")
+    PAGE.write_text(replace_real_output(PAGE.read_text(), analyze_excerpt(analyze_body), full_excerpt(full_body)))
+    print(f"wrote {DOCS / 'sample-analyze-video.json'}, {DOCS / 'sample-full-analysis.json'} and {PAGE}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Landmarks deployment: MediaPipe Face Mesh (478 points with irises) and Pose (33 body points) over ordered frame
 chunks. Pose shares the replica (and its cores) rather than a deployment of its own: it reads a subsample of the
-same chunks, and one more replica of MediaPipe on a 2-core machine only adds contention (BENCHMARKS.md)."""
+same chunks, and one more replica of MediaPipe on a 2-core machine only adds contention (docs/benchmarks.md)."""
 
 from __future__ import annotations
 

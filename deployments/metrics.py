@@ -1,5 +1,5 @@
 """Prometheus metrics of the ingress, created in the replica on first use and exported by Ray's metrics agent
-(README, "Logs and metrics"); Serve adds the deployment, replica and application tags."""
+(docs/logs-and-metrics.md); Serve adds the deployment, replica and application tags."""
 
 from __future__ import annotations
 

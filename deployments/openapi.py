@@ -22,8 +22,9 @@ _FIELDS = {
                                                     "`max_transcript_words` words and `max_transcript_sentences` "
                                                     "sentences."},
     "context_phrase": {"type": "string", "description": "Scenario, e.g. `job interview practice`."},
-    "mediapipeSamples": {"type": "string", "description": "JSON array of MediaPipe face-landmark samples (see "
-                                                          "README); used instead of server-side landmarks."},
+    "mediapipeSamples": {"type": "string", "description": "JSON array of MediaPipe face-landmark samples (format: "
+                                                          "docs/api.md, \"Request fields\"); used instead of "
+                                                          "server-side landmarks."},
     "observable_only": {"type": "boolean", "description": "Only observable behaviour metrics; no likeability or "
                                                           "authenticity inference. A service configured for "
                                                           "observable-only mode stays in it."},

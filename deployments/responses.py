@@ -430,7 +430,7 @@ class FullAnalysis(Body):
     engine_kpis: dict[str, Union[StrictInt, Number, list[list[Number]], None]]
     transcript: str | None
     transcript_details: TranscriptDetails | None
-    videoUrl: str | None = Field(description="Temporary URL of the uploaded video (see README, Video storage).")
+    videoUrl: str | None = Field(description="Temporary URL of the uploaded video (docs/video-storage.md).")
     videoUrlReason: str | None = Field(description="Why videoUrl is null, when it is: storage off, a quota, "
                                                    "free disk, a storage failure.")
 

@@ -53,7 +53,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 def verify(secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300,
            now: Callable[[], float] = time.time) -> bool:
-    """What a receiver does (the README shows the same in a few lines): a signature that matches, on a recent
+    """What a receiver does (docs/jobs.md shows the same in a few lines): a signature that matches, on a recent
     timestamp."""
     timestamp = headers.get("webhook-timestamp", "")
     if not timestamp.isdigit() or abs(now() - int(timestamp)) > tolerance_s:

@@ -4,7 +4,7 @@ A head and worker nodes (`ray.cluster_utils.Cluster`): each node is its own rayl
 its own logical resources. The config is `serve_config.cpu.yaml` made multi-node (`cluster_serve_config`) and is
 deployed through the head's dashboard REST API, the same call `serve deploy` and KubeRay make. The key store is
 one PostgreSQL server every ingress replica uses, and the local video store one directory every node sees
-(README, "Running at scale on a Ray cluster"). Used by tests/test_cluster.py and benchmarks/cluster_autoscale.py.
+(docs/cluster.md). Used by tests/test_cluster.py and benchmarks/cluster_autoscale.py.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class SpeechTruth:
     speech_end_s: float  # end of the last non-silent frame
     silent_gaps: tuple[tuple[float, float], ...]  # every silent run >= MIN_GAP_S between speech
     pauses: tuple[tuple[float, float], ...]  # the silent gaps >= PAUSE_MIN_S
-    speaking_time_s: float  # speech_end - speech_start - sum(pauses): the README's definition
+    speaking_time_s: float  # speech_end - speech_start - sum(pauses): the definition in docs/results.md
     pace_wpm: float  # word_count / speaking_time_s * 60
 
 

