@@ -67,7 +67,7 @@ def compare_video(path: Path, models: dict, *, seconds: float | None = None, fac
 
     result = Comparison(path.name)
     tracks = {key: [] for key in models}
-    for chunk in VideoFrames(str(path), frame_rate_hz=face_rate, max_side_px=640, chunk_s=10.0):
+    for chunk in VideoFrames(str(path), frame_rate_hz=face_rate, max_side_px=640, chunk_s=10.0, max_decode_s=3600):
         keep_time = chunk.frame_times_s < (seconds if seconds else math.inf)
         if not keep_time.any():
             break
