@@ -54,6 +54,12 @@ class VideoResult:
     duration_s: int
     stages: dict[str, StageTime] = field(default_factory=dict)
     end_to_end_s: float | None = None
+    frames: dict[str, int] = field(default_factory=dict)
+    runtimes: dict[tuple[str, str], tuple[StageTime, int]] = field(default_factory=dict)  # (stage, runtime)
+
+    def cpu_s_per_frame(self, stage: str, runtime: str) -> float:
+        spent, frames = self.runtimes[(stage, runtime)]
+        return spent.cpu_s / max(frames, 1)
 
     @property
     def stages_wall_s(self) -> float:
@@ -115,6 +121,7 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     with _Timer() as t:
         tracks = [models["face"].landmarks(c.frames, c.frame_times_s) for c in chunks]
     result.stages["landmarks"] = t.result
+    result.frames["landmarks"] = sum(len(c.frame_times_s) for c in chunks)
     with _Timer() as t:
         poses = []
         if opts.pose_frame_rate_hz > 0:
@@ -124,6 +131,8 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
             poses = [models["pose"].landmarks(frames[keep], times[keep])]
             del frames
     result.stages["pose"] = t.result
+    result.frames["pose"] = len(keep) if opts.pose_frame_rate_hz > 0 else 0
+    time_landmark_runtimes(chunks, result, models, opts)
     del chunks
     with _Timer() as t:
         signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
@@ -136,6 +145,51 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     result.stages["interpretation"] = t.result
 
 
+def time_landmark_runtimes(chunks: list, result: VideoResult, models: dict, opts) -> None:
+    """Face and pose on both landmark runtimes (`face.runtime`), each on the same frames: the face at the face
+    rate, the pose at the GPU config's 8 frames a second (every frame when the face rate is lower), so CPU seconds
+    per frame compare MediaPipe's graphs with the converted models batched across this video's chunks."""
+    times = np.concatenate([c.frame_times_s for c in chunks])
+    frames = np.concatenate([c.frames for c in chunks])
+    keep = np.flatnonzero(np.diff(np.floor(times * min(8.0, opts.frame_rate_hz) + 1e-6), prepend=-1) > 0)
+    bounds = np.searchsorted(times[keep], [c.frame_times_s[0] for c in chunks[1:]])
+    pose_chunks = [(frames[k], times[k]) for k in np.split(keep, bounds)]
+    for runtime, face, pose in (("mediapipe", models["face_mediapipe"], models["pose_mediapipe"]),
+                                ("onnx", models["face_onnx"], models["pose_onnx"])):
+        with _Timer() as t:
+            if runtime == "onnx":
+                face.landmarks_many([(c.frames, c.frame_times_s) for c in chunks])
+            else:
+                for c in chunks:
+                    face.landmarks(c.frames, c.frame_times_s)
+        result.runtimes[("face", runtime)] = (t.result, len(times))
+        with _Timer() as t:
+            if runtime == "onnx":
+                pose.landmarks_many(pose_chunks)
+            else:
+                for chunk_frames, chunk_times in pose_chunks:
+                    pose.landmarks(chunk_frames, chunk_times)
+        result.runtimes[("pose", runtime)] = (t.result, len(keep))
+
+
+def print_landmark_runtimes(results: dict[int, VideoResult]) -> None:
+    """CPU seconds per frame of both landmark runtimes, and what a 60 s video's landmarks cost at the CPU config's
+    rates (face 8, pose 1 frame a second) and the GPU config's (8 and 8), all on this CPU."""
+    print("\n| video | face CPU s / frame (MediaPipe / onnx batched) | pose CPU s / frame (MediaPipe / onnx batched) "
+          "| 60 s video, CPU config rates, CPU s (MediaPipe / onnx) | 60 s video, GPU config rates, CPU s "
+          "(MediaPipe / onnx) |")
+    print("|---|---|---|---|---|")
+    for d, r in results.items():
+        per_frame = {(stage, runtime): r.cpu_s_per_frame(stage, runtime) for stage in ("face", "pose")
+                     for runtime in ("mediapipe", "onnx")}
+        cost = {(rates, runtime): 60 * (8 * per_frame[("face", runtime)] + pose_rate * per_frame[("pose", runtime)])
+                for rates, pose_rate in (("cpu", 1), ("gpu", 8)) for runtime in ("mediapipe", "onnx")}
+        print(f"| {d} s 720p | {per_frame[('face', 'mediapipe')]:.4f} / {per_frame[('face', 'onnx')]:.4f} | "
+              f"{per_frame[('pose', 'mediapipe')]:.4f} / {per_frame[('pose', 'onnx')]:.4f} | "
+              f"{cost[('cpu', 'mediapipe')]:.1f} / {cost[('cpu', 'onnx')]:.1f} | "
+              f"{cost[('gpu', 'mediapipe')]:.1f} / {cost[('gpu', 'onnx')]:.1f} |")
+
+
 def load_models(config: dict) -> dict:
     from softskills.deployments.config import AppArgs
     from softskills.models.body.pose import PoseLandmarker
@@ -144,10 +198,17 @@ def load_models(config: dict) -> dict:
     from softskills.models.speech.speakers import VoiceEncoder
     from softskills.models.speech.transcribe import SpeechToText
 
+    from softskills.models.body.pose import BatchedPoseLandmarker
+    from softskills.models.face.mesh_network import BatchedFaceLandmarker
+
     args = AppArgs(**config["applications"][0]["args"])
+    confidences = (args.face.min_detection_confidence, args.face.min_tracking_confidence)
+    landmarkers = {"face_mediapipe": FaceLandmarker(*confidences), "pose_mediapipe": PoseLandmarker(*confidences),
+                   "face_onnx": BatchedFaceLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads),
+                   "pose_onnx": BatchedPoseLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads)}
     return {"stt": SpeechToText(**args.speech.model_dump()),
-            "face": FaceLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
-            "pose": PoseLandmarker(args.face.min_detection_confidence, args.face.min_tracking_confidence),
+            "face": landmarkers[f"face_{args.face.runtime}"], "pose": landmarkers[f"pose_{args.face.runtime}"],
+            **landmarkers,
             "voices": VoiceEncoder(),
             "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
             "ingress": args.ingress}
@@ -355,6 +416,8 @@ def main() -> int:
             print(f"| {d} s 720p | " + " | ".join(f"{v.wall_s:.2f} / {v.cpu_s:.2f}" for v in r.stages.values())
                   + f" | {r.stages_wall_s:.2f} | {r.end_to_end_s:.2f} | {r.end_to_end_s / r.stages_wall_s:.2f} |")
     base = args.baseline_app_dir is not None
+    if not args.skip_stages:
+        print_landmark_runtimes(results)
     print("\n| video | end to end (s)" + (" | baseline end to end (s) |" if base else " |")
           + "\n|---|---|" + ("---|" if base else ""))
     for d, r in results.items():

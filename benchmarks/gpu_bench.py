@@ -1,8 +1,12 @@
 """GPU throughput and latency with serve_config.yaml, for a session that has a GPU (see docs/benchmarks.md, "GPU").
 
-Starts `serve run serve_config.yaml` on a free port, sends one warm-up request, then posts `--requests` 60 s 720p
-videos to /api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and p50/p95
-latency; `--write` records the table in docs/benchmarks.md between the GPU markers, naming the GPU.
+First the landmark networks alone (`face.runtime: onnx` on the GPU): the 60 s clip's frames decoded as the service
+decodes them, `--landmark-chunks` 10 s chunks (copies of the clip's) tracked together as concurrent requests'
+chunks are, face at 8 and pose at 8 frames a second; prints face and pose landmark frames per second and the videos
+per minute the landmark stage alone would sustain (`--landmarks-only` stops there). Then it starts `serve run
+serve_config.yaml` on a free port, sends one warm-up request, posts `--requests` 60 s 720p videos to
+/api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and p50/p95 latency;
+`--write` records the tables in docs/benchmarks.md between the GPU markers, naming the GPU.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.gpu_bench --clients 8 --requests 48 --write
 
@@ -34,6 +38,35 @@ def gpu_name() -> str:
     return f"{len(out)} x {out[0]}"
 
 
+def landmark_throughput(video: Path, chunks: int, device: str = "cuda") -> tuple[str, dict]:
+    """(table rows, figures): face and pose frames per second on `device` with `chunks` chunks per batch."""
+    from softskills.models.body.pose import BatchedPoseLandmarker
+    from softskills.models.face.mesh_network import BatchedFaceLandmarker
+    from softskills.models.media.decode import VideoFrames
+
+    decoded = list(VideoFrames(str(video), frame_rate_hz=8.0, max_side_px=640, chunk_s=10.0))
+    batch = [(c.frames, c.frame_times_s) for c in (decoded * (chunks // len(decoded) + 1))[:chunks]]
+    frames = sum(len(times) for _, times in batch)
+    figures = {}
+    rows = []
+    for name, landmarker in (("face", BatchedFaceLandmarker(device=device)), ("pose", BatchedPoseLandmarker(
+            device=device))):
+        landmarker.landmarks_many(batch[:1])  # warm-up: CUDA context, kernels
+        started, cpu = time.perf_counter(), time.process_time()
+        landmarker.landmarks_many(batch)
+        wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+        figures[name] = frames / wall_s
+        rows.append(f"| {name} ({landmarker.device}) | {chunks} | {frames} | {frames / wall_s:.0f} | "
+                    f"{cpu_s / frames * 1000:.2f} |")
+    per_video = 480 / figures["face"] + 480 / figures["pose"]  # 60 s at 8 + 8 frames a second
+    figures["videos_per_minute"] = 60 / per_video
+    table = ("| network | chunks per batch | frames | landmark frames per second | host CPU ms per frame |\n"
+             "|---|---|---|---|---|\n" + "\n".join(rows) +
+             f"\n\nLandmark stage alone: {figures['videos_per_minute']:.1f} videos (60 s, face and pose at 8 frames "
+             "a second) per minute on one replica.\n")
+    return table, figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="serve_config.yaml")
@@ -41,9 +74,15 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=48)
     parser.add_argument("--write", action="store_true", help="record the result in docs/benchmarks.md")
+    parser.add_argument("--landmark-chunks", type=int, default=32, help="10 s chunks tracked in one batch")
+    parser.add_argument("--landmarks-only", action="store_true", help="measure the landmark networks only")
     args = parser.parse_args()
     gpu = gpu_name()
     video = args.video or bench_video(60)
+    landmarks_table, _ = landmark_throughput(video, args.landmark_chunks)
+    print(landmarks_table, flush=True)
+    if args.landmarks_only:
+        return 0
     config = yaml.safe_load((REPO / args.config).read_text())
     with Service(config, REPO) as service:
         service.post(video)
@@ -57,7 +96,7 @@ def main() -> int:
              f"benchmarks.gpu_bench --clients {args.clients} --requests {args.requests} --write`.\n\n"
              "| clients | requests | videos per minute (60 s 720p) | p50 latency (s) | p95 latency (s) |\n"
              "|---|---|---|---|---|\n"
-             f"| {args.clients} | {args.requests} | {rate:.1f} | {p50:.2f} | {p95:.2f} |\n{END}")
+             f"| {args.clients} | {args.requests} | {rate:.1f} | {p50:.2f} | {p95:.2f} |\n\n{landmarks_table}{END}")
     print(table)
     if args.write:
         doc = REPO / "docs" / "benchmarks.md"

@@ -35,8 +35,24 @@ class SpeechOptions(BaseModel):
 
 
 class FaceOptions(BaseModel):
+    """The landmark deployment: Face Mesh with irises and Pose, from the mediapipe wheel's models either way
+    (README, "Landmarks on a GPU"; docs/benchmarks.md has the equivalence and the costs)."""
+
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    runtime: Literal["mediapipe", "onnx"] = Field("mediapipe", description="mediapipe: MediaPipe's own graphs, one "
+                                                  "frame at a time on the CPU (the faster of the two on a CPU: "
+                                                  "docs/benchmarks.md). onnx: the same models converted and run batched "
+                                                  "by ONNX Runtime (or torch on CUDA), with MediaPipe's tracking "
+                                                  "written out in models/media/tracking.py.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="runtime onnx: cuda (or auto) uses a visible "
+                                                   "GPU and falls back to the CPU with a log line when there is "
+                                                   "none.")
+    cpu_threads: int = Field(1, ge=1, description="runtime onnx: ONNX Runtime threads per network on the CPU.")
+    max_batch_size: int = Field(16, ge=1, description="runtime onnx: chunks of concurrent requests tracked together "
+                                "(@serve.batch); frame t of every chunk goes through each network in one batch.")
+    batch_wait_timeout_s: float = Field(0.02, ge=0, description="runtime onnx: how long a chunk waits for others to "
+                                        "batch with.")
 
 
 class EngineOptions(BaseModel):

@@ -174,3 +174,137 @@ def _point(i: int, j: int, point: object) -> tuple[float, float, float, float]:
     if not math.isnan(visibility) and not 0.0 <= visibility <= 1.0:
         raise InvalidLandmarkSamples(f"sample {i}, pose point {j}: visibility {visibility:g} is outside 0..1")
     return x, y, z, visibility
+
+
+POSE_DETECTOR_STRIDES = (8, 16, 32, 32, 32)
+"""pose_detection_cpu.pbtxt: 2254 anchors over a 224 x 224 letterboxed image."""
+POSE_DETECTOR_KEYPOINTS = 4
+POSE_ROI_SCALE = 1.25
+"""pose_detection_to_roi.pbtxt and pose_landmarks_to_roi.pbtxt: a square 1.25x the body's alignment circle, centred
+on the hips, rotated so the hips -> shoulders line points up."""
+MODEL_POINTS = 39
+"""The landmark model's points: the 33 body points, then two auxiliary points that give the next region."""
+HEATMAP_KERNEL = 7
+HEATMAP_MIN_CONFIDENCE = 0.5
+SIMULATED_FRAME_S = 33333e-6
+"""MediaPipe's Python solutions stamp the n-th frame since reset at n x 33333 us whatever the video's rate; the
+auxiliary-point filter's frequency follows those stamps."""
+AUX_FILTER = {"min_cutoff": 0.01, "beta": 10.0, "derivate_cutoff": 1.0}
+"""pose_landmark_filtering.pbtxt: the one-euro filter on the auxiliary points, on even with smooth_landmarks off."""
+
+
+class _PoseStream:
+    """Per-chunk state: the auxiliary points' filter (None: starts fresh, as after a reset or a loss)."""
+
+    def __init__(self):
+        self.aux_filter = None
+
+
+class BatchedPoseLandmarker:
+    """MediaPipe Pose (full model, smoothing off) on the converted models (models/media/landmark_runtime.py):
+    pose_landmark_cpu.pbtxt written out, frame t of every chunk in one batch per network. Stateless between calls,
+    like BatchedFaceLandmarker; the same `PoseTrack` as `PoseLandmarker`."""
+
+    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 device: str = "auto", cpu_threads: int = 1):
+        from softskills.models.media.landmark_runtime import (POSE_DETECTOR, POSE_LANDMARKS, LandmarkNetwork,
+                                                              choose_device)
+        from softskills.models.media.tracking import ssd_anchors
+
+        self.device = choose_device(device)
+        self._detector = LandmarkNetwork(POSE_DETECTOR, self.device, cpu_threads)
+        self._model = LandmarkNetwork(POSE_LANDMARKS, self.device, cpu_threads)
+        self._anchors = ssd_anchors(POSE_DETECTOR.input_size, POSE_DETECTOR_STRIDES)
+        self._min_detection = min_detection_confidence
+        self._min_tracking = min_tracking_confidence
+
+    def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> PoseTrack:
+        """Frames: uint8 RGB (N, H, W, 3) in presentation order; frame_times_s: (N,) seconds."""
+        return self.landmarks_many([(frames, frame_times_s)])[0]
+
+    def landmarks_many(self, chunks: list[tuple[np.ndarray, np.ndarray]]) -> list[PoseTrack]:
+        from softskills.models.media.tracking import track_chunks
+
+        tracks = track_chunks(self, chunks, (POSE_POINTS, 4))
+        return [PoseTrack(times, points, found, width, height, "mediapipe_pose")
+                for times, points, found, width, height in tracks]
+
+    def new_state(self) -> _PoseStream:
+        return _PoseStream()
+
+    def detect(self, frames: list[np.ndarray]) -> list:
+        from softskills.models.media.tracking import Rect, alignment_rect, crop_to_tensor, scaled_square, top_detection
+
+        size = self._detector.model.input_size
+        crops = [crop_to_tensor(f, Rect(0.5, 0.5, 1.0, 1.0), size, keep_aspect_ratio=True, zero_border=True,
+                                value_range=(-1.0, 1.0)) for f in frames]
+        boxes, scores = self._detector.run(np.stack([c.tensor for c in crops]))
+        rects = []
+        for frame, crop, raw_boxes, raw_scores in zip(frames, crops, boxes, scores):
+            detection = top_detection(raw_boxes, raw_scores, self._anchors, size, POSE_DETECTOR_KEYPOINTS,
+                                      self._min_detection, crop)
+            image_size = (frame.shape[1], frame.shape[0])
+            rects.append(None if detection is None else scaled_square(
+                alignment_rect(detection.keypoints[0], detection.keypoints[1], image_size, 90.0), image_size,
+                POSE_ROI_SCALE))
+        return rects
+
+    def landmarks_in(self, frames: list[np.ndarray], rects: list, states: list[_PoseStream]) -> list:
+        """(points (33, 4) | None, next region | None) per frame."""
+        from softskills.models.media.tracking import crop_to_tensor, project_landmarks
+
+        size = self._model.model.input_size
+        crops = [crop_to_tensor(f, r, size, keep_aspect_ratio=True, zero_border=False, value_range=(0.0, 1.0))
+                 for f, r in zip(frames, rects)]
+        raw_points, flags, heatmaps = self._model.run(np.stack([c.tensor for c in crops]))
+        results = []
+        for i, (frame, rect, crop, state) in enumerate(zip(frames, rects, crops, states)):
+            if not float(flags[i].reshape(-1)[0]) > self._min_tracking:
+                state.aux_filter = None
+                results.append((None, None))
+                continue
+            raw = raw_points[i].reshape(MODEL_POINTS, 5).astype(np.float64)
+            points = np.empty((MODEL_POINTS, 4))
+            points[:, :3] = raw[:, :3] / size
+            points[:, 3] = 1.0 / (1.0 + np.exp(-raw[:, 3]))
+            points[:, :2] = refine_from_heatmap(points[:, :2], heatmaps[i])
+            points = project_landmarks(points, rect, crop.padding)
+            results.append((points[:POSE_POINTS].astype(np.float32),
+                            self._next_region(points[POSE_POINTS:], (frame.shape[1], frame.shape[0]), state)))
+        return results
+
+    @staticmethod
+    def _next_region(aux: np.ndarray, image_size: tuple[int, int], state: _PoseStream):
+        """PoseLandmarkFiltering's auxiliary-point one-euro filter (in pixels, speed scaled by the unfiltered
+        points' alignment square), then PoseLandmarksToRoi."""
+        from softskills.models.media.tracking import OneEuroFilter, alignment_rect, scaled_square
+
+        width, height = image_size
+        object_scale = alignment_rect(aux[0], aux[1], image_size, 90.0).width * width
+        pixels = aux[:, :3] * np.array([width, height, width])
+        if state.aux_filter is None:
+            state.aux_filter = OneEuroFilter(**AUX_FILTER)
+        if object_scale >= 1e-6:
+            pixels = state.aux_filter.apply(pixels, 1.0 / SIMULATED_FRAME_S, 1.0 / object_scale)
+        filtered = pixels / np.array([width, height, width])
+        return scaled_square(alignment_rect(filtered[0], filtered[1], image_size, 90.0), image_size, POSE_ROI_SCALE)
+
+
+def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """RefineLandmarksFromHeatmapCalculator (kernel 7): each crop-normalised point moves to the confidence-weighted
+    mean of the 7 x 7 heatmap cells around it, when the most confident of them reaches 0.5."""
+    heatmap = heatmap.reshape(heatmap.shape[-3:])
+    rows, cols = heatmap.shape[:2]
+    out = points.copy()
+    half = (HEATMAP_KERNEL - 1) // 2
+    for k, (x, y) in enumerate(points):
+        col, row = int(x * cols), int(y * rows)
+        if not (0 <= col < cols and 0 <= row < rows):
+            continue
+        r0, r1, c0, c1 = max(0, row - half), min(rows, row + half + 1), max(0, col - half), min(cols, col + half + 1)
+        confidence = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, k].astype(np.float64)))
+        total = confidence.sum()
+        if confidence.max() >= HEATMAP_MIN_CONFIDENCE and total > 0:
+            grid_rows, grid_cols = np.mgrid[r0:r1, c0:c1]
+            out[k] = ((grid_cols * confidence).sum() / cols / total, (grid_rows * confidence).sum() / rows / total)
+    return out
