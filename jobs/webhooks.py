@@ -42,6 +42,12 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 _NONCE_BYTES = 12
 _KEY_INFO = b"softskills webhook signing secrets v1"
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packet is translated to: NAT64's well-known prefix, SIIT's
+# IPv4-translated and the deprecated IPv4-compatible addresses (with `::` and `::1`, which carry 0.0.0.0 and 0.0.0.1).
+_LOW_32_BITS_IPV4 = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+# Never public, whatever the Python version's tables say (3.11 counts both as global): NAT64's local-use prefix
+# (RFC 8215, where the IPv4 part sits wherever the operator's prefix length puts it) and site-local (RFC 3879).
+_NEVER_PUBLIC_IPV6 = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b:1::/48", "fec0::/10"))
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -180,7 +186,8 @@ def check_url(url: str, allowed_networks: tuple[str, ...] = (),
     for address in addresses:
         if not _allowed(ipaddress.ip_address(address), networks):
             raise WebhookUrlRefused("The webhook URL resolves to a private, loopback, link-local or reserved "
-                                    "address, which this server does not call.")
+                                    "address (or an IPv6 address that carries one), which this server does not "
+                                    "call.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
@@ -191,11 +198,32 @@ def _resolve(host: str, port: int) -> list[str]:
 
 
 def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: list) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Public, or in a network the operator allowed. An IPv6 address that carries IPv4 addresses (a transition
+    form: the packet ends up at those) is judged by them, so `64:ff9b::127.0.0.1` is loopback."""
     if any(ip in network for network in networks):
         return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = embedded_ipv4(ip)
+        if carried:
+            return all(_allowed(v4, networks) for v4 in carried)
+        if any(ip in network for network in _NEVER_PUBLIC_IPV6):
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address stands for: IPv4-mapped `::ffff:a.b.c.d`, SIIT `::ffff:0:a.b.c.d`,
+    IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` (RFC 6052), 6to4 `2002:AABB:CCDD::/48` and Teredo's
+    server and client (RFC 4380); none for any other address."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.teredo is not None:
+        return ip.teredo
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if any(ip in network for network in _LOW_32_BITS_IPV4):
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    return ()
 
 
 @dataclass(frozen=True)

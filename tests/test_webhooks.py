@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from ipaddress import ip_address
 
 import pytest
 from standardwebhooks import Webhook
@@ -85,10 +86,65 @@ def test_secrets_are_sealed_per_owner_and_rotate_with_grace(url, secrets, clock)
     ("http://224.0.0.1/", "private"),
     ("http://host.invalid/", "could not be resolved"),
     ("http://example.com/\nHost: evil", "printable"),
+    # IPv6 forms that carry a non-public IPv4 address: the packet ends up there
+    ("http://[64:ff9b::127.0.0.1]/", "private"),  # NAT64, well-known prefix (RFC 6052)
+    ("http://[64:ff9b::a9fe:a9fe]/", "private"),  # NAT64 to the cloud metadata address
+    ("http://[64:ff9b::10.0.0.1]/", "private"),
+    ("http://[64:ff9b:1::1]/", "private"),  # NAT64 local-use prefix (RFC 8215): never public
+    ("http://[64:ff9b:1:7f00:0:100::]/", "private"),  # ... carrying 127.0.0.1 under a /48
+    ("http://[64:ff9b:1:5db8:d8:2200::]/", "private"),  # ... even carrying a public address
+    ("http://[2002:7f00:1::1]/", "private"),  # 6to4 of 127.0.0.1
+    ("http://[2002:c0a8:1::]/", "private"),  # 6to4 of 192.168.0.1
+    ("http://[2002:a9fe:a9fe::1]/", "private"),  # 6to4 of 169.254.169.254
+    ("http://[::127.0.0.1]/", "private"),  # IPv4-compatible (deprecated)
+    ("http://[::10.1.2.3]/", "private"),
+    ("http://[::]/", "private"),
+    ("http://[::ffff:0:127.0.0.1]/", "private"),  # SIIT IPv4-translated
+    ("http://[::ffff:0:192.168.1.1]/", "private"),
+    ("http://[::ffff:10.0.0.1]/", "private"),  # IPv4-mapped
+    ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "private"),  # Teredo: client 127.0.0.1 (obfuscated)
+    ("http://[2001:0:a00:1:8000:63bf:a247:2ddd]/", "private"),  # Teredo: server 10.0.0.1
+    ("http://[2001:0:5db8:d822:8000:63bf:f5ff:fefe]/", "private"),  # Teredo: public server, client 10.0.1.1
+    ("http://[fe80::1]/", "private"),
+    ("http://[fec0::1]/", "private"),  # site-local (deprecated; Python 3.11 counts it as global)
+    ("http://[fd00::1]/", "private"),  # unique local
+    ("http://[ff02::1]/", "private"),  # multicast
+    ("http://[2001:db8::1]/", "private"),  # documentation
+    ("http://[100::1]/", "private"),  # discard-only
 ])
 def test_the_ssrf_guard_refuses(url, reason):
     with pytest.raises(WebhookUrlRefused, match=reason):
         check_url(url)
+
+
+@pytest.mark.parametrize("address", [
+    "93.184.216.34",
+    "2606:2800:220:1:248:1893:25c8:1946",
+    "64:ff9b::93.184.216.34",  # NAT64 to a public address
+    "2002:5db8:d822::1",  # 6to4 of a public address
+    "::93.184.216.34",  # IPv4-compatible, public
+    "::ffff:93.184.216.34",  # IPv4-mapped, public
+    "::ffff:0:93.184.216.34",  # SIIT, public
+    "2001:0:5db8:d822:8000:63bf:a247:2ddd",  # Teredo: public server and client (93.184.210.34)
+])
+def test_the_ssrf_guard_passes_public_addresses_in_every_form(address):
+    host = f"[{address}]" if ":" in address else address
+    assert ip_address(check_url(f"https://{host}/hook").address) == ip_address(address)
+
+
+@pytest.mark.parametrize("address, allowed", [
+    ("10.0.0.5", ("10.0.0.0/24",)),
+    ("::ffff:10.0.0.5", ("10.0.0.0/24",)),  # a form that carries an allowed address
+    ("64:ff9b::10.0.0.5", ("10.0.0.0/24",)),
+    ("2002:a00:5::1", ("10.0.0.0/24",)),
+    ("fd12:3456::1", ("fd12:3456::/32",)),
+    ("64:ff9b:1::a00:5", ("64:ff9b:1::/48",)),  # the operator's own NAT64 prefix, allowed by name
+])
+def test_the_operators_allowed_networks_reach_every_form(address, allowed):
+    host = f"[{address}]" if ":" in address else address
+    assert ip_address(check_url(f"http://{host}/", allowed).address) == ip_address(address)
+    with pytest.raises(WebhookUrlRefused, match="private"):
+        check_url(f"http://{host}/")
 
 
 def test_the_ssrf_guard_passes_public_addresses_and_allowed_networks():
