@@ -188,8 +188,9 @@ class JobOptions(BaseModel):
     enabled: bool = Field(True, description="false: /api/v1/jobs answers 404 and the consumer deployments are not "
                           "part of the application (leave JobConsumer and WebhookSender out of `deployments:`).")
     broker_url: str | None = Field(None, description="Celery broker, e.g. redis://host:6379/0. Default: "
-                                   "$SOFTSKILLS_BROKER_URL, else the embedded broker: kombu's filesystem transport "
-                                   "under <data dir>/jobs (one machine only).")
+                                   "$SOFTSKILLS_BROKER_URL, else the embedded broker: kombu's filesystem transport, "
+                                   "made crash-safe (jobs/embedded_broker.py), under <data dir>/jobs (one machine "
+                                   "only).")
     result_backend_url: str | None = Field(None, description="Celery result backend (results themselves live in "
                                            "the key store's database). Default: $SOFTSKILLS_RESULT_BACKEND_URL, "
                                            "else the broker's Redis, else files under <data dir>/jobs.")
