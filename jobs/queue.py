@@ -3,9 +3,9 @@ adapter): which broker, and the TaskProcessorConfig of each queue.
 
 The broker is `jobs.broker_url`, else $SOFTSKILLS_BROKER_URL (production: Redis, e.g. redis://host:6379/0), else the
 embedded broker: kombu's filesystem transport, made crash-safe (jobs/embedded_broker.py), in <data dir>/jobs/queue,
-written `filesystem:///that/dir`, which needs no service and keeps queued messages across restarts on one machine. Messages carry only a job's id; the job
-itself, its lease and its result are rows in the key store's database (jobs/store.py), which is what makes a
-redelivered or lost message harmless.
+written `filesystem:///that/dir`, which needs no service and keeps queued messages across restarts on one machine.
+Messages carry only a job's id; the job itself, its lease and its result are rows in the key store's database
+(jobs/store.py), which is what makes a redelivered or lost message harmless.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Signed webhooks (jobs/webhooks.py): signatures that the Standard Webhooks reference library verifies, secrets
-stored encrypted and rotated with a grace period, the SSRF guard on real addresses, and deliveries to a real HTTP
-receiver on this machine (an allowed network), retried with exponential back-off and recorded on the job."""
+stored encrypted and rotated with a grace period, the SSRF guard on real addresses in every IPv6 form, and deliveries
+to real receivers on this machine (an allowed network), retried with exponential back-off and recorded on the job:
+one deadline however slowly a receiver answers, verified TLS, a failed attempt on the schedule whatever goes wrong
+inside one (a pepper change, the database), and never two deliveries of an attempt at once."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from softskills.auth.hashing import Pepper
 from softskills.auth.store import KeyStore
 from softskills.jobs.errors import WebhookSecretMissing, WebhookSecretUnreadable, WebhookUrlRefused
 from softskills.jobs.store import JobStore, NewJob, Summary
-from softskills.jobs.webhooks import (INTERNAL_ERROR, Backoff, SecretBox, WebhookSecrets, WebhookSender, check_url, sign,
-                                      verify)
+from softskills.jobs.webhooks import (INTERNAL_ERROR, Backoff, SecretBox, WebhookSecrets, WebhookSender, check_url,
+                                      sign, verify)
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
 from tests.job_support import Receiver, TricklingReceiver
 
