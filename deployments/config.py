@@ -171,8 +171,11 @@ class WebhookOptions(BaseModel):
     """Signed job notifications (README, "Webhooks"): Standard Webhooks headers, retried with exponential
     back-off."""
 
-    timeout_s: float = Field(10.0, gt=0, le=60, description="Per delivery attempt: connect, send and read the "
-                             "answer; anything but a 2xx within it is a failed attempt.")
+    timeout_s: float = Field(10.0, gt=0, le=60, description="One deadline per delivery attempt: resolve, connect, "
+                             "send and read the answer's status line (at most 4 KiB are read, never the body), "
+                             "however slowly the receiver answers; anything but a 2xx within it is a failed attempt. "
+                             "An attempt stays claimed for this plus jobs.lease_timeout_s, so no second one starts "
+                             "while it may still be talking to the receiver.")
     max_attempts: int = Field(6, ge=1, le=20, description="Delivery attempts per event, the first included.")
     first_retry_s: float = Field(5.0, gt=0, description="Wait before the second attempt; each later wait is "
                                  "`backoff_factor` times the one before.")
@@ -201,8 +204,9 @@ class JobOptions(BaseModel):
     enabled: bool = Field(True, description="false: /api/v1/jobs answers 404 and the consumer deployments are not "
                           "part of the application (leave JobConsumer and WebhookSender out of `deployments:`).")
     broker_url: str | None = Field(None, description="Celery broker, e.g. redis://host:6379/0. Default: "
-                                   "$SOFTSKILLS_BROKER_URL, else the embedded broker: kombu's filesystem transport "
-                                   "under <data dir>/jobs (one machine only).")
+                                   "$SOFTSKILLS_BROKER_URL, else the embedded broker: kombu's filesystem transport, "
+                                   "made crash-safe (jobs/embedded_broker.py), under <data dir>/jobs (one machine "
+                                   "only).")
     result_backend_url: str | None = Field(None, description="Celery result backend (results themselves live in "
                                            "the key store's database). Default: $SOFTSKILLS_RESULT_BACKEND_URL, "
                                            "else the broker's Redis, else files under <data dir>/jobs.")

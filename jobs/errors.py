@@ -53,6 +53,14 @@ class WebhookSecretMissing(JobError):
                          "signed with it.")
 
 
+class WebhookSecretUnreadable(JobError):
+    """Recorded on a delivery attempt: the owner's secret was sealed under a pepper the server no longer has."""
+
+    def __init__(self):
+        super().__init__("The webhook signing secret can no longer be read (the server's key pepper changed); create "
+                         "a new one (POST /api/v1/webhooks/secret).")
+
+
 class WebhookUrlRefused(JobError):
     """The webhook URL is not http(s), malformed, or resolves to an address the server may not call."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -134,18 +135,30 @@ class JobRunner:
 
     async def _leased(self, job_id: str, attempt: int, work: Awaitable[dict]) -> dict:
         """Runs `work` while renewing the lease every heartbeat_s; a heartbeat that finds the job cancelled or
-        taken over cancels the work (LeaseLost)."""
+        taken over cancels the work (LeaseLost). A renewal that fails (the database) is logged and tried again at
+        the next beat; once the lease could lapse before that next try, the work stops too (LeaseLost): the job is
+        then taken over after the lease, and never finished by two attempts."""
         task = asyncio.ensure_future(work)
         lost = False
 
         async def renew():
             nonlocal lost
-            while not task.done():
+            lease_s, renewed_at = self.options.lease_timeout.total_seconds(), time.monotonic()  # about the claim
+            while not lost:
                 await asyncio.sleep(self.options.heartbeat_s)
-                if not await asyncio.to_thread(self.store.heartbeat, job_id, attempt):
-                    lost = True
-                    task.cancel()
-                    return
+                trying_at = time.monotonic()
+                try:
+                    lost = not await asyncio.to_thread(self.store.heartbeat, job_id, attempt)
+                    renewed_at = trying_at
+                except Exception as exc:
+                    logger.warning("job %s attempt %d could not renew its lease: %s", job_id, attempt,
+                                   type(exc).__name__, exc_info=exc)
+                    lost = time.monotonic() + self.options.heartbeat_s >= renewed_at + lease_s
+                    if lost:
+                        logger.error("job %s attempt %d stops: its lease, last renewed %.1f s ago, may lapse before "
+                                     "the next try; the job is taken over then", job_id, attempt,
+                                     time.monotonic() - renewed_at)
+            task.cancel()
 
         beat = asyncio.ensure_future(renew())
         try:

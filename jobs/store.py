@@ -30,6 +30,7 @@ JOB_ID_PREFIX = "job_"
 MAX_URL_CHARS = 2048
 MAX_IDEMPOTENCY_KEY_CHARS = 255
 MAX_WEBHOOK_ERROR_CHARS = 300
+INTERRUPTED_ATTEMPT = "The attempt was interrupted (its sender stopped before recording an answer)."
 
 
 def new_job_id() -> str:
@@ -74,8 +75,8 @@ class Job(Base):
     idempotency_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(String(MAX_URL_CHARS), nullable=True)
     webhook_state: Mapped[str | None] = mapped_column(String(16), nullable=True)  # pending|sending|delivered|failed
-    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    webhook_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)  # delivery attempts claimed (fencing number)
+    webhook_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # sending: since when
     webhook_enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -399,35 +400,57 @@ class JobStore:
 
     # Webhook deliveries
 
-    def webhook_due(self, job_id: str, attempt: int, lease_timeout: timedelta) -> JobRecord | None:
+    def webhook_due(self, job_id: str, attempt: int, lease: timedelta, max_attempts: int) -> JobRecord | None:
         """Claims delivery attempt `attempt` of a finished job's webhook: pending with `attempt - 1` made, or sending
-        with a lapsed lease (its sender died); None for a duplicate or a delivered webhook."""
+        attempt `attempt - 1` past its lease (its sender died or lost the database), which is then recorded as a
+        failed attempt. The claim counts the attempt and holds it for `lease`, so one sender at a time makes each
+        attempt and a webhook fails for good after `max_attempts`, whatever became of its senders. None for a
+        duplicate, a claim still held, a delivered webhook, or one that just failed for good."""
         now = self.clock()
+        claimable = and_(Job.id == job_id, Job.webhook_attempts == attempt - 1, or_(
+            Job.webhook_state == "pending",
+            and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease)))
         with self._sessions.begin() as session:
-            claimed = session.execute(
-                update(Job).where(Job.id == job_id, Job.webhook_attempts == attempt - 1, or_(
-                    Job.webhook_state == "pending",
-                    and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease_timeout)))
-                .values(webhook_state="sending", webhook_next_at=now))
-            if not claimed.rowcount:
+            row = session.scalars(select(Job).where(claimable)).one_or_none()
+            if row is None:
                 return None
-            return JobRecord.from_row(session.scalars(select(Job).where(Job.id == job_id)).one())
+            interrupted_at = row.webhook_next_at if row.webhook_state == "sending" else None
+            give_up = attempt > max_attempts
+            if not session.execute(update(Job).where(claimable, Job.webhook_state == row.webhook_state).values(
+                    webhook_attempts=attempt - 1 if give_up else attempt,
+                    webhook_state="failed" if give_up else "sending", webhook_next_at=None if give_up else now)
+                    .execution_options(synchronize_session=False)).rowcount:
+                return None  # another sender claimed it meanwhile
+            if interrupted_at is not None:
+                session.add(WebhookAttempt(job_id=job_id, attempt=attempt - 1, started_at=interrupted_at,
+                                           status_code=None, error=INTERRUPTED_ATTEMPT,
+                                           duration_ms=int((now - interrupted_at).total_seconds() * 1000)))
+            if give_up:
+                return None
+            return JobRecord.from_row(session.scalars(select(Job).where(Job.id == job_id)
+                                                      .execution_options(populate_existing=True)).one())
 
     def record_webhook_attempt(self, job_id: str, attempt: AttemptRecord, next_at: datetime | None,
-                               delivered: bool) -> None:
-        """Keeps the attempt and moves the webhook on: delivered, pending until `next_at`, or failed for good."""
+                               delivered: bool) -> bool:
+        """Keeps the attempt and moves the webhook on: delivered, pending until `next_at`, or failed for good. False
+        (nothing kept) when the attempt's claim was taken over meanwhile: the next attempt counted it as failed."""
         state = "delivered" if delivered else "pending" if next_at is not None else "failed"
         with self._sessions.begin() as session:
+            if not session.execute(update(Job).where(Job.id == job_id, Job.webhook_attempts == attempt.attempt,
+                                                     Job.webhook_state == "sending")
+                                   .values(webhook_state=state, webhook_next_at=next_at,
+                                           webhook_enqueued_at=self.clock() if next_at is not None else None)
+                                   ).rowcount:
+                return False
             session.add(WebhookAttempt(job_id=job_id, attempt=attempt.attempt, started_at=attempt.started_at,
                                        status_code=attempt.status_code, error=attempt.error,
                                        duration_ms=attempt.duration_ms))
-            session.execute(update(Job).where(Job.id == job_id, Job.webhook_attempts == attempt.attempt - 1)
-                            .values(webhook_attempts=attempt.attempt, webhook_state=state, webhook_next_at=next_at,
-                                    webhook_enqueued_at=self.clock() if next_at is not None else None))
+            return True
 
     def webhooks_to_enqueue(self, lease_timeout: timedelta) -> list[tuple[str, int]]:
-        """(job, attempt) of deliveries whose message may be lost: pending past their time by a lease, or sending
-        with a lapsed lease. Marked enqueued now, so one sweeper enqueues each."""
+        """(job, next attempt) of deliveries whose message may be lost: pending past their time by a lease, or
+        sending for longer than a lease (the claim in `webhook_due`, with the attempt's own lease, decides whether
+        its sender is gone). Marked enqueued now, so one sweeper enqueues each, once per lease."""
         now = self.clock()
         overdue = and_(Job.webhook_url.is_not(None), or_(
             and_(Job.webhook_state == "pending", Job.webhook_next_at < now - lease_timeout),

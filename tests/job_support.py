@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -116,3 +117,64 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class TricklingReceiver:
+    """A bare TCP server on 127.0.0.1 (optionally TLS) for webhook attempts: reads each request whole, waits for
+    `release` when given, then sends `at_once` and `trickled` one byte every `interval_s`, as a slow or hostile
+    receiver would. Keeps each request and the most connections it had open at once."""
+
+    def __init__(self, at_once: bytes = b"", trickled: bytes = b"", interval_s: float = 0.0,
+                 release: threading.Event | None = None, tls=None):
+        self.at_once, self.trickled, self.interval_s, self.release, self.tls = at_once, trickled, interval_s, \
+            release, tls
+        self.requests: list[bytes] = []
+        self.open_connections = self.most_open_connections = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/hooks/softskills"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with self._lock:
+            self.open_connections += 1
+            self.most_open_connections = max(self.most_open_connections, self.open_connections)
+        try:
+            if self.tls is not None:
+                connection = self.tls.wrap_socket(connection, server_side=True)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            while len(body) < length:
+                body += connection.recv(65536)
+            self.requests.append(head + b"\r\n\r\n" + body)
+            if self.release is not None:
+                self.release.wait(30)
+            connection.sendall(self.at_once)
+            for byte in self.trickled:
+                time.sleep(self.interval_s)
+                connection.sendall(bytes([byte]))
+        except OSError:  # the sender hung up: what a deadline does
+            pass
+        finally:
+            connection.close()
+            with self._lock:
+                self.open_connections -= 1
+
+    def __enter__(self) -> TricklingReceiver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._listener.close()

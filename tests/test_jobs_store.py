@@ -129,17 +129,42 @@ def test_webhook_attempts_are_claimed_once_and_recorded(jobs, clock):
     job = jobs.create(new_job(webhook="https://example.com/hook"), DAY)
     jobs.claim(job.id, LEASE)
     jobs.fail(job.id, 1, 422, "The uploaded file is empty.", RETENTION)
-    assert jobs.webhook_due(job.id, 2, LEASE) is None  # not its turn
-    due = jobs.webhook_due(job.id, 1, LEASE)
-    assert due.status == "failed" and jobs.webhook_due(job.id, 1, LEASE) is None  # a duplicate message
+    assert jobs.webhook_due(job.id, 2, LEASE, 6) is None  # not its turn
+    due = jobs.webhook_due(job.id, 1, LEASE, 6)
+    assert due.status == "failed" and jobs.webhook_due(job.id, 1, LEASE, 6) is None  # a duplicate message
     next_at = clock.now + timedelta(seconds=5)
-    jobs.record_webhook_attempt(job.id, AttemptRecord(1, clock.now, 500, "HTTP 500", 12), next_at, False)
+    assert jobs.record_webhook_attempt(job.id, AttemptRecord(1, clock.now, 500, "HTTP 500", 12), next_at, False)
     clock.advance(LEASE + timedelta(seconds=10))
     assert jobs.webhooks_to_enqueue(LEASE) == [(job.id, 2)]  # its retry message was lost
-    assert jobs.webhook_due(job.id, 2, LEASE) is not None
-    jobs.record_webhook_attempt(job.id, AttemptRecord(2, clock.now, 204, None, 8), None, True)
+    assert jobs.webhook_due(job.id, 2, LEASE, 6) is not None
+    assert jobs.record_webhook_attempt(job.id, AttemptRecord(2, clock.now, 204, None, 8), None, True)
     seen = jobs.get("alice", job.id)
     assert seen.webhook_state == "delivered" and [a.status_code for a in seen.webhook_history] == [500, 204]
+    assert jobs.webhooks_to_enqueue(LEASE) == []
+
+
+def test_an_attempt_whose_sender_vanished_counts_and_the_webhook_fails_after_the_last(jobs, clock):
+    """A sender killed mid-attempt (or whose database went away) leaves its claim: once the claim's lease is over,
+    the next attempt records it as failed, a late answer from the old sender is dropped, and the attempts end."""
+    job = jobs.create(new_job(webhook="https://example.com/hook"), DAY)
+    jobs.claim(job.id, LEASE)
+    jobs.succeed(job.id, 1, {"overall_score": 60}, Summary(60, None), RETENTION)
+    started = clock.now
+    assert jobs.webhook_due(job.id, 1, LEASE, 2) is not None  # the sender then dies
+    clock.advance(LEASE / 2)
+    assert jobs.webhook_due(job.id, 2, LEASE, 2) is None  # its claim still holds: no second concurrent delivery
+    clock.advance(LEASE)
+    assert jobs.webhooks_to_enqueue(LEASE) == [(job.id, 2)]
+    assert jobs.webhook_due(job.id, 2, LEASE, 2).webhook_attempts == 2
+    assert not jobs.record_webhook_attempt(job.id, AttemptRecord(1, started, 204, None, 5), None, True)  # too late
+    clock.advance(LEASE * 2)
+    assert jobs.webhooks_to_enqueue(LEASE) == [(job.id, 3)]
+    assert jobs.webhook_due(job.id, 3, LEASE, 2) is None  # the second was the last: failed for good
+    seen = jobs.get("alice", job.id)
+    assert seen.webhook_state == "failed" and seen.webhook_next_at is None
+    assert [(a.attempt, a.started_at, a.status_code) for a in seen.webhook_history] == [
+        (1, started, None), (2, started + LEASE * 1.5, None)]
+    assert all("interrupted" in a.error for a in seen.webhook_history)
     assert jobs.webhooks_to_enqueue(LEASE) == []
 
 
