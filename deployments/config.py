@@ -197,8 +197,9 @@ class JobOptions(BaseModel):
                               "lost mid-analysis is taken over; a client error (4xx) fails at once.")
     job_timeout_s: float = Field(3600.0, gt=0, description="One attempt past this fails (504-style), then is "
                                  "retried.")
-    retention_s: int = Field(30 * 86400, gt=0, description="A finished job, its result and its webhook attempts "
-                             "are deleted this long after it finished.")
+    retention_s: int = Field(30 * 86400, gt=0, description="A finished job, its result and its webhook attempts, "
+                             "and a dashboard upload's report, are deleted this long after it finished (whether "
+                             "jobs are on or off).")
     upload_ttl_s: int = Field(86400, gt=0, description="A job's uploaded video is kept this long at most (it is "
                               "deleted as soon as the job finishes); a job still queued then fails.")
     idempotency_ttl_s: int = Field(86400, gt=0, description="An Idempotency-Key answers with the same job for this "
@@ -212,7 +213,8 @@ class JobOptions(BaseModel):
     lease_timeout_s: float = Field(60.0, gt=0, description="A running job whose lease is older than this lost its "
                                    "worker (a killed replica, a restarted service): it is queued again.")
     sweep_interval_s: float = Field(15.0, gt=0, description="How often each consumer replica looks for jobs and "
-                                    "webhooks to take over, uploads to delete and jobs past retention.")
+                                    "webhooks to take over, uploads to delete and jobs past retention; and how "
+                                    "often each ingress replica deletes jobs and reports past retention.")
     requeue_after_s: float = Field(1800.0, gt=0, description="A queued job with no sign of its message for this "
                                    "long is enqueued again (a broker that lost it); duplicates are dropped.")
     webhooks: WebhookOptions = WebhookOptions()

@@ -29,6 +29,7 @@ from softskills.deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONS
                                  JOB_REQUEST_BODY)
 from softskills.deployments.responses import FullAnalysis, VideoAnalysis
 from softskills.models.pipeline import Pipeline
+from softskills.storage.janitor import Janitor
 from softskills.storage.routes import router as media_router
 
 logger = logging.getLogger("ray.serve")
@@ -45,6 +46,17 @@ api = FastAPI(
 api.include_router(dashboard_router)
 api.include_router(media_router)
 install_error_handler(api)
+
+
+def start_retention_purge(jobs: JobOptions) -> Janitor:
+    """Finished jobs and dashboard reports are deleted `jobs.retention_s` after they finished (their `expires_at`),
+    looked for every `jobs.sweep_interval_s` by each ingress replica, whatever is enabled: the job consumers' sweep
+    deletes them too, but there is none when jobs are off, and the dashboard keeps reports either way."""
+    from softskills.auth.store import database_url
+    from softskills.jobs.store import JobStore
+
+    return Janitor(JobStore(database_url()).purge_expired, jobs.sweep_interval_s,
+                   "finished jobs and reports past retention").start()
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
@@ -73,6 +85,7 @@ class Ingress:
         attach(self._opts.dashboard, self._videos,
                lambda request, owner: self._handle(request, full=True, session_owner=owner),
                reports_retention_s=job_options.retention_s)
+        self._retention = start_retention_purge(job_options)
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
