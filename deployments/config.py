@@ -115,6 +115,10 @@ class IngressOptions(BaseModel):
                                       "minutes at 400 words per minute, faster than anyone speaks.")
     max_transcript_sentences: int = Field(1000, ge=1, description="Most sentences a provided `transcript` may have "
                                           "(each is embedded by the engine).")
+    max_context_phrase_chars: int = Field(1000, ge=1, description="Longest `context_phrase` (it is embedded and "
+                                          "echoed in the answer and kept with a job or report); longer: 422.")
+    max_session_id_chars: int = Field(200, ge=1, description="Longest `sessionId` (echoed in the answer and kept "
+                                      "with a job); longer: 422.")
     max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
                                       "gets 503 with Retry-After before its body is read.")

@@ -47,6 +47,9 @@ api.include_router(dashboard_router)
 api.include_router(media_router)
 install_error_handler(api)
 
+# No bound of its own on the route: one would answer 422 before the key is checked. A malformed id is a 404 like an
+# unknown one, after the key (JobRoutes).
+JOB_ID = Path(description="The job's `id`.")
 
 def start_retention_purge(jobs: JobOptions) -> Janitor:
     """Finished jobs and dashboard reports are deleted `jobs.retention_s` after they finished (their `expires_at`),
@@ -115,12 +118,12 @@ class Ingress:
 
     @api.get("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
              summary="A job: its status, and its result once it has succeeded.")
-    async def get_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+    async def get_job(self, request: Request, job_id: str = JOB_ID) -> JSONResponse:
         return await self._jobs.respond("get-job", self._jobs.get(request, self._authenticate, job_id))
 
     @api.delete("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
                 summary="Cancel a queued or running job.")
-    async def cancel_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+    async def cancel_job(self, request: Request, job_id: str = JOB_ID) -> JSONResponse:
         return await self._jobs.respond("cancel-job", self._jobs.cancel(request, self._authenticate, job_id))
 
     @api.post("/api/v1/webhooks/secret", status_code=201, responses=JOB_ERROR_RESPONSES,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from softskills.deployments.config import IngressOptions
+from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
+
 
 class ErrorBody(BaseModel):
     """Every error answer: the guide's `{"detail": ...}`."""
@@ -12,21 +15,37 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+def _default(option: str):
+    """A limit's default, as the document states it (a server configured otherwise answers 422 naming its own)."""
+    return IngressOptions.model_fields[option].default
+
+
 _FIELDS = {
     "video": {"type": "string", "format": "binary",
               "description": "The recorded video (mp4, mov, webm, mkv or avi). The field must be named `video`, "
                              "not `file`."},
-    "sessionId": {"type": "string", "description": "Echoed in the response (full-analysis)."},
+    "sessionId": {"type": "string", "maxLength": _default("max_session_id_chars"),
+                  "description": "Echoed in the response (full-analysis). At most `max_session_id_chars` "
+                                 "characters."},
     "transcript": {"type": "string", "description": "Used instead of speech-to-text; word times are then "
                                                     "estimated from the voice activity. At most "
                                                     "`max_transcript_words` words and `max_transcript_sentences` "
                                                     "sentences."},
-    "context_phrase": {"type": "string", "description": "Scenario, e.g. `job interview practice`."},
+    "context_phrase": {"type": "string", "maxLength": _default("max_context_phrase_chars"),
+                       "description": "Scenario, e.g. `job interview practice`. At most "
+                                      "`max_context_phrase_chars` characters."},
     "mediapipeSamples": {"type": "string", "description": "JSON array of MediaPipe face-landmark samples (see "
                                                           "README); used instead of server-side landmarks."},
     "observable_only": {"type": "boolean", "description": "Only observable behaviour metrics; no likeability or "
                                                           "authenticity inference. A service configured for "
                                                           "observable-only mode stays in it."},
+    "speakers_expected": {"type": "integer", "minimum": 1, "maximum": MAX_SPEAKERS,
+                          "description": "The number of voices to find (default: estimated)."},
+    "speaker": {"type": "string", "enum": ["auto", EVERYONE, *(str(n) for n in range(1, MAX_SPEAKERS + 1))],
+                "default": "auto",
+                "description": "Whom to analyse when several voices are heard: `auto` (the most speaking time), a "
+                               "speaker number by order of first appearance, or `everyone`. A number the recording "
+                               "does not have: 422."},
 }
 ANALYSIS_REQUEST_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["video"], "properties": _FIELDS}}}}}
@@ -61,7 +80,8 @@ JOB_REQUEST_BODY = {
 }
 _JOB_ERRORS = {
     401: _ERRORS[401],
-    404: "No such job for this key's owner (another owner's job included), or jobs are off.",
+    404: "No such job for this key's owner (another owner's job included, or an id that is not a job id), or jobs "
+         "are off.",
     409: "The job has already finished: it cannot be cancelled.",
     413: _ERRORS[413],
     415: _ERRORS[415],

@@ -1,5 +1,5 @@
-"""The HTTP layer's admission gate and streaming size limit, and the logging of unexpected errors, without Ray
-(plain asyncio)."""
+"""The HTTP layer's bounds without Ray (plain asyncio): the admission gate, the streaming size limit, the form
+fields' own bounds, what /openapi.json says of them, and the logging of unexpected errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import logging
 
 import pytest
 from ray.serve import context
+from starlette.datastructures import FormData, Headers, UploadFile
 
-from softskills.deployments.errors import BodyTooLarge, Overloaded, answer_for, log_unexpected
+from softskills.deployments.config import IngressOptions
+from softskills.deployments.errors import BodyTooLarge, InvalidRequest, Overloaded, answer_for, log_unexpected
+from softskills.deployments.form_fields import parse_analysis_request
 from softskills.deployments.http_limits import Admission, limited_receive
+from softskills.deployments.openapi import _FIELDS
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
@@ -87,3 +91,31 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_request_id(caplog)
     (record,) = caplog.records
     assert record.getMessage() == "analysis failed (request req-1234): KeyError"
     assert "Traceback" in caplog.text and "in_request" in caplog.text
+
+
+# The form fields' own bounds, checked before any work, and what /openapi.json says of them.
+
+def _form(**fields: str) -> FormData:
+    video = UploadFile(file=__import__("io").BytesIO(b"video"), filename="talk.mp4", headers=Headers())
+    return FormData([("video", video), *fields.items()])
+
+
+@pytest.mark.parametrize("field, limit", [("context_phrase", 1000), ("sessionId", 200)])
+def test_context_phrase_and_session_id_have_their_own_bound(field, limit):
+    _, session_id, analysis_input = parse_analysis_request(_form(**{field: "a" * limit}), IngressOptions())
+    assert (session_id if field == "sessionId" else analysis_input.context_phrase) == "a" * limit
+    with pytest.raises(InvalidRequest) as refused:
+        parse_analysis_request(_form(**{field: "a" * (limit + 1)}), IngressOptions())
+    assert answer_for(refused.value)[:2] == (422, f"Field '{field}' is longer than {limit} characters (the limit).")
+    tighter = IngressOptions(max_context_phrase_chars=10, max_session_id_chars=10)
+    with pytest.raises(InvalidRequest, match="longer than 10 characters"):
+        parse_analysis_request(_form(**{field: "a" * 11}), tighter)
+
+
+def test_the_openapi_document_states_the_fields_bounds():
+    options = IngressOptions()
+    assert _FIELDS["context_phrase"]["maxLength"] == options.max_context_phrase_chars == 1000
+    assert _FIELDS["sessionId"]["maxLength"] == options.max_session_id_chars == 200
+    assert _FIELDS["speakers_expected"] == {"type": "integer", "minimum": 1, "maximum": 8,
+                                            "description": _FIELDS["speakers_expected"]["description"]}
+    assert _FIELDS["speaker"]["enum"] == ["auto", "everyone", "1", "2", "3", "4", "5", "6", "7", "8"]
