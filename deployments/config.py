@@ -119,9 +119,23 @@ class IngressOptions(BaseModel):
                                           "echoed in the answer and kept with a job or report); longer: 422.")
     max_session_id_chars: int = Field(200, ge=1, description="Longest `sessionId` (echoed in the answer and kept "
                                       "with a job); longer: 422.")
-    max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
+    max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once; an "
+                                         "upload is received in full before it takes one.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
                                       "gets 503 with Retry-After before its body is read.")
+    max_concurrent_uploads: int = Field(4, ge=1, description="Request bodies one ingress replica receives at once "
+                                        "(analyses, jobs and dashboard uploads together); beyond, 503 with "
+                                        "Retry-After before the body is read.")
+    max_uploads_per_owner: int = Field(2, ge=1, description="Of those, how many one owner (an API key's or a "
+                                       "dashboard account's) may have at once, so one key cannot take every upload "
+                                       "slot; beyond, 429 with Retry-After before the body is read.")
+    min_upload_bytes_per_s: int = Field(16 * 1024, ge=0, description="A body must average at least this over each "
+                                        "`upload_rate_window_s` after the first `upload_grace_s`, or it is dropped "
+                                        "with 408 (a trickle holds a connection and an upload slot for nothing); "
+                                        "0: no minimum.")
+    upload_rate_window_s: float = Field(10.0, gt=0, description="The window the upload rate is averaged over.")
+    upload_grace_s: float = Field(10.0, ge=0, description="Time a body has before its rate is first measured "
+                                  "(connection set-up, a slow start).")
     retry_after_s: int = Field(10, ge=1, description="The Retry-After of a 503.")
     request_timeout_s: float = Field(840.0, gt=0, description="Past this (waiting included) a request gets a JSON "
                                      "504; keep it under the HTTP request_timeout_s of the serve config.")
@@ -210,9 +224,12 @@ class JobOptions(BaseModel):
                                    "long.")
     max_active_per_owner: int = Field(10, ge=1, description="Queued and running jobs one owner may have; beyond, "
                                       "429 with Retry-After.")
-    max_concurrent_uploads: int = Field(4, ge=1, description="Job uploads one ingress replica receives at once; "
-                                        "separate from the synchronous analyses' admission.")
-    max_waiting_uploads: int = Field(8, ge=0)
+    max_concurrent_uploads: int = Field(4, ge=1, description="Job submissions one ingress replica keeps at once "
+                                        "(copies into the video store), once their upload is received under the "
+                                        "ingress's upload limits; separate from the synchronous analyses' "
+                                        "admission.")
+    max_waiting_uploads: int = Field(8, ge=0, description="Received job submissions waiting to be kept; beyond, "
+                                     "503 with Retry-After.")
     heartbeat_s: float = Field(5.0, gt=0, description="A running job's worker renews its lease this often.")
     lease_timeout_s: float = Field(60.0, gt=0, description="A running job whose lease is older than this lost its "
                                    "worker (a killed replica, a restarted service): it is queued again.")

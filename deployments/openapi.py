@@ -52,11 +52,15 @@ ANALYSIS_REQUEST_BODY = {"requestBody": {"required": True, "content": {"multipar
 
 _ERRORS = {
     401: "Invalid, expired, revoked or missing API key.",
+    408: "The upload streamed slower than the minimum rate (`min_upload_bytes_per_s`) and was dropped.",
     413: "Upload larger than the configured limit.",
     415: "Not a supported video container.",
     422: "Missing or invalid request body, a field over its limit, or a video over a limit.",
+    429: "Too many uploads at once from this key's owner (`max_uploads_per_owner`; retry after the Retry-After "
+         "seconds).",
     500: "Analysis or server failure.",
-    503: "Overloaded (retry after the Retry-After seconds), or the key store is unavailable.",
+    503: "Overloaded: too many analyses or uploads at once (retry after the Retry-After seconds), or the key store "
+         "is unavailable.",
     504: "The analysis ran past its time limit.",
 }
 ERROR_RESPONSES = {status: {"model": ErrorBody, "description": text} for status, text in _ERRORS.items()}
@@ -82,12 +86,14 @@ _JOB_ERRORS = {
     401: _ERRORS[401],
     404: "No such job for this key's owner (another owner's job included, or an id that is not a job id), or jobs "
          "are off.",
+    408: _ERRORS[408],
     409: "The job has already finished: it cannot be cancelled.",
     413: _ERRORS[413],
     415: _ERRORS[415],
     422: "Missing or invalid field, an Idempotency-Key reused for another request, a refused webhook URL, or no "
          "webhook signing secret yet.",
-    429: "Too many queued and running jobs for this owner (retry after Retry-After seconds).",
+    429: "Too many queued and running jobs for this owner, or too many uploads at once from this owner (retry "
+         "after Retry-After seconds).",
     503: "Too many uploads at once, the job queue or the key store is unavailable (retry after Retry-After).",
     507: "The video store would not keep the upload (the owner's quota, the total quota or low disk).",
 }
