@@ -123,10 +123,10 @@ class IngressOptions(BaseModel):
                                          "upload is received in full before it takes one.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
                                       "gets 503 with Retry-After before its body is read.")
-    max_concurrent_uploads: int = Field(4, ge=1, description="Request bodies one ingress replica receives at once "
+    max_concurrent_uploads: int = Field(8, ge=1, description="Request bodies one ingress replica receives at once "
                                         "(analyses, jobs and dashboard uploads together); beyond, 503 with "
                                         "Retry-After before the body is read.")
-    max_uploads_per_owner: int = Field(2, ge=1, description="Of those, how many one owner (an API key's or a "
+    max_uploads_per_owner: int = Field(4, ge=1, description="Of those, how many one owner (an API key's or a "
                                        "dashboard account's) may have at once, so one key cannot take every upload "
                                        "slot; beyond, 429 with Retry-After before the body is read.")
     min_upload_bytes_per_s: int = Field(16 * 1024, ge=0, description="A body must average at least this over each "
