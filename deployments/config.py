@@ -122,7 +122,8 @@ class IngressOptions(BaseModel):
     max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once; an "
                                          "upload is received in full before it takes one.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
-                                      "gets 503 with Retry-After before its body is read.")
+                                      "gets 503 with Retry-After (before its body is read when they are already "
+                                      "taken then).")
     max_concurrent_uploads: int = Field(8, ge=1, description="Request bodies one ingress replica receives at once "
                                         "(analyses, jobs and dashboard uploads together); beyond, 503 with "
                                         "Retry-After before the body is read.")
