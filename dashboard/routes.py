@@ -27,7 +27,7 @@ from softskills.auth.accounts import Account, AccountStore, csrf_matches, csrf_t
 from softskills.auth.cli import EXPIRY_CHOICES
 from softskills.auth.store import KeyRecord, KeyStore, utc_now
 from softskills.deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
-from softskills.deployments.http_limits import read_form
+from softskills.deployments.http_limits import MinimumRate, read_form
 from softskills.jobs.store import JobStore
 
 PREFIX = "/dashboard"
@@ -72,6 +72,7 @@ class DashboardBackend:
     trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed (DashboardOptions)
     reports: JobStore | None = None  # the account's jobs and the uploads' reports (the Reports tab's history)
     reports_retention: timedelta = timedelta(days=30)  # how long an upload's report is kept (jobs.retention_s)
+    form_rate: MinimumRate | None = None  # the slowest a form may stream in (the ingress's minimum upload rate)
 
 
 router = APIRouter(include_in_schema=False)
@@ -85,10 +86,11 @@ def configure(backend: DashboardBackend | None) -> None:
 
 
 def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]],
-           reports_retention_s: int = 30 * 86400) -> None:
+           reports_retention_s: int = 30 * 86400, form_rate: MinimumRate | None = None) -> None:
     """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
     replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check;
-    each upload's report is kept `reports_retention_s` (`jobs.retention_s`)."""
+    each upload's report is kept `reports_retention_s` (`jobs.retention_s`); a form streaming slower than
+    `form_rate` is dropped (408), as an upload is."""
     if not options.enabled:
         configure(None)
         return
@@ -104,7 +106,7 @@ def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Respons
         always_secure_cookies=options.secure_cookies == "always",
         media_sources=storage.media_origins if storage is not None else (),
         trusted_proxies=options.trusted_proxies, reports=JobStore(url),
-        reports_retention=timedelta(seconds=reports_retention_s)))
+        reports_retention=timedelta(seconds=reports_retention_s), form_rate=form_rate))
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -187,9 +189,10 @@ async def _session(request: Request) -> tuple[Account, str] | Response:
 
 async def _read_form(request: Request) -> FormData:
     """The posted form, bounded before it is parsed: body bytes counted as they stream in (so a missing or false
-    Content-Length does not help), no file parts, a few small fields. Over a bound: an HttpError of the table."""
+    Content-Length does not help), no file parts, a few small fields, the minimum rate (a sign-in form needs no key,
+    so a trickled one must not hold a connection for long). Over a bound: an HttpError of the table."""
     return await read_form(request, max_body_bytes=FORM_MAX_BODY_BYTES, max_files=0, max_fields=FORM_MAX_FIELDS,
-                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form")
+                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form", min_rate=_backend.form_rate)
 
 
 def _refused(request: Request, refused: HttpError) -> Response:

@@ -131,9 +131,28 @@ class IngressOptions(BaseModel):
                                       "minutes at 400 words per minute, faster than anyone speaks.")
     max_transcript_sentences: int = Field(1000, ge=1, description="Most sentences a provided `transcript` may have "
                                           "(each is embedded by the engine).")
-    max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once.")
+    max_context_phrase_chars: int = Field(1000, ge=1, description="Longest `context_phrase` (it is embedded and "
+                                          "echoed in the answer and kept with a job or report); longer: 422.")
+    max_session_id_chars: int = Field(200, ge=1, description="Longest `sessionId` (echoed in the answer and kept "
+                                      "with a job); longer: 422.")
+    max_concurrent_analyses: int = Field(2, ge=1, description="Analyses one ingress replica runs at once; an "
+                                         "upload is received in full before it takes one.")
     max_waiting_analyses: int = Field(4, ge=0, description="Analyses waiting for a slot; beyond these a request "
-                                      "gets 503 with Retry-After before its body is read.")
+                                      "gets 503 with Retry-After (before its body is read when they are already "
+                                      "taken then).")
+    max_concurrent_uploads: int = Field(8, ge=1, description="Request bodies one ingress replica receives at once "
+                                        "(analyses, jobs and dashboard uploads together); beyond, 503 with "
+                                        "Retry-After before the body is read.")
+    max_uploads_per_owner: int = Field(4, ge=1, description="Of those, how many one owner (an API key's or a "
+                                       "dashboard account's) may have at once, so one key cannot take every upload "
+                                       "slot; beyond, 429 with Retry-After before the body is read.")
+    min_upload_bytes_per_s: int = Field(16 * 1024, ge=0, description="A body must average at least this over each "
+                                        "`upload_rate_window_s` after the first `upload_grace_s`, or it is dropped "
+                                        "with 408 (a trickle holds a connection and an upload slot for nothing); "
+                                        "0: no minimum.")
+    upload_rate_window_s: float = Field(10.0, gt=0, description="The window the upload rate is averaged over.")
+    upload_grace_s: float = Field(10.0, ge=0, description="Time a body has before its rate is first measured "
+                                  "(connection set-up, a slow start).")
     retry_after_s: int = Field(10, ge=1, description="The Retry-After of a 503.")
     request_timeout_s: float = Field(840.0, gt=0, description="Past this (waiting included) a request gets a JSON "
                                      "504; keep it under the HTTP request_timeout_s of the serve config.")
@@ -217,22 +236,27 @@ class JobOptions(BaseModel):
                               "lost mid-analysis is taken over; a client error (4xx) fails at once.")
     job_timeout_s: float = Field(3600.0, gt=0, description="One attempt past this fails (504-style), then is "
                                  "retried.")
-    retention_s: int = Field(30 * 86400, gt=0, description="A finished job, its result and its webhook attempts "
-                             "are deleted this long after it finished.")
+    retention_s: int = Field(30 * 86400, gt=0, description="A finished job, its result and its webhook attempts, "
+                             "and a dashboard upload's report, are deleted this long after it finished (whether "
+                             "jobs are on or off).")
     upload_ttl_s: int = Field(86400, gt=0, description="A job's uploaded video is kept this long at most (it is "
                               "deleted as soon as the job finishes); a job still queued then fails.")
     idempotency_ttl_s: int = Field(86400, gt=0, description="An Idempotency-Key answers with the same job for this "
                                    "long.")
     max_active_per_owner: int = Field(10, ge=1, description="Queued and running jobs one owner may have; beyond, "
                                       "429 with Retry-After.")
-    max_concurrent_uploads: int = Field(4, ge=1, description="Job uploads one ingress replica receives at once; "
-                                        "separate from the synchronous analyses' admission.")
-    max_waiting_uploads: int = Field(8, ge=0)
+    max_concurrent_uploads: int = Field(4, ge=1, description="Job submissions one ingress replica keeps at once "
+                                        "(copies into the video store), once their upload is received under the "
+                                        "ingress's upload limits; separate from the synchronous analyses' "
+                                        "admission.")
+    max_waiting_uploads: int = Field(8, ge=0, description="Received job submissions waiting to be kept; beyond, "
+                                     "503 with Retry-After.")
     heartbeat_s: float = Field(5.0, gt=0, description="A running job's worker renews its lease this often.")
     lease_timeout_s: float = Field(60.0, gt=0, description="A running job whose lease is older than this lost its "
                                    "worker (a killed replica, a restarted service): it is queued again.")
     sweep_interval_s: float = Field(15.0, gt=0, description="How often each consumer replica looks for jobs and "
-                                    "webhooks to take over, uploads to delete and jobs past retention.")
+                                    "webhooks to take over, uploads to delete and jobs past retention; and how "
+                                    "often each ingress replica deletes jobs and reports past retention.")
     requeue_after_s: float = Field(1800.0, gt=0, description="A queued job with no sign of its message for this "
                                    "long is enqueued again (a broker that lost it); duplicates are dropped.")
     webhooks: WebhookOptions = WebhookOptions()

@@ -57,14 +57,40 @@ class Overloaded(HttpError):
         self.retry_after_s = retry_after_s
 
 
+class UploadsFull(Overloaded):
+    """Every upload slot of the replica is taken (`max_concurrent_uploads`)."""
+
+    def __init__(self, limit: int, retry_after_s: int):
+        super().__init__(retry_after_s)
+        self.limit = limit
+
+
+class TooManyUploads(HttpError):
+    """The owner already has `max_uploads_per_owner` uploads streaming in: the caller's own doing, so a 429."""
+
+    def __init__(self, limit: int, retry_after_s: int):
+        super().__init__(f"over {limit} uploads for one owner")
+        self.limit, self.retry_after_s = limit, retry_after_s
+
+
 class BodyTooLarge(HttpError):
     def __init__(self, limit_bytes: int, what: str = "Upload"):
         super().__init__(f"body over {limit_bytes} bytes")
         self.limit_bytes, self.what = limit_bytes, what
 
 
-def _size(n_bytes: int) -> str:
-    return f"{n_bytes / 2**20:g} MB" if n_bytes >= 2**20 else f"{n_bytes / 2**10:g} KB"
+class UploadTooSlow(HttpError):
+    """A body that brought less than the minimum rate over a window: it held a connection for nothing."""
+
+    def __init__(self, min_bytes_per_s: float, window_s: float, what: str = "Upload"):
+        super().__init__(f"body under {min_bytes_per_s} bytes/s")
+        self.min_bytes_per_s, self.window_s, self.what = min_bytes_per_s, window_s, what
+
+
+def _size(n_bytes: float) -> str:
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:g} MB"
+    return f"{n_bytes / 2**10:g} KB" if n_bytes >= 2**10 else f"{n_bytes:g} bytes"
 
 
 class RequestTimeout(HttpError):
@@ -107,6 +133,13 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     InvalidRequest: Answer(422, lambda exc: exc.detail),
     RequestValidationError: Answer(422, _same(INVALID_BODY_DETAIL)),
     BodyTooLarge: Answer(413, lambda exc: f"{exc.what} larger than the {_size(exc.limit_bytes)} limit."),
+    UploadTooSlow: Answer(408, lambda exc: f"{exc.what} slower than the minimum of {_size(exc.min_bytes_per_s)} per "
+                                           f"second (averaged over {exc.window_s:g} s); send it over a faster "
+                                           "connection.",
+                          lambda exc: {"Connection": "close"}),
+    TooManyUploads: Answer(429, lambda exc: f"Too many uploads at once from this owner (the limit is {exc.limit}). "
+                                            "Retry after the number of seconds in the Retry-After header.",
+                           lambda exc: {"Retry-After": str(exc.retry_after_s)}),
     Unauthorized: Answer(401, _same(UNAUTHORIZED_DETAIL), lambda exc: dict(UNAUTHORIZED_HEADERS)),
     Forbidden: Answer(403, lambda exc: exc.detail),
     SignInRequired: Answer(401, _same("Sign in again: your session has ended.")),
@@ -122,6 +155,9 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     ServiceError: Answer(500, _same(SERVICE_ERROR_DETAIL)),
     # The service's state
     Overloaded: Answer(503, _same(OVERLOADED_DETAIL), lambda exc: {"Retry-After": str(exc.retry_after_s)}),
+    UploadsFull: Answer(503, lambda exc: f"The service is busy. It is receiving its limit of {exc.limit} uploads at "
+                                         "once; retry after the number of seconds in the Retry-After header.",
+                        lambda exc: {"Retry-After": str(exc.retry_after_s)}),
     AuthUnavailable: Answer(503, _same(AUTH_UNAVAILABLE_DETAIL),
                             lambda exc: {"Retry-After": str(AUTH_UNAVAILABLE_RETRY_AFTER_S)}),
     StageTimeout: Answer(504, lambda exc: f"Analysis timed out ({STAGE_LABELS.get(exc.stage, exc.stage)}). "

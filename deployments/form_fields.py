@@ -1,5 +1,5 @@
 """The analysis endpoints' form fields (the same for `analyze-video`, `full-analysis` and jobs), each read within
-its bound; a field over its bound is an InvalidRequest of the error table."""
+its bound before any work; a field over its bound is an InvalidRequest of the error table that names it."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from softskills.models.pipeline import AnalysisInput
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
 
 
-def text_field(form, name: str) -> str | None:
+def text_field(form, name: str, max_chars: int | None = None) -> str | None:
     value = form.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidRequest(f"Field '{name}' must be text, not a file.")
-    return value.strip() or None
+    value = value.strip()
+    if max_chars is not None and len(value) > max_chars:
+        raise InvalidRequest(f"Field '{name}' is longer than {max_chars} characters (the limit).")
+    return value or None
 
 
 def parse_analysis_request(form, opts: IngressOptions) -> tuple[UploadFile, str | None, AnalysisInput]:
@@ -36,8 +39,8 @@ def parse_analysis_request(form, opts: IngressOptions) -> tuple[UploadFile, str 
         check_transcript_limits(transcript, max_words=opts.max_transcript_words,
                                 max_sentences=opts.max_transcript_sentences)
     requested_observable = observable is not None and observable.lower() in {"true", "1", "yes"}
-    return video, text_field(form, "sessionId"), AnalysisInput(
-        transcript=transcript, context_phrase=text_field(form, "context_phrase"),
+    return video, text_field(form, "sessionId", opts.max_session_id_chars), AnalysisInput(
+        transcript=transcript, context_phrase=text_field(form, "context_phrase", opts.max_context_phrase_chars),
         mediapipe_samples=text_field(form, "mediapipeSamples"),
         observable_only=opts.observable_only or requested_observable,
         speakers_expected=speaker_number(form, "speakers_expected"), speaker=speaker_choice(form))

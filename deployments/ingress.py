@@ -21,7 +21,7 @@ from softskills.deployments.config import IngressOptions, JobOptions
 from softskills.deployments.errors import (AuthUnavailable, RequestTimeout, ServiceError, Unauthorized,
                                 answer_for, install_error_handler, log_unexpected, status_for)
 from softskills.deployments.form_fields import parse_analysis_request
-from softskills.deployments.http_limits import Admission, check_declared_size, read_form
+from softskills.deployments.http_limits import Admission, Uploads, check_declared_size
 from softskills.deployments.metrics import observe_request, observe_stage
 from softskills.deployments.job_responses import Job, JobList, WebhookSecretBody, WebhookSecretStatus
 from softskills.deployments.job_routes import JobRoutes
@@ -29,6 +29,7 @@ from softskills.deployments.openapi import (ANALYSIS_REQUEST_BODY, ERROR_RESPONS
                                  JOB_REQUEST_BODY)
 from softskills.deployments.responses import FullAnalysis, VideoAnalysis
 from softskills.models.pipeline import Pipeline
+from softskills.storage.janitor import Janitor
 from softskills.storage.routes import router as media_router
 
 logger = logging.getLogger("ray.serve")
@@ -46,8 +47,23 @@ api.include_router(dashboard_router)
 api.include_router(media_router)
 install_error_handler(api)
 
+# No bound of its own on the route: one would answer 422 before the key is checked. A malformed id is a 404 like an
+# unknown one, after the key (JobRoutes).
+JOB_ID = Path(description="The job's `id`.")
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8, max_queued_requests=32)
+
+def start_retention_purge(jobs: JobOptions) -> Janitor:
+    """Finished jobs and dashboard reports are deleted `jobs.retention_s` after they finished (their `expires_at`),
+    looked for every `jobs.sweep_interval_s` by each ingress replica, whatever is enabled: the job consumers' sweep
+    deletes them too, but there is none when jobs are off, and the dashboard keeps reports either way."""
+    from softskills.auth.store import database_url
+    from softskills.jobs.store import JobStore
+
+    return Janitor(JobStore(database_url()).purge_expired, jobs.sweep_interval_s,
+                   "finished jobs and reports past retention").start()
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=16, max_queued_requests=32)
 @serve.ingress(api)
 class Ingress:
     def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
@@ -67,12 +83,14 @@ class Ingress:
         self._authenticator = Authenticator(KeyStore(database_url()), cache_ttl_s=self._opts.auth_cache_ttl_s)
         self._admission = Admission(self._opts.max_concurrent_analyses, self._opts.max_waiting_analyses,
                                     retry_after_s)
+        self._uploads = Uploads(self._opts)
         self._videos = start_video_store(self._opts.storage)
         job_options = JobOptions(**(jobs or {}))
-        self._jobs = JobRoutes(self._opts, job_options, self._videos)
+        self._jobs = JobRoutes(self._opts, job_options, self._videos, self._uploads)
         attach(self._opts.dashboard, self._videos,
                lambda request, owner: self._handle(request, full=True, session_owner=owner),
-               reports_retention_s=job_options.retention_s)
+               reports_retention_s=job_options.retention_s, form_rate=self._uploads.min_rate)
+        self._retention = start_retention_purge(job_options)
 
     @api.get("/health", summary="Liveness: the ingress answers.")
     async def health(self) -> dict:
@@ -102,12 +120,12 @@ class Ingress:
 
     @api.get("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
              summary="A job: its status, and its result once it has succeeded.")
-    async def get_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+    async def get_job(self, request: Request, job_id: str = JOB_ID) -> JSONResponse:
         return await self._jobs.respond("get-job", self._jobs.get(request, self._authenticate, job_id))
 
     @api.delete("/api/v1/jobs/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
                 summary="Cancel a queued or running job.")
-    async def cancel_job(self, request: Request, job_id: str = Path(max_length=64)) -> JSONResponse:
+    async def cancel_job(self, request: Request, job_id: str = JOB_ID) -> JSONResponse:
         return await self._jobs.respond("cancel-job", self._jobs.cancel(request, self._authenticate, job_id))
 
     @api.post("/api/v1/webhooks/secret", status_code=201, responses=JOB_ERROR_RESPONSES,
@@ -149,18 +167,17 @@ class Ingress:
             logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)
 
     async def _answer(self, request: Request, full: bool, session_owner: str | None) -> dict:
+        """The upload is received in full (spooled, under its own slots and bounds) and its fields checked before
+        it takes an analysis slot: a slow upload never holds one. A service already full says so before reading."""
         o = self._opts
         check_declared_size(request, o.max_upload_bytes)  # before anything else: it costs nothing, reads nothing
         owner = session_owner if session_owner is not None else await self._authenticate(request)
-        async with self._admission.slot():
-            form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
-                                   max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes)
-            try:
-                video, session_id, analysis_input = parse_analysis_request(form, o)
-                keep_video = functools.partial(self._store_video, video, str(request.base_url), owner) if full else None
+        self._admission.refuse_if_full()
+        async with self._uploads.form(request, owner) as form:  # the spooled upload is deleted when it ends
+            video, session_id, analysis_input = parse_analysis_request(form, o)
+            keep_video = functools.partial(self._store_video, video, str(request.base_url), owner) if full else None
+            async with self._admission.slot():
                 analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video)
-            finally:
-                await form.close()  # closes (and so deletes) the spooled upload
         return await asyncio.to_thread(answer_body, analysis, full, session_id)
 
     async def _authenticate(self, request: Request) -> str:

@@ -1,5 +1,6 @@
 """The HTTP side of jobs, for the ingress's thin routes: parse and bound what the client sent, authenticate with the
-same API keys, admit a few uploads at a time (apart from the synchronous analyses' slots), and shape the answers.
+same API keys, receive the upload under the ingress's upload limits, keep a few at a time (apart from the
+synchronous analyses' slots), and shape the answers.
 The work is jobs/service.py's; every error is answered by deployments/errors.py's table.
 """
 
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 from softskills.deployments.config import IngressOptions, JobOptions
 from softskills.deployments.errors import InvalidRequest, status_for
 from softskills.deployments.form_fields import parse_analysis_request, text_field
-from softskills.deployments.http_limits import Admission, check_declared_size, read_form
+from softskills.deployments.http_limits import Admission, Uploads, check_declared_size
 from softskills.deployments.job_responses import JOBS_PATH, job_body, job_list, secret_body, secret_status
 from softskills.deployments.metrics import observe_request
 from softskills.jobs.errors import JobNotFound, JobsOff
@@ -37,8 +38,10 @@ Authenticate = Callable[[Request], Awaitable[str]]
 class JobRoutes:
     """One per ingress replica. A job takes exactly the synchronous endpoints' fields (deployments/form_fields.py)."""
 
-    def __init__(self, ingress: IngressOptions, options: JobOptions, videos) -> None:
+    def __init__(self, ingress: IngressOptions, options: JobOptions, videos, uploads: Uploads) -> None:
+        """`uploads`: the replica's, shared with the synchronous analyses and the dashboard."""
         self._ingress = ingress
+        self._uploads = uploads
         self._admission = Admission(options.max_concurrent_uploads, options.max_waiting_uploads,
                                     ingress.retry_after_s)
         self._service = None
@@ -76,14 +79,14 @@ class JobRoutes:
         service = self._on()
         owner = await authenticate(request)
         idempotency_key = _idempotency_key(request)
-        async with self._admission.slot():
-            form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
-                                   max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes)
-            try:
-                video, session_id, analysis_input = parse_analysis_request(form, o)
-                analysis = text_field(form, "analysis") or DEFAULT_ANALYSIS
-                if analysis not in ANALYSES:
-                    raise InvalidRequest(f"Field 'analysis' must be one of: {', '.join(ANALYSES)}.")
+        self._admission.refuse_if_full()
+        # The spooled upload is deleted when the block ends; the store has its copy.
+        async with self._uploads.form(request, owner) as form:
+            video, session_id, analysis_input = parse_analysis_request(form, o)
+            analysis = text_field(form, "analysis") or DEFAULT_ANALYSIS
+            if analysis not in ANALYSES:
+                raise InvalidRequest(f"Field 'analysis' must be one of: {', '.join(ANALYSES)}.")
+            async with self._admission.slot():
                 if analysis_input.mediapipe_samples is not None:  # refused now rather than when the job runs
                     from softskills.models.face.landmarks import parse_samples
 
@@ -91,8 +94,6 @@ class JobRoutes:
                 submission = Submission(owner, video.file, JobRequest(analysis, analysis_input, session_id),
                                         str(request.base_url), text_field(form, "webhook_url"), idempotency_key)
                 job, replayed = await asyncio.to_thread(service.submit, submission)
-            finally:
-                await form.close()  # closes (and so deletes) the spooled upload; the store has its copy
         headers = {"Location": f"{JOBS_PATH}/{job.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"

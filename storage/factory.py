@@ -59,11 +59,11 @@ class VideoStorage:
 
     def __init__(self, store: VideoStore, ledger: VideoLedger, public_base_url: str | None,
                  purge_interval_s: float) -> None:
-        from softskills.storage.local import Janitor
+        from softskills.storage.janitor import Janitor
 
         self.store, self.ledger = store, ledger
         self._public_base_url = public_base_url
-        self._janitor = Janitor(self, purge_interval_s).start()
+        self._janitor = Janitor(self.purge_expired, purge_interval_s, "expired videos").start()
 
     @property
     def media_origins(self) -> tuple[str, ...]:

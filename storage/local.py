@@ -2,7 +2,7 @@
 
 The name carries the expiry (`<expires_unix>-<uuid>.<ext>`) and the signature is HMAC-SHA256 of the name, so a
 URL cannot be extended or pointed at another file without the key. Expired files are deleted by `purge_expired`
-(run periodically by `Janitor`) and on the first request after expiry. All ingress replicas must share the
+(run periodically by storage/janitor.py's `Janitor`) and on the first request after expiry. All ingress replicas must share the
 directory and the signing key; on a cluster without a shared volume, use the S3 backend.
 """
 
@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -113,28 +112,3 @@ def load_signing_key(data_dir: Path) -> bytes:
     path = Path(data_dir) / SIGNING_KEY_FILE_NAME
     create_secret_file_once(path)
     return path.read_bytes().strip()
-
-
-class Janitor:
-    """Deletes expired videos every `interval_s` on a daemon thread, so files outlive their URL by at most that."""
-
-    def __init__(self, store, interval_s: float) -> None:
-        self._store, self._interval_s = store, interval_s
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="video-janitor", daemon=True)
-
-    def start(self) -> Janitor:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self._interval_s):
-            try:
-                deleted = self._store.purge_expired()
-                if deleted:
-                    logger.info("deleted %d expired videos", deleted)
-            except Exception as exc:  # a storage hiccup must not end the loop
-                logger.warning("expired-video purge failed: %s", type(exc).__name__)

@@ -46,6 +46,7 @@ OBJECT_STORE_BYTES = 256 * 1024 * 1024
 MODEL_AUTOSCALING = {"min_replicas": 2, "max_replicas": 3, "target_ongoing_requests": 0.25, "upscale_delay_s": 2,
                      "downscale_delay_s": 10, "look_back_period_s": 5, "metrics_interval_s": 1}
 MAX_CONCURRENT_ANALYSES = 4
+MAX_UPLOADS_PER_OWNER = 8  # the ingress's default max_concurrent_uploads
 # A call on a lost node fails fast (the replica's process dies with it), but if one ever hung, this bounds it to a
 # JSON 504 instead of the default 600 s.
 STAGE_TIMEOUT_S = 120
@@ -55,15 +56,18 @@ DEPLOY_TIMEOUT_S = 420
 
 def cluster_serve_config(http_port: int, video_dir: Path) -> dict:
     """serve_config.cpu.yaml on a free port, with the video store in a shared directory, stage timeouts of
-    STAGE_TIMEOUT_S, MAX_CONCURRENT_ANALYSES, the ingress and engine on the head, and speech and face autoscaled
-    one replica per node. The model replicas log at DEBUG, which adds Serve's "Started executing request" line
-    (with the request id) to each call, so that a test can tell which requests a removed node was working on."""
+    STAGE_TIMEOUT_S, MAX_CONCURRENT_ANALYSES, MAX_UPLOADS_PER_OWNER, the ingress and engine on the head, and speech
+    and face autoscaled one replica per node. The model replicas log at DEBUG, which adds Serve's "Started executing
+    request" line (with the request id) to each call, so that a test can tell which requests a removed node was
+    working on."""
     config = yaml.safe_load((REPO / "serve_config.cpu.yaml").read_text())
     config["http_options"]["port"] = http_port
     (app,) = config["applications"]
+    # One key plays every client of a burst, so all its uploads may stream in at once.
     app["args"]["ingress"].update(storage={"backend": "local", "local_dir": str(video_dir)},
                                   speech_timeout_s=STAGE_TIMEOUT_S, face_timeout_s=STAGE_TIMEOUT_S,
-                                  max_concurrent_analyses=MAX_CONCURRENT_ANALYSES)
+                                  max_concurrent_analyses=MAX_CONCURRENT_ANALYSES,
+                                  max_uploads_per_owner=MAX_UPLOADS_PER_OWNER)
     for deployment in app["deployments"]:
         if deployment["name"] in MODEL_DEPLOYMENTS:
             deployment.pop("num_replicas", None)

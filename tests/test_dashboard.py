@@ -271,21 +271,29 @@ def _post_endless_body(app, path: str, headers: list[tuple[bytes, bytes]], cap_b
         pulled += len(chunk)
         return {"type": "http.request", "body": chunk, "more_body": pulled < cap_bytes}
 
-    statuses = []
+    status, _ = _post_raw(app, path, headers, receive)
+    return status, min(pulled, cap_bytes)
+
+
+def _post_raw(app, path: str, headers: list[tuple[bytes, bytes]], receive) -> tuple[int, str]:
+    """POSTs a form straight to the ASGI app with the given receive; the answer's status and body."""
+    import asyncio
+
+    answer = {"body": b""}
 
     async def send(message):
         if message["type"] == "http.response.start":
-            statuses.append(message["status"])
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"] += message.get("body", b"")
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
                          *headers],
              "client": ("203.0.113.5", 50000), "server": ("testserver", 80)}
-    import asyncio
-
     asyncio.run(app(scope, receive, send))
-    return statuses[0], min(pulled, cap_bytes)
+    return answer["status"], answer["body"].decode()
 
 
 @pytest.mark.parametrize("route", FORM_ROUTES)
@@ -298,6 +306,30 @@ def test_endless_body_without_content_length_is_cut_off_at_the_limit(dashboard, 
     assert pulled <= routes.FORM_MAX_BODY_BYTES + 64 * 1024  # one chunk past the limit, not 64 MB
     assert dashboard.accounts.account_for_session(session) == account  # a refused logout form ends nothing
     assert dashboard.signed_in("alice@example.com").get("/dashboard/keys").status_code == 200
+
+
+def test_a_trickled_sign_in_form_is_dropped_at_the_minimum_rate(dashboard):
+    """Signing in needs no key, so anyone could hold a connection with a form sent a byte at a time: it is dropped
+    (408) once a window brings less than the minimum rate, as an upload is."""
+    import asyncio
+    import time
+
+    from softskills.deployments.http_limits import MinimumRate
+
+    routes._backend.form_rate = MinimumRate(bytes_per_s=1000, window_s=0.2, grace_s=0.1)
+    sent = []
+
+    async def receive():
+        if sent:
+            await asyncio.sleep(60)
+        sent.append(b"c")
+        return {"type": "http.request", "body": b"c", "more_body": True}
+
+    started = time.monotonic()
+    status, page = _post_raw(dashboard.app, "/dashboard/login", [], receive)
+    assert status == 408 and time.monotonic() - started < 5
+    assert "Form slower than the minimum of 1000 bytes per second (averaged over 0.2 s)" in page
+    assert sign_in(dashboard.client(), "alice@example.com", PASSWORD).status_code == 303
 
 
 def test_declared_oversize_body_is_refused_unread(dashboard):

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from softskills.deployments.config import IngressOptions, JobOptions
 from softskills.deployments.errors import InvalidRequest, answer_for
+from softskills.deployments.http_limits import Uploads
 from softskills.deployments.job_routes import STORAGE_OFF_DETAIL, JobRoutes, _idempotency_key
 from softskills.jobs.errors import JobsOff
 
@@ -35,7 +36,7 @@ def test_a_good_idempotency_key_is_taken_as_sent():
     (JobOptions(), None, STORAGE_OFF_DETAIL),
 ])
 def test_jobs_off_answer_404_with_the_reason(options, videos, reason):
-    routes = JobRoutes(IngressOptions(), options, videos)
+    routes = JobRoutes(IngressOptions(), options, videos, Uploads(IngressOptions()))
 
     async def never_authenticated(req):
         raise AssertionError("jobs that are off are refused before the key is checked")

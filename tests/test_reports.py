@@ -112,3 +112,28 @@ def test_another_account_sees_none_of_it(dashboard):
     anonymous = dashboard.client()
     assert anonymous.get("/dashboard/reports/progress").status_code == 401
     assert anonymous.get(f"/dashboard/reports/{report['id']}", follow_redirects=False).status_code == 303
+
+
+def test_reports_past_retention_are_deleted_with_jobs_off():
+    """The consumers' sweep, the only purge there was, does not run when jobs are off: each ingress replica's own
+    purge deletes a report past its retention, on the sweep's schedule, and keeps the others."""
+    import time
+
+    from softskills.auth.store import database_url
+    from softskills.deployments.config import JobOptions
+    from softskills.deployments.ingress import start_retention_purge
+
+    store = JobStore(database_url())
+    past = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
+                               timedelta(0), {"analysis": "full-analysis"})
+    kept = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
+                               timedelta(days=30), {"analysis": "full-analysis"})
+    purge = start_retention_purge(JobOptions(enabled=False, sweep_interval_s=0.05))
+    try:
+        deadline = time.monotonic() + 10
+        while [r.id for r in store.history("alice@example.com", 10)] != [kept.id] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        purge.stop()
+    assert [r.id for r in store.history("alice@example.com", 10)] == [kept.id]
+    assert past.id != kept.id

@@ -150,6 +150,34 @@ def test_wrong_or_missing_field_gets_422(service, talking_head, field):
     assert response.json() == {"detail": "Missing or invalid request body."}
 
 
+def test_context_phrase_and_session_id_over_their_bounds_get_422_before_any_work(service, talking_head):
+    """A 1 MB phrase was copied four times into the answer and kept 30 days with a job: each field has its own
+    bound, checked at parse, on the endpoints and on jobs alike."""
+    started = time.monotonic()
+    for path in ("/api/v1/full-analysis", "/api/v1/analyze-video", "/api/v1/jobs"):
+        phrase = service.post(path, talking_head.path, data={"context_phrase": "interview " * 100_000})
+        session = service.post(path, talking_head.path, data={"sessionId": "s" * 201})
+        assert phrase.status_code == session.status_code == 422, (phrase.text, session.text)
+        assert phrase.json() == {"detail": "Field 'context_phrase' is longer than 1000 characters (the limit)."}
+        assert session.json() == {"detail": "Field 'sessionId' is longer than 200 characters (the limit)."}
+    assert time.monotonic() - started < 30  # answered at parse: no decoding, no model call
+
+
+def test_a_job_id_is_looked_at_only_after_the_key(service):
+    """No key: 401 whatever the id (an over-long one answered 422 before the key was checked); with a key, an
+    unknown, malformed or over-long id is the same 404."""
+    with httpx.Client(base_url=service.base_url, timeout=60) as client:
+        for method in ("GET", "DELETE"):
+            for job_id in ("job_" + "a" * 22, "not-a-job", "job_" + "a" * 300):
+                anonymous = client.request(method, f"/api/v1/jobs/{job_id}")
+                assert anonymous.status_code == 401, (method, job_id, anonymous.text)
+                assert anonymous.json() == {"detail": "Invalid or expired API key."}
+                keyed = client.request(method, f"/api/v1/jobs/{job_id}",
+                                       headers={"Authorization": f"Bearer {service.key}"})
+                assert keyed.status_code == 404, (method, job_id, keyed.text)
+                assert keyed.json() == {"detail": "No such job."}
+
+
 def test_not_a_video_gets_clear_4xx(service, tmp_path):
     bogus = tmp_path / "photo.mp4"
     bogus.write_bytes((REPO / "testkit" / "assets" / "portrait_astronaut.png").read_bytes())

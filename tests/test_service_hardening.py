@@ -9,13 +9,17 @@ stub).
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +38,8 @@ MAX_UPLOAD_BYTES = 6 * 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 6
 RETRY_AFTER_S = 7
+UPLOADS_PER_OWNER, UPLOADS = 5, 6  # the burst below (five of one key) still reaches the analyses' admission
+MIN_UPLOAD_BYTES_PER_S, UPLOAD_WINDOW_S, UPLOAD_GRACE_S = 1000, 4, 3
 CORPUS = build_corpus()
 GOOD_VIDEO = "script_mp4"
 RECOVERY_DEADLINE_S = 420  # a killed replica is replaced and answering again well within this
@@ -45,7 +51,9 @@ def _hardening_config(data_dir: Path, video_quota_bytes: int) -> Path:
     args = config["applications"][0]["args"]
     args["ingress"].update(max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES,
                            max_form_fields=MAX_FORM_FIELDS, max_concurrent_analyses=1, max_waiting_analyses=1,
-                           retry_after_s=RETRY_AFTER_S, observable_only=True)
+                           retry_after_s=RETRY_AFTER_S, observable_only=True, max_uploads_per_owner=UPLOADS_PER_OWNER,
+                           max_concurrent_uploads=UPLOADS, min_upload_bytes_per_s=MIN_UPLOAD_BYTES_PER_S,
+                           upload_rate_window_s=UPLOAD_WINDOW_S, upload_grace_s=UPLOAD_GRACE_S)
     args["ingress"].setdefault("storage", {})["max_bytes_per_owner"] = video_quota_bytes
     args.setdefault("engine", {})["params_path"] = str(data_dir / "broken_engine_params.json")
     path = data_dir / "hardening_config.yaml"
@@ -289,6 +297,85 @@ def test_burst_beyond_capacity_gets_200_or_json_503(service, talking_head_videos
         if response.status_code == 503:
             assert _assert_json_error(response, 503).startswith("The service is busy.")
             assert response.headers["retry-after"] == str(RETRY_AFTER_S)
+
+
+class TrickledUpload:
+    """A real slow client: a raw HTTP/1.1 upload that declares a large body and sends it a little at a time."""
+
+    def __init__(self, service, path: str, key: str, declared_bytes: int = 5 * 1024 * 1024):
+        host, port = service.base_url.removeprefix("http://").split(":")
+        self.socket = socket.create_connection((host, int(port)), timeout=60)
+        boundary = "trickle"
+        self.socket.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+                             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                             f"Content-Length: {declared_bytes}\r\n\r\n--{boundary}\r\n"
+                             "Content-Disposition: form-data; name=\"video\"; filename=\"slow.mp4\"\r\n"
+                             "Content-Type: video/mp4\r\n\r\n").encode())
+
+    def send(self, n_bytes: int) -> None:
+        self.socket.sendall(b"\x00" * n_bytes)
+
+    def answered(self) -> bool:
+        return bool(select.select([self.socket], [], [], 0)[0])
+
+    def answer(self) -> tuple[int, dict, dict]:
+        response = http.client.HTTPResponse(self.socket)
+        response.begin()
+        return response.status, dict(response.getheaders()), json.loads(response.read())
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def test_slow_uploads_of_one_key_leave_the_service_to_the_others(service, talking_head_videos):
+    """One key trickles more uploads than its share: the one past it is refused at once (429), the others stream on
+    without taking an analysis slot, and another key's request is admitted and answered meanwhile. A body slower
+    than the minimum rate, to the analyses or to the jobs, is dropped with a JSON 408."""
+    tricklers = [TrickledUpload(service, "/api/v1/analyze-video", service.key)
+                 for _ in range(UPLOADS_PER_OWNER + 1)]
+    deadline = time.monotonic() + UPLOAD_GRACE_S
+    while not any(t.answered() for t in tricklers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the others would have been answered by now too
+    refused = [t for t in tricklers if t.answered()]
+    assert len(refused) == 1
+    status, headers, body = refused[0].answer()
+    assert status == 429 and headers["retry-after"] == str(RETRY_AFTER_S)
+    assert body == {"detail": f"Too many uploads at once from this owner (the limit is {UPLOADS_PER_OWNER}). "
+                              "Retry after the number of seconds in the Retry-After header."}
+    streaming = [t for t in tricklers if t not in refused]
+    stop = threading.Event()
+
+    def keep_streaming():  # 10 KB/s each: slow, yet ten times the minimum rate
+        while not stop.wait(0.2):
+            for trickler in streaming:
+                trickler.send(2000)
+
+    sender = threading.Thread(target=keep_streaming)
+    sender.start()
+    try:
+        other_key, _ = service.store.create_key("other-tenant", "other", None)
+        response = service.post("/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path,
+                                headers={"X-API-Key": other_key})
+        assert response.status_code == 200, response.text
+        assert response.json()["evidence_quality"]["face_visible_ratio"] >= 0.9
+        assert not any(t.answered() for t in streaming)  # still uploading all along
+    finally:
+        stop.set()
+        sender.join()
+        for trickler in tricklers:
+            trickler.close()
+
+    stalled = [TrickledUpload(service, path, other_key) for path in ("/api/v1/analyze-video", "/api/v1/jobs")]
+    started = time.monotonic()
+    for trickler in stalled:
+        trickler.send(10)
+        status, headers, body = trickler.answer()
+        trickler.close()
+        assert status == 408 and headers["content-type"] == "application/json"
+        assert body == {"detail": f"Upload slower than the minimum of {MIN_UPLOAD_BYTES_PER_S} bytes per second "
+                                  f"(averaged over {UPLOAD_WINDOW_S} s); send it over a faster connection."}
+    assert time.monotonic() - started < UPLOAD_GRACE_S + UPLOAD_WINDOW_S + 20
 
 
 def test_killed_landmark_replica_recovers_by_itself(service, talking_head_videos):
