@@ -98,8 +98,8 @@ def test_observable_only_drops_the_inferred_categories():
 def test_a_window_scores_counts_not_rates():
     """One filler in a 5 s window was a rate of 12 a minute and scored about 1/10."""
     one_filler = WindowMeasurement(0.0, 5.0, {"pace_wpm": 150.0, "filler_count": 1.0, "long_pause_count": 0.0,
-                                              "stt_confidence": 0.9, "eye_contact_ratio": 0.9})
-    silent = WindowMeasurement(5.0, 10.0, {"eye_contact_ratio": 0.9})
+                                              "stt_confidence": 0.9, "eye_contact_ratio": 0.9}, None)
+    silent = WindowMeasurement(5.0, 10.0, {"eye_contact_ratio": 0.9}, "Under 1.5 s of speech in this window.")
     result = interpret(measured(windows=[one_filler, silent]))
     window_filler_curve = PARAMS["metrics"]["filler_rate_per_min"]["window"]["curve"]
     assert metric_score(window_filler_curve, 1) == 8
