@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS
+from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS, mean_head_speed
 from softskills.models.interpretation.sentences import Sentence, split_sentences
 from softskills.models.intervals import overlap_s, subtract
 from softskills.models.signals import Signals
@@ -21,6 +21,7 @@ PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace .
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike
 MIN_WINDOW_SPEECH_S = 1.5  # a window with less speaking time has no speech metrics (a pause is not fluency)
 MIN_WINDOW_VOICED_FRAMES = 10
+MIN_WINDOW_HEAD_S = 1.0  # a window with less head-tracked time has no head motion
 MAX_REPEATED_PHRASE_EVENTS = 3  # the phrases said most often are marked in the timeline, each occurrence once
 
 SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
@@ -47,7 +48,7 @@ class WindowMeasurement:
     start_s: float
     end_s: float
     values: dict[str, float | None]  # pace_wpm, filler_count, long_pause_count, stt_confidence, pitch_sd_semitones,
-    # vocal_energy_db, eye_contact_ratio, smile_ratio, face_visible_ratio, word_count
+    # vocal_energy_db, eye_contact_ratio, smile_ratio, head_motion_deg_per_s, face_visible_ratio, word_count
     speech_gap: str | None  # why the window has no speech metrics (pace, fillers, pauses), when it has none
 
 
@@ -273,6 +274,9 @@ def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, sta
             if visible.any():
                 values["eye_contact_ratio"] = float(np.mean(face.eye_contact[selected][visible]))
                 values["smile_ratio"] = float(np.mean(face.smile[selected][visible]))
+            speeds = face.head_speed_deg_per_s[selected]
+            if face.frame_rate_hz and np.isfinite(speeds).sum() / face.frame_rate_hz >= MIN_WINDOW_HEAD_S:
+                values["head_motion_deg_per_s"] = mean_head_speed(speeds)
     return values, speech_gap
 
 

@@ -107,6 +107,26 @@ def test_a_window_scores_counts_not_rates():
     assert result.windows[1].overall is None  # a window without speech has no overall score
 
 
+WINDOW_CURVES = {spec["window"]["metric"]: spec["window"]["curve"] for spec in PARAMS["metrics"].values()
+                 if "window" in spec}
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.fixed_dictionaries({metric: st.floats(0, 1.5 * curve[-1][0]) for metric, curve in
+                                     WINDOW_CURVES.items()}), observable_only=st.booleans())
+def test_a_window_with_every_window_metric_scores_every_category(values, observable_only):
+    """Whatever their values: window confidence and authenticity were null in every window once body language
+    raised confidence's total weight (a window cannot see body language, hedges or blinks)."""
+    window = interpret(measured(windows=[WindowMeasurement(0.0, 5.0, values, None)],
+                                observable_only=observable_only)).windows[0]
+    for name, spec in PARAMS["categories"].items():
+        if observable_only and spec["inferred"]:
+            assert window.categories[name] is None
+        else:
+            assert 0 <= window.categories[name] <= 10, name
+    assert window.overall is not None
+
+
 def test_levels_use_the_same_metric_scores_as_the_categories():
     slow = interpret(measured({**GOOD, "pace_wpm": 98.0}))
     assert slow.levels["vocal_energy"].score < interpret(measured()).levels["vocal_energy"].score
@@ -228,3 +248,14 @@ def test_speech_shorter_than_the_monotone_window_has_no_monotone_score(script_an
     short = measured({**GOOD}, withheld={"monotone_ratio": "The speech lasts 5.0 s, less than the 8 s window"})
     del short.values["monotone_ratio"]
     assert "monotone_ratio" not in {c.metric for c in interpret(short).categories["authenticity"].components}
+
+
+def test_every_window_the_person_speaks_in_scores_every_category(script_analysis):
+    """A real talking head: each window with speech has all four category scores, so the best and weakest windows
+    are ranked on all of them."""
+    rows = list(zip(script_analysis.measurements.windows, script_analysis.interpretation.windows))
+    spoken = [score for window, score in rows if window.values.get("pace_wpm") is not None]
+    assert len(spoken) >= 2
+    assert all(None not in score.categories.values() and score.overall is not None for score in spoken)
+    kinds = {moment.kind for moment in script_analysis.interpretation.key_moments}
+    assert "best_window" in kinds or "weakest_window" in kinds

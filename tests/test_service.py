@@ -89,6 +89,9 @@ def test_every_container_gets_a_full_analysis(service, talking_head_container):
     assert abs(analysis["speaking_pace_wpm"] - video.pace_wpm) <= PACE_TOLERANCE * video.pace_wpm
     assert analysis["strengths"] and analysis["detailed_feedback"] and analysis["recommendation"]
     assert len(analysis["time_series_scores"]) >= 2
+    spoken = [row for row in analysis["time_series_scores"] if row["pace_wpm"] is not None]
+    assert len(spoken) >= 2  # and each scores all four categories (confidence and authenticity were always null)
+    assert all(None not in row["scores"].values() and row["overall_score"] is not None for row in spoken), spoken
     assert 3 <= len(analysis["key_moments"]) <= 5
     long_pauses = [m for m in analysis["labeled_moments"] if m["type"] == "long_pause"]
     (truth_start, truth_end), = [p for p in video.pauses if p[1] - p[0] >= 2.0]
