@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from testkit.service_runner import REPO, Service, running_service
+from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 pytestmark = pytest.mark.integration
 
@@ -229,6 +230,15 @@ def test_provided_transcript_and_mediapipe_samples(service, talking_head):
     assert body["transcript_details"]["source"] == "provided"
     assert body["video_analysis"]["evidence_quality"]["landmark_source"] == "client_samples"
     assert body["video_analysis"]["evidence_quality"]["frames_analyzed"] == 2
+
+
+def test_mediapipe_samples_with_an_audio_recording_get_422_saying_why(service, tmp_path):
+    voice = tmp_path / "voice.m4a"
+    make_audio_only_file(voice, load_audio(BECKETT_WAV))
+    response = service.post("/api/v1/analyze-video", str(voice),
+                            data={"mediapipeSamples": json.dumps([{"t": 0.5, "landmarks": []}])})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("mediapipeSamples were sent with a file that has no video track")
 
 
 def test_invalid_mediapipe_samples_get_422_saying_why(service, talking_head):
