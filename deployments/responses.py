@@ -63,6 +63,9 @@ class TimeSeriesRow(Body):
     eye_contact_ratio: Number | None
     vocal_energy_db: Number | None
     pitch_sd_semitones: Number | None
+    speech_reason: str | None = Field(description="Why pace and fillers are null in this window: no scored "
+                                                   "speech, too little of it, or another speaker's turn (the "
+                                                   "analysed speaker is listening).")
     scores: CategoryScores
     overall_score: int | None
 
@@ -518,7 +521,7 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
             start_s=window.start_s, end_s=window.end_s, pace_wpm=values.get("pace_wpm"),
             filler_count=None if values.get("filler_count") is None else int(values["filler_count"]),
             eye_contact_ratio=values.get("eye_contact_ratio"), vocal_energy_db=values.get("vocal_energy_db"),
-            pitch_sd_semitones=values.get("pitch_sd_semitones"),
+            pitch_sd_semitones=values.get("pitch_sd_semitones"), speech_reason=window.speech_gap,
             scores=CategoryScores(**(score.categories if score else dict.fromkeys(
                 ("likeability", "authenticity", "clarity", "confidence")))),
             overall_score=score.overall if score else None))

@@ -1,6 +1,6 @@
-"""Intervals in time: runs of a per-frame boolean mask, and the overlap of two intervals; and how a time reads. One
-definition for the voice activity, the face's look-aways, blinks and smiles, the body's moments, filled pauses and
-the timelines."""
+"""Intervals in time: runs of a per-frame boolean mask, the overlap of two intervals, what is left of some intervals
+once others are cut out; and how a time reads. One definition for the voice activity, the face's look-aways, blinks
+and smiles, the body's moments, filled pauses and the timelines."""
 
 from __future__ import annotations
 
@@ -23,6 +23,24 @@ def overlap_s(a_start: float, a_end: float, b_start: float, b_end: float) -> flo
 def gap_s(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
     """Time between two intervals; 0 when they overlap."""
     return max(0.0, max(a_start, b_start) - min(a_end, b_end))
+
+
+def subtract(intervals: list[tuple[float, float]], removed: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of `intervals` (sorted, disjoint) outside every interval of `removed` (any order, may overlap)."""
+    removed = sorted(removed)
+    kept, first = [], 0
+    for start, end in intervals:
+        while first < len(removed) and removed[first][1] <= start:
+            first += 1
+        cursor, i = start, first
+        while i < len(removed) and removed[i][0] < end:
+            if removed[i][0] > cursor:
+                kept.append((cursor, removed[i][0]))
+            cursor = max(cursor, removed[i][1])
+            i += 1
+        if cursor < end:
+            kept.append((cursor, end))
+    return kept
 
 
 def timed_runs(

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS
+from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS, mean_head_speed
 from softskills.models.interpretation.sentences import Sentence, split_sentences
-from softskills.models.intervals import overlap_s
+from softskills.models.intervals import overlap_s, subtract
 from softskills.models.signals import Signals
 from softskills.models.speech.language import LanguageMetrics, analyze_language
 from softskills.models.speech.voice import MONOTONE_WINDOW_S
@@ -21,6 +21,7 @@ PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace .
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike
 MIN_WINDOW_SPEECH_S = 1.5  # a window with less speaking time has no speech metrics (a pause is not fluency)
 MIN_WINDOW_VOICED_FRAMES = 10
+MIN_WINDOW_HEAD_S = 1.0  # a window with less head-tracked time has no head motion
 MAX_REPEATED_PHRASE_EVENTS = 3  # the phrases said most often are marked in the timeline, each occurrence once
 
 SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
@@ -47,7 +48,8 @@ class WindowMeasurement:
     start_s: float
     end_s: float
     values: dict[str, float | None]  # pace_wpm, filler_count, long_pause_count, stt_confidence, pitch_sd_semitones,
-    # vocal_energy_db, eye_contact_ratio, smile_ratio, face_visible_ratio, word_count
+    # vocal_energy_db, eye_contact_ratio, smile_ratio, head_motion_deg_per_s, face_visible_ratio, word_count
+    speech_gap: str | None  # why the window has no speech metrics (pace, fillers, pauses), when it has none
 
 
 @dataclass(frozen=True)
@@ -208,27 +210,44 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
 
 
 def _windows(signals: Signals, window_s: float):
+    talk = _talk_intervals(signals)
     duration_s = signals.duration_s
     start = 0.0
     while start < duration_s:
         end = float(min(start + window_s, duration_s))
         if end - start < window_s / 2 and start > 0:
             break  # a short tail window would swing the chart; its evidence is in the previous one's neighbourhood
-        yield WindowMeasurement(round(start, 6), end, _window_values(signals, start, end))
+        yield WindowMeasurement(round(start, 6), end, *_window_values(signals, talk, start, end))
         start += window_s
 
 
-def _window_values(signals: Signals, start_s: float, end_s: float) -> dict[str, float | None]:
-    """The window's metrics from the same per-word and per-frame evidence as the whole video's. A window with
-    too little speech has no speech metrics: its silence is neither fluency nor a pause rate."""
-    values: dict[str, float | None] = {}
+def _talk_intervals(signals: Signals) -> list[tuple[float, float]] | None:
+    """When the analysed person talks: from their first word to their last, less their pauses and, in a
+    conversation, less every other speaker's turn (their speaker view's cut: another person's talk is neither this
+    person's speaking time nor a pause). None without scored speech."""
     speech = signals.timed_speech if signals.speech_gap is None else None
-    if speech is not None:
-        words = signals.transcript.words
-        in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
-        spoken_s = overlap_s(start_s, end_s, words[0].start_s, words[-1].end_s) - sum(
-            overlap_s(start_s, end_s, p.start_s, p.end_s) for p in speech.pauses)
+    if speech is None:
+        return None
+    words = signals.transcript.words
+    first_s, last_s = words[0].start_s, words[-1].end_s
+    turns = signals.speakers.coached_turns if signals.speakers is not None else None
+    own = [(first_s, last_s)] if turns is None else [
+        (max(a, first_s), min(b, last_s)) for a, b in sorted(turns) if min(b, last_s) > max(a, first_s)]
+    return subtract(own, [(p.start_s, p.end_s) for p in speech.pauses])
+
+
+def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, start_s: float,
+                   end_s: float) -> tuple[dict[str, float | None], str | None]:
+    """The window's metrics from the same per-word and per-frame evidence as the whole video's, and why it has no
+    speech metrics when it has none. A window with too little of the person's speech has none: its silence, or
+    another speaker's turn, is neither fluency nor a pause rate (a pace of 0 would score as the slowest talk)."""
+    values: dict[str, float | None] = {}
+    speech_gap = signals.speech_gap
+    if talk is not None:
+        speech, words = signals.timed_speech, signals.transcript.words
+        spoken_s = sum(overlap_s(start_s, end_s, a, b) for a, b in talk)
         if spoken_s >= MIN_WINDOW_SPEECH_S:
+            in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
             probabilities = [w.probability for w in in_window]
             values.update(
                 word_count=float(len(in_window)), pace_wpm=len(in_window) / spoken_s * 60.0,
@@ -236,6 +255,8 @@ def _window_values(signals: Signals, start_s: float, end_s: float) -> dict[str, 
                 long_pause_count=float(sum(start_s <= p.start_s < end_s and p.is_long for p in speech.pauses)),
                 stt_confidence=float(np.mean(probabilities)) if probabilities and
                 signals.transcript.timing == "measured" else None)
+        else:
+            speech_gap = _quiet_window_reason(signals, start_s, end_s)
         voice = signals.voice
         if voice is not None and len(voice.loudness_db):
             frames = slice(int(start_s / voice.hop_s), int(np.ceil(end_s / voice.hop_s)))
@@ -253,7 +274,26 @@ def _window_values(signals: Signals, start_s: float, end_s: float) -> dict[str, 
             if visible.any():
                 values["eye_contact_ratio"] = float(np.mean(face.eye_contact[selected][visible]))
                 values["smile_ratio"] = float(np.mean(face.smile[selected][visible]))
-    return values
+            speeds = face.head_speed_deg_per_s[selected]
+            if face.frame_rate_hz and np.isfinite(speeds).sum() / face.frame_rate_hz >= MIN_WINDOW_HEAD_S:
+                values["head_motion_deg_per_s"] = mean_head_speed(speeds)
+    return values, speech_gap
+
+
+def _quiet_window_reason(signals: Signals, start_s: float, end_s: float) -> str:
+    """Why a window of a recording with speech has no speech metrics: another speaker's turn, or too little talk."""
+    found = signals.speakers
+    if found is not None and found.coached is not None:
+        others: Counter = Counter()
+        for span in found.diarization.speech:
+            if span.speaker != found.coached:
+                others[span.speaker] += overlap_s(start_s, end_s, span.start_s, span.end_s)
+        speaker, talk_s = max(others.items(), key=lambda item: item[1], default=(None, 0.0))
+        if talk_s >= MIN_WINDOW_SPEECH_S:
+            return (f"Speaker {speaker} is talking here and speaker {found.coached}, the one analysed, is listening "
+                    f"(under {MIN_WINDOW_SPEECH_S:g} s of their own speech): no pace, fillers or pauses to measure.")
+    return (f"Under {MIN_WINDOW_SPEECH_S:g} s of speech in this window: too little to measure pace, fillers or "
+            "pauses.")
 
 
 def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[WindowMeasurement, ...]):

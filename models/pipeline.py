@@ -24,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 
 from softskills.models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
-from softskills.models.errors import StageTimeout
+from softskills.models.errors import InvalidLandmarkSamples, StageTimeout
 from softskills.models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
 from softskills.models.interpretation.model import Interpretation
 from softskills.models.measurements import Measurements, measure
@@ -34,6 +34,11 @@ from softskills.models.speech.segments import merge_transcripts, split_at_silenc
 from softskills.models.speech.speakers import Diarization
 from softskills.models.speech.transcribe import Transcript
 from softskills.models.speech.voice import VoiceAnalysis
+
+
+SAMPLES_WITHOUT_VIDEO = ("mediapipeSamples were sent with a file that has no video track: the landmarks are "
+                         "positions in the video's frames. Upload the video they were taken from, or omit "
+                         "mediapipeSamples.")
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ class Pipeline:
         decode_started = time.monotonic()
         audio = await self._timed("decode_audio", asyncio.to_thread(
             decode_audio, upload, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s))
+        if request.mediapipe_samples is not None and not audio.has_video:
+            raise InvalidLandmarkSamples(SAMPLES_WITHOUT_VIDEO)
         calls: list[asyncio.Task] = []
         try:
             voice = transcript = diarization = None

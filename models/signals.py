@@ -30,6 +30,14 @@ class Speakers:
     word_speakers: tuple[int | None, ...]  # of the full transcript's words
     conversation: ConversationMetrics
 
+    @property
+    def coached_turns(self) -> tuple[tuple[float, float], ...] | None:
+        """The analysed speaker's turns (the part of the recording their speaker view keeps); None when everyone is
+        analysed together."""
+        if self.coached is None:
+            return None
+        return tuple((t.start_s, t.end_s) for t in self.diarization.turns if t.speaker == self.coached)
+
 
 @dataclass(frozen=True)
 class Signals:

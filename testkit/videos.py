@@ -221,13 +221,23 @@ def make_talking_head_video(path: str | os.PathLike, audio: np.ndarray | None, *
             out.mux(vs.encode(frame))
         out.mux(vs.encode())
         if astream is not None:
-            pcm = np.clip(np.asarray(audio, np.float32) * 32767, -32768, 32767).astype(np.int16)
-            for start in range(0, len(pcm), 1600):
-                chunk = av.AudioFrame.from_ndarray(pcm[None, start : start + 1600], format="s16", layout="mono")
-                chunk.sample_rate, chunk.pts = SAMPLE_RATE, start
-                out.mux(astream.encode(chunk))
-            out.mux(astream.encode())
+            _mux_audio(out, astream, audio)
     return visible
+
+
+def make_audio_only_file(path: str | os.PathLike, audio: np.ndarray) -> None:
+    """An mp4 (.m4a) with one AAC track and no video, as a phone's voice recorder saves it."""
+    with av.open(str(path), "w", format="mp4") as out:
+        _mux_audio(out, out.add_stream("aac", rate=SAMPLE_RATE, layout="mono"), audio)
+
+
+def _mux_audio(out, stream, audio: np.ndarray) -> None:
+    pcm = np.clip(np.asarray(audio, np.float32) * 32767, -32768, 32767).astype(np.int16)
+    for start in range(0, len(pcm), 1600):
+        chunk = av.AudioFrame.from_ndarray(pcm[None, start : start + 1600], format="s16", layout="mono")
+        chunk.sample_rate, chunk.pts = SAMPLE_RATE, start
+        out.mux(stream.encode(chunk))
+    out.mux(stream.encode())
 
 
 # The scripted talk: ~14 s at 150 wpm with one 2.5 s pause after the second sentence.

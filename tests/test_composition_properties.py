@@ -171,6 +171,8 @@ def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_p
         claims = [text.replace(reason.rstrip("."), "") for text in claims]
     claims = [sentence for text in claims for sentence in text.split(". ")
               if not sentence.startswith(("No audio", "No speech", "Only ", "No face", "The video has no", ":"))]
+    for row in body["time_series_scores"]:  # a window's speech is measured, or null with the reason
+        assert (row["pace_wpm"] is None) == (row["speech_reason"] is not None), row
     if "speech" in missing:
         assert not components & set(SPEECH_METRICS)
         assert not any(row["pace_wpm"] or row["pitch_sd_semitones"] for row in body["time_series_scores"])

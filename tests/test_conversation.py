@@ -18,12 +18,16 @@ from softskills.deployments.config import IngressOptions
 from softskills.deployments.responses import build_full_analysis
 from softskills.models.errors import SpeakerNotFound
 from softskills.models.face.landmarks import FaceLandmarker
+from softskills.models.measurements import measure
 from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
 from softskills.models.signals import measure_signals
-from softskills.models.speech.speakers import EVERYONE, VoiceEncoder, diarize
-from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.speakers import (EVERYONE, Diarization, SpeakerSpan, VoiceEncoder, diarize,
+                                               turns_from_speech)
+from softskills.models.speech.transcribe import SpeechToText, Transcript, Word
 from softskills.models.speech.voice import analyze_voice
 from testkit.videos import make_talking_head_video
+
+from tests.analysis_support import analyze_signals, bodies
 
 JFK_WORDS = {"country", "ask", "american", "fellow"}
 BECKETT_WORDS = {"fail", "tried", "failed", "matter", "better"}
@@ -69,6 +73,49 @@ def words_of(signals) -> set[str]:
     return {w.normalized for w in signals.transcript.words}
 
 
+def constructed_conversation(turns: list[tuple[int, float, float]], words_per_s: float = 2.5):
+    """Signals of a made-up conversation: each (speaker, start_s, end_s) turn filled with evenly spaced words, the
+    diarization exact. No model runs: the windows are measured from the turns alone."""
+    words, speech = [], []
+    for speaker, start_s, end_s in turns:
+        count = int(round((end_s - start_s) * words_per_s))
+        step = (end_s - start_s) / count
+        words += [Word(f"s{speaker}w{i}", start_s + i * step, start_s + (i + 0.8) * step, 0.9) for i in range(count)]
+        speech.append(SpeakerSpan(speaker, start_s, end_s))
+    transcript = Transcript(" ".join(w.text for w in words), tuple(words), "en", "speech_to_text", "measured", 0.9,
+                            ((words[0].start_s, words[-1].end_s, "all"),))
+    diarization = Diarization(len({t[0] for t in turns}), tuple(speech), turns_from_speech(speech), "constructed",
+                              None, 0.5, 10)
+    return measure_signals(Audio(turns[-1][2]), voice=None, transcript=transcript, provided_transcript=None,
+                           face_chunks=[], client_track=None, window_s=5.0, diarization=diarization)
+
+
+def test_the_listener_has_no_pace_while_the_other_person_speaks():
+    """Speaker 1 talks 0-8 s and 16-24 s, speaker 2 in between: the window the coached speaker only listens in
+    read a pace of 0.0 (the other's turn counted as their speaking time), and the windows around it a pace diluted
+    by it."""
+    analysis = analyze_signals(constructed_conversation([(1, 0.0, 8.0), (2, 8.0, 16.0), (1, 16.0, 24.0)]))
+    assert analysis.signals.speakers.coached == 1
+    rows = {row["start_s"]: row for row in bodies(analysis)[0]["time_series_scores"]}
+    listening = rows[10.0]
+    assert listening["pace_wpm"] is None and listening["filler_count"] is None
+    assert listening["speech_reason"].startswith("Speaker 2 is talking here and speaker 1, the one analysed, is "
+                                                 "listening")
+    assert listening["overall_score"] is None and listening["scores"]["clarity"] is None
+    for start_s in (0.0, 5.0, 15.0, 20.0):  # their own talk, 2.5 words a second, however much of it is theirs
+        assert rows[start_s]["pace_wpm"] == pytest.approx(150, rel=0.1), start_s
+        assert rows[start_s]["speech_reason"] is None and rows[start_s]["scores"]["clarity"] is not None
+
+
+def test_everyone_together_has_pace_in_every_turn():
+    analysis = analyze_signals(constructed_conversation([(1, 0.0, 8.0), (2, 8.0, 16.0), (1, 16.0, 24.0)]))
+    everyone = analyze_signals(measure_signals(
+        Audio(24.0), voice=None, transcript=analysis.signals.full_transcript, provided_transcript=None,
+        face_chunks=[], client_track=None, window_s=5.0, diarization=analysis.signals.speakers.diarization,
+        speaker=EVERYONE))
+    assert all(w.values["pace_wpm"] == pytest.approx(150, rel=0.1) for w in everyone.measurements.windows)
+
+
 def test_both_voices_are_found_and_the_longest_speaker_is_coached(conversation, outputs):
     signals = signals_for(conversation, outputs)
     assert signals.speakers.diarization.speaker_count == 2
@@ -85,6 +132,16 @@ def test_the_other_speaker_is_neither_a_pause_nor_the_coached_speakers_words(con
     # The coached speaker's voice is measured on their turns only.
     assert all(not signals.voice.voiced[int(s / signals.voice.hop_s) + 5:int(e / signals.voice.hop_s) - 5].any()
                for s, e in beckett if e - s > 0.3)
+
+
+def test_windows_of_the_other_speakers_turn_have_no_pace_for_the_listener(conversation, outputs):
+    """5-10 s and 10-15 s are mostly Beckett's (JFK speaks 0.7 s and 1.2 s of them): they read 24 and 36 wpm for
+    JFK, the other turn counted as his speaking time; the windows he speaks in read his pace, not a diluted one."""
+    windows = {w.start_s: w for w in measure(signals_for(conversation, outputs), window_s=5.0).windows}
+    for start_s in (5.0, 10.0):
+        assert windows[start_s].values.get("pace_wpm") is None
+        assert windows[start_s].speech_gap.startswith("Speaker 2 is talking here and speaker 1")
+    assert all(w.values["pace_wpm"] > 100 for w in windows.values() if w.values.get("pace_wpm") is not None)
 
 
 def test_the_coached_pace_is_the_pace_of_their_speech_alone(conversation, outputs, models):

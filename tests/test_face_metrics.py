@@ -155,6 +155,15 @@ def test_head_motion_follows_a_steady_turn(base):
     assert metrics.head_motion_deg_per_s == pytest.approx(16 - HEAD_NOISE_DEG_PER_S, abs=2.5)
 
 
+def test_head_speed_is_timed_so_a_window_reads_its_own_motion(base):
+    turning = [rotate_yaw(base, -16 + 2 * i) for i in range(17)]
+    metrics = analyze_face(make_track(np.stack(turning + turning[-1:] * 16)))  # a 2 s turn, then 2 s still
+    speeds = metrics.head_speed_deg_per_s
+    assert np.nanmean(speeds) == pytest.approx(metrics.head_motion_deg_per_s)
+    assert np.nanmean(speeds[3:14]) == pytest.approx(16 - HEAD_NOISE_DEG_PER_S, abs=2.5)
+    assert np.nanmax(speeds[-8:]) == 0
+
+
 def test_a_wide_open_mouth_without_lifted_corners_is_not_a_smile(base):
     assert analyze_face(make_track(set_mouth(base, 0.64, -0.02)[None])).smile_ratio == 0.0
 

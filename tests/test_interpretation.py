@@ -98,13 +98,33 @@ def test_observable_only_drops_the_inferred_categories():
 def test_a_window_scores_counts_not_rates():
     """One filler in a 5 s window was a rate of 12 a minute and scored about 1/10."""
     one_filler = WindowMeasurement(0.0, 5.0, {"pace_wpm": 150.0, "filler_count": 1.0, "long_pause_count": 0.0,
-                                              "stt_confidence": 0.9, "eye_contact_ratio": 0.9})
-    silent = WindowMeasurement(5.0, 10.0, {"eye_contact_ratio": 0.9})
+                                              "stt_confidence": 0.9, "eye_contact_ratio": 0.9}, None)
+    silent = WindowMeasurement(5.0, 10.0, {"eye_contact_ratio": 0.9}, "Under 1.5 s of speech in this window.")
     result = interpret(measured(windows=[one_filler, silent]))
     window_filler_curve = PARAMS["metrics"]["filler_rate_per_min"]["window"]["curve"]
     assert metric_score(window_filler_curve, 1) == 8
     assert result.windows[0].categories["clarity"] > 8
     assert result.windows[1].overall is None  # a window without speech has no overall score
+
+
+WINDOW_CURVES = {spec["window"]["metric"]: spec["window"]["curve"] for spec in PARAMS["metrics"].values()
+                 if "window" in spec}
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.fixed_dictionaries({metric: st.floats(0, 1.5 * curve[-1][0]) for metric, curve in
+                                     WINDOW_CURVES.items()}), observable_only=st.booleans())
+def test_a_window_with_every_window_metric_scores_every_category(values, observable_only):
+    """Whatever their values: window confidence and authenticity were null in every window once body language
+    raised confidence's total weight (a window cannot see body language, hedges or blinks)."""
+    window = interpret(measured(windows=[WindowMeasurement(0.0, 5.0, values, None)],
+                                observable_only=observable_only)).windows[0]
+    for name, spec in PARAMS["categories"].items():
+        if observable_only and spec["inferred"]:
+            assert window.categories[name] is None
+        else:
+            assert 0 <= window.categories[name] <= 10, name
+    assert window.overall is not None
 
 
 def test_levels_use_the_same_metric_scores_as_the_categories():
@@ -228,3 +248,14 @@ def test_speech_shorter_than_the_monotone_window_has_no_monotone_score(script_an
     short = measured({**GOOD}, withheld={"monotone_ratio": "The speech lasts 5.0 s, less than the 8 s window"})
     del short.values["monotone_ratio"]
     assert "monotone_ratio" not in {c.metric for c in interpret(short).categories["authenticity"].components}
+
+
+def test_every_window_the_person_speaks_in_scores_every_category(script_analysis):
+    """A real talking head: each window with speech has all four category scores, so the best and weakest windows
+    are ranked on all of them."""
+    rows = list(zip(script_analysis.measurements.windows, script_analysis.interpretation.windows))
+    spoken = [score for window, score in rows if window.values.get("pace_wpm") is not None]
+    assert len(spoken) >= 2
+    assert all(None not in score.categories.values() and score.overall is not None for score in spoken)
+    kinds = {moment.kind for moment in script_analysis.interpretation.key_moments}
+    assert "best_window" in kinds or "weakest_window" in kinds

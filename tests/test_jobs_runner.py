@@ -26,12 +26,13 @@ from softskills.jobs.service import JobService, Submission
 from softskills.jobs.store import JobStore
 from softskills.jobs.sweeper import Sweeper
 from softskills.jobs.webhooks import SecretBox, WebhookSecrets
-from softskills.models.errors import UnsupportedMediaType
+from softskills.models.errors import AnalysisError, UnsupportedMediaType
 from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
 from softskills.storage.local import LocalVideoStore
 from softskills.storage.factory import VideoStorage
 from softskills.storage.quota import VideoLedger, VideoQuota
 from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
+from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 MB = 1024 * 1024
 RETENTION = timedelta(days=30)
@@ -78,9 +79,9 @@ class Jobs:
         self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
                                timedelta(minutes=30), timedelta(hours=1), RETENTION)
 
-    def submit(self, path, analysis="analyze-video", owner="alice", **kwargs):
+    def submit(self, path, analysis="analyze-video", owner="alice", analysis_input=AnalysisInput(), **kwargs):
         with open(path, "rb") as upload:
-            job, replayed = self.service.submit(Submission(owner, upload, JobRequest(analysis, AnalysisInput(),
+            job, replayed = self.service.submit(Submission(owner, upload, JobRequest(analysis, analysis_input,
                                                                                      "s-1"), "http://api/",
                                                            **kwargs))
         return job, replayed
@@ -137,6 +138,41 @@ def test_a_video_that_does_not_decode_fails_at_once(tmp_path, models, talking_he
     assert jobs.deliver(job.id) == (Outcome.FINISHED, None)
     failed = jobs.store.get("alice", job.id)
     assert (failed.status, failed.attempts, failed.error_status) == ("failed", 1, 422)
+
+
+def test_client_samples_for_a_file_without_video_fail_the_job_at_once(tmp_path, models):
+    """It was a 500 from a ValueError, retried max_attempts times."""
+    voice = tmp_path / "voice.m4a"
+    make_audio_only_file(voice, load_audio(BECKETT_WAV)[:16000 * 4])
+    jobs = Jobs(tmp_path, models)
+    job, _ = jobs.submit(voice, analysis_input=AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
+    assert jobs.deliver(job.id) == (Outcome.FINISHED, None)
+    failed = jobs.store.get("alice", job.id)
+    assert (failed.status, failed.attempts, failed.error_status) == ("failed", 1, 422)
+    assert failed.error_detail.startswith("mediapipeSamples were sent with a file that has no video track")
+    assert jobs.notified == [job.id] and jobs.store.take_upload(job.id) is None
+
+
+def client_errors(base=AnalysisError) -> list[type[AnalysisError]]:
+    """Every error the analysis raises about the client's input (models/errors.py), however deep."""
+    return [cls for sub in base.__subclasses__() for cls in (sub, *client_errors(sub))]
+
+
+@pytest.mark.parametrize("error", client_errors(), ids=lambda cls: cls.__name__)
+def test_a_failure_of_the_clients_input_is_never_retried(tmp_path, models, talking_head, error):
+    """Whatever the stage that finds it: a client error fails the job on its first attempt with the status and
+    detail the synchronous endpoint answers."""
+    async def refuse(*audio):
+        raise error("what is wrong with the upload")
+
+    jobs = Jobs(tmp_path, models, analyze_voice=refuse, transcribe=refuse)
+    job, _ = jobs.submit(talking_head.path)
+    assert jobs.deliver(job.id) == (Outcome.FINISHED, None)
+    failed = jobs.store.get("alice", job.id)
+    status, detail = classify_failure(error("what is wrong with the upload"))
+    assert 400 <= status < 500
+    assert (failed.status, failed.attempts, failed.error_status, failed.error_detail) == (
+        "failed", 1, status, detail)
 
 
 def test_cancelling_a_running_job_stops_its_analysis(tmp_path, models, talking_head):

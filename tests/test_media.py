@@ -1,13 +1,12 @@
 import os
 import shutil
 
-import av
 import numpy as np
 import pytest
 
 from softskills.models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 from softskills.models.media.decode import decode_media, sniff_container
-from testkit.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, synthesize_script
+from testkit.videos import SCRIPT_PAUSES_MS, SCRIPT_SENTENCES, SCRIPT_WPM, make_audio_only_file, synthesize_script
 
 WRONG_EXTENSION = {"mp4": ".avi", "mov": ".webm", "mkv": ".mp4", "webm": ".mov", "avi": ".mkv"}
 
@@ -63,13 +62,7 @@ def test_no_audio_track_gives_empty_audio_and_frames(talking_head_no_audio):
 
 def test_audio_only_file_gives_no_frames(tmp_path):
     path = tmp_path / "voice.m4a"
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("aac", rate=16000, layout="mono")
-        tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000) * 32767).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(tone[None], format="s16", layout="mono")
-        frame.sample_rate, frame.pts = 16000, 0
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode())
+    make_audio_only_file(path, 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000))
     media = decode_media(str(path))
     assert media.has_video is False and media.frames.shape == (0, 0, 0, 3) and media.frame_times_s.shape == (0,)
     assert media.has_audio and abs(len(media.audio) / 16000 - 2.0) < 0.1

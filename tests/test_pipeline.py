@@ -12,11 +12,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from softskills.deployments.config import IngressOptions
-from softskills.models.errors import InvalidMedia, StageTimeout
+from softskills.models.errors import InvalidLandmarkSamples, InvalidMedia, StageTimeout
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.interpretation.engine import SentenceEncoder
 from softskills.models.pipeline import AnalysisInput, Pipeline, Stages, local_stages
 from softskills.models.speech.transcribe import SpeechToText
+from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,20 @@ def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models,
     analysis = run(Pipeline(stages, IngressOptions().pipeline_options()), talking_head.path, AnalysisInput())
     assert analysis.interpretation is None and "RuntimeError" in analysis.interpretation_failure
     assert analysis.measurements.values["pace_wpm"] == pytest.approx(talking_head.pace_wpm, rel=0.15)
+
+
+def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(models, tmp_path):
+    """A voice recording sent with mediapipeSamples was a 500 (a ValueError from a 0x0 frame size) after every
+    speech stage had run, and a job retried it max_attempts times."""
+    path = tmp_path / "voice.m4a"
+    make_audio_only_file(path, load_audio(BECKETT_WAV)[:16000 * 4])
+    started: list[str] = []
+
+    async def voice(audio, sample_rate):
+        started.append("voice")
+
+    pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), IngressOptions().pipeline_options())
+    with pytest.raises(InvalidLandmarkSamples, match="^mediapipeSamples were sent with a file that has no video "
+                                                     "track"):
+        run(pipeline, str(path), AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
+    assert started == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from testkit.service_runner import REPO, Service, running_service
+from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +90,9 @@ def test_every_container_gets_a_full_analysis(service, talking_head_container):
     assert abs(analysis["speaking_pace_wpm"] - video.pace_wpm) <= PACE_TOLERANCE * video.pace_wpm
     assert analysis["strengths"] and analysis["detailed_feedback"] and analysis["recommendation"]
     assert len(analysis["time_series_scores"]) >= 2
+    spoken = [row for row in analysis["time_series_scores"] if row["pace_wpm"] is not None]
+    assert len(spoken) >= 2  # and each scores all four categories (confidence and authenticity were always null)
+    assert all(None not in row["scores"].values() and row["overall_score"] is not None for row in spoken), spoken
     assert 3 <= len(analysis["key_moments"]) <= 5
     long_pauses = [m for m in analysis["labeled_moments"] if m["type"] == "long_pause"]
     (truth_start, truth_end), = [p for p in video.pauses if p[1] - p[0] >= 2.0]
@@ -254,6 +258,15 @@ def test_provided_transcript_and_mediapipe_samples(service, talking_head):
     assert body["transcript_details"]["source"] == "provided"
     assert body["video_analysis"]["evidence_quality"]["landmark_source"] == "client_samples"
     assert body["video_analysis"]["evidence_quality"]["frames_analyzed"] == 2
+
+
+def test_mediapipe_samples_with_an_audio_recording_get_422_saying_why(service, tmp_path):
+    voice = tmp_path / "voice.m4a"
+    make_audio_only_file(voice, load_audio(BECKETT_WAV))
+    response = service.post("/api/v1/analyze-video", str(voice),
+                            data={"mediapipeSamples": json.dumps([{"t": 0.5, "landmarks": []}])})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("mediapipeSamples were sent with a file that has no video track")
 
 
 def test_invalid_mediapipe_samples_get_422_saying_why(service, talking_head):

@@ -117,6 +117,9 @@ class FaceMetrics:
     gaze_pitch_deg: np.ndarray = field(repr=False, compare=False)
     ear: np.ndarray = field(repr=False, compare=False)
     smile: np.ndarray = field(repr=False, compare=False)  # bool
+    # Head speed above tracking noise over the step that ends at each frame (deg/s), NaN where not measured: the
+    # mean of it is head_motion_deg_per_s, over a time window the window's head motion.
+    head_speed_deg_per_s: np.ndarray = field(repr=False, compare=False)
 
 def analyze_face(track: FaceTrack) -> FaceMetrics:
     times = np.asarray(track.frame_times_s, dtype=np.float64)
@@ -143,6 +146,7 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
         return value if face_frames else None
 
     blink_count = _count_blinks(ear, found, times, step_s) if face_frames else None
+    head_speed = _head_speeds(yaw, pitch, found, times, step_s)
     visible_min = face_frames * step_s / 60.0 if step_s else 0.0
     return FaceMetrics(
         frames_analyzed=n,
@@ -154,7 +158,7 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
         blink_count=blink_count,
         blink_rate_per_min=blink_count / visible_min if blink_count is not None and visible_min else None,
         frame_rate_hz=1.0 / step_s if step_s else None,
-        head_motion_deg_per_s=_head_motion(yaw, pitch, found, times, step_s),
+        head_motion_deg_per_s=mean_head_speed(head_speed),
         head_yaw_median_deg=float(np.nanmedian(yaw)) if face_frames else None,
         head_pitch_median_deg=float(np.nanmedian(pitch)) if face_frames else None,
         smile_ratio=summary(float(smile.sum()) / max(face_frames, 1)),
@@ -169,6 +173,7 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
         gaze_pitch_deg=gaze_pitch,
         ear=ear,
         smile=smile,
+        head_speed_deg_per_s=head_speed,
     )
 
 
@@ -248,23 +253,29 @@ def _count_blinks(ear: np.ndarray, found: np.ndarray, times: np.ndarray, step_s:
     return sum(1 for _ in timed_runs(closed, times, step_s, 0.0, max_s=BLINK_MAX_S))
 
 
-def _head_motion(yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray,
-                 step_s: float | None) -> float | None:
-    """Mean angular speed of the head above tracking noise: yaw and pitch are smoothed over HEAD_SMOOTH_S inside
-    each run of face frames, and each step's speed counts only beyond HEAD_NOISE_DEG_PER_S."""
+def _head_speeds(yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray,
+                 step_s: float | None) -> np.ndarray:
+    """Angular speed of the head above tracking noise, per frame (the step from the frame before): yaw and pitch
+    are smoothed over HEAD_SMOOTH_S inside each run of face frames, and a step's speed counts only beyond
+    HEAD_NOISE_DEG_PER_S. NaN where the step has no face at either end."""
+    speeds = np.full(len(times), np.nan)
     if not step_s:
-        return None
+        return speeds
     k = max(1, int(round(HEAD_SMOOTH_S / step_s)) | 1)
     smooth_yaw, smooth_pitch = yaw.copy(), pitch.copy()
     for start, stop in true_runs(found):
         smooth_yaw[start:stop] = uniform_filter1d(yaw[start:stop], k, mode="nearest")
         smooth_pitch[start:stop] = uniform_filter1d(pitch[start:stop], k, mode="nearest")
     both = found[1:] & found[:-1] & np.isfinite(smooth_yaw[1:] + smooth_yaw[:-1] + smooth_pitch[1:] + smooth_pitch[:-1])
-    dt = np.diff(times)[both]
-    if not len(dt):
-        return None
-    speed = np.hypot(np.diff(smooth_yaw)[both], np.diff(smooth_pitch)[both]) / dt
-    return float(np.mean(np.maximum(0.0, speed - HEAD_NOISE_DEG_PER_S)))
+    speed = np.hypot(np.diff(smooth_yaw)[both], np.diff(smooth_pitch)[both]) / np.diff(times)[both]
+    speeds[1:][both] = np.maximum(0.0, speed - HEAD_NOISE_DEG_PER_S)
+    return speeds
+
+
+def mean_head_speed(speeds: np.ndarray) -> float | None:
+    """Mean head motion over the measured steps of `speeds` (a slice of head_speed_deg_per_s); None without any."""
+    measured = speeds[np.isfinite(speeds)]
+    return float(measured.mean()) if len(measured) else None
 
 
 def _smile_frames(px: np.ndarray, found: np.ndarray) -> np.ndarray:

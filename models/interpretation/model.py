@@ -128,7 +128,8 @@ def interpret(m: Measurements, embed: Embed | None = None, params: dict | None =
               if name in params["metrics"]}
     categories = score_categories(values, scores, withheld, params, m.observable_only)
     overall, overall_reason = _overall(categories, m.speech_gap, params)
-    windows = tuple(_window_score(w.values, params, m.observable_only) for w in m.windows)
+    per_window = window_params(params)
+    windows = tuple(_window_score(w.values, per_window, m.observable_only) for w in m.windows)
     ranked = feedback.rank(categories)
     key_moments = tuple(_key_moments(m, windows))
     levels = {name: _level(name, spec, values, scores, withheld, m.events, params)
@@ -153,7 +154,8 @@ def score_categories(values: dict[str, float], scores: dict[str, float], withhel
             continue
         components = tuple(Component(metric, values[metric], scores[metric], weight)
                            for metric, weight in spec["weights"].items() if scores.get(metric) is not None)
-        coverage = sum(c.weight for c in components) / sum(spec["weights"].values())
+        total = sum(spec["weights"].values())
+        coverage = sum(c.weight for c in components) / total if total else 0.0
         if coverage < params["min_coverage"] - 1e-9:
             missing = [f"{params['metrics'][k]['label']} ({withheld.get(k, 'not measured').rstrip('.')})"
                        for k in spec["weights"] if scores.get(k) is None]
@@ -177,9 +179,20 @@ def _overall(categories: dict[str, CategoryScore], speech_gap: str | None, param
     return int(round(10 * sum(s * w for s, w in scored) / sum(w for _, w in scored))), None
 
 
+def window_params(params: dict) -> dict:
+    """The parameters a time window is scored with: each category keeps the weights of its windowable metrics
+    (those with a `window` entry), so its coverage is over the evidence a window can have. Hedges per 100 words,
+    blink rate, vocabulary, coherence or body language have no value in a few seconds; counted in the weight, they
+    kept window confidence and authenticity below `min_coverage` in every window."""
+    windowable = {name for name, spec in params["metrics"].items() if "window" in spec}
+    categories = {name: {**spec, "weights": {k: w for k, w in spec["weights"].items() if k in windowable}}
+                  for name, spec in params["categories"].items()}
+    return {**params, "categories": categories}
+
+
 def _window_score(window_values: dict[str, float | None], params: dict, observable_only: bool) -> WindowScore:
-    """A window is scored like the whole video, through each metric's window curve (counts, not rates: one filler
-    in 5 s is not 12 a minute)."""
+    """A window is scored like the whole video from its windowable metrics (`params` from window_params), each
+    through its window curve (counts, not rates: one filler in 5 s is not 12 a minute)."""
     values, scores = {}, {}
     for name, spec in params["metrics"].items():
         window = spec.get("window")
