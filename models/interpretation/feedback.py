@@ -277,3 +277,73 @@ def session_summary(m: Measurements, summary, categories: dict, overall: int | N
         how = (f" Overall {overall}/100; " if overall is not None else " ") + ", ".join(
             f"{n} {v:.1f}/10" for n, v in scored.items()) + "."
     return f"In this {duration}, {what}.{how}"
+
+
+# Progress against the subject's own baseline (models/progress.py). Each sentence is a plain function of its numbers.
+
+PROGRESS_TEXT = {
+    "filler_rate_per_min": lambda v: f"{v:.1f} per minute",
+    "pace_wpm": lambda v: f"{v:.0f} wpm",
+    "long_pause_rate_per_min": lambda v: f"{v:.1f} per minute",
+    "pitch_sd_semitones": lambda v: f"{v:.1f} semitones",
+    "eye_contact_ratio": lambda v: f"{v:.0%} of the frames",
+    "hedge_rate_per_100_words": lambda v: f"{v:.1f} per 100 words",
+    "overall": lambda v: f"{v:.0f}/100",
+}
+
+
+def progress_number(name: str, value: float) -> str:
+    """A headline's value as progress sentences cite it (category scores out of 10)."""
+    return PROGRESS_TEXT[name](value) if name in PROGRESS_TEXT else f"{value:.1f}/10"
+
+
+def progress_improved(label: str, value: str, baseline: str, sessions: int) -> str:
+    return (f"Better than your usual, beyond your take-to-take variation: your {label}, {value} against {baseline} "
+            f"(the median of your last {plural(sessions, 'session')}).")
+
+
+def progress_worse(label: str, value: str, baseline: str, sessions: int) -> str:
+    return (f"Worse than your usual, beyond your take-to-take variation: your {label}, {value} against {baseline} "
+            f"(the median of your last {plural(sessions, 'session')}).")
+
+
+def progress_usual(labels: list[str]) -> str:
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"Within your usual take-to-take variation: your {listed}."
+
+
+def progress_too_few(earlier: int, needed: int) -> str:
+    return (f"Progress against your own baseline starts after {earlier + needed} sessions of this subject: "
+            f"{plural(needed, 'more session')} to go.")
+
+
+def progress_focus(label: str, value: str, baseline: str, sessions: int, advice: str) -> str:
+    return (f"Focus on one thing next take, where you are worse than your own usual: your {label}, {value} against "
+            f"{baseline} (the median of your last {plural(sessions, 'session')}; beyond your take-to-take "
+            f"variation). {advice}")
+
+
+def progress_sentences(progress) -> tuple[str, ...]:
+    """What changed beyond the subject's usual variation, then what did not (or how many sessions are still
+    needed)."""
+    if progress.sessions_needed:
+        return (progress_too_few(progress.earlier_sessions, progress.sessions_needed),)
+    out = []
+    for h in progress.headlines:
+        if h.verdict in ("improved", "worse"):
+            say = progress_improved if h.verdict == "improved" else progress_worse
+            out.append(say(h.label, progress_number(h.name, h.value), progress_number(h.name, h.baseline),
+                           h.sessions))
+    usual = [h.label for h in progress.headlines if h.verdict == "usual"]
+    return tuple(out + ([progress_usual(usual)] if usual else []))
+
+
+def progress_recommendation(progress) -> str | None:
+    """The measured metric most worse than the subject's own baseline (relative to their usual variation), with its
+    advice; None when none is."""
+    worse = [h for h in progress.headlines if h.verdict == "worse" and h.name in ADVICE]
+    if not worse:
+        return None
+    h = min(worse, key=lambda h: h.improvement / h.threshold)
+    return progress_focus(h.label, progress_number(h.name, h.value), progress_number(h.name, h.baseline), h.sessions,
+                          ADVICE[h.name])
