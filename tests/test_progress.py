@@ -13,8 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softskills.models.interpretation.model import interpret, load_params
-from softskills.models.progress import (IMPROVED, MAD_TO_SD, USUAL, WORSE, Session, SessionRecord, assess, baseline,
-                                        best_band, improvement, robust_spread, verdict)
+from softskills.models.progress import (
+    IMPROVED,
+    MAD_TO_SD,
+    USUAL,
+    WORSE,
+    Session,
+    SessionRecord,
+    assess,
+    baseline,
+    best_band,
+    improvement,
+    robust_spread,
+    verdict,
+)
 from tests.test_interpretation import GOOD, measured
 
 PARAMS = load_params()

@@ -20,8 +20,15 @@ import numpy as np
 from softskills.models.interpretation import feedback
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import SPEECH_METRICS, Event, Measurements
-from softskills.models.progress import (Baseline, Calibration, Personal, Session, SessionRecord, assess,
-                                        personal_baseline)
+from softskills.models.progress import (
+    Baseline,
+    Calibration,
+    Personal,
+    Session,
+    SessionRecord,
+    assess,
+    personal_baseline,
+)
 
 PARAMS_PATH = Path(__file__).parent / "data" / "interpretation_v2.json"
 CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
