@@ -37,7 +37,7 @@ class Morpheme:
 def _sudachi():
     from sudachipy import Dictionary, SplitMode
 
-    return Dictionary(dict="small").create(SplitMode.C)
+    return Dictionary(dict="small").tokenizer(mode=SplitMode.C)
 
 
 @lru_cache(maxsize=1)
