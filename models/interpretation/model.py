@@ -233,7 +233,7 @@ def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, w
     the sentence embeddings; the two cosines join the metrics the categories score."""
     cfg = params["content"]
     sentences = list(m.sentences)
-    if not sentences or embed is None or m.spoken_language not in cfg["languages"]:
+    if not sentences or embed is None or m.spoken_language != cfg["sentence_model_language"]:
         reason = ("No transcript text." if not sentences else "The sentence model was not available."
                   if embed is None else f"Relevance and coherence are not measured in '{m.spoken_language}': the "
                   "sentence model (all-MiniLM-L6-v2) is English-only and no multilingual one ships in a package.")
@@ -345,12 +345,12 @@ def _window_moment(window, score: WindowScore, kind: str, tone: str, why: str) -
 
 def for_language(params: dict, language: str) -> dict:
     """The parameters as they apply to speech in `language`: English is judged by the metrics as written; any other
-    language by the metrics that declare they replace an English one (pace_relative for pace_wpm: the same curve
-    over the language's own comfortable pace, so Spanish is not judged by English norms), with the same weight in
-    every category and interpretation."""
+    language with each metric of `replaced_outside_english` swapped for its replacement (pace_wpm for pace_relative:
+    the same curve over the language's own comfortable pace, so Spanish is not judged by English norms), with the
+    same weight in every category and interpretation."""
     if language == "en":
         return params
-    swap = {spec["replaces"]: name for name, spec in params["metrics"].items() if "replaces" in spec}
+    swap = params["replaced_outside_english"]
 
     def swapped(groups: dict) -> dict:
         return {name: {**spec, "weights": {swap.get(k, k): w for k, w in spec["weights"].items()}}
