@@ -56,6 +56,7 @@ def test_german_um_and_er_are_never_fillers_in_german():
 
 def test_french_italian_and_portuguese_fillers():
     assert fillers("Euh, ben, c'est bien, quoi. Quoi ?", "fr") == ["euh", "ben", "quoi"]
+    assert fillers("L'accident a eu lieu hier, euhh, en montagne.", "fr") == ["euhh"]  # "eu" is "had"
     assert fillers("Ehm, allora, cioè, la casa è bella.", "it") == ["ehm", "allora", "cioè"]
     assert fillers("Éé, tipo assim, eu acho, né? O resultado é bom.", "pt") == ["éé", "tipo assim", "né"]
 
@@ -64,6 +65,7 @@ def test_japanese_fillers_over_analyser_tokens():
     words = pieces("えー", "と、", "今日", "は", "あの", "人", "に", "会い", "ました。", "あの、", "すみ", "ません。")
     found = lexical_fillers(words, "ja")
     assert [(f.word, f.start_s) for f in found] == [("えーと", 0.0), ("あの", 2.7)]  # not あの人
+    assert fillers(pieces("あー、", "そう", "です。", "あー", "して", "歩く。"), "ja") == ["あー"]  # not あーして
 
 
 def test_chinese_demonstrative_fillers_only_when_set_off():

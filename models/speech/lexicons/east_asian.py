@@ -4,7 +4,8 @@
 
 Simplifications: the demonstratives あの/その and 那个/这个 and the particle 啊 count as fillers only when set off on
 both sides ("あの、" at a clause start, "那个，"), not inside a phrase (あの人, 那个问题, 好啊); lengthened forms
-(あのー, そのー) always count. まあ counts set off, まー always. ええ/うん (yes) and 哦 (oh) are answers, not fillers.
+(あのー, そのー) always count. まあ counts set off, まー always. あー counts set off only: Whisper writes the word ああ
+("like that", ああして) as あー too. ええ/うん (yes) and 哦 (oh) are answers, not fillers.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from softskills.models.speech.lexicons import sources as s
 
 JAPANESE = Lexicon(
     language="ja", name="Japanese",
-    hesitations=r"^(え[ーぇ]*っ?と[ーお]*|ええと|えー+|あー+|あのー+|あのう|そのー+|うー+ん?|んー+|まー+|なんかー+)$",
+    hesitations=r"^(え[ーぇ]*っ?と[ーお]*|ええと|えー+|あのー+|あのう|そのー+|うー+ん?|んー+|まー+|なんかー+)$",
     hesitation_source=f"{s.CSJ_2004}; {s.WATANABE_2009}",
     particles={},
-    markers={("あの",): s.WATANABE_2009, ("その",): s.WATANABE_2009, ("まあ",): s.CSJ_2004, ("なんか",): s.CSJ_2004},
+    markers={("あの",): s.WATANABE_2009, ("その",): s.WATANABE_2009, ("まあ",): s.CSJ_2004, ("なんか",): s.CSJ_2004,
+             ("あー",): s.CSJ_2004},
     hedges={p: s.MAYNARD_1993 for p in (
         ("と", "思う"), ("と", "思い"), ("と", "思っ"), ("か", "も", "しれ"), ("かも", "しれ"), ("多分",), ("たぶん",),
         ("おそらく",), ("恐らく",), ("ちょっと",), ("みたい",), ("気", "が", "する"))},

@@ -34,7 +34,8 @@ SPANISH = Lexicon(
 
 FRENCH = Lexicon(
     language="fr", name="French",
-    hesitations=r"^(e+u+h*|h+e+u+h*|h+u+m+|h+m+|m{2,}|b+e+u+h+)$",  # euh, heu, hum, hmm, mmm, beuh
+    # euh, euuh, heu, hum, hmm, mmm, beuh; never "eu" (had: "il a eu lieu"), which Whisper writes for both.
+    hesitations=r"^(e+u+h+|e+u{2,}|h+e+u+h*|h+u+m+|h+m+|m{2,}|b+e+u+h+)$",
     hesitation_source=f"{s.CANDEA_2000}; {s.VASILESCU_2007}",
     particles={},
     markers={("ben",): s.DOSTIE_2004, ("bah",): s.DOSTIE_2004, ("bon",): s.DOSTIE_2004, ("quoi",): s.DOSTIE_2004,
