@@ -149,11 +149,12 @@ def script_units(text: str, language: str) -> int:
 
 
 def vad_speaking_time(audio: np.ndarray) -> float:
-    """First to last speech by Silero VAD, minus every gap of 1 s or more (the metrics' speaking time)."""
+    """First to last speech by Silero VAD (no padding around its segments), minus every gap of 1 s or more (the
+    metrics' speaking time)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     spans = [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE)
-             for s in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=250))]
+             for s in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=250, speech_pad_ms=0))]
     if not spans:
         return 0.0
     gaps = sum(b[0] - a[1] for a, b in zip(spans, spans[1:]) if b[0] - a[1] >= 1.0)

@@ -177,3 +177,23 @@ def test_every_lexicon_entry_names_its_source_and_has_a_prompt():
                                             ("है", "है"), ("e\u0301", "é"), ("Über.", "über"), ("（笑）", "笑")])
 def test_normalize_word_keeps_every_script(text, expected):
     assert normalize_word(text) == expected
+
+
+def test_the_acoustic_filled_pause_detector_reads_character_timed_words():
+    """Whisper times Japanese and Chinese per character: a flat voiced stretch those characters cover (a level-tone
+    syllable, a long vowel) is speech, and an uncovered one between them is a hesitation, as in English."""
+    import numpy as np
+
+    from softskills.models.speech.metrics import FILLED_PAUSE_LABEL, acoustic_fillers
+    from softskills.models.speech.voice import analyze_voice
+
+    sr = 16000
+    t = np.arange(int(0.6 * sr)) / sr
+    level = (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)  # a flat pitch for 0.6 s
+    audio = np.concatenate([np.zeros(sr, np.float32), level, np.zeros(sr, np.float32)])
+    voice = analyze_voice(audio)
+    covered = [Word(c, round(1.0 + 0.15 * i, 3), round(1.15 + 0.15 * i, 3), 0.9) for i, c in enumerate("妈妈说好")]
+    assert acoustic_fillers(covered, voice) == []
+    apart = [Word("我", 0.2, 0.4, 0.9), Word("们", 0.4, 0.6, 0.9), Word("好", 2.0, 2.2, 0.9)]
+    found = acoustic_fillers(apart, voice)
+    assert [f.word for f in found] == [FILLED_PAUSE_LABEL] and found[0].start_s == pytest.approx(1.0, abs=0.1)
