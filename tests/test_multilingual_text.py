@@ -197,3 +197,41 @@ def test_the_acoustic_filled_pause_detector_reads_character_timed_words():
     apart = [Word("我", 0.2, 0.4, 0.9), Word("们", 0.4, 0.6, 0.9), Word("好", 2.0, 2.2, 0.9)]
     found = acoustic_fillers(apart, voice)
     assert [f.word for f in found] == [FILLED_PAUSE_LABEL] and found[0].start_s == pytest.approx(1.0, abs=0.1)
+
+
+def _bodies(words: list[Word], language: str, embed=None):
+    """The analyze-video and full-analysis bodies of a talk in `language` (no audio analysis, no face)."""
+    from softskills.models.signals import measure_signals
+    from tests.analysis_support import analyze_signals, bodies
+    from tests.test_composition_properties import Decoded
+
+    signals = measure_signals(Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False), voice=None,
+                              transcript=transcript(words, language), provided_transcript=None, face_chunks=[],
+                              client_track=None, window_s=5.0)
+    return bodies(analyze_signals(signals, embed))
+
+
+def test_a_japanese_talk_is_judged_in_morae_end_to_end():
+    talk = pieces(*(["えーと、", "今日", "は", "東京", "へ", "行き", "ました。"] * 6))
+    body, full = _bodies(talk, "ja")
+    speech = body["metrics"]["speech"]
+    assert speech["pace_wpm"] is None and "Japanese" in speech["reasons"]["pace_wpm"]
+    assert speech["pace_unit"] == "mora" and speech["syllable_count"] == 6 * 16  # えーと (4) + キョウハトウキョウヘイキマシタ
+    assert all(w["wpm"] is None and w["syllables_per_s"] > 0 for w in speech["rolling_pace"])
+    assert [f["word"] for f in speech["fillers"]] == ["えーと"] * 6
+    components = {c["metric"] for c in body["score_details"]["categories"]["clarity"]["components"]}
+    assert "pace_relative" in components and "pace_wpm" not in components
+    assert "pace_relative" in full["engine_kpis"] and "pace_wpm" not in full["engine_kpis"]
+    assert "morae" in body["detailed_feedback"] and "wpm" not in body["detailed_feedback"]
+
+
+def test_a_spanish_talk_gets_spanish_norms_and_no_english_sentence_model():
+    talk = words_from("Bueno, este, hoy les presento el proyecto que terminamos en marzo. " * 5)
+    body, full = _bodies(talk, "es", embed=lambda texts: pytest.fail("the English sentence model read Spanish"))
+    speech = body["metrics"]["speech"]
+    assert speech["pace_wpm"] > 0 and speech["pace_relative"] == pytest.approx(
+        speech["syllables_per_s"] / lexicon("es").comfortable_rate, rel=1e-2)
+    assert [f["word"] for f in speech["fillers"]] == ["bueno", "este"] * 5
+    components = {c["metric"] for c in body["score_details"]["categories"]["clarity"]["components"]}
+    assert "pace_relative" in components and "pace_wpm" not in components
+    assert "English-only" in full["engine_analysis"]["content"]["coherence"]["reason"]

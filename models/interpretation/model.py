@@ -236,7 +236,8 @@ def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, w
     if not sentences or embed is None or m.spoken_language != cfg["sentence_model_language"]:
         reason = ("No transcript text." if not sentences else "The sentence model was not available."
                   if embed is None else f"Relevance and coherence are not measured in '{m.spoken_language}': the "
-                  "sentence model (all-MiniLM-L6-v2) is English-only and no multilingual one ships in a package.")
+                  "sentence model (all-MiniLM-L6-v2) is English-only, and no multilingual one is calibrated to these "
+                  "scores.")
         withheld.update(coherence_cosine=reason, relevance_cosine=reason)
         return Relevance(None, None, None, reason, ()), Coherence(None, reason, None), tuple(sentences[:1])
     vectors = embed([s.text for s in sentences] + ([m.context_phrase] if m.context_phrase else []))
