@@ -17,8 +17,9 @@ syllable counter is to true syllable counts.
   unit-count error (recognition plus counter, against the reference text) and the pace error are reported.
 
 `python -m benchmarks.languages_text` runs the models in process (Whisper base in the clip's language with the
-language's disfluency prompt, the voice analysis, the speech metrics) and prints the tables; `markdown(rows)` is
-what the accuracy benchmark calls with rows it measured through the service.
+language's disfluency prompt, the voice analysis, the speech metrics) and prints the tables. The accuracy
+benchmark, which measures through the service, builds the truths (`espeak_truths`, `real_truths`), scores each
+answer with `score_body` and prints `markdown(rows)`.
 """
 
 from __future__ import annotations
@@ -196,8 +197,9 @@ def match_count(truth: tuple[tuple[float, float], ...], found: list[tuple[float,
     return len(used_t)
 
 
-def measure_in_process(truths: list[TextTruth]) -> list[TextRow]:
-    """Whisper base in each clip's language with its disfluency prompt, then the voice and speech metrics."""
+def measure_in_process(truths: list[TextTruth], prompted: bool = True) -> list[TextRow]:
+    """Whisper base in each clip's language with its disfluency prompt (or none, to measure what the prompt
+    adds), then the voice and speech metrics."""
     from softskills.models.speech.lexicons import disfluency_prompt
     from softskills.models.speech.metrics import analyze_speech
     from softskills.models.speech.transcribe import SpeechToText
@@ -207,15 +209,29 @@ def measure_in_process(truths: list[TextTruth]) -> list[TextRow]:
     rows = []
     for t in truths:
         if t.language not in models:
-            models[t.language] = SpeechToText(model="base", language=t.language,
-                                              initial_prompt=disfluency_prompt(t.language), cpu_threads=2)
+            models[t.language] = SpeechToText(model="base", language=t.language, cpu_threads=2,
+                                              initial_prompt=disfluency_prompt(t.language) if prompted else None)
         transcript = models[t.language].transcribe(t.audio)
         m = analyze_speech(transcript, analyze_voice(t.audio), len(t.audio) / SAMPLE_RATE)
-        found = [(f.start_s, f.end_s) for f in m.fillers]
-        rows.append(TextRow(t.name, t.language, t.source, len(t.fillers), len(found), match_count(t.fillers, found),
-                            tuple(f.word for f in m.fillers), t.syllables, m.syllable_count,
-                            t.syllables / t.speaking_time_s, m.syllables_per_s, m.pace_relative))
+        rows.append(_row(t, [(f.word, f.start_s, f.end_s) for f in m.fillers], m.syllable_count, m.syllables_per_s,
+                         m.pace_relative))
     return rows
+
+
+def score_body(truth: TextTruth, body: dict, offset_s: float = 0.0) -> TextRow:
+    """A clip's row from the service's answer (an analyze-video or full-analysis body) for its audio placed
+    `offset_s` into the video."""
+    speech = body.get("video_analysis", body)["metrics"]["speech"] or {}
+    found = [(f["word"], f["start_s"] - offset_s, f["end_s"] - offset_s) for f in speech.get("fillers", [])]
+    return _row(truth, found, speech.get("syllable_count"), speech.get("syllables_per_s"), speech.get("pace_relative"))
+
+
+def _row(t: TextTruth, found: list[tuple[str, float, float]], units: int | None, rate: float | None,
+         relative: float | None) -> TextRow:
+    spans = [(start, end) for _, start, end in found]
+    return TextRow(t.name, t.language, t.source, len(t.fillers), len(found), match_count(t.fillers, spans),
+                   tuple(word for word, _, _ in found), t.syllables, units, t.syllables / t.speaking_time_s, rate,
+                   relative)
 
 
 def syllable_accuracy() -> dict[str, dict[str, float]]:
@@ -300,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     print(syllable_markdown(syllable_accuracy()), end="\n\n")
     truths = espeak_truths() + ([] if "--espeak-only" in args else real_truths())
-    rows = measure_in_process(truths)
+    rows = measure_in_process(truths, prompted="--no-prompt" not in args)
     for r in rows:
         print(f"{r.name}: fillers {r.matched_fillers}/{r.true_fillers} true, {r.found_fillers} found "
               f"{list(r.found_words)}; units {r.measured_units} vs {r.true_units}; rate {r.measured_rate or 0:.2f} vs "
