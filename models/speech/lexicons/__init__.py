@@ -45,8 +45,9 @@ class Lexicon:
     disfluency_prompt: str
     spaced: bool  # written with spaces between words; False: tokenized (models/speech/tokens.py)
     pace_unit: str  # "syllable" | "mora": what pace is counted in
-    syllable_rate: float  # mean syllables (morae) per second of read speech in this language
+    syllable_rate: float  # mean syllables per second of read speech in this language
     syllable_rate_source: str
+    units_per_syllable: float = 1.0  # pace units per syllable (Japanese: morae per syllable)
 
     @cached_property
     def hesitation(self) -> re.Pattern:
@@ -64,7 +65,7 @@ class Lexicon:
         per minute) in syllables per second, scaled by this language's read syllable rate relative to English's
         (Pellegrino et al. 2011), so a language spoken with more, lighter syllables is allowed more of them."""
         english = ENGLISH_COMFORTABLE_WPM / 60.0 * ENGLISH_SYLLABLES_PER_WORD
-        return english * self.syllable_rate / LEXICONS["en"].syllable_rate
+        return english * self.syllable_rate / LEXICONS["en"].syllable_rate * self.units_per_syllable
 
     @cached_property
     def longest_phrase(self) -> int:
