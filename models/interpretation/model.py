@@ -200,7 +200,7 @@ def _window_score(window_values: dict[str, float | None], params: dict, observab
         if value is not None:
             values[name], scores[name] = value, metric_score(window["curve"], value)
     categories = score_categories(values, scores, {}, params, observable_only)
-    has_speech = window_values.get("word_count") is not None
+    has_speech = any(window_values.get(pace) is not None for pace in ("pace_wpm", "pace_relative"))
     overall, _ = _overall(categories, None if has_speech else "no speech in the window", params)
     return WindowScore({name: c.score for name, c in categories.items()}, overall)
 
