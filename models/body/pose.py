@@ -78,7 +78,8 @@ class PoseLandmarker:
         import mediapipe as mp  # imported here: ~0.5 s and a C++ runtime that only landmark replicas need
 
         shipped_pose_model()
-        self._pose = mp.solutions.pose.Pose(**MEDIAPIPE_POSE_SETTINGS, min_detection_confidence=min_detection_confidence,
+        self._pose = mp.solutions.pose.Pose(**MEDIAPIPE_POSE_SETTINGS,
+                                            min_detection_confidence=min_detection_confidence,
                                             min_tracking_confidence=min_tracking_confidence)
         self._lock = threading.Lock()
 
