@@ -142,41 +142,45 @@ def compare_pose_open_loop(path: Path, converted, *, seconds: float | None = Non
 
     result = OpenLoop(path.name)
     tracker, step = mediapipe_pose_with_regions(), mediapipe_pose_step()
-    for chunk in VideoFrames(str(path), frame_rate_hz=rate, max_side_px=640, chunk_s=10.0, max_decode_s=3600):
-        keep_time = chunk.frame_times_s < (seconds if seconds else math.inf)
-        if not keep_time.any():
-            break
-        tracker.reset()
-        previous, state = None, None
-        for frame in chunk.frames[keep_time]:
-            frame = np.ascontiguousarray(frame)
-            tracked = tracker.process(frame)
-            region = tracked.pose_rect_from_detection if tracked.pose_rect_from_detection is not None else previous
-            previous = tracked.pose_rect_from_landmarks
-            if region is None:
-                continue
-            if tracked.pose_rect_from_detection is not None:
-                state = converted.new_state()  # MediaPipe's filter starts again after a detection too
-            result.frames += 1
-            rect = Rect(region.x_center, region.y_center, region.width, region.height, region.rotation)
-            points, next_rect = converted.landmarks_in([frame], [rect], [state])[0]
-            shifted = step.process({"image": frame, "roi": _moved(region, REGION_SHIFT_PX / frame.shape[1])})
-            reference = _points(tracked.pose_landmarks, frame)
-            result.found_differs += (reference is None) != (points is None)
-            result.shifted_found_differs += (reference is None) != (shifted.landmarks is None)
-            if reference is None:
-                continue
-            shoulders = np.linalg.norm(reference[11] - reference[12])
-            if points is not None:
-                converted_px = points[:, :2] * [frame.shape[1], frame.shape[0]]
-                result.errors_sw.append(np.linalg.norm(reference - converted_px, axis=1) / shoulders)
-            if shifted.landmarks is not None:
-                result.shifted_errors_sw.append(
-                    np.linalg.norm(reference - _points(shifted.landmarks, frame), axis=1) / shoulders)
-            if points is not None and tracked.pose_rect_from_landmarks is not None:
-                result.region_px.append(_region_difference_px(tracked.pose_rect_from_landmarks, next_rect, frame))
-                result.rotation_deg.append(abs(math.degrees(tracked.pose_rect_from_landmarks.rotation
-                                                            - next_rect.rotation)))
+    try:
+        for chunk in VideoFrames(str(path), frame_rate_hz=rate, max_side_px=640, chunk_s=10.0, max_decode_s=3600):
+            keep_time = chunk.frame_times_s < (seconds if seconds else math.inf)
+            if not keep_time.any():
+                break
+            tracker.reset()
+            previous, state = None, None
+            for frame in chunk.frames[keep_time]:
+                frame = np.ascontiguousarray(frame)
+                tracked = tracker.process(frame)
+                region = tracked.pose_rect_from_detection if tracked.pose_rect_from_detection is not None else previous
+                previous = tracked.pose_rect_from_landmarks
+                if region is None:
+                    continue
+                if tracked.pose_rect_from_detection is not None:
+                    state = converted.new_state()  # MediaPipe's filter starts again after a detection too
+                result.frames += 1
+                rect = Rect(region.x_center, region.y_center, region.width, region.height, region.rotation)
+                points, next_rect = converted.landmarks_in([frame], [rect], [state])[0]
+                shifted = step.process({"image": frame, "roi": _moved(region, REGION_SHIFT_PX / frame.shape[1])})
+                reference = _points(tracked.pose_landmarks, frame)
+                result.found_differs += (reference is None) != (points is None)
+                result.shifted_found_differs += (reference is None) != (shifted.landmarks is None)
+                if reference is None:
+                    continue
+                shoulders = np.linalg.norm(reference[11] - reference[12])
+                if points is not None:
+                    converted_px = points[:, :2] * [frame.shape[1], frame.shape[0]]
+                    result.errors_sw.append(np.linalg.norm(reference - converted_px, axis=1) / shoulders)
+                if shifted.landmarks is not None:
+                    result.shifted_errors_sw.append(
+                        np.linalg.norm(reference - _points(shifted.landmarks, frame), axis=1) / shoulders)
+                if points is not None and tracked.pose_rect_from_landmarks is not None:
+                    result.region_px.append(_region_difference_px(tracked.pose_rect_from_landmarks, next_rect, frame))
+                    result.rotation_deg.append(abs(math.degrees(tracked.pose_rect_from_landmarks.rotation
+                                                                - next_rect.rotation)))
+    finally:
+        tracker.close()
+        step.close()
     return result
 
 
