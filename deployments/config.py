@@ -119,6 +119,12 @@ class IngressOptions(BaseModel):
                                       "framing and posture within the CPU budget; gestures need 4, fidgeting 6; 0 "
                                       "switches body language off.")
     max_side_px: int = Field(640, ge=64, le=1920, description="Sampled frames are downscaled to this longest side.")
+    video_decoder: Literal["auto", "cpu", "cuda"] = Field("cpu", description="Where video frames are decoded. auto: "
+                                                          "the GPU's decoder (NVDEC, through PyAV's hardware "
+                                                          "acceleration) when PyAV lists a cuda device and one can be "
+                                                          "opened, else the CPU, with one log line; cuda: the same, "
+                                                          "with a warning when it falls back. A file the GPU's "
+                                                          "decoder fails on is decoded again on the CPU (logged).")
     max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0)
     max_duration_s: float = Field(1800.0, gt=0)
     max_pixels: int = Field(4096 * 4096, gt=0, description="Largest accepted source frame (width x height).")

@@ -112,7 +112,9 @@ class PaceWindow(Body):
     start_s: Number
     end_s: Number
     words: int
-    wpm: Number
+    wpm: Number | None = Field(description="Null where words are not the unit of pace (Japanese, Chinese).")
+    syllables: int | None = Field(description="Syllables (morae in Japanese) in the window.")
+    syllables_per_s: Number | None
 
 
 class SpeechMetrics(Body):
@@ -128,6 +130,12 @@ class SpeechMetrics(Body):
     pauses: list[Pause]
     long_pause_count: int
     mean_pause_s: Number | None
+    pace_unit: str = Field(description="What syllables_per_s counts: syllable, or mora (Japanese).")
+    syllable_count: int | None
+    syllables_per_s: Number | None = Field(description="The spoken language's pace unit per second of speaking time.")
+    pace_relative: Number | None = Field(description="Pace over the centre of the spoken language's comfortable range "
+                                                     "(1 = centre; English: pace_wpm / 150).")
+    reasons: dict[str, str] = Field(description="Why a null field above was not measured.")
 
 
 class Interval(Body):
@@ -460,7 +468,8 @@ def _metrics(analysis: Analysis) -> Metrics:
             fillers=[Filler(**x.__dict__) for x in s.fillers], filler_count=s.filler_count,
             filler_rate_per_min=s.filler_rate_per_min, top_fillers=list(s.top_fillers),
             pauses=[Pause(**p.__dict__) for p in s.pauses], long_pause_count=s.long_pause_count,
-            mean_pause_s=s.mean_pause_s)
+            mean_pause_s=s.mean_pause_s, pace_unit=s.pace_unit, syllable_count=s.syllable_count,
+            syllables_per_s=s.syllables_per_s, pace_relative=s.pace_relative, reasons=s.reasons)
     if v is not None:
         voice = VoiceMetrics(
             pitch_median_hz=v.pitch_median_hz, pitch_sd_semitones=v.pitch_sd_semitones,

@@ -70,6 +70,7 @@ class PipelineOptions:
     face_timeout_s: float
     engine_timeout_s: float
     time_series_window_s: float
+    video_decoder: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class Pipeline:
             client_pose = samples is not None and has_pose_samples(samples)
             video = VideoFrames(upload, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
                                 chunk_s=o.face_chunk_s, max_duration_s=o.max_duration_s, max_pixels=o.max_pixels,
-                                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)))
+                                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)),
+                                video_decoder=o.video_decoder)
             face_calls, pose_calls = await self._timed("decode_frames", self._stream_frames(
                 video, calls, face=samples is None,
                 pose=self.stages.pose is not None and o.pose_frame_rate_hz > 0 and not client_pose))

@@ -164,7 +164,8 @@ def series_of(name: str, sessions: Sequence[Session]) -> list[float]:
 
 
 def assess(current: Session, earlier: Sequence[SessionRecord], params: dict) -> Progress:
-    """This session against the subject's earlier ones (any order; they are sorted by time)."""
+    """This session against the subject's earlier ones (any order; they are sorted by time), for each headline the
+    parameters score (as they apply to the session's language) that this session or an earlier one has."""
     spec = params["personal"]
     need = spec["progress"]["min_sessions"]
     ordered = chronological(earlier)
@@ -173,9 +174,17 @@ def assess(current: Session, earlier: Sequence[SessionRecord], params: dict) -> 
         return Progress(len(ordered), need, missing,
                         f"Progress is judged against at least {need} earlier sessions of the subject; it has "
                         f"{len(ordered)}, so {missing} more {'is' if missing == 1 else 'are'} needed.", ())
-    headlines = tuple(_headline(name, metric, current, ordered, params)
-                      for name, metric in spec["metrics"].items() if "better" in metric)
+    weighed = scored_metrics(params)
+    headlines = tuple(_headline(name, metric, current, ordered, params) for name, metric in spec["metrics"].items()
+                      if "better" in metric and (name in weighed or name not in params["metrics"])
+                      and (current.value(name) is not None or series_of(name, ordered)))
     return Progress(len(ordered), need, 0, None, headlines)
+
+
+def scored_metrics(params: dict) -> set[str]:
+    """The metrics these parameters score (pace is pace_wpm in English, pace_relative in other languages)."""
+    return {metric for group in ("categories", "interpretations") for spec in params[group].values()
+            for metric in spec["weights"]}
 
 
 def _headline(name: str, spec: dict, current: Session, ordered: list[SessionRecord], params: dict) -> HeadlineProgress:

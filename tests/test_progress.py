@@ -5,6 +5,7 @@ unchanged sessions it calls changed, measured on simulated speakers."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softskills.models.interpretation.model import interpret, load_params
+from softskills.models.measurements import Measurements
 from softskills.models.progress import (
     IMPROVED,
     MAD_TO_SD,
@@ -25,13 +27,15 @@ from softskills.models.progress import (
     best_band,
     improvement,
     robust_spread,
+    scored_metrics,
     verdict,
 )
 from tests.test_interpretation import GOOD, measured
 
 PARAMS = load_params()
 PERSONAL = PARAMS["personal"]
-HEADLINES = [name for name, spec in PERSONAL["metrics"].items() if "better" in spec]
+HEADLINES = [name for name, spec in PERSONAL["metrics"].items()  # as English speech is scored (pace in wpm)
+             if "better" in spec and (name in scored_metrics(PARAMS) or name not in PARAMS["metrics"])]
 METRICS = [name for name in HEADLINES if name in PARAMS["metrics"]]
 SCORES = [name for name in HEADLINES if name not in PARAMS["metrics"]]
 START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -283,3 +287,24 @@ def test_category_progress_compares_like_with_like_after_a_rules_change():
                  for s in earlier]  # as if an older parameter version had scored them half as high
     progress = by_name(interpret(measured(), earlier=old_rules).personal.progress)
     assert all(progress[k].verdict == USUAL and progress[k].change == 0 for k in SCORES)
+
+
+def test_pace_is_judged_in_the_metric_the_language_is_scored_by():
+    """English pace is words a minute; Spanish pace is over Spanish's own comfortable centre (pace_relative)."""
+    spanish = {**GOOD, "pace_relative": 1.0}
+    del spanish["pace_wpm"]
+
+    def in_spanish(values: dict) -> Measurements:
+        m = measured(values)
+        facts = replace(m.facts, syllables_per_s=4.11 * values["pace_relative"], comfortable_rate=4.11,
+                        pace_unit="syllable")
+        return replace(m, facts=facts, spoken_language="es")
+
+    earlier = [stored(interpret(in_spanish(spanish), earlier=[]), START + timedelta(i)) for i in range(5)]
+    result = interpret(in_spanish({**spanish, "pace_relative": 1.6}), earlier=earlier)
+    progress = by_name(result.personal.progress)
+    assert "pace_wpm" not in progress and progress["pace_relative"].verdict == WORSE
+    assert [c.metric for c in result.personal.calibration if c.metric.startswith("pace")] == ["pace_relative"]
+    english = by_name(interpret(measured(), earlier=[stored(interpret(measured(), earlier=[]), START)] * 3)
+                      .personal.progress)
+    assert "pace_relative" not in english and english["pace_wpm"].verdict == USUAL

@@ -3,7 +3,7 @@ downloaded at run time: models/speech/weights.py), and the same Transcript built
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,12 +28,22 @@ IMPROBABLE_WORD = 0.15  # openai-whisper's anomaly threshold for a word's probab
 MAX_SEGMENT_COMPRESSION_RATIO = 2.4
 MIN_AUDIO_S = 0.1
 
-_PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
+def _is_word_char(char: str) -> bool:
+    """Letters and digits of any script, apostrophes and combining marks (a Devanagari vowel sign or a
+    decomposed accent ends a word; it is not punctuation)."""
+    return char.isalnum() or char in "'_" or unicodedata.category(char).startswith("M")
 
 
 def normalize_word(text: str) -> str:
-    """Lowercase, outer punctuation removed, inner apostrophes kept: "Um," -> "um", "I'm." -> "i'm"."""
-    return _PUNCT.sub("", text.strip().lower().replace("\u2019", "'"))
+    """NFC, lowercase, outer punctuation removed, inner apostrophes kept: "Um," -> "um", "I'm." -> "i'm",
+    "ました。" -> "ました", "¿Qué?" -> "qué"."""
+    text = unicodedata.normalize("NFC", text.strip()).lower().replace("\u2019", "'")
+    start, end = 0, len(text)
+    while start < end and not _is_word_char(text[start]):
+        start += 1
+    while end > start and not _is_word_char(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 @dataclass(frozen=True)
