@@ -128,7 +128,7 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     with _Timer() as t:
         signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
                                   face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s,
-                                  pose_chunks=poses, diarization=diarization)
+                                  pose_chunks=poses, diarization=diarization, languages=languages)
         measurements = measure(signals, window_s=opts.time_series_window_s, context_phrase=CONTEXT_PHRASE)
     result.stages["measure"] = t.result
     with _Timer() as t:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from softskills.models.speech.spoken_language import SUPPORTED
+
 
 class ErrorBody(BaseModel):
     """Every error answer: the guide's `{"detail": ...}`."""
@@ -24,6 +26,9 @@ _FIELDS = {
     "context_phrase": {"type": "string", "description": "Scenario, e.g. `job interview practice`."},
     "mediapipeSamples": {"type": "string", "description": "JSON array of MediaPipe face-landmark samples (see "
                                                           "README); used instead of server-side landmarks."},
+    "language": {"type": "string", "enum": ["auto", *SUPPORTED], "default": "auto",
+                 "description": "The language spoken (ISO 639-1): auto identifies it from the speech; a code skips "
+                                "the identification. Any other value is a 422."},
     "observable_only": {"type": "boolean", "description": "Only observable behaviour metrics; no likeability or "
                                                           "authenticity inference. A service configured for "
                                                           "observable-only mode stays in it."},

@@ -23,6 +23,7 @@ from softskills.models.signals import measure_signals
 from softskills.models.speech.speakers import EVERYONE, VoiceEncoder, diarize
 from softskills.models.speech.transcribe import SpeechToText
 from softskills.models.speech.voice import analyze_voice
+from tests.analysis_support import ENGLISH
 from testkit.videos import make_talking_head_video
 
 JFK_WORDS = {"country", "ask", "american", "fellow"}
@@ -62,7 +63,7 @@ def signals_for(conversation, outputs, speaker=None):
     voice, transcript, diarization = outputs
     return measure_signals(Audio(conversation.duration_s), voice=voice, transcript=transcript,
                            provided_transcript=None, face_chunks=[], client_track=None, window_s=5.0,
-                           diarization=diarization, speaker=speaker)
+                           diarization=diarization, speaker=speaker, languages=ENGLISH)
 
 
 def words_of(signals) -> set[str]:
@@ -96,7 +97,7 @@ def test_the_coached_pace_is_the_pace_of_their_speech_alone(conversation, output
     voice = analyze_voice(alone)
     alone_signals = measure_signals(Audio(len(alone) / SAMPLE_RATE), voice=voice,
                                     transcript=models["stt"].transcribe(alone), provided_transcript=None,
-                                    face_chunks=[], client_track=None, window_s=5.0)
+                                    face_chunks=[], client_track=None, window_s=5.0, languages=ENGLISH)
     together = signals_for(conversation, outputs)
     assert together.speech.pace_wpm == pytest.approx(alone_signals.speech.pace_wpm, rel=0.15)
     assert together.speech.word_count == pytest.approx(alone_signals.speech.word_count, abs=2)

@@ -78,9 +78,9 @@ class Jobs:
         self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
                                timedelta(minutes=30), timedelta(hours=1), RETENTION)
 
-    def submit(self, path, analysis="analyze-video", owner="alice", **kwargs):
+    def submit(self, path, analysis="analyze-video", owner="alice", request=AnalysisInput(), **kwargs):
         with open(path, "rb") as upload:
-            job, replayed = self.service.submit(Submission(owner, upload, JobRequest(analysis, AnalysisInput(),
+            job, replayed = self.service.submit(Submission(owner, upload, JobRequest(analysis, request,
                                                                                      "s-1"), "http://api/",
                                                            **kwargs))
         return job, replayed
@@ -113,11 +113,12 @@ def test_a_job_answers_what_the_synchronous_endpoint_answers(tmp_path, models, t
 
 
 def test_a_server_error_is_retried_then_fails_with_the_reason(tmp_path, models, talking_head):
-    async def stuck_transcribe(audio):
+    async def stuck_transcribe(audio, language):
         await asyncio.sleep(30)
 
     jobs = Jobs(tmp_path, models, speech_timeout_s=0.5, transcribe=stuck_transcribe)
-    job, _ = jobs.submit(talking_head.path)
+    # The language named, so that the transcription is what times out (identifying it takes longer than 0.5 s).
+    job, _ = jobs.submit(talking_head.path, request=AnalysisInput(language="en"))
     first, second = jobs.deliver(job.id), jobs.deliver(job.id)
     assert first == second == (Outcome.RETRY, "Analysis timed out (speech-to-text). Try a shorter video.")
     waiting = jobs.store.get("alice", job.id)

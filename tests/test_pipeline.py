@@ -85,14 +85,14 @@ def test_a_failing_stage_cancels_the_calls_in_flight(models, talking_head):
 
     started: list[asyncio.Task] = []
 
-    async def slow_transcribe(audio):
+    async def slow_transcribe(audio, language):
         started.append(asyncio.current_task())
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, landmarks=failing, transcribe=slow_transcribe)
     pipeline = Pipeline(stages, IngressOptions().pipeline_options())
-    with pytest.raises(InvalidMedia):
-        run(pipeline, talking_head.path, AnalysisInput())
+    with pytest.raises(InvalidMedia):  # the language named: the transcription starts at once
+        run(pipeline, talking_head.path, AnalysisInput(language="en"))
     assert started and all(task.cancelled() for task in started)
 
 
@@ -125,7 +125,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
     pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
-    assert raised.value.stage in ("voice", "speakers")
+    assert raised.value.stage in ("voice", "speakers", "language", "speech_to_text")  # all wait for the voice
 
 
 def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models, talking_head):
