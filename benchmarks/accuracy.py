@@ -431,8 +431,8 @@ class LanguageScore:
 
     @property
     def marked_right(self) -> bool:
-        """A supported language marked supported, any other one marked unsupported."""
-        return self.supported == (self.language in SUPPORTED)
+        """A supported language marked supported, any other one marked unsupported (and none left unknown)."""
+        return self.supported is (self.language in SUPPORTED)
 
 
 def score_language_clip(clip: LanguageClip, status: int, body: dict) -> LanguageScore:

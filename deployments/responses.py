@@ -318,7 +318,7 @@ class LanguageBody(Body):
                                                    "windows listened to; null when the client named the language.")
     source: str = Field(description="detected (identified from the speech) or requested (the `language` field).")
     feedback: str = Field(description="The language of the answer's sentences (feedback, reasons, labels).")
-    supported: bool = Field(description="Whether `spoken` is one of the supported languages (README, "
+    supported: bool | None = Field(description="Whether `spoken` is one of the supported languages (README, "
                                         "\"Languages\"); another language is transcribed but its language metrics "
                                         "are not measured.")
     reason: str | None = Field(description="Why `spoken` is null, or why it is not supported.")

@@ -11,8 +11,8 @@
 Decoding overlaps the models: voice analysis starts after the audio-only pass (a fraction of the video decode),
 speech-to-text as soon as the language is known (at once when the client named it; else after the voice analysis
 and one identification call), and each chunk of frames is on its way to a landmark replica before the next one is
-decoded. Chunks wait for a free slot beyond `max_face_chunks_in_flight`, so a long, compressible video cannot put gigabytes of
-frames in flight. Every stage has a timeout; on any failure every call still in flight is cancelled.
+decoded. Chunks wait for a free slot beyond `max_face_chunks_in_flight`, so a long, compressible video cannot put
+gigabytes of frames in flight. Every stage has a timeout; on any failure every call still in flight is cancelled.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def test_verdicts():
     assert unclear.spoken is None and unclear.probability is None and "'ja'" in unclear.reason
     assert unclear.transcription_language == FALLBACK_LANGUAGE
     silent = detected_languages(LanguageIdentification(None, None, 0, 0.0), "en")
-    assert silent.spoken is None and "No speech" in silent.reason
+    assert silent.spoken is None and silent.supported is None and "No speech" in silent.reason
     assert "No audio" in detected_languages(None, "en").reason
     asked = requested_languages("fr", "en")
     assert (asked.spoken, asked.probability, asked.source, asked.supported) == ("fr", None, "requested", True)

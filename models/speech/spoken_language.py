@@ -54,8 +54,9 @@ class Languages:
     reason: str | None = None  # why spoken is None, or why an identified language is not supported
 
     @property
-    def supported(self) -> bool:
-        return self.spoken in SUPPORTED
+    def supported(self) -> bool | None:
+        """Whether the spoken language is a supported one; None when it is not known."""
+        return None if self.spoken is None else self.spoken in SUPPORTED
 
     @property
     def transcription_language(self) -> str:

@@ -150,9 +150,9 @@ class SpeechToText:
         self.prompts = dict(DISFLUENT_PROMPTS if prompts is None else prompts)
         english_path = str(model_path or model_dir(model))
         multilingual_path = str(multilingual_model_path or model_dir(multilingual_model))
-        load = lambda path: _Whisper(path, self.device, compute_type, cpu_threads, batch_size)  # noqa: E731
-        self._english = load(english_path)
-        self._multilingual = self._english if multilingual_path == english_path else load(multilingual_path)
+        self._english = _Whisper(english_path, self.device, compute_type, cpu_threads, batch_size)
+        self._multilingual = self._english if multilingual_path == english_path else _Whisper(
+            multilingual_path, self.device, compute_type, cpu_threads, batch_size)
         if not self._multilingual.multilingual:
             raise ValueError(f"speech.multilingual_model must be a multilingual Whisper model; {multilingual_path} "
                              "transcribes English only")
