@@ -22,8 +22,9 @@ the forced-aligned word times; face-visible ratio against the labelled truth; an
 got a speech score, pace or filler count.
 
 On the languages set (benchmarks/languages_set.py: real FLEURS, Common Voice and AISHELL-1 recordings, real Asterisk
-prompts, espeak-ng sentences): whether the spoken language was identified (`language.spoken`), whether a language
-outside the supported ones was marked so, which model transcribed, and the word error rate (character error rate
+prompts, espeak-ng sentences posted with their language named where it is supported): whether the spoken language
+was identified (`language.spoken`; named, for the synthetic clips), whether a language outside the supported ones
+was marked so, which model transcribed, and the word error rate (character error rate
 for ja and zh) against the reference. Both sides are normalised first: lower-cased, apostrophes and hyphens read as
 spaces ("qu'on" is "qu on" on both sides), punctuation removed; for ja and zh every character but letters and digits is dropped and Chinese is compared in
 simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a script, not a
@@ -281,7 +282,8 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
 
 
 def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None) -> list[tuple[int, dict]]:
-    """Posts every clip (anything with a name and a path) to full-analysis; (status, body) per clip."""
+    """Posts every clip (anything with a name and a path, and the form `fields` it may have) to full-analysis;
+    (status, body) per clip."""
     from testkit.service_runner import running_service
 
     answers = []
@@ -293,7 +295,8 @@ def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None
             config.write_text(yaml.safe_dump(settings))
         with running_service(Path(data_dir), config) as svc:
             for clip in clips:
-                response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
+                response = svc.post("/api/v1/full-analysis", clip.path, timeout=900,
+                                    data={"sessionId": clip.name, **getattr(clip, "fields", {})})
                 body = response.json()
                 (responses_dir / f"{clip.name}.json").write_text(json.dumps(
                     {"status": response.status_code, "body": body}, indent=1))
@@ -454,7 +457,7 @@ def _error_rate(scores: list[LanguageScore]) -> str:
 
 
 def languages_markdown(scores: list[LanguageScore]) -> str:
-    head = ("| language | clips real / espeak-ng | identified: real | identified: espeak-ng | supported marked right "
+    head = ("| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named | supported marked right "
             "| model | error rate: real | error rate: espeak-ng |")
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for language in dict.fromkeys(s.language for s in scores):
