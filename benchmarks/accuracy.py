@@ -26,8 +26,8 @@ prompts, espeak-ng sentences posted with their language named where it is suppor
 was identified (`language.spoken`; named, for the synthetic clips), whether a language outside the supported ones
 was marked so, which model transcribed, and the word error rate (character error rate
 for ja and zh) against the reference. Both sides are normalised first: lower-cased, apostrophes and hyphens read as
-spaces ("qu'on" is "qu on" on both sides), punctuation removed; for ja and zh every character but letters and digits is dropped and Chinese is compared in
-simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a script, not a
+spaces ("qu'on" is "qu on" on both sides), punctuation removed; for ja and zh every character but letters and
+digits is dropped and Chinese is compared in simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a script, not a
 recognition, difference). Numbers are not spelled out: "20" against "vinte" counts as an error.
 
 Over every set: the spread (min / median / max over the clips that got one) of every score: overall (0-100), the
@@ -457,8 +457,8 @@ def _error_rate(scores: list[LanguageScore]) -> str:
 
 
 def languages_markdown(scores: list[LanguageScore]) -> str:
-    head = ("| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named | supported marked right "
-            "| model | error rate: real | error rate: espeak-ng |")
+    head = ("| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named "
+            "| supported marked right | model | error rate: real | error rate: espeak-ng |")
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for language in dict.fromkeys(s.language for s in scores):
         mine = [s for s in scores if s.language == language]
