@@ -24,11 +24,11 @@ got a speech score, pace or filler count.
 On the languages set (benchmarks/languages_set.py: real FLEURS, Common Voice and AISHELL-1 recordings, real Asterisk
 prompts, espeak-ng sentences posted with their language named where it is supported): whether the spoken language
 was identified (`language.spoken`; named, for the synthetic clips), whether a language outside the supported ones
-was marked so, which model transcribed, and the word error rate (character error rate
-for ja and zh) against the reference. Both sides are normalised first: lower-cased, apostrophes and hyphens read as
-spaces ("qu'on" is "qu on" on both sides), punctuation removed; for ja and zh every character but letters and
-digits is dropped and Chinese is compared in simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a script, not a
-recognition, difference). Numbers are not spelled out: "20" against "vinte" counts as an error.
+was marked so, which model transcribed, and the word error rate (character error rate for ja and zh) against the
+reference. Both sides are normalised first: lower-cased, apostrophes and hyphens read as spaces ("qu'on" is "qu on"
+on both sides), punctuation removed; for ja and zh every character but letters and digits is dropped and Chinese
+is compared in simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a
+script, not a recognition, difference). Numbers are not spelled out: "20" against "vinte" counts as an error.
 
 Over every set: the spread (min / median / max over the clips that got one) of every score: overall (0-100), the
 four categories (0-10) and the engine's five levels (0-1). On the validity set (benchmarks/validity_set.py, clips
