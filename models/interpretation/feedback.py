@@ -7,6 +7,8 @@ from __future__ import annotations
 from softskills.models.intervals import clock
 from softskills.models.measurements import Measurements
 
+SENTENCE_LANGUAGE = "en"  # the language of every sentence written here (message catalogs per language: issue 24)
+
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
