@@ -85,7 +85,7 @@ def main() -> int:
         return 0
     config = yaml.safe_load((REPO / args.config).read_text())
     # One key plays every client, so all its uploads may stream in at once.
-    config["applications"][0]["args"]["ingress"]["max_uploads_per_owner"] = args.clients
+    config["applications"][0]["args"].setdefault("http", {})["max_uploads_per_owner"] = args.clients
     with Service(config, REPO) as service:
         service.post(video)
         started = time.perf_counter()

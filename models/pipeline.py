@@ -35,7 +35,6 @@ from softskills.models.speech.speakers import Diarization
 from softskills.models.speech.transcribe import Transcript
 from softskills.models.speech.voice import VoiceAnalysis
 
-
 SAMPLES_WITHOUT_VIDEO = ("mediapipeSamples were sent with a file that has no video track: the landmarks are "
                          "positions in the video's frames. Upload the video they were taken from, or omit "
                          "mediapipeSamples.")
@@ -55,7 +54,7 @@ class Stages:
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    """The ingress options the pipeline reads (documented in deployments/config.py, IngressOptions)."""
+    """The analysis options the pipeline reads (documented in config/options.py, AnalysisOptions)."""
 
     frame_rate_hz: float
     max_side_px: int
@@ -270,8 +269,8 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
     content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics), `voice_encoder`
     a models.speech.speakers.VoiceEncoder (None: every voice is one speaker)."""
-    from softskills.models.speech.speakers import diarize
     from softskills.models.interpretation.model import interpret
+    from softskills.models.speech.speakers import diarize
     from softskills.models.speech.voice import analyze_voice
 
     def threaded(function):

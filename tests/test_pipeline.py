@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from softskills.deployments.config import IngressOptions
+from softskills.config.options import AnalysisOptions
 from softskills.models.errors import InvalidLandmarkSamples, InvalidMedia, StageTimeout
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.interpretation.engine import SentenceEncoder
@@ -40,7 +40,7 @@ def run(pipeline: Pipeline, path: str, request: AnalysisInput, **kwargs):
 
 def test_full_analysis_of_a_real_video(models, talking_head):
     observed: list[str] = []
-    pipeline = Pipeline(in_process_stages(models), IngressOptions().pipeline_options(),
+    pipeline = Pipeline(in_process_stages(models), AnalysisOptions().pipeline_options(),
                         observe=lambda stage, seconds: observed.append(stage))
 
     async def keep():
@@ -73,7 +73,7 @@ def test_landmark_chunks_in_flight_are_bounded(models, talking_head):
         finally:
             in_flight -= 1
 
-    options = IngressOptions(face_chunk_s=1.0, max_face_chunks_in_flight=2).pipeline_options()
+    options = AnalysisOptions(face_chunk_s=1.0, max_face_chunks_in_flight=2).pipeline_options()
     pipeline = Pipeline(in_process_stages(models, landmarks=slow_landmarks), options)
     analysis = run(pipeline, talking_head.path, AnalysisInput())
     assert calls >= 8 and peak == 2
@@ -91,7 +91,7 @@ def test_a_failing_stage_cancels_the_calls_in_flight(models, talking_head):
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, landmarks=failing, transcribe=slow_transcribe)
-    pipeline = Pipeline(stages, IngressOptions().pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions().pipeline_options())
     with pytest.raises(InvalidMedia):
         run(pipeline, talking_head.path, AnalysisInput())
     assert started and all(task.cancelled() for task in started)
@@ -102,7 +102,7 @@ def test_a_stage_past_its_timeout_is_a_stage_timeout(models, talking_head):
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, analyze_voice=stuck_voice)
-    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
     assert raised.value.stage == "voice"
@@ -123,7 +123,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
         raise AssertionError("never reached: the voice analysis never finishes")
 
     stages = in_process_stages(models, analyze_voice=stuck_voice, diarize=diarize)
-    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
     assert raised.value.stage in ("voice", "speakers")
@@ -134,7 +134,7 @@ def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models,
         raise RuntimeError("engine down")
 
     stages = in_process_stages(models, interpret=broken_engine)
-    analysis = run(Pipeline(stages, IngressOptions().pipeline_options()), talking_head.path, AnalysisInput())
+    analysis = run(Pipeline(stages, AnalysisOptions().pipeline_options()), talking_head.path, AnalysisInput())
     assert analysis.interpretation is None and "RuntimeError" in analysis.interpretation_failure
     assert analysis.measurements.values["pace_wpm"] == pytest.approx(talking_head.pace_wpm, rel=0.15)
 
@@ -149,7 +149,7 @@ def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(mo
     async def voice(audio, sample_rate):
         started.append("voice")
 
-    pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), IngressOptions().pipeline_options())
+    pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), AnalysisOptions().pipeline_options())
     with pytest.raises(InvalidLandmarkSamples, match="^mediapipeSamples were sent with a file that has no video "
                                                      "track"):
         run(pipeline, str(path), AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
