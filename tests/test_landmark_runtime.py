@@ -13,11 +13,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.landmark_equivalence import (FACE_TOLERANCE_IOD, FACES, POSE_VISIBLE_TOLERANCE_SW, compare_video,
-                                             landmarkers, within)
-from softskills.models.media.tracking import (Crop, OneEuroFilter, Rect, crop_to_tensor, normalize_radians,
-                                              project_landmarks, rotation_between, scaled_square, ssd_anchors,
-                                              top_detection, track_chunks)
+from benchmarks.landmark_equivalence import (
+    FACE_TOLERANCE_IOD,
+    FACES,
+    POSE_VISIBLE_TOLERANCE_SW,
+    compare_video,
+    landmarkers,
+    within,
+)
+from softskills.models.media.tracking import (
+    Crop,
+    OneEuroFilter,
+    Rect,
+    crop_to_tensor,
+    normalize_radians,
+    project_landmarks,
+    rotation_between,
+    scaled_square,
+    ssd_anchors,
+    top_detection,
+    track_chunks,
+)
 
 MODEL_CACHE = Path(__file__).parent / ".fixtures" / "model-cache"
 

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from softskills.models.speech.transcribe import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, is_hallucination, normalize_word,
-                           transcript_from_text)
+from softskills.models.speech.transcribe import (
+    DISFLUENT_PROMPT,
+    SpeechToText,
+    Transcript,
+    Word,
+    is_hallucination,
+    normalize_word,
+    transcript_from_text,
+)
 
 ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 

@@ -253,7 +253,8 @@ def lexical_fillers(words: list[Word]) -> list[Filler]:
                 out.append(Filler(t, w.start_s, w.end_s, "lexical"))
         elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
             second = words[i + 1]
-            after_set_off = _ends_clause(second.text) or i + 2 >= n or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S
+            after_set_off = (_ends_clause(second.text) or i + 2 >= n
+                             or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S)
             if prev not in LITERAL_KNOW_MEAN and (after_set_off or comma_before or sentence_start and t == "i"):
                 out.append(Filler(f"{t} {nxt}", w.start_s, second.end_s, "lexical"))
                 i += 2
