@@ -26,6 +26,7 @@ from softskills.storage.factory import STORAGE_OFF_REASON, SavedVideo, VideoStor
 
 logger = logging.getLogger("ray.serve")
 
+
 class SynchronousAnalyses:
     """One replica's synchronous analyses: `answer` runs one from the request to its answer, for the two endpoints
     and for the dashboard's uploads (whose session stands in for the key)."""
