@@ -23,6 +23,7 @@ from softskills.models.face.landmarks import MAX_SAMPLES
 from softskills.models.interpretation.sentences import check_transcript_limits
 from softskills.models.pipeline import AnalysisInput
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
+from softskills.models.speech.spoken_language import SUPPORTED
 
 ANALYSIS = "analysis"  # the form of analyze-video and full-analysis
 JOB = "job"  # the form of POST /api/v1/jobs: the analysis form and what a job adds
@@ -105,6 +106,17 @@ def _speaker(form: Mapping, limits: HttpOptions) -> int | str | None:
     return int(value)
 
 
+def _language(form: Mapping, limits: HttpOptions) -> str | None:
+    """The language of the speech: 'auto' (default: identified from the speech) or a supported ISO 639-1 code."""
+    value = text_field(form, "language")
+    if value is None or value.lower() == "auto":
+        return None
+    if value.lower() not in SUPPORTED:
+        raise InvalidRequest(f"Field 'language': '{value[:20]}' is not a supported language; use auto or one of "
+                             f"{', '.join(SUPPORTED)}.")
+    return value.lower()
+
+
 def _analysis(form: Mapping, limits: HttpOptions) -> str:
     analysis = text_field(form, "analysis") or DEFAULT_ANALYSIS
     if analysis not in ANALYSES:
@@ -144,6 +156,10 @@ FIELDS = (
               "recording does not have: 422.",
               lambda limits: {"type": "string", "default": "auto",
                               "enum": ["auto", EVERYONE, *(str(n) for n in range(1, MAX_SPEAKERS + 1))]}, _speaker),
+    FormField("language", BOTH, "The language spoken: `auto` (identified from the speech) or the ISO 639-1 code of a "
+              f"supported language ({', '.join(SUPPORTED)}), which skips the identification. Any other value: 422 "
+              "naming it (docs/languages.md).",
+              lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *SUPPORTED]}, _language),
     FormField("analysis", (JOB,), "Which endpoint's analysis the job runs; its `result` is that endpoint's body.",
               lambda limits: {"type": "string", "enum": list(ANALYSES), "default": DEFAULT_ANALYSIS}, _analysis),
     FormField("webhook_url", (JOB,), "http(s) URL called when the job finishes, signed per Standard Webhooks with "
@@ -192,7 +208,7 @@ def _analysis_request(values: dict[str, Any], observable_only: bool) -> Analysis
     return AnalysisRequest(values["video"], values["sessionId"], AnalysisInput(
         transcript=values["transcript"], context_phrase=values["context_phrase"],
         mediapipe_samples=values["mediapipeSamples"], observable_only=observable_only or values["observable_only"],
-        speakers_expected=values["speakers_expected"], speaker=values["speaker"]))
+        speakers_expected=values["speakers_expected"], speaker=values["speaker"], language=values["language"]))
 
 
 def parse_analysis_request(form: Mapping, limits: HttpOptions, *, observable_only: bool) -> AnalysisRequest:

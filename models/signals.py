@@ -10,6 +10,7 @@ from softskills.models.body.pose import PoseTrack
 from softskills.models.errors import SpeakerNotFound
 from softskills.models.face.landmarks import FaceTrack, concatenate_tracks
 from softskills.models.face.metrics import FaceMetrics, analyze_face
+from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM
 from softskills.models.speech.metrics import SpeechMetrics, analyze_speech
 from softskills.models.speech.speakers import (
     ConversationMetrics,
@@ -20,6 +21,7 @@ from softskills.models.speech.speakers import (
     speaker_view,
     word_speakers,
 )
+from softskills.models.speech.spoken_language import Languages
 from softskills.models.speech.transcribe import Transcript, transcript_from_text
 from softskills.models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
 
@@ -27,6 +29,12 @@ MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not
 MAX_HUMAN_PACE_WPM = 400.0
 """Faster than anyone speaks: auctioneers and speed-talking records reach 250-400 words per minute. A pace above it
 means the words do not belong to the detected speech (e.g. a provided transcript for another recording)."""
+
+def _faster_than_anyone(s: SpeechMetrics) -> bool:
+    if s.pace_wpm is not None:
+        return s.pace_wpm > MAX_HUMAN_PACE_WPM
+    return s.pace_relative is not None and s.pace_relative > MAX_HUMAN_PACE_WPM / ENGLISH_COMFORTABLE_WPM
+
 
 @dataclass(frozen=True)
 class Speakers:
@@ -60,6 +68,7 @@ class Signals:
     speech: SpeechMetrics | None
     face_track: FaceTrack | None
     face: FaceMetrics | None
+    languages: Languages  # the spoken language and the answer's
     pose_track: PoseTrack | None = None
     body: BodyMetrics | None = None  # None when no pose was run (off, or no video)
     speakers: Speakers | None = None  # more than one voice was found
@@ -70,9 +79,10 @@ class Signals:
         """The speech metrics when words were heard in the audio and timed there; None otherwise: no audio track,
         a wordless track, words in a track the voice analysis hears no speech in (Whisper's words on a muted
         microphone), a provided transcript that no detected speech could place in time, or words too many for the
-        speech they were placed in (a pace over MAX_HUMAN_PACE_WPM)."""
+        speech they were placed in (a pace over MAX_HUMAN_PACE_WPM, or the same share over the language's own
+        comfortable pace where words are not its unit)."""
         s = self._heard_speech
-        return s if s is not None and (s.pace_wpm is None or s.pace_wpm <= MAX_HUMAN_PACE_WPM) else None
+        return s if s is not None and not _faster_than_anyone(s) else None
 
     @property
     def _heard_speech(self) -> SpeechMetrics | None:
@@ -89,9 +99,13 @@ class Signals:
             reason = "The video has no audio track" if not self.has_audio else "No speech was detected in the audio"
             return reason + ("; the provided transcript is used for its content only." if provided else ".")
         if self.timed_speech is None:
+            rate = (f"{heard.pace_wpm:.0f} words per minute" if heard.pace_wpm is not None else
+                    f"{heard.pace_relative:.1f} times the language's comfortable pace")
+            limit = (f"{MAX_HUMAN_PACE_WPM:.0f}" if heard.pace_wpm is not None else
+                     f"{MAX_HUMAN_PACE_WPM / ENGLISH_COMFORTABLE_WPM:.1f} times")
             return (f"The words ({heard.word_count}) in {heard.speaking_time_s:.1f} s of detected speech would be "
-                    f"{heard.pace_wpm:.0f} words per minute, faster than anyone speaks (over "
-                    f"{MAX_HUMAN_PACE_WPM:.0f}): the {'provided ' if provided else ''}words do not match the audio, so "
+                    f"{rate}, faster than anyone speaks (over {limit}): the {'provided ' if provided else ''}words do "
+                    "not match the audio, so "
                     "pace, fillers and pauses are not measured"
                     + ("; the transcript is used for its content only." if provided else "."))
         if self.timed_speech.speaking_time_s < MIN_SPEECH_S:
@@ -111,11 +125,13 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
                     provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
                     window_s: float, pose_chunks: tuple[PoseTrack, ...] | list[PoseTrack] = (),
                     client_pose: PoseTrack | None = None, diarization: Diarization | None = None,
-                    speaker: int | str | None = None) -> Signals:
+                    languages: Languages, speaker: int | str | None = None) -> Signals:
     """`speaker`: who to analyse when the diarization found several (models.speech.speakers.coached_speaker:
-    None = the one with the most speaking time, a number by first appearance, or EVERYONE)."""
+    None = the one with the most speaking time, a number by first appearance, or EVERYONE). `languages`: the
+    spoken language (a provided transcript is taken to be in it) and the answer's."""
     if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
-        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
+        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()),
+                                          languages.transcription_language)
     full_transcript, speakers, speech = transcript, None, None
     found = diarization.speaker_count if diarization is not None else 0
     if isinstance(speaker, int) and speaker > max(found, 1):
@@ -146,4 +162,5 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
     return Signals(duration_s=media.duration_s, container=media.container, has_audio=media.has_audio,
                    has_video=media.has_video, frames_analyzed=0 if track is None else len(track.found),
                    transcript=transcript, voice=voice, speech=speech, face_track=track, face=face,
-                   pose_track=pose, body=body, speakers=speakers, full_transcript=full_transcript)
+                   pose_track=pose, body=body, speakers=speakers, full_transcript=full_transcript,
+                   languages=languages)

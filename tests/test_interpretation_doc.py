@@ -136,7 +136,7 @@ def changed(edit) -> dict:
     (lambda p: p["overall"]["weights"].update(clarity=0.4), ".overall.weights.clarity"),
     (lambda p: p["interpretations"]["composure"]["moments"].append("hedge"), ".interpretations.composure.moments"),
     (lambda p: p.update(min_coverage=0.5), ".min_coverage"),
-    (lambda p: p.update(version="2.3"), ".version"),
+    (lambda p: p.update(version="9.9"), ".version"),
     (lambda p: p["content"].update(max_summary_words=80), ".content.max_summary_words: in the file"),
 ])
 def test_the_comparison_finds_every_kind_of_change(edit, where):

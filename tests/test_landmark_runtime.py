@@ -16,11 +16,15 @@ from hypothesis import strategies as st
 from benchmarks.landmark_equivalence import (
     FACE_TOLERANCE_IOD,
     FACES,
+    POSE_OPEN_LOOP_TOLERANCE_SW,
     POSE_VISIBLE_TOLERANCE_SW,
+    REGION_TOLERANCE_PX,
+    compare_pose_open_loop,
     compare_video,
     landmarkers,
     within,
 )
+from softskills.models.body.pose import HEATMAP_KERNEL, HEATMAP_MIN_CONFIDENCE, refine_from_heatmap
 from softskills.models.media.tracking import (
     Crop,
     OneEuroFilter,
@@ -114,6 +118,51 @@ def test_one_euro_filter_passes_the_first_value_and_follows_fast_moves_more():
     assert 0 < small < 1.0 and large / 100.0 > small / 1.0
 
 
+def _refined_point_by_point(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """RefineLandmarksFromHeatmapCalculator's loop as its C++ reads, the oracle for the vectorised version."""
+    rows, cols, _ = heatmap.shape
+    half = (HEATMAP_KERNEL - 1) // 2
+    out = points.copy()
+    for k, (x, y) in enumerate(points):
+        col, row = int(x * cols), int(y * rows)
+        if col < 0 or col >= cols or row < 0 or col >= rows:  # sic: the C++ compares the column with the height
+            continue
+        total = weighted_col = weighted_row = best = 0.0
+        for r in range(max(0, row - half), min(rows, row + half + 1)):
+            for c in range(max(0, col - half), min(cols, col + half + 1)):
+                confidence = 1.0 / (1.0 + math.exp(-float(heatmap[r, c, k])))
+                total, best = total + confidence, max(best, confidence)
+                weighted_col, weighted_row = weighted_col + c * confidence, weighted_row + r * confidence
+        if best >= HEATMAP_MIN_CONFIDENCE and total > 0:
+            out[k] = (weighted_col / cols / total, weighted_row / rows / total)
+    return out
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_heatmap_refinement_is_the_calculators_loop_vectorised(seed):
+    rng = np.random.default_rng(seed)
+    rows, channels = int(rng.integers(4, 24)), int(rng.integers(1, 8))
+    heatmap = rng.normal(rng.uniform(-8, 2), rng.uniform(0.1, 6), (rows, rows, channels)).astype(np.float32)
+    points = rng.uniform(-0.3, 1.3, (channels, 2))
+    assert np.allclose(refine_from_heatmap(points, heatmap[None]), _refined_point_by_point(points, heatmap),
+                       rtol=0, atol=1e-12)
+
+
+def test_heatmap_refinement_keeps_mediapipes_bounds():
+    rows = 64
+    heatmap = np.full((rows, rows, 4), -10.0, np.float32)
+    heatmap[-3:, 30:34, :2] = 5.0  # a confident blob on the bottom rows for the first two points
+    heatmap[-3:, 0:2, 2] = 5.0  # and one in the bottom-left corner for the third
+    points = np.array([[0.5, 1.0 + 0.5 / rows],  # one row below the heatmap: MediaPipe still refines it
+                       [0.5, 1.0 + 5.5 / rows],  # five rows below: its window is empty
+                       [-0.4 / rows, 0.99],  # int() truncates toward zero: column 0, considered
+                       [0.5, 0.99]])  # no cell reaches 0.5
+    refined = refine_from_heatmap(points, heatmap)
+    assert 1.0 - 3 / rows < refined[0, 1] < 1.0 and math.isclose(refined[0, 0], 31.5 / rows, abs_tol=1e-4)
+    assert np.array_equal(refined[1], points[1]) and np.array_equal(refined[3], points[3])
+    assert refined[2, 0] > 0 and math.isclose(refined[2, 0], 0.5 / rows, abs_tol=1e-4)
+
+
 class _ScriptedLandmarker:
     """Finds a face on every frame whose first pixel is non-zero; records what each network call was given."""
 
@@ -186,3 +235,12 @@ def test_converted_runtime_matches_mediapipe_on_real_faces(models, video):
     assert np.percentile(np.concatenate(result.pose_visible_errors_sw), 99) < POSE_VISIBLE_TOLERANCE_SW
     for name, values in result.metrics.items():
         assert within(name, values), (name, values)
+
+
+def test_pose_from_mediapipes_own_region_matches_it_frame_by_frame(models):
+    """Open loop: each frame from the region MediaPipe's tracking used. The heatmap window MediaPipe's Python Pose
+    really runs (9, not the graph config's 7) is what makes the next region agree."""
+    result = compare_pose_open_loop(FACES / "pyfeat_single_face.mp4", models[("pose", "onnx")])
+    assert result.frames == 19 and result.found_differs == 0
+    assert np.concatenate(result.errors_sw).max() < POSE_OPEN_LOOP_TOLERANCE_SW
+    assert max(result.region_px) < REGION_TOLERANCE_PX and max(result.rotation_deg) < 0.01

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from softskills.models.speech.lexicons.germanic import DISFLUENT_PROMPT
 from softskills.models.speech.transcribe import (
-    DISFLUENT_PROMPT,
     SpeechToText,
     Transcript,
     Word,

@@ -31,6 +31,10 @@ DEPTH_MAX = 10.0
 """|z| bound, on the scale of x (depth relative to the hips; the hips are far from a webcam close-up)."""
 SHIPPED_MODEL_COMPLEXITY = 1
 
+MEDIAPIPE_POSE_SETTINGS = {"static_image_mode": False, "model_complexity": SHIPPED_MODEL_COMPLEXITY,
+                           "smooth_landmarks": False, "enable_segmentation": False}
+"""How `PoseLandmarker` builds mp.solutions.pose.Pose (benchmarks/landmark_equivalence.py builds the same graph)."""
+
 _POSE_KEYS = ("poseLandmarks", "pose_landmarks")
 
 
@@ -74,14 +78,9 @@ class PoseLandmarker:
         import mediapipe as mp  # imported here: ~0.5 s and a C++ runtime that only landmark replicas need
 
         shipped_pose_model()
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=False,
-            model_complexity=SHIPPED_MODEL_COMPLEXITY,
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        self._pose = mp.solutions.pose.Pose(**MEDIAPIPE_POSE_SETTINGS,
+                                            min_detection_confidence=min_detection_confidence,
+                                            min_tracking_confidence=min_tracking_confidence)
         self._lock = threading.Lock()
 
     def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> PoseTrack:
@@ -184,7 +183,13 @@ POSE_ROI_SCALE = 1.25
 on the hips, rotated so the hips -> shoulders line points up."""
 MODEL_POINTS = 39
 """The landmark model's points: the 33 body points, then two auxiliary points that give the next region."""
-HEATMAP_KERNEL = 7
+HEATMAP_KERNEL = 9
+"""RefineLandmarksFromHeatmapCalculator's window as MediaPipe's Python Pose runs it. The graph config says 7, but
+the Python solution hands its expanded graph to the C++ as text (mediapipe/python/pybind/calculator_graph.cc
+parses `str(config)`), and Python's protobuf prints options whose extension it does not know as empty, so the
+calculator runs with its proto's default, 9. Measured: 9 reproduces the refined points of MediaPipe's Pose graph
+to 5e-7 of the crop on every tracked frame of two real clips; 7 (what a C++ graph runs) leaves 3e-3, which moves
+the next region by ~1% (docs/benchmarks.md)."""
 HEATMAP_MIN_CONFIDENCE = 0.5
 SIMULATED_FRAME_S = 33333e-6
 """MediaPipe's Python solutions stamp the n-th frame since reset at n x 33333 us whatever the video's rate; the
@@ -295,20 +300,33 @@ class BatchedPoseLandmarker:
 
 
 def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
-    """RefineLandmarksFromHeatmapCalculator (kernel 7): each crop-normalised point moves to the confidence-weighted
-    mean of the 7 x 7 heatmap cells around it, when the most confident of them reaches 0.5."""
+    """RefineLandmarksFromHeatmapCalculator, all points at once: each crop-normalised point moves to the
+    confidence-weighted mean (sigmoid of the heatmap) of the 9 x 9 cells around it, the window cut at the heatmap's
+    edges, when the most confident cell reaches 0.5. As the C++ decides which points to skip, the row is checked
+    against 0 only (its upper bound compares the column with the height), so a point up to 4 rows below the heatmap
+    is refined from the rows the window still covers."""
     heatmap = heatmap.reshape(heatmap.shape[-3:])
-    rows, cols = heatmap.shape[:2]
-    out = points.copy()
+    rows, cols, channels = heatmap.shape
+    if len(points) != channels:
+        raise ValueError(f"{len(points)} points for a heatmap of {channels} channels")
     half = (HEATMAP_KERNEL - 1) // 2
-    for k, (x, y) in enumerate(points):
-        col, row = int(x * cols), int(y * rows)
-        if not (0 <= col < cols and 0 <= row < rows):
-            continue
-        r0, r1, c0, c1 = max(0, row - half), min(rows, row + half + 1), max(0, col - half), min(cols, col + half + 1)
-        confidence = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, k].astype(np.float64)))
-        total = confidence.sum()
-        if confidence.max() >= HEATMAP_MIN_CONFIDENCE and total > 0:
-            grid_rows, grid_cols = np.mgrid[r0:r1, c0:c1]
-            out[k] = ((grid_cols * confidence).sum() / cols / total, (grid_rows * confidence).sum() / rows / total)
+    # int(x * width) truncates toward zero, as the C++ cast does; the clip only keeps huge values castable
+    centre_col = np.trunc(np.clip(np.nan_to_num(points[:, 0] * cols, nan=-1.0), -cols - 1, 2 * cols)).astype(int)
+    centre_row = np.trunc(np.clip(np.nan_to_num(points[:, 1] * rows, nan=-1.0), -rows - 1, 2 * rows)).astype(int)
+    considered = (centre_col >= 0) & (centre_col < cols) & (centre_row >= 0) & (centre_col < rows)
+    offsets = np.arange(-half, half + 1)
+    window_rows = centre_row[:, None] + offsets  # (K, kernel)
+    window_cols = centre_col[:, None] + offsets
+    inside = ((window_rows >= 0) & (window_rows < rows))[:, :, None] \
+        & ((window_cols >= 0) & (window_cols < cols))[:, None, :]
+    logits = heatmap[np.clip(window_rows, 0, rows - 1)[:, :, None], np.clip(window_cols, 0, cols - 1)[:, None, :],
+                     np.arange(channels)[:, None, None]]
+    logits = np.clip(logits.astype(np.float64), -100.0, 100.0)  # sigmoid's tails are 0 and 1 in float32 either way
+    confidence = np.where(inside, 1.0 / (1.0 + np.exp(-logits)), 0.0)
+    total = confidence.sum(axis=(1, 2))
+    refined = considered & (confidence.max(axis=(1, 2)) >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    out = points.copy()
+    safe_total = np.where(refined, total, 1.0)
+    out[refined, 0] = ((confidence * window_cols[:, None, :]).sum(axis=(1, 2)) / cols / safe_total)[refined]
+    out[refined, 1] = ((confidence * window_rows[:, :, None]).sum(axis=(1, 2)) / rows / safe_total)[refined]
     return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 from softskills.models.intervals import clock
 from softskills.models.measurements import Measurements
 
+SENTENCE_LANGUAGE = "en"  # the language of every sentence written here (message catalogs per language: issue 24)
+
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
@@ -25,6 +27,7 @@ def _counts(pairs) -> str:
 # How each metric reads inside a reason sentence.
 METRIC_TEXT = {
     "pace_wpm": lambda v: f"pace {v:.0f} wpm",
+    "pace_relative": lambda v: f"pace {v:.2f}× the language's comfortable centre",
     "filler_rate_per_min": lambda v: f"{v:.1f} fillers/min",
     "long_pause_rate_per_min": lambda v: f"{v:.1f} long pauses/min",
     "stt_confidence": lambda v: f"recognition confidence {v:.0%}",
@@ -60,6 +63,14 @@ def describe(metric: str, value: float, m: Measurements, strong: bool) -> str:
             return f"Comfortable pace: {value:.0f} words per minute of speaking time."
         side = "fast" if value > 165 else "slow"
         return f"Pace is {side} at {value:.0f} words per minute (aim for 130-165)."
+    if metric == "pace_relative":
+        unit = "morae" if f.pace_unit == "mora" else "syllables"
+        centre = f.comfortable_rate
+        if strong:
+            return f"Comfortable pace: {f.syllables_per_s:.1f} {unit} per second of speaking time."
+        side = "fast" if value > 1.1 else "slow"
+        return (f"Pace is {side} at {f.syllables_per_s:.1f} {unit} per second (aim for {0.9 * centre:.1f}-"
+                f"{1.1 * centre:.1f} in this language).")
     if metric == "filler_rate_per_min":
         if strong:
             return f"Fluent delivery: {plural(f.filler_count, 'filler word')} in {f.speaking_time_s:.0f} s of speech."
@@ -157,6 +168,7 @@ def describe(metric: str, value: float, m: Measurements, strong: bool) -> str:
 
 ADVICE = {
     "pace_wpm": "Record one take aiming for about 150 words per minute: mark a breath after each sentence.",
+    "pace_relative": "Record one take at the middle of that range: mark a breath after each sentence.",
     "filler_rate_per_min": "Replace each filler with a silent pause: rehearse the opening of each point until "
                            "it starts without 'um'.",
     "long_pause_rate_per_min": "Outline your points as three keywords so the next idea is ready before you "
@@ -231,8 +243,12 @@ def detailed(ranked, m: Measurements, params: dict) -> str:
     f = m.facts
     if f.word_count is not None:
         pace = m.values.get("pace_wpm")
-        parts.append(f"You spoke {plural(f.word_count, 'word')} in {f.speaking_time_s:.0f} s of speaking time"
-                     + (f" ({pace:.0f} wpm)" if pace is not None else "")
+        unit = "morae" if f.pace_unit == "mora" else "syllables"
+        spoken, rate = plural(f.word_count, "word"), f" ({pace:.0f} wpm)" if pace is not None else ""
+        if pace is None and f.syllables_per_s is not None:  # words are not the unit (Japanese, Chinese)
+            spoken = f"{f.syllables_per_s * f.speaking_time_s:.0f} {unit}"
+            rate = f" ({f.syllables_per_s:.1f} per second)"
+        parts.append(f"You spoke {spoken} in {f.speaking_time_s:.0f} s of speaking time" + rate
                      + f", with {plural(f.filler_count, 'filler word')} and {plural(f.pause_count, 'pause')} of 1 s "
                        f"or more ({f.long_pause_count} of them 2 s or longer).")
         if "pitch_sd_semitones" in m.values and f.pitch_median_hz is not None:

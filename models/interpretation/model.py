@@ -121,7 +121,7 @@ def metric_score(curve: list, value: float | None) -> float | None:
 
 
 def interpret(m: Measurements, embed: Embed | None = None, params: dict | None = None) -> Interpretation:
-    params = params or load_params()
+    params = for_language(params or load_params(), m.spoken_language)
     values, withheld = dict(m.values), dict(m.withheld)
     relevance, coherence, summary = _content(m, embed, params, values, withheld)
     scores = {name: metric_score(params["metrics"][name]["curve"], value) for name, value in values.items()
@@ -202,7 +202,7 @@ def _window_score(window_values: dict[str, float | None], params: dict, observab
         if value is not None:
             values[name], scores[name] = value, metric_score(window["curve"], value)
     categories = score_categories(values, scores, {}, params, observable_only)
-    has_speech = window_values.get("pace_wpm") is not None
+    has_speech = any(window_values.get(pace) is not None for pace in ("pace_wpm", "pace_relative"))
     overall, _ = _overall(categories, None if has_speech else "no speech in the window", params)
     return WindowScore({name: c.score for name, c in categories.items()}, overall)
 
@@ -235,8 +235,11 @@ def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, w
     the sentence embeddings; the two cosines join the metrics the categories score."""
     cfg = params["content"]
     sentences = list(m.sentences)
-    if not sentences or embed is None:
-        reason = "No transcript text." if not sentences else "The sentence model was not available."
+    if not sentences or embed is None or m.spoken_language != cfg["sentence_model_language"]:
+        reason = ("No transcript text." if not sentences else "The sentence model was not available."
+                  if embed is None else f"Relevance and coherence are not measured in '{m.spoken_language}': the "
+                  "sentence model (all-MiniLM-L6-v2) is English-only, and no multilingual one is calibrated to these "
+                  "scores.")
         withheld.update(coherence_cosine=reason, relevance_cosine=reason)
         return Relevance(None, None, None, reason, ()), Coherence(None, reason, None), tuple(sentences[:1])
     vectors = embed([s.text for s in sentences] + ([m.context_phrase] if m.context_phrase else []))
@@ -318,7 +321,7 @@ def _key_moments(m: Measurements, windows: tuple[WindowScore, ...], limit: int =
                                                      f"{count:.0f} filler words in this window.")))
     spikes = [e for e in m.events if e.kind == "pace_spike"]
     if spikes:
-        fastest = max(spikes, key=lambda e: e.evidence["window_pace_wpm"])
+        fastest = max(spikes, key=lambda e: e.evidence["window_pace_relative"])
         candidates.append((1.5, from_event(fastest, "improve", f"Fastest stretch: {fastest.label}.")))
     scored = [(w, s) for w, s in rows if s.overall is not None]
     if len(scored) >= 2:
@@ -341,3 +344,20 @@ def _window_moment(window, score: WindowScore, kind: str, tone: str, why: str) -
     evidence = {k: window.values.get(k) for k in ("pace_wpm", "filler_count", "eye_contact_ratio")}
     return KeyMoment(kind, window.start_s, window.end_s, why.split(":")[0].rstrip("."), tone, why,
                      {**evidence, "overall_score": score.overall})
+
+
+def for_language(params: dict, language: str) -> dict:
+    """The parameters as they apply to speech in `language`: English is judged by the metrics as written; any other
+    language with each metric of `replaced_outside_english` swapped for its replacement (pace_wpm for pace_relative:
+    the same curve over the language's own comfortable pace, so Spanish is not judged by English norms), with the
+    same weight in every category and interpretation."""
+    if language == "en":
+        return params
+    swap = params["replaced_outside_english"]
+
+    def swapped(groups: dict) -> dict:
+        return {name: {**spec, "weights": {swap.get(k, k): w for k, w in spec["weights"].items()}}
+                for name, spec in groups.items()}
+
+    return {**params, "categories": swapped(params["categories"]),
+            "interpretations": swapped(params["interpretations"])}

@@ -9,7 +9,8 @@ from typing import Any
 
 from softskills.models.errors import InvalidTranscript
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# After . ! ? a space ends a sentence; Japanese and Chinese full stops end one without a space after them.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _WORD = re.compile(r"\S+")
 
 

@@ -7,6 +7,8 @@ URLs), and size, duration and decode-time limits stop hostile input before it co
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import os
 import tempfile
@@ -19,7 +21,10 @@ import numpy as np
 
 from softskills.models.errors import InvalidMedia, MediaLimitExceeded, UnsupportedMediaType
 
+log = logging.getLogger(__name__)
+
 SAMPLE_RATE = 16000
+VIDEO_DECODERS = ("auto", "cpu", "cuda")
 
 _ISO_BMFF_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -182,7 +187,41 @@ def _rewind(source: str | BinaryIO) -> None:
         source.seek(0)
 
 
-def _open_upload(source: str | BinaryIO) -> tuple[av.container.InputContainer, str]:
+@functools.cache
+def choose_video_decoder(requested: str) -> str:
+    """"cuda" (the GPU's video decoder, NVDEC, through PyAV's hardware acceleration) or "cpu". `requested`: auto |
+    cpu | cuda; auto and cuda decode on the GPU when PyAV's FFmpeg lists a cuda device type and a CUDA device can
+    actually be opened, else on the CPU, with one log line per process (a warning when cuda was asked for)."""
+    if requested not in VIDEO_DECODERS:
+        raise ValueError(f"video decoder must be one of {VIDEO_DECODERS}, got {requested!r}")
+    if requested == "cpu":
+        return "cpu"
+    from av.codec.hwaccel import hwdevices_available
+
+    if "cuda" not in hwdevices_available():
+        reason = f"PyAV's FFmpeg has no cuda device type (it has {hwdevices_available()})"
+    else:
+        try:
+            _cuda_acceleration().create(av.codec.Codec("h264", "r"))
+        except (av.error.FFmpegError, OSError, RuntimeError, ValueError) as error:
+            reason = f"no CUDA device could be opened ({error})"
+        else:
+            log.info("video decoder: cuda (the GPU's NVDEC through FFmpeg)")
+            return "cuda"
+    log.log(logging.WARNING if requested == "cuda" else logging.INFO, "video decoder: %s; decoding on the CPU",
+            reason)
+    return "cpu"
+
+
+def _cuda_acceleration():
+    """FFmpeg's CUDA decoder for every video stream; frames come back to system memory, and a stream NVDEC cannot
+    decode (a codec or profile it lacks) is decoded in software by FFmpeg itself."""
+    from av.codec.hwaccel import HWAccel
+
+    return HWAccel("cuda", allow_software_fallback=True)
+
+
+def _open_upload(source: str | BinaryIO, hwaccel=None) -> tuple[av.container.InputContainer, str]:
     _rewind(source)
     container_name = sniff_container(source)
     if isinstance(source, tempfile.SpooledTemporaryFile):
@@ -190,7 +229,7 @@ def _open_upload(source: str | BinaryIO) -> tuple[av.container.InputContainer, s
     try:
         demuxer = _DEMUXER[container_name]
         options = {**_OPEN_OPTIONS, "format_whitelist": demuxer}
-        return av.open(source, format=demuxer, options=options), container_name
+        return av.open(source, format=demuxer, options=options, hwaccel=hwaccel), container_name
     except av.error.FFmpegError:
         raise InvalidMedia(f"The uploaded {container_name} file could not be opened: {_DAMAGED}") from None
 
@@ -258,40 +297,68 @@ def _decode_audio_track(container, audio, origin_s: float, check_limits) -> np.n
 
 class VideoFrames:
     """Frames sampled at frame_rate_hz (same rule as decode_media), yielded as FrameChunks of about chunk_s
-    seconds. After the iteration, the source size and rate and the decoded length describe the video."""
+    seconds. After the iteration, the source size and rate and the decoded length describe the video, and
+    `decoder` says which decoder produced the frames ("cuda" or "cpu").
+
+    `video_decoder` (auto | cpu | cuda, see choose_video_decoder) picks the GPU's decoder where there is one. Any
+    failure on it is logged and the file is decoded again on the CPU, which then decides whether the file is bad;
+    the chunks already yielded are not yielded again (sampling depends on frame times only, so both passes sample
+    the same instants), and the decode-time limit covers both passes."""
 
     def __init__(self, source: str | BinaryIO, *, frame_rate_hz: float = 8.0, max_side_px: int = 640,
                  chunk_s: float = 10.0, max_duration_s: float = 1800, max_pixels: int = 4096 * 4096,
-                 max_decode_s: float = 120):
+                 max_decode_s: float = 120, video_decoder: str = "cpu"):
         self._source = source
         self.frame_rate_hz, self.max_side_px, self.chunk_s = frame_rate_hz, max_side_px, chunk_s
         self.max_duration_s, self.max_pixels, self.max_decode_s = max_duration_s, max_pixels, max_decode_s
+        if video_decoder not in VIDEO_DECODERS:
+            raise ValueError(f"video decoder must be one of {VIDEO_DECODERS}, got {video_decoder!r}")
+        self._video_decoder = video_decoder
+        self.decoder: str | None = None  # "cuda" | "cpu", once iterated
         self.source_width = self.source_height = self.frame_count = 0
         self.source_fps: float | None = None
         self.last_frame_s: float | None = None
+        self._yielded_until_s: float | None = None
 
     def __iter__(self) -> Iterator[FrameChunk]:
-        container, container_name = _open_upload(self._source)
+        check_limits = _limit_checker(self.max_duration_s, self.max_decode_s)
+        self._yielded_until_s = None
+        self.decoder = choose_video_decoder(self._video_decoder)  # here, in the caller's worker thread: it may probe
+        if self.decoder == "cuda":
+            try:
+                yield from self._pass(check_limits, _cuda_acceleration())
+                return
+            except MediaLimitExceeded:
+                raise
+            except Exception:  # noqa: BLE001 - whatever fails on the GPU's decoder, the CPU decides about the file
+                log.warning("video decoder cuda failed after %s s of sampled frames; decoding this file on the CPU",
+                            f"{self._yielded_until_s:.2f}" if self._yielded_until_s is not None else "0",
+                            exc_info=True)
+                self.decoder = "cpu"
+        yield from self._pass(check_limits, None)
+
+    def _pass(self, check_limits, hwaccel) -> Iterator[FrameChunk]:
+        container, container_name = _open_upload(self._source, hwaccel)
         try:
             with container:
-                yield from self._chunks(container)
+                yield from self._chunks(container, check_limits)
         except (av.error.FFmpegError, ValueError, OverflowError):
             raise InvalidMedia(f"The uploaded {container_name} file could not be decoded: {_DAMAGED}") from None
         finally:
             _rewind(self._source)
 
-    def _chunks(self, container) -> Iterator[FrameChunk]:
+    def _chunks(self, container, check_limits) -> Iterator[FrameChunk]:
         video = next(iter(container.streams.video), None)
         if video is None:
             return
         _, origin_s = _container_timing(container, self.max_duration_s)
-        check_limits = _limit_checker(self.max_duration_s, self.max_decode_s)
         self.source_width, self.source_height = video.codec_context.width, video.codec_context.height
         _check_pixels(self.source_width, self.source_height, self.max_pixels)
         rate = video.average_rate or video.guessed_rate or video.base_rate
         self.source_fps = float(rate) if rate and 0 < float(rate) < 1000 else None
+        self.last_frame_s = None
         video.thread_type = "AUTO"
-        frames: list[np.ndarray] = []
+        frames: list[np.ndarray | None] = []
         times: list[float] = []
         next_instant = 0
         out_size: tuple[int, int] | None = None
@@ -314,7 +381,8 @@ class VideoFrames:
                     continue
                 next_instant = math.floor(t_s * self.frame_rate_hz + 1e-6) + 1
                 if t_s >= chunk_end_s and frames:
-                    yield self._chunk(frames, times)
+                    if chunk := self._chunk(frames, times):
+                        yield chunk
                     frames, times = [], []
                     chunk_end_s = (math.floor(t_s / self.chunk_s) + 1) * self.chunk_s
                 quarter_turns = int(round((frame.rotation or 0) / 90)) % 4
@@ -323,15 +391,23 @@ class VideoFrames:
                     out_size = _scaled_size(frame.width, frame.height, self.max_side_px)
                     if quarter_turns % 2:
                         self.source_width, self.source_height = self.source_height, self.source_width
+                times.append(t_s)
+                if self._yielded_until_s is not None and t_s <= self._yielded_until_s:
+                    frames.append(None)  # yielded by a pass that failed later: sampled again, not converted again
+                    continue
                 rgb = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24").to_ndarray()
                 frames.append(np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb)
-                times.append(t_s)
-        if frames:
-            yield self._chunk(frames, times)
+        if frames and (chunk := self._chunk(frames, times)):
+            yield chunk
 
-    def _chunk(self, frames: list[np.ndarray], times: list[float]) -> FrameChunk:
-        self.frame_count += len(frames)
-        return FrameChunk(np.stack(frames), np.asarray(times, dtype=np.float64))
+    def _chunk(self, frames: list[np.ndarray | None], times: list[float]) -> FrameChunk | None:
+        """The frames not yielded yet as one chunk, or None when an earlier pass yielded them all."""
+        kept = [i for i, frame in enumerate(frames) if frame is not None]
+        if not kept:
+            return None
+        self.frame_count += len(kept)
+        self._yielded_until_s = times[kept[-1]]
+        return FrameChunk(np.stack([frames[i] for i in kept]), np.asarray([times[i] for i in kept], np.float64))
 
 
 def media_info(audio: DecodedAudio, video: VideoFrames) -> MediaInfo:

@@ -12,20 +12,23 @@ Rules and sources:
 - Vocabulary diversity: the moving-average type-token ratio over MATTR_WINDOW words (Covington & McFall 2010),
   which, unlike the plain type-token ratio, does not fall with the length of the talk; None below one window.
 - Questions: sentences that end with "?" (speech-to-text punctuates questions from intonation and wording).
+
+Other languages: the same rules over the language's tokens (models/speech/tokens.py: the words, or a morphological
+analyser's tokens for Japanese and Chinese, where counts are per token), with the hedges and function words of its
+lexicon (models/speech/lexicons; no context rules like English's "kind of"). A language without a lexicon has no
+hedge count (None, with the reason) rather than English's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from softskills.models.speech.lexicons import LEXICONS, SUPPORTED_LANGUAGES, Lexicon, lexicon
+from softskills.models.speech.tokens import QUESTION_END, text_tokens
 from softskills.models.speech.transcribe import Word, normalize_word
 
-HEDGE_PHRASES: tuple[tuple[str, ...], ...] = (
-    ("i", "think"), ("i", "guess"), ("i", "suppose"), ("i", "believe"), ("i", "feel", "like"),
-    ("kind", "of"), ("sort", "of"), ("a", "little", "bit"),
-    ("maybe",), ("perhaps",), ("probably",), ("possibly",), ("somewhat",), ("just",),
-)
+HEDGE_PHRASES: tuple[tuple[str, ...], ...] = tuple(LEXICONS["en"].hedges)
 # "kind of"/"sort of" after these names a type ("what kind of car"), not a hedge.
 KIND_DETERMINERS = frozenset({
     "a", "an", "the", "what", "which", "this", "that", "these", "those", "some", "any", "every", "each",
@@ -35,11 +38,9 @@ KIND_DETERMINERS = frozenset({
 JUST_LITERAL_NEXT = frozenset({"now", "as", "in", "then", "before", "after", "enough", "about", "right"})
 MIN_PHRASE_REPEATS = 3
 PHRASE_LENGTHS = (4, 3, 2)
-FUNCTION_WORDS = frozenset(
-    "a an and are as at be but by do for from had has have he her his i if in into is it its me my no not of on "
-    "or our she so than that the their them then there these they this those to too up us was we were what when "
-    "which who will with would you your um uh like just".split())
+FUNCTION_WORDS = LEXICONS["en"].function_words
 MATTR_WINDOW = 50
+SENTENCE_STOPS = (".", "?", "!", "。", "？", "！")  # a sentence ends at a word ending in one (not at an ellipsis)
 
 
 @dataclass(frozen=True)
@@ -58,42 +59,56 @@ class RepeatedPhrase:
 
 @dataclass(frozen=True)
 class LanguageMetrics:
-    word_count: int
+    word_count: int  # the tokens counted (words; for Japanese and Chinese the analyser's tokens)
     hedges: tuple[TimedPhrase, ...]
     hedge_rate_per_100_words: float | None
     repeated_phrases: tuple[RepeatedPhrase, ...]  # most repeated first
     vocabulary_diversity_mattr: float | None
     questions: tuple[TimedPhrase, ...]  # the question sentences
+    language: str = "en"
+    reasons: dict[str, str] = field(default_factory=dict)  # why a None field above was not measured
 
 
-def analyze_language(words: list[Word]) -> LanguageMetrics:
+def analyze_language(words: list[Word], language: str = "en") -> LanguageMetrics:
+    lex = lexicon(language)
+    words = text_tokens(words, language)
     tokens = [normalize_word(w.text) for w in words]
-    hedges = hedge_phrases(words, tokens)
+    reasons = {}
+    if lex is None:
+        hedges = []
+        reasons["hedge_rate_per_100_words"] = (f"No hedge lexicon for language '{language}' (languages with one: "
+                                               f"{', '.join(SUPPORTED_LANGUAGES)}).")
+    else:
+        hedges = hedge_phrases(words, tokens, lex)
+    joiner = " " if lex is None or lex.spaced else ""
     return LanguageMetrics(
         word_count=len(words),
         hedges=tuple(hedges),
-        hedge_rate_per_100_words=100.0 * len(hedges) / len(words) if words else None,
-        repeated_phrases=tuple(repeated_phrases(words, tokens)),
+        hedge_rate_per_100_words=100.0 * len(hedges) / len(words) if words and lex is not None else None,
+        repeated_phrases=tuple(repeated_phrases(words, tokens, lex.function_words if lex else frozenset(), joiner)),
         vocabulary_diversity_mattr=mattr([t for t in tokens if t]),
-        questions=tuple(questions(words)),
+        questions=tuple(questions(words, joiner)),
+        language=language,
+        reasons=reasons,
     )
 
 
-def hedge_phrases(words: list[Word], tokens: list[str]) -> list[TimedPhrase]:
+def hedge_phrases(words: list[Word], tokens: list[str], lex: Lexicon = LEXICONS["en"]) -> list[TimedPhrase]:
     out = []
+    joiner = " " if lex.spaced else ""
     i = 0
     while i < len(tokens):
-        match = next((p for p in HEDGE_PHRASES if tuple(tokens[i:i + len(p)]) == p), None)
-        if match is not None and _is_hedge(match, tokens, i):
+        match = next((p for p in lex.hedges if tuple(tokens[i:i + len(p)]) == p), None)
+        if match is not None and (lex.language != "en" or _is_english_hedge(match, tokens, i)):
             end = i + len(match)
-            out.append(TimedPhrase(" ".join(match), words[i].start_s, words[end - 1].end_s))
+            out.append(TimedPhrase(joiner.join(match), words[i].start_s, words[end - 1].end_s))
             i = end
         else:
             i += 1
     return out
 
 
-def _is_hedge(phrase: tuple[str, ...], tokens: list[str], i: int) -> bool:
+def _is_english_hedge(phrase: tuple[str, ...], tokens: list[str], i: int) -> bool:
     if phrase in (("kind", "of"), ("sort", "of")):
         return i == 0 or tokens[i - 1] not in KIND_DETERMINERS
     if phrase == ("just",):
@@ -101,20 +116,21 @@ def _is_hedge(phrase: tuple[str, ...], tokens: list[str], i: int) -> bool:
     return True
 
 
-def repeated_phrases(words: list[Word], tokens: list[str]) -> list[RepeatedPhrase]:
+def repeated_phrases(words: list[Word], tokens: list[str], function_words: frozenset[str] = FUNCTION_WORDS,
+                     joiner: str = " ") -> list[RepeatedPhrase]:
     """Phrases said at least MIN_PHRASE_REPEATS times inside sentences; each word belongs to at most one counted
     phrase (longest first, then the most repeated, then the earliest), so "let's say" inside a repeated "so let's
     say" is not counted twice."""
     sentence = [0] * len(tokens)
     for i in range(1, len(tokens)):
-        sentence[i] = sentence[i - 1] + words[i - 1].text.rstrip().endswith((".", "?", "!"))
+        sentence[i] = sentence[i - 1] + words[i - 1].text.rstrip().endswith(SENTENCE_STOPS)
     used = [False] * len(tokens)
     found: list[RepeatedPhrase] = []
     for n in PHRASE_LENGTHS:
         starts: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i in range(len(tokens) - n + 1):
             gram = tuple(tokens[i:i + n])
-            if all(gram) and sentence[i] == sentence[i + n - 1] and not all(t in FUNCTION_WORDS for t in gram):
+            if all(gram) and sentence[i] == sentence[i + n - 1] and not all(t in function_words for t in gram):
                 starts[gram].append(i)
         for gram, positions in sorted(starts.items(), key=lambda item: (-len(item[1]), item[1][0])):
             kept: list[int] = []
@@ -124,7 +140,7 @@ def repeated_phrases(words: list[Word], tokens: list[str]) -> list[RepeatedPhras
             if len(kept) >= MIN_PHRASE_REPEATS:
                 for i in kept:
                     used[i:i + n] = [True] * n
-                found.append(RepeatedPhrase(" ".join(gram), len(kept), tuple(words[i].start_s for i in kept)))
+                found.append(RepeatedPhrase(joiner.join(gram), len(kept), tuple(words[i].start_s for i in kept)))
     return sorted(found, key=lambda p: (-p.count, p.times_s[0]))
 
 
@@ -147,11 +163,12 @@ def mattr(tokens: list[str], window: int = MATTR_WINDOW) -> float | None:
     return total / ((len(tokens) - window + 1) * window)
 
 
-def questions(words: list[Word]) -> list[TimedPhrase]:
+def questions(words: list[Word], joiner: str = " ") -> list[TimedPhrase]:
     out, start = [], 0
     for i, w in enumerate(words):
-        if w.text.rstrip().endswith(("?", ".", "!")):
-            if w.text.rstrip().endswith("?"):
-                out.append(TimedPhrase(" ".join(x.text for x in words[start:i + 1]), words[start].start_s, w.end_s))
+        if w.text.rstrip().endswith(SENTENCE_STOPS):
+            if w.text.rstrip().endswith(tuple(QUESTION_END)):
+                out.append(TimedPhrase(joiner.join(x.text for x in words[start:i + 1]), words[start].start_s,
+                                       w.end_s))
             start = i + 1
     return out

@@ -2,7 +2,11 @@
 
 Definitions (quoted by docs/results.md, "Metric definitions"):
 - speaking time: from the first word's start to the last word's end, minus every pause >= 1 s.
-- pace_wpm: words per minute of speaking time.
+- pace_wpm: words per minute of speaking time, where the writing marks words (null for Japanese and Chinese).
+- syllables_per_s: the language's pace unit (syllables; morae for Japanese) per second of speaking time, counted
+  by models/speech/syllables.py; pace_relative: the pace over the centre of the language's comfortable range
+  (English: pace_wpm / 150, the unit English is judged in; other languages: syllables_per_s over the comfortable
+  rate of models/speech/lexicons, scaled from English by Pellegrino et al.'s 2011 syllable rates).
 - articulation_rate_wpm: words per minute of the same span minus every silent gap >= 0.25 s (Goldman-Eisler's
   classic pause threshold), i.e. the speed while actually talking.
 - pause: a gap >= 1 s between consecutive words that the energy track hears as silent too; long when >= 2 s.
@@ -11,13 +15,15 @@ Definitions (quoted by docs/results.md, "Metric definitions"):
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from softskills.models.intervals import gap_s, true_runs
+from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM, LEXICONS, SUPPORTED_LANGUAGES, Lexicon, lexicon
+from softskills.models.speech.syllables import unit_counts
+from softskills.models.speech.tokens import CLAUSE_END, QUESTION_END, ends_clause, ends_sentence, text_tokens
 from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.voice import VoiceAnalysis, semitone_sd
 
@@ -28,9 +34,11 @@ ARTICULATION_GAP_S = 0.25
 # early; the energy track moves pause and span edges, but every word keeps at least this much of its own time.
 MIN_WORD_S = 0.1
 MIN_ROLLING_WINDOW_S = 1.0
+PACE_UNIT_PLURAL = {"syllable": "syllables", "mora": "morae"}
 
-# Filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm").
-_ALWAYS_FILLER = re.compile(r"^(u+m+|u+h+m*|e+r+m*|a+h+|h+m+|m{2,})$")
+# English filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm"); the
+# other languages' fillers are in models/speech/lexicons, read by `lexicon_fillers`.
+_ALWAYS_FILLER = LEXICONS["en"].hesitation
 # Discourse markers that are only fillers when set off from the sentence (comma, sentence start, or a pause).
 SET_OFF_PAUSE_S = 0.3
 HEDGE_WORDS = frozenset({"basically", "actually", "literally"})
@@ -78,7 +86,9 @@ class PaceWindow:
     start_s: float
     end_s: float
     words: int
-    wpm: float
+    wpm: float | None  # None where words are not the unit of pace (Japanese, Chinese)
+    syllables: int | None = None  # in the language's pace unit; None without a counter for the language
+    syllables_per_s: float | None = None
 
 @dataclass(frozen=True)
 class SpeechMetrics:
@@ -94,12 +104,20 @@ class SpeechMetrics:
     pauses: tuple[Pause, ...]
     long_pause_count: int
     mean_pause_s: float | None
+    language: str = "en"  # ISO 639-1 code of the spoken language (the transcript's)
+    pace_unit: str = "syllable"  # what syllables_per_s counts: "syllable" or "mora"
+    syllable_count: int | None = None
+    syllables_per_s: float | None = None
+    pace_relative: float | None = None  # 1.0 = the centre of the language's comfortable pace
+    reasons: dict[str, str] = field(default_factory=dict)  # why a None field above was not measured
+
 
 def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float,
                    window_s: float = 5.0) -> SpeechMetrics:
     words = sorted(transcript.words, key=lambda w: w.start_s)
+    language = (transcript.language or "en").lower()
     if not words or words[-1].end_s <= words[0].start_s:
-        return SpeechMetrics(len(words), None, None, None, (), (), 0, None, (), (), 0, None)
+        return SpeechMetrics(len(words), None, None, None, (), (), 0, None, (), (), 0, None, language=language)
     timed = _audible_words(words, voice)
     gaps = _gaps(timed, voice)
     pauses = tuple(Pause(s, e, e - s, e - s >= LONG_PAUSE_MIN_S) for s, e in gaps if e - s >= PAUSE_MIN_S)
@@ -110,29 +128,64 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
     articulating_s = span_s - sum(e - s for s, e in gaps if e - s >= ARTICULATION_GAP_S)
     pace = 60.0 * len(words) / speaking_s if speaking_s > 0 else None
     articulation = 60.0 * len(words) / articulating_s if articulating_s > 0 else None
+    lex, reasons = lexicon(language), {}
+    if lex is not None and not lex.words_are_units:
+        pace = articulation = None
+        reasons["pace_wpm"] = reasons["articulation_rate_wpm"] = (
+            f"Words are not a unit of pace in {lex.name}: the writing has no spaces between words, so pace is "
+            f"counted in {PACE_UNIT_PLURAL[lex.pace_unit]} per second.")
+    units = unit_counts(words, language)
+    syllables = sum(units) if units is not None else None
+    syllable_rate = syllables / speaking_s if syllables is not None and speaking_s > 0 else None
+    if units is None:
+        reasons["syllables_per_s"] = f"No syllable counter for language '{language}'."
+    relative = None
+    if lex is None:
+        reasons["pace_relative"] = _unsupported(language, "pace norm")
+    elif language == "en":
+        relative = pace / ENGLISH_COMFORTABLE_WPM if pace is not None else None
+    elif syllable_rate is not None:
+        relative = syllable_rate / lex.comfortable_rate
 
-    fillers = list(lexical_fillers(words))
+    fillers = list(lexical_fillers(words, language))
     if voice is not None:
         fillers.extend(a for a in acoustic_fillers(words, voice)
                        if not any(gap_s(a.start_s, a.end_s, f.start_s, f.end_s) <= FILLED_PAUSE_NEAR_LEXICAL_S
                                   for f in fillers))
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
+    filler_rate = 60.0 * len(fillers) / speaking_s if speaking_s > 0 else None
+    if lex is None:
+        filler_rate = None
+        reasons["filler_rate_per_min"] = (_unsupported(language, "filler lexicon")
+                                          + " Only hesitation sounds that no word covers are listed.")
 
     return SpeechMetrics(
         word_count=len(words),
         speaking_time_s=speaking_s if speaking_s > 0 else None,
         pace_wpm=pace,
         articulation_rate_wpm=articulation,
-        rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s),
+        rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s, units,
+                                  words_are_units=lex is None or lex.words_are_units),
         fillers=tuple(fillers),
         filler_count=len(fillers),
-        filler_rate_per_min=60.0 * len(fillers) / speaking_s if speaking_s > 0 else None,
+        filler_rate_per_min=filler_rate,
         top_fillers=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         pauses=pauses,
         long_pause_count=sum(p.is_long for p in pauses),
         mean_pause_s=float(np.mean([p.duration_s for p in pauses])) if pauses else None,
+        language=language,
+        pace_unit=lex.pace_unit if lex is not None else "syllable",
+        syllable_count=syllables,
+        syllables_per_s=syllable_rate,
+        pace_relative=relative,
+        reasons=reasons,
     )
+
+
+def _unsupported(language: str, what: str) -> str:
+    return (f"No {what} for language '{language}' (languages with one: {', '.join(SUPPORTED_LANGUAGES)}); "
+            "English norms are never applied to it.")
 
 
 def _audible_words(words: list[Word], voice: VoiceAnalysis | None) -> list[Word]:
@@ -194,32 +247,40 @@ def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, f
     return gaps
 
 
-def rolling_pace(words: list[Word], duration_s: float, window_s: float) -> tuple[PaceWindow, ...]:
-    """Words per minute in consecutive windows over the whole clip (a word counts where its midpoint falls);
-    a trailing window shorter than MIN_ROLLING_WINDOW_S is dropped, as its rate would be noise."""
+def rolling_pace(words: list[Word], duration_s: float, window_s: float, units: list[int] | None = None,
+                 words_are_units: bool = True) -> tuple[PaceWindow, ...]:
+    """Words per minute (and pace units per second, given each word's `units`) in consecutive windows over the
+    whole clip (a word counts where its midpoint falls); a trailing window shorter than MIN_ROLLING_WINDOW_S is
+    dropped, as its rate would be noise."""
     if window_s <= 0:
         return ()
     mids = np.array([(w.start_s + w.end_s) / 2 for w in words])
+    counts = np.array(units if units is not None else [0] * len(words))
     out = []
     start = 0.0
     while start < duration_s:
         end = min(start + window_s, duration_s)
         if end - start >= MIN_ROLLING_WINDOW_S:
-            n = int(np.sum((mids >= start) & (mids < end)))
-            out.append(PaceWindow(start, end, n, 60.0 * n / (end - start)))
+            inside = (mids >= start) & (mids < end)
+            n = int(np.sum(inside))
+            syllables = int(counts[inside].sum()) if units is not None else None
+            out.append(PaceWindow(start, end, n, 60.0 * n / (end - start) if words_are_units else None, syllables,
+                                  syllables / (end - start) if syllables is not None else None))
         start += window_s
     return tuple(out)
 
 
-def _ends_clause(text: str) -> bool:
-    return bool(re.search(r"[,;:.!?\u2026-]$", text.strip()))
+def lexical_fillers(words: list[Word], language: str = "en") -> list[Filler]:
+    """The filler words of the transcript, by the spoken language's rules: English's below, every other
+    language's from its lexicon (`lexicon_fillers`); none for a language without a lexicon, so no language's
+    fillers are ever counted in another's speech."""
+    if language == "en":
+        return english_fillers(words)
+    lex = lexicon(language)
+    return lexicon_fillers(text_tokens(words, language), lex) if lex is not None else []
 
 
-def _ends_sentence(text: str) -> bool:
-    return bool(re.search(r"[.!?\u2026]$", text.strip()))
-
-
-def lexical_fillers(words: list[Word]) -> list[Filler]:
+def english_fillers(words: list[Word]) -> list[Filler]:
     """Rule-based filler words. Each rule is spelled out so tests can pin it down."""
     out: list[Filler] = []
     norm = [w.normalized for w in words]
@@ -228,11 +289,11 @@ def lexical_fillers(words: list[Word]) -> list[Filler]:
     while i < n:
         w, t = words[i], norm[i]
         prev = norm[i - 1] if i > 0 else None
-        sentence_start = i == 0 or _ends_sentence(words[i - 1].text)
+        sentence_start = i == 0 or ends_sentence(words[i - 1].text)
         pause_before = i == 0 or w.start_s - words[i - 1].end_s >= SET_OFF_PAUSE_S
         pause_after = i == n - 1 or words[i + 1].start_s - w.end_s >= SET_OFF_PAUSE_S
-        comma_before = i > 0 and _ends_clause(words[i - 1].text)
-        comma_after = _ends_clause(w.text)
+        comma_before = i > 0 and ends_clause(words[i - 1].text)
+        comma_after = ends_clause(w.text)
         nxt = norm[i + 1] if i + 1 < n else None
         if _ALWAYS_FILLER.match(t):
             if out and out[-1].word == t and w.start_s - out[-1].start_s < MIN_FILLER_SPACING_S:
@@ -253,13 +314,52 @@ def lexical_fillers(words: list[Word]) -> list[Filler]:
                 out.append(Filler(t, w.start_s, w.end_s, "lexical"))
         elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
             second = words[i + 1]
-            after_set_off = (_ends_clause(second.text) or i + 2 >= n
+            after_set_off = (ends_clause(second.text) or i + 2 >= n
                              or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S)
             if prev not in LITERAL_KNOW_MEAN and (after_set_off or comma_before or sentence_start and t == "i"):
                 out.append(Filler(f"{t} {nxt}", w.start_s, second.end_s, "lexical"))
                 i += 2
                 continue
         i += 1
+    return out
+
+
+def set_off(words: list[Word], first: int, last: int) -> bool:
+    """Words first..last stand apart from the sentence on both sides: before them a sentence start, a comma (or
+    any clause punctuation) or a pause of SET_OFF_PAUSE_S; after them clause punctuation other than a question
+    mark, a pause, or the end of the talk ("este, ..." but not "este libro"; "..., quoi." but not "Quoi ?")."""
+    before = first == 0 or ends_clause(words[first - 1].text) or \
+        words[first].start_s - words[first - 1].end_s >= SET_OFF_PAUSE_S
+    text = words[last].text.rstrip()
+    after = last == len(words) - 1 or (text.endswith(tuple(CLAUSE_END)) and not text.endswith(tuple(QUESTION_END))) \
+        or words[last + 1].start_s - words[last].end_s >= SET_OFF_PAUSE_S
+    return before and after
+
+
+def lexicon_fillers(words: list[Word], lex: Lexicon) -> list[Filler]:
+    """Fillers by a language's lexicon: hesitations anywhere (a drawn-out one written as repeats is one), particles
+    anywhere, markers only when `set_off`; the longest phrase at each position first."""
+    out: list[Filler] = []
+    norm = [w.normalized for w in words]
+    i = 0
+    while i < len(words):
+        w, t = words[i], norm[i]
+        if t and lex.hesitation.match(t):
+            if out and out[-1].word == t and w.start_s - out[-1].start_s < MIN_FILLER_SPACING_S:
+                out[-1] = replace(out[-1], end_s=max(out[-1].end_s, w.end_s))
+            else:
+                out.append(Filler(t, w.start_s, w.end_s, "lexical"))
+            i += 1
+            continue
+        for n in range(min(lex.longest_phrase, len(words) - i), 0, -1):
+            phrase = tuple(norm[i:i + n])
+            if phrase in lex.particles or phrase in lex.markers and set_off(words, i, i + n - 1):
+                joiner = " " if lex.spaced else ""
+                out.append(Filler(joiner.join(phrase), w.start_s, words[i + n - 1].end_s, "lexical"))
+                i += n
+                break
+        else:
+            i += 1
     return out
 
 
