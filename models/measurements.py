@@ -115,7 +115,8 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
             withheld[name] = _sentence(reason)
     windows = tuple(_windows(signals, window_s))
     return Measurements(
-        duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language), language=language,
+        duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language),
+        language=language,
         events=tuple(_events(signals, language, windows)), windows=windows,
         sentences=tuple(split_sentences(signals.transcript)), speech_gap=signals.speech_gap, face_gap=signals.face_gap,
         observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None,
@@ -182,7 +183,7 @@ def _body_values(signals: Signals):
     b = signals.body
     if b is None:
         reason = ("The file has no video track." if not signals.has_video else
-                  "Body pose was not analysed (ingress.pose_frame_rate_hz is 0, or client samples carry no pose).")
+                  "Body pose was not analysed (analysis.pose_frame_rate_hz is 0, or client samples carry no pose).")
         return [(name, None, reason) for name in BODY_METRICS]
     return [
         ("off_centre_ratio", b.framing.off_centre_ratio, b.framing.reason),
@@ -367,9 +368,10 @@ def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[W
                    for a, b in face.smile_intervals]
     if signals.speakers is not None:
         c = signals.speakers.conversation
-        events += [Event("interruption", i.start_s, i.start_s, f"Speaker {i.speaker} took over from speaker "
-                         f"{i.interrupted_speaker}", {"speaker": i.speaker, "interrupted_speaker": i.interrupted_speaker,
-                                                      "gap_s": i.gap_s}) for i in c.interruptions]
+        events += [Event("interruption", i.start_s, i.start_s,
+                         f"Speaker {i.speaker} took over from speaker {i.interrupted_speaker}",
+                         {"speaker": i.speaker, "interrupted_speaker": i.interrupted_speaker, "gap_s": i.gap_s})
+                   for i in c.interruptions]
         if c.longest_monologue is not None:
             m = c.longest_monologue
             events.append(Event("longest_monologue", m.start_s, m.end_s, f"Speaker {m.speaker} speaks for "

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Boolean, Index, String, Text, and_, delete, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock, utc_now
+from softskills.db.base import MAX_OWNER_CHARS, Base, UTCDateTime, utc_now
+from softskills.db.engine import connect
+from softskills.db.locks import hold_lock
 from softskills.models.progress import Session, SessionRecord
 from softskills.subjects.errors import InvalidSubject, SubjectNotFound, TooManySubjects
 

@@ -123,7 +123,8 @@ def describe(metric: str, value: float, m: Measurements, strong: bool) -> str:
         looks = [e for e in m.events if e.kind == "look_away"]
         if strong:
             return f"Strong eye contact: looking at the camera in {value:.0%} of the frames with a face."
-        where = f"; longest look-away at {clock(max(looks, key=lambda e: e.end_s - e.start_s).start_s)}" if looks else ""
+        longest = max(looks, key=lambda e: e.end_s - e.start_s) if looks else None
+        where = f"; longest look-away at {clock(longest.start_s)}" if longest else ""
         return f"Eye contact in {value:.0%} of the frames with a face ({plural(len(looks), 'look-away')}{where})."
     if metric == "look_away_rate_per_min":
         if strong:

@@ -154,7 +154,8 @@ def interpret(m: Measurements, embed: Embed | None = None, params: dict | None =
         overall_reason=overall_reason, categories=categories, levels=levels, relevance=relevance,
         coherence=coherence, summary=summary, windows=windows, key_moments=key_moments,
         strengths=feedback.strengths(ranked, m, params), areas_for_improvement=feedback.areas(ranked, m, params),
-        detailed_feedback=feedback.detailed(ranked, m, params), recommendation=feedback.recommendation(ranked, m, params),
+        detailed_feedback=feedback.detailed(ranked, m, params),
+        recommendation=feedback.recommendation(ranked, m, params),
         session_summary=feedback.session_summary(m, summary, categories, overall))
     return result if earlier is None else with_progress(result, values, calibration, earlier, params)
 
@@ -183,7 +184,8 @@ def score_categories(values: dict[str, float], scores: dict[str, float], withhel
     return out
 
 
-def _overall(categories: dict[str, CategoryScore], speech_gap: str | None, params: dict) -> tuple[int | None, str | None]:
+def _overall(categories: dict[str, CategoryScore], speech_gap: str | None,
+             params: dict) -> tuple[int | None, str | None]:
     """0..100 from the scored categories; null without speech (a communication score needs the talk) and whenever
     none of the categories in `requires_one_of` could be scored."""
     spec = params["overall"]

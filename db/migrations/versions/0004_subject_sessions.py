@@ -8,7 +8,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from softskills.auth.store import UTCDateTime
+from softskills.db.base import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"
