@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
+from softskills.models.interpretation import feedback
+
 MAD_TO_SD = 1.4826  # 1 / Φ⁻¹(3/4): the MAD of normal data times this is its SD (Rousseeuw & Croux 1993)
 IMPROVED, WORSE, USUAL = "improved", "worse", "usual"
 
@@ -171,9 +173,7 @@ def assess(current: Session, earlier: Sequence[SessionRecord], params: dict) -> 
     ordered = chronological(earlier)
     if len(ordered) < need:
         missing = need - len(ordered)
-        return Progress(len(ordered), need, missing,
-                        f"Progress is judged against at least {need} earlier sessions of the subject; it has "
-                        f"{len(ordered)}, so {missing} more {'is' if missing == 1 else 'are'} needed.", ())
+        return Progress(len(ordered), need, missing, feedback.progress_needs_sessions(need, len(ordered)), ())
     weighed = scored_metrics(params)
     headlines = tuple(_headline(name, metric, current, ordered, params) for name, metric in spec["metrics"].items()
                       if "better" in metric and (name in weighed or name not in params["metrics"])
@@ -201,12 +201,11 @@ def _headline(name: str, spec: dict, current: Session, ordered: list[SessionReco
                                 base.spread if base else None, None, None, base.sessions if base else 0, reason)
 
     if len(history) < cfg["min_sessions"]:
-        return unjudged(f"{len(history)} earlier session{' has' if len(history) == 1 else 's have'} a value for "
-                        f"{label}; progress needs {cfg['min_sessions']}.")
+        return unjudged(feedback.headline_too_few(label, len(history), cfg["min_sessions"]))
     base = baseline(history, floor=spec["floor"], centre_sessions=cfg["baseline_sessions"],
                     spread_sessions=cfg["spread_sessions"])
     if value is None:
-        return unjudged(f"No {label} in this session.", base)
+        return unjudged(feedback.headline_not_measured(label), base)
     gain = improvement(value, base.centre, spec["better"], band)
     threshold = personal["spread_multiplier"] * base.spread
     return HeadlineProgress(name, label, spec["better"], value, base.centre, value - base.centre, gain, base.spread,

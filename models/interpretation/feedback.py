@@ -341,6 +341,20 @@ def progress_focus(label: str, value: str, baseline: str, sessions: int, advice:
             f"variation). {advice}")
 
 
+def progress_needs_sessions(need: int, have: int) -> str:
+    missing = need - have
+    return (f"Progress is judged against at least {need} earlier sessions of the subject; it has {have}, so "
+            f"{missing} more {'is' if missing == 1 else 'are'} needed.")
+
+
+def headline_too_few(label: str, have: int, need: int) -> str:
+    return f"{have} earlier session{' has' if have == 1 else 's have'} a value for {label}; progress needs {need}."
+
+
+def headline_not_measured(label: str) -> str:
+    return f"No {label} in this session."
+
+
 def progress_sentences(progress) -> tuple[str, ...]:
     """What changed beyond the subject's usual variation, then what did not (or how many sessions are still
     needed)."""
