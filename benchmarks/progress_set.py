@@ -8,7 +8,7 @@ only in its fillers:
   same recording with its two forced-aligned "um"s cut out (the pauses around them join; none reaches 2 s) as the
   latest.
 
-tests/test_subjects_service.py posts a series through the running service under one subject.
+tests/test_service.py posts each series through the running service under one subject.
 """
 
 from __future__ import annotations
