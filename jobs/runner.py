@@ -110,7 +110,7 @@ class JobRunner:
             return Outcome.RETRY, detail
         if await asyncio.to_thread(self.store.succeed, job.id, attempt, result.body, result.summary,
                                    self.options.retention):
-            await self._keep_session(job, request, analysis)
+            await self.subjects.keep(job.owner, request.input.subject, analysis, "job")
             await self._finished(job)
         return Outcome.FINISHED, None
 
@@ -171,15 +171,6 @@ class JobRunner:
             raise AnalysisCancelled() from None
         finally:
             beat.cancel()
-
-    async def _keep_session(self, job: JobRecord, request: JobRequest, analysis: Analysis) -> None:
-        """A succeeded job keeps its subject's session, as the synchronous endpoints do. The job has succeeded
-        already: a session that cannot be kept (the database, a subject made one too many meanwhile) is logged."""
-        try:
-            await self.subjects.keep(job.owner, request.input.subject, analysis, "job")
-        except Exception as exc:
-            logger.error("job %s succeeded but its subject's session was not kept: %s", job.id, type(exc).__name__,
-                         exc_info=exc)
 
     async def _fail(self, claim: Claim, status: int, detail: str) -> tuple[Outcome, None]:
         if await asyncio.to_thread(self.store.fail, claim.job.id, claim.attempt, status, detail,

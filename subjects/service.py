@@ -6,6 +6,7 @@ Blocking store calls run in worker threads."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from softskills.config.options import SubjectOptions
 from softskills.models.pipeline import Analysis
 from softskills.models.progress import SessionRecord
 from softskills.subjects.store import StoredSession, SubjectLimits, SubjectStore
+
+logger = logging.getLogger("ray.serve")
 
 
 @dataclass
@@ -40,11 +43,17 @@ class SubjectSessions:
     async def keep(self, owner: str, subject: str | None, analysis: Analysis, source: str) -> StoredSession | None:
         """Stores the session the interpretation made for the subject: its measurements and scores, the transcript
         only when the owner keeps transcripts, never the video. Nothing without a subject or without an
-        interpretation (the engine failed: there are no scores to keep)."""
-        interpretation = analysis.interpretation
-        if subject is None or interpretation is None or interpretation.personal is None:
+        interpretation (the engine failed: there are no scores to keep). The analysis is done and its answer
+        stands: a session that cannot be kept (the database, a subject made one too many meanwhile) is logged with
+        its traceback, and None."""
+        if subject is None or analysis.interpretation is None or analysis.interpretation.personal is None:
             return None
-        return await asyncio.to_thread(self._keep, owner, subject, analysis, source)
+        try:
+            return await asyncio.to_thread(self._keep, owner, subject, analysis, source)
+        except Exception as exc:
+            logger.error("an analysis (%s) was answered but its subject's session was not kept: %s", source,
+                         type(exc).__name__, exc_info=exc)
+            return None
 
     def _keep(self, owner: str, subject: str, analysis: Analysis, source: str) -> StoredSession:
         transcript = analysis.signals.full_transcript

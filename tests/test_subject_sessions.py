@@ -71,3 +71,15 @@ def test_a_subject_beyond_the_owners_limit_is_refused_before_the_analysis(sessio
         asyncio.run(sessions.earlier("alice", "carl"))
     assert len(asyncio.run(sessions.earlier("alice", "ana"))) == 1  # a known subject still has room
     assert asyncio.run(sessions.earlier("bob", "carl")) == ()  # another owner's limit is their own
+
+
+def test_a_session_that_cannot_be_kept_leaves_the_answer_standing_and_is_logged(sessions, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("the database is down"))
+
+    monkeypatch.setattr(sessions.store, "add", database_down)
+    with caplog.at_level("ERROR", logger="ray.serve"):
+        assert asyncio.run(sessions.keep("alice", "ana", analysis(), "api")) is None
+    assert "session was not kept: OperationalError" in caplog.text
