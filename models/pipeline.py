@@ -26,6 +26,7 @@ import numpy as np
 from softskills.models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
 from softskills.models.errors import InvalidLandmarkSamples, StageTimeout
 from softskills.models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
+from softskills.models.i18n.text import Text, say
 from softskills.models.interpretation.model import Interpretation
 from softskills.models.measurements import Measurements, measure
 from softskills.models.media.decode import VideoFrames, decode_audio, media_info
@@ -92,7 +93,7 @@ class Analysis:
     signals: Signals
     measurements: Measurements
     interpretation: Interpretation | None
-    interpretation_failure: str | None = None  # why interpretation is None
+    interpretation_failure: Text | None = None  # why interpretation is None
     kept_video: object = None  # what the caller's keep_video returned
 
 
@@ -222,15 +223,16 @@ class Pipeline:
                 chunks.close()
         return face_calls, pose_calls
 
-    async def _interpret(self, measurements: Measurements) -> tuple[Interpretation | None, str | None]:
+    async def _interpret(self, measurements: Measurements) -> tuple[Interpretation | None, Text | None]:
         """Without the engine the measurements still answer: the interpretation is null, with the reason."""
         try:
             return await self._call("engine", self.stages.interpret(measurements), self.options.engine_timeout_s,
                                     []), None
         except StageTimeout:
-            return None, f"The interpretation engine did not answer within {self.options.engine_timeout_s:g} s."
+            return None, say("The interpretation engine did not answer within {seconds:g} s.",
+                             seconds=self.options.engine_timeout_s)
         except Exception as exc:
-            return None, f"The interpretation engine failed ({type(exc).__name__})."
+            return None, say("The interpretation engine failed ({error}).", error=type(exc).__name__)
 
     def _call(self, stage: str, awaitable: Awaitable, timeout_s: float, calls: list[asyncio.Task]) -> asyncio.Task:
         """Starts a stage now, bounded by its timeout; the task is added to `calls` so a failure can cancel it."""
