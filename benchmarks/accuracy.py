@@ -21,6 +21,15 @@ against the verbatim reference (matched = the smaller count; the references carr
 the forced-aligned word times; face-visible ratio against the labelled truth; and whether a clip nobody speaks in
 got a speech score, pace or filler count.
 
+On the languages set (benchmarks/languages_set.py: real FLEURS, Common Voice and AISHELL-1 recordings, real Asterisk
+prompts, espeak-ng sentences posted with their language named where it is supported): whether the spoken language
+was identified (`language.spoken`; named, for the synthetic clips), whether a language outside the supported ones
+was marked so, which model transcribed, and the word error rate (character error rate for ja and zh) against the
+reference. Both sides are normalised first: lower-cased, apostrophes and hyphens read as spaces ("qu'on" is "qu on"
+on both sides), punctuation removed; for ja and zh every character but letters and digits is dropped and Chinese
+is compared in simplified characters (OpenCC t2s: Whisper writes traditional ones for some Mandarin clips, a
+script, not a recognition, difference). Numbers are not spelled out: "20" against "vinte" counts as an error.
+
 Over every set: the spread (min / median / max over the clips that got one) of every score: overall (0-100), the
 four categories (0-10) and the engine's five levels (0-1). On the validity set (benchmarks/validity_set.py, clips
 that differ in one behaviour): every clip's scores, the rank order each expected comparison reads, the scores that
@@ -42,10 +51,12 @@ import numpy as np
 import yaml
 
 from benchmarks.labelled_set import CACHE_DIR, ClipTruth, labelled_set
+from benchmarks.languages_set import LanguageClip, languages_set
 from benchmarks.real_set import RealClip, content_words, real_set
 from benchmarks.validity_set import FACE_REMOVED, RANKED, SCORES, UNSCORED, ValidityClip, body_scores, validity_set
 from softskills.models.interpretation.model import CATEGORIES
 from softskills.models.measurements import SPEECH_METRICS
+from softskills.models.speech.spoken_language import SUPPORTED
 from softskills.models.speech.weights import MODELS
 
 SERVE_CONFIG = Path(__file__).resolve().parent.parent / "serve_config.cpu.yaml"
@@ -59,6 +70,7 @@ TARGET_FACE_VISIBLE_ERROR = 0.03
 TARGET_REAL_WER = 0.06
 CONNECTED_SPEECH_MIN_WORDS = 10  # shorter references are the disfluency clips' "montreal forced aligner"
 TARGET_REAL_FACE_VISIBLE_ERROR = 0.05
+CHARACTER_LANGUAGES = ("ja", "zh")  # no spaces between words: error rate over characters
 _HESITATION = re.compile(r"^(u+m+|u+h+m*|e+r+m*|a+h+|h+m+|m{2,}|\(filled pause\))$")
 
 
@@ -270,7 +282,8 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
 
 
 def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None) -> list[tuple[int, dict]]:
-    """Posts every clip (anything with a name and a path) to full-analysis; (status, body) per clip."""
+    """Posts every clip (anything with a name and a path, and the form `fields` it may have) to full-analysis;
+    (status, body) per clip."""
     from testkit.service_runner import running_service
 
     answers = []
@@ -282,7 +295,8 @@ def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None
             config.write_text(yaml.safe_dump(settings))
         with running_service(Path(data_dir), config) as svc:
             for clip in clips:
-                response = svc.post("/api/v1/full-analysis", clip.path, data={"sessionId": clip.name}, timeout=900)
+                response = svc.post("/api/v1/full-analysis", clip.path, timeout=900,
+                                    data={"sessionId": clip.name, **getattr(clip, "fields", {})})
                 body = response.json()
                 (responses_dir / f"{clip.name}.json").write_text(json.dumps(
                     {"status": response.status_code, "body": body}, indent=1))
@@ -388,6 +402,92 @@ def real_markdown(scores: list[RealScore], total: RealOverall) -> str:
     return "\n".join(lines)
 
 
+def language_units(text: str, language: str) -> list[str]:
+    """The words (characters for ja and zh) an error rate is counted over, normalised as the docstring says."""
+    text = text.lower()
+    if language in CHARACTER_LANGUAGES:
+        if language == "zh":
+            import opencc
+
+            text = opencc.OpenCC("t2s").convert(text)
+        return [c for c in text if c.isalnum()]
+    return [w for w in (re.sub(r"\W", "", t) for t in re.sub(r"[-'\u2019]", " ", text).split()) if w]
+
+
+@dataclass(frozen=True)
+class LanguageScore:
+    name: str
+    source: str
+    language: str
+    status: int
+    spoken: str | None
+    probability: float | None
+    supported: bool | None
+    model: str | None
+    ref_units: int
+    errors: int | None  # None without a reference
+    transcript: str
+
+    @property
+    def identified(self) -> bool:
+        return self.spoken == self.language
+
+    @property
+    def marked_right(self) -> bool:
+        """A supported language marked supported, any other one marked unsupported (and none left unknown)."""
+        return self.supported is (self.language in SUPPORTED)
+
+
+def score_language_clip(clip: LanguageClip, status: int, body: dict) -> LanguageScore:
+    language = body.get("language") or {}
+    details = body.get("transcript_details") or {}
+    transcript = body.get("transcript") or ""
+    ref = language_units(clip.reference, clip.language) if clip.reference else []
+    return LanguageScore(
+        name=clip.name, source=clip.source, language=clip.language, status=status, spoken=language.get("spoken"),
+        probability=language.get("probability"), supported=language.get("supported"), model=details.get("model"),
+        ref_units=len(ref), errors=edit_distance(ref, language_units(transcript, clip.language)) if ref else None,
+        transcript=transcript)
+
+
+def _error_rate(scores: list[LanguageScore]) -> str:
+    scored = [s for s in scores if s.errors is not None]
+    units = sum(s.ref_units for s in scored)
+    return f"{sum(s.errors for s in scored) / units:.3f} ({len(scored)} clips)" if units else "–"
+
+
+def languages_markdown(scores: list[LanguageScore]) -> str:
+    head = ("| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named "
+            "| supported marked right | model | error rate: real | error rate: espeak-ng |")
+    lines = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for language in dict.fromkeys(s.language for s in scores):
+        mine = [s for s in scores if s.language == language]
+        real, espeak = [s for s in mine if s.source == "real"], [s for s in mine if s.source != "real"]
+        unit = "CER" if language in CHARACTER_LANGUAGES else "WER"
+        lines.append(
+            f"| {language}{'' if language in SUPPORTED else ' (unsupported)'} | {len(real)} / {len(espeak)} "
+            f"| {_ratio(sum(s.identified for s in real), len(real))} "
+            f"| {_ratio(sum(s.identified for s in espeak), len(espeak))} "
+            f"| {_ratio(sum(s.marked_right for s in mine), len(mine))} "
+            f"| {', '.join(sorted({s.model or '–' for s in mine}))} "
+            f"| {unit} {_error_rate(real)} | {unit} {_error_rate(espeak)} |")
+    lines += ["", "| clip | status | spoken (probability) | model | error rate | transcript |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for s in scores:
+        rate = "–" if s.errors is None else f"{s.errors / s.ref_units:.2f} ({s.errors}/{s.ref_units})"
+        text = s.transcript if len(s.transcript) <= 50 else s.transcript[:47] + "..."
+        lines.append(f"| {s.name} ({s.language}) | {s.status} | {s.spoken} ({_num(s.probability, 2)}) "
+                     f"| {s.model or '–'} | {rate} | {text or '–'} |")
+    return "\n".join(lines)
+
+
+def languages_targets(scores: list[LanguageScore]) -> dict[str, bool]:
+    real = [s for s in scores if s.source == "real"]
+    return {"every languages clip answers 200": all(s.status == 200 for s in scores),
+            "the language of every real recording identified": all(s.identified for s in real),
+            "every real recording's language marked supported or not as it is": all(s.marked_right for s in real)}
+
+
 def _scale(score: str) -> str:
     return "0-100" if score == "overall" else "0-10" if score in CATEGORIES else "0-1"
 
@@ -457,9 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rescore", action="store_true",
                         help="score the responses saved by the last run instead of starting the service")
-    parser.add_argument("--set", choices=("all", "constructed", "real"), default="all", dest="which",
+    parser.add_argument("--set", choices=("all", "constructed", "real", "languages"), default="all", dest="which",
                         help="the constructed sets (the labelled espeak-ng clips and the validity clips), the "
-                             "real-recordings set, or both")
+                             "real-recordings set, the languages set, or all")
     parser.add_argument("--config", type=Path, default=SERVE_CONFIG, help="the Serve config to run")
     parser.add_argument("--speech-model", choices=MODELS,
                         help="run the config with this packaged Whisper model (speech.model) instead of its own")
@@ -467,9 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     constructed = labelled_set() if args.which in ("all", "constructed") else []
     real = real_set(CACHE_DIR) if args.which in ("all", "real") else []
     validity = validity_set(CACHE_DIR) if args.which in ("all", "constructed") else {}
+    languages = languages_set(CACHE_DIR) if args.which in ("all", "languages") else []
     responses_dir = CACHE_DIR / "responses"
     responses_dir.mkdir(parents=True, exist_ok=True)
-    clips = [*constructed, *real, *(replace(c, name=f"validity_{c.name}") for c in validity.values())]
+    clips = [*constructed, *real, *(replace(c, name=f"validity_{c.name}") for c in validity.values()),
+             *(replace(c, name=f"languages_{c.name}") for c in languages)]
     if args.rescore:
         saved = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
         answers = [(a["status"], a["body"]) for a in saved]
@@ -480,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     met: dict[str, bool] = {}
     report: dict = {}
     sets = {"labelled": answers[:len(constructed)], "real": answers[len(constructed):len(constructed) + len(real)],
-            "validity": answers[len(constructed) + len(real):]}
+            "validity": answers[len(constructed) + len(real):len(answers) - len(languages)],
+            "languages": answers[len(answers) - len(languages):]}
     if constructed:
         scores = [score_clip(c, body) for c, (_, body) in zip(constructed, sets["labelled"])]
         total = overall(scores)
@@ -501,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Validity: {len(validity)} clips built to differ in one behaviour ({source})\n")
         print(validity_markdown(validity, validity_scores) + "\n")
         met.update({f"validity: {k}": v for k, v in validity_checks(validity_scores).items()})
+    if languages:
+        language_scores = [score_language_clip(c, status, body) for c, (status, body) in zip(languages,
+                                                                                              sets["languages"])]
+        report["languages"] = {"clips": [asdict(s) for s in language_scores]}
+        print(f"Languages: {len(languages)} clips ({source}), {datetime.date.today().isoformat()}\n")
+        print(languages_markdown(language_scores) + "\n")
+        met.update({f"languages: {k}": v for k, v in languages_targets(language_scores).items()})
     spreads = {name: spread([body_scores(body) for _, body in answered]) for name, answered in sets.items() if answered}
     report["spread"] = spreads
     print("Score spread per set (clips that got the score / clips; min, median, max)\n")

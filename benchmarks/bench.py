@@ -1,11 +1,13 @@
 """`make bench`: each stage alone, then the whole request through the running service, on the same videos.
 
 Stages run one after another in this process, with the thread settings of serve_config.cpu.yaml (speech-to-text
-on one thread, the engine on one torch thread): decode/split, speech-to-text, voice analysis, speakers, landmarks,
-pose, measurements, interpretation. Then `serve run` starts the CPU config on a free port, one warm-up request is sent,
-and every video is posted to /api/v1/full-analysis. Printed: per-stage wall and CPU seconds, end-to-end seconds, the ratio
-end-to-end / sum of stages, videos per minute under 1, 2 and 4 concurrent clients, the peak resident memory of
-every process, and (--replicas) the latency of one long video with 1, 2 and 4 replicas of each model deployment.
+on one thread, the engine on one torch thread): decode/split, voice analysis, language identification,
+speech-to-text, speakers, landmarks, pose, measurements, interpretation. Then `serve run` starts the CPU config on a
+free port, one warm-up request is sent, and every video is posted to /api/v1/full-analysis. Printed: per-stage wall
+and CPU seconds, end-to-end seconds, the ratio end-to-end / sum of stages, videos per minute under 1, 2 and 4
+concurrent clients, the peak resident memory of every process (the speech replica holds both Whisper models), what
+a non-English request costs (the same talk in Spanish against English, language identified or named), and
+(--replicas) the latency of one long video with 1, 2 and 4 replicas of each model deployment.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.bench --videos 30 60 600 --replicas 1 2 4 \
         --baseline-app-dir /tmp/softskills-head     # after: git archive HEAD | tar -x -C /tmp/softskills-head
@@ -97,7 +99,9 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     from softskills.models.measurements import measure
     from softskills.models.signals import measure_signals
     from softskills.models.speech.segments import merge_transcripts, split_at_silences
+    from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
     from softskills.models.speech.speakers import diarize
+    from softskills.models.speech.spoken_language import detected_languages
     from softskills.models.speech.voice import analyze_voice
 
     with _Timer() as t:
@@ -108,13 +112,18 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
         info = media_info(audio, video)
     result.stages["decode/split"] = t.result
     with _Timer() as t:
-        ranges = split_at_silences(audio.audio, audio.sample_rate, opts.speech_segment_s)
-        parts = [(a / audio.sample_rate, models["stt"].transcribe(audio.audio[a:b])) for a, b in ranges]
-        transcript = parts[0][1] if len(parts) == 1 else merge_transcripts(parts)
-    result.stages["speech-to-text"] = t.result
-    with _Timer() as t:
         voice = analyze_voice(audio.audio, audio.sample_rate)
     result.stages["voice analysis"] = t.result
+    with _Timer() as t:
+        languages = detected_languages(models["stt"].identify_language(audio.audio, voice.speech_segments),
+                                       SENTENCE_LANGUAGE)
+    result.stages["language ID"] = t.result
+    with _Timer() as t:
+        ranges = split_at_silences(audio.audio, audio.sample_rate, opts.speech_segment_s)
+        language = languages.transcription_language
+        parts = [(a / audio.sample_rate, models["stt"].transcribe(audio.audio[a:b], language)) for a, b in ranges]
+        transcript = parts[0][1] if len(parts) == 1 else merge_transcripts(parts)
+    result.stages["speech-to-text"] = t.result
     with _Timer() as t:
         diarization = diarize(audio.audio, voice.speech_segments, models["voices"])
     result.stages["speakers"] = t.result
@@ -137,7 +146,7 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     with _Timer() as t:
         signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
                                   face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s,
-                                  pose_chunks=poses, diarization=diarization)
+                                  pose_chunks=poses, diarization=diarization, languages=languages)
         measurements = measure(signals, window_s=opts.time_series_window_s, context_phrase=CONTEXT_PHRASE)
     result.stages["measure"] = t.result
     with _Timer() as t:
@@ -311,16 +320,30 @@ class Service:
             out[name] = times.user + times.system
         return out
 
-    def post(self, path: Path) -> float:
+    def post(self, path: Path, **fields) -> float:
         started = time.perf_counter()
         with open(path, "rb") as f:
             response = httpx.post(f"{self.base_url}/api/v1/full-analysis", timeout=1800,
                                   headers={"Authorization": f"Bearer {self.key}"},
                                   files={"video": (path.name, f, "video/mp4")},
-                                  data={"context_phrase": CONTEXT_PHRASE})
+                                  data={"context_phrase": CONTEXT_PHRASE, **fields})
         if response.status_code != 200:
             raise RuntimeError(f"{response.status_code}: {response.text[:500]}")
         return time.perf_counter() - started
+
+    def language_costs(self, english: Path, spanish: Path) -> dict[str, tuple[float, float]]:
+        """(end-to-end s, speech replica CPU s) of the same talk in English and in Spanish, the language identified
+        (auto) or named by the client."""
+        costs = {}
+        for label, path, fields in (("English, auto", english, {}), ("English, language=en", english,
+                                                                       {"language": "en"}),
+                                    ("Spanish, auto", spanish, {}), ("Spanish, language=es", spanish,
+                                                                       {"language": "es"})):
+            before = self.cpu_seconds()
+            seconds = self.post(path, **fields)
+            speech = sum(v - before.get(k, 0.0) for k, v in self.cpu_seconds().items() if "SpeechToText" in k)
+            costs[label] = (seconds, speech)
+        return costs
 
     def throughput(self, path: Path, clients: int, per_client: int) -> float:
         """Videos per minute with `clients` clients each posting `per_client` videos back to back."""
@@ -380,6 +403,11 @@ def main() -> int:
     def measure_service(app_dir: Path, label: str) -> tuple[dict[int, float], dict[int, float], dict[str, float]]:
         with Service(load_config(app_dir, args), app_dir) as service:
             service.post(paths[min(paths)])  # warm-up: first calls load lazy state in every replica
+            if app_dir == REPO:
+                spanish = bench_video(args.throughput_video, "es")
+                service.post(spanish)  # warm-up of the multilingual model's decoding
+                language_costs.update(service.language_costs(paths[args.throughput_video], spanish))
+                print(f"{label}: language costs (end to end s, speech CPU s): {language_costs}", flush=True)
             latency = {}
             for d in args.videos:
                 before = service.cpu_seconds()
@@ -393,6 +421,7 @@ def main() -> int:
             print(f"{label}: videos per minute by clients: {rates}", flush=True)
             return latency, rates, dict(service.peaks_mib)
 
+    language_costs: dict[str, tuple[float, float]] = {}
     latency, rates, peaks = measure_service(REPO, "this checkout")
     for d in args.videos:
         results[d].end_to_end_s = latency[d]
@@ -431,6 +460,9 @@ def main() -> int:
         print(f"| benchmark process running every stage alone | {stage_peak_mib:.0f} |" + (" – |" if base else ""))
     for name in sorted(set(peaks) | (set(base_peaks) if base else set())):
         print(f"| {name} | {peaks.get(name, 0):.0f} |" + (f" {base_peaks.get(name, 0):.0f} |" if base else ""))
+    print(f"\n| {args.throughput_video} s talk, full-analysis | end to end (s) | speech replica CPU (s) |\n|---|---|---|")
+    for label, (seconds, cpu) in language_costs.items():
+        print(f"| {label} | {seconds:.2f} | {cpu:.2f} |")
     if replica_latency:
         print(f"\n| replicas of each model deployment | {args.replicas_video} s video, end to end (s) |\n|---|---|")
         for n, s in replica_latency.items():

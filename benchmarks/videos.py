@@ -1,5 +1,6 @@
 """720p talking-head clips of 30 s, 60 s and 10 min for the benchmarks, built with the test fixtures' own
-functions (espeak-ng speech over the real portrait) and cached in tests/.fixtures/bench/."""
+functions (espeak-ng speech over the real portrait) and cached in tests/.fixtures/bench/. The same talk in Spanish
+measures what a non-English request costs."""
 
 from __future__ import annotations
 
@@ -27,17 +28,33 @@ TALK = [
     "I would like to thank the whole team for the hard work.",
     "Let me now take your questions about the numbers and the plan.",
 ]
+TALK_ES = [
+    "Buenos días a todos, y gracias por venir a esta revisión.",
+    "Hoy les presento tres resultados de nuestro equipo en este trimestre.",
+    "Primero, las ventas crecieron más de lo previsto, sobre todo en la región norte.",
+    "Segundo, nuestros clientes están más contentos: las incidencias bajaron un tercio.",
+    "Tercero, lanzamos el nuevo proceso de bienvenida dos semanas antes.",
+    "Eh, también hubo problemas, y quiero ser honesto con ustedes.",
+    "Contratar costó más de lo esperado, así que dos proyectos se retrasaron.",
+    "También aprendimos que nuestras previsiones eran, o sea, demasiado optimistas.",
+    "El próximo trimestre nos centraremos en la retención y en contratar más rápido.",
+    "Quiero agradecer a todo el equipo por el gran trabajo.",
+    "Ahora respondo a sus preguntas sobre las cifras y el plan.",
+]
+TALKS = {"en": (TALK, "en-us"), "es": (TALK_ES, "es")}  # language -> (sentences, espeak-ng voice)
 PAUSES_MS = {1: 1500, 4: 2500, 7: 1200}
 
 
-def bench_video(duration_s: int) -> Path:
-    """The mp4 of `duration_s` seconds at 1280x720, 25 fps (H.264 + AAC), built once."""
+def bench_video(duration_s: int, language: str = "en") -> Path:
+    """The mp4 of `duration_s` seconds at 1280x720, 25 fps (H.264 + AAC), the talk in `language`, built once."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path = BENCH_DIR / f"talk_{duration_s}s_720p.mp4"
+    name = f"talk_{duration_s}s_720p.mp4" if language == "en" else f"talk_{language}_{duration_s}s_720p.mp4"
+    path = BENCH_DIR / name
     with open(BENCH_DIR / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
-            talk = synthesize_script(TALK, pauses_ms=PAUSES_MS, wpm=150).audio
+            sentences, voice = TALKS[language]
+            talk = synthesize_script(sentences, pauses_ms=PAUSES_MS, wpm=150, voice=voice).audio
             gap = np.zeros(SAMPLE_RATE, np.float32)
             reps = int(np.ceil(duration_s * SAMPLE_RATE / (len(talk) + len(gap))))
             audio = np.concatenate([talk, gap] * reps)[: duration_s * SAMPLE_RATE]

@@ -32,6 +32,7 @@ def _stage(method, retry_after_s: int):
 def model_stages(speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
                  retry_after_s: int) -> Stages:
     return Stages(transcribe=_stage(speech.transcribe, retry_after_s),
+                  identify_language=_stage(speech.identify_language, retry_after_s),
                   analyze_voice=_stage(speech.analyze_voice, retry_after_s),
                   landmarks=_stage(face.landmarks, retry_after_s),
                   interpret=_stage(engine.interpret, retry_after_s),

@@ -29,8 +29,8 @@ OVERLOADED_DETAIL = "The service is busy. Retry after the number of seconds in t
 AUTH_UNAVAILABLE_DETAIL = "Authentication is temporarily unavailable; retry shortly."
 AUTH_UNAVAILABLE_RETRY_AFTER_S = 5
 # The pipeline's stage names, as a client reads them in a 504.
-STAGE_LABELS = {"speech_to_text": "speech-to-text", "voice": "speech analysis", "speakers": "speaker detection",
-                "face": "face landmarks", "pose": "body pose", "engine": "engine"}
+STAGE_LABELS = {"speech_to_text": "speech-to-text", "language": "language identification", "voice": "speech analysis",
+                "speakers": "speaker detection", "face": "face landmarks", "pose": "body pose", "engine": "engine"}
 
 
 class HttpError(Exception):

@@ -10,6 +10,7 @@ from softskills.deployments.errors import InvalidRequest
 from softskills.models.interpretation.sentences import check_transcript_limits
 from softskills.models.pipeline import AnalysisInput
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
+from softskills.models.speech.spoken_language import SUPPORTED
 
 
 def text_field(form, name: str, max_chars: int | None = None) -> str | None:
@@ -43,7 +44,8 @@ def parse_analysis_request(form, opts: IngressOptions) -> tuple[UploadFile, str 
         transcript=transcript, context_phrase=text_field(form, "context_phrase", opts.max_context_phrase_chars),
         mediapipe_samples=text_field(form, "mediapipeSamples"),
         observable_only=opts.observable_only or requested_observable,
-        speakers_expected=speaker_number(form, "speakers_expected"), speaker=speaker_choice(form))
+        speakers_expected=speaker_number(form, "speakers_expected"), speaker=speaker_choice(form),
+        language=spoken_language(form))
 
 
 def speaker_number(form, name: str) -> int | None:
@@ -66,3 +68,14 @@ def speaker_choice(form) -> int | str | None:
     if not value.isdigit() or not 1 <= int(value) <= MAX_SPEAKERS:
         raise InvalidRequest(f"Field 'speaker' must be auto, everyone or a speaker number from 1 to {MAX_SPEAKERS}.")
     return int(value)
+
+
+def spoken_language(form) -> str | None:
+    """The language of the speech: 'auto' (default: identified from the speech) or a supported ISO 639-1 code."""
+    value = text_field(form, "language")
+    if value is None or value.lower() == "auto":
+        return None
+    if value.lower() not in SUPPORTED:
+        raise InvalidRequest(f"Field 'language': '{value[:20]}' is not a supported language; use auto or one of "
+                             f"{', '.join(SUPPORTED)}.")
+    return value.lower()

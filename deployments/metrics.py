@@ -20,7 +20,8 @@ def _metrics() -> dict:
         "latency": metrics.Histogram("softskills_request_seconds", "Time to answer an analysis request.",
                                      boundaries=LATENCY_BUCKETS_S, tag_keys=("endpoint", "status")),
         "stage": metrics.Histogram("softskills_stage_seconds", "Time per analysis stage: decode_audio, "
-                                   "decode_frames, speech_to_text, voice, speakers, face, pose, measure, engine.",
+                                   "decode_frames, language, "
+                                   "speech_to_text, voice, speakers, face, pose, measure, engine.",
                                    boundaries=LATENCY_BUCKETS_S, tag_keys=("stage",)),
     }
 

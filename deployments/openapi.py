@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from softskills.deployments.config import IngressOptions
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
+from softskills.models.speech.spoken_language import SUPPORTED
 
 
 class ErrorBody(BaseModel):
@@ -37,6 +38,9 @@ _FIELDS = {
     "mediapipeSamples": {"type": "string", "description": "JSON array of MediaPipe face-landmark samples (format: "
                                                           "docs/api.md, \"Request fields\"); used instead of "
                                                           "server-side landmarks."},
+    "language": {"type": "string", "enum": ["auto", *SUPPORTED], "default": "auto",
+                 "description": "The language spoken (ISO 639-1): auto identifies it from the speech; a code skips "
+                                "the identification. Any other value is a 422."},
     "observable_only": {"type": "boolean", "description": "Only observable behaviour metrics; no likeability or "
                                                           "authenticity inference. A service configured for "
                                                           "observable-only mode stays in it."},

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
 
 from softskills.models.i18n.catalogs import translator
-from softskills.models.i18n.text import SOURCE_LANGUAGE
 from softskills.models.interpretation.model import Interpretation, Level
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import Event, Measurements
@@ -33,6 +32,11 @@ Number = Annotated[float, _rounder(3)]
 Score = Annotated[float, _rounder(1)]  # 0..10
 Evidence = dict[str, Union[StrictInt, Number, str, None]]
 Say = Callable[[Any], Any]  # a text (or None) -> the same in the answer's language
+
+
+def _sayer(analysis: Analysis) -> Say:
+    """Says texts in the analysis's feedback language (`language.feedback`)."""
+    return translator(analysis.signals.languages.feedback).render
 
 
 class Body(BaseModel):
@@ -327,6 +331,20 @@ class EvidenceQuality(Body):
     missing: dict[str, str] = Field(description="What could not be measured, and why.")
 
 
+class LanguageBody(Body):
+    spoken: str | None = Field(description="ISO 639-1 code of the language spoken; null when it could not be "
+                                           "identified (the reason says why; the speech is then transcribed as "
+                                           "English).")
+    probability: Number | None = Field(description="Whisper's probability of `spoken`, combined over the voiced "
+                                                   "windows listened to; null when the client named the language.")
+    source: str = Field(description="detected (identified from the speech) or requested (the `language` field).")
+    feedback: str = Field(description="The language of the answer's sentences (feedback, reasons, labels).")
+    supported: bool | None = Field(description="Whether `spoken` is one of the supported languages (README, "
+                                        "\"Languages\"); another language is transcribed but its language metrics "
+                                        "are not measured.")
+    reason: str | None = Field(description="Why `spoken` is null, or why it is not supported.")
+
+
 class VideoAnalysis(Body):
     """The `analyze-video` body: the guide's fields, each computed from the video, plus the evidence."""
 
@@ -347,6 +365,7 @@ class VideoAnalysis(Body):
     metrics: Metrics
     speakers: Speakers | None = Field(description="Null when one voice (or none) was heard.")
     evidence_quality: EvidenceQuality
+    language: LanguageBody
     analysis_version: str
 
 
@@ -430,7 +449,10 @@ class TranscriptDetails(Body):
     text: str
     source: str
     timing: str
-    language: str
+    language: str = Field(description="The language the speech was decoded as (a provided transcript: the language "
+                                      "it is taken to be in).")
+    model: str | None = Field(description="The Whisper model that transcribed (README, \"Languages\"); null for a "
+                                          "provided transcript.")
     confidence: Number | None
     segments: list[tuple[Number, Number, str]]
     words: list[TranscriptWord]
@@ -447,6 +469,7 @@ class FullAnalysis(Body):
     engine_kpis: dict[str, Union[StrictInt, Number, list[list[Number]], None]]
     transcript: str | None
     transcript_details: TranscriptDetails | None
+    language: LanguageBody
     videoUrl: str | None = Field(description="Temporary URL of the uploaded video (docs/video-storage.md).")
     videoUrlReason: str | None = Field(description="Why videoUrl is null, when it is: storage off, a quota, "
                                                    "free disk, a storage failure.")
@@ -535,9 +558,8 @@ def _scores(interpretation: Interpretation | None) -> CategoryScores:
                              for name in ("likeability", "authenticity", "clarity", "confidence")})
 
 
-def build_video_analysis(analysis: Analysis, language: str = SOURCE_LANGUAGE) -> VideoAnalysis:
-    """`language`: the language of the answer's sentences (a feedback language: models/i18n/catalogs.py)."""
-    say = translator(language).render
+def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
+    say = _sayer(analysis)
     m, i = analysis.measurements, analysis.interpretation
     s = analysis.signals.timed_speech
     unavailable = say(analysis.interpretation_failure)
@@ -574,7 +596,14 @@ def build_video_analysis(analysis: Analysis, language: str = SOURCE_LANGUAGE) ->
         key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=say(k.label),
                                evidence=k.evidence, tone=k.tone, why=say(k.why)) for k in (i.key_moments if i else ())],
         score_details=details, metrics=_metrics(analysis, say), speakers=_speakers(analysis),
-        evidence_quality=_evidence_quality(analysis, say), analysis_version=ANALYSIS_VERSION)
+        evidence_quality=_evidence_quality(analysis, say), language=_language(analysis, say),
+        analysis_version=ANALYSIS_VERSION)
+
+
+def _language(analysis: Analysis, say: Say) -> LanguageBody:
+    found = analysis.signals.languages
+    return LanguageBody(spoken=found.spoken, probability=found.probability, source=found.source,
+                        feedback=found.feedback, supported=found.supported, reason=say(found.reason))
 
 
 def _speakers(analysis: Analysis) -> Speakers | None:
@@ -599,11 +628,9 @@ def _sentence(s: Sentence) -> SentenceBody:
     return SentenceBody(text=s.text, start_s=s.start_s, end_s=s.end_s)
 
 
-def build_engine_analysis(interpretation: Interpretation, m: Measurements,
-                          language: str = SOURCE_LANGUAGE) -> EngineAnalysis:
+def build_engine_analysis(interpretation: Interpretation, m: Measurements, say: Say) -> EngineAnalysis:
     from softskills.models.interpretation.engine import MODEL_NAME
 
-    say = translator(language).render
     r, c = interpretation.relevance, interpretation.coherence
     weakest = None
     if c.weakest is not None:
@@ -645,22 +672,22 @@ def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
         return None
     found = analysis.signals.speakers
     labels = found.word_speakers if found is not None else (None,) * len(t.words)
-    return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language,
+    return TranscriptDetails(text=t.text, source=t.source, timing=t.timing, language=t.language, model=t.model,
                              confidence=t.confidence, segments=[list(seg) for seg in t.segments],
                              words=[TranscriptWord(word=w.text, start_s=w.start_s, end_s=w.end_s, speaker=label,
                                                    probability=w.probability if t.timing == "measured" else None)
                                     for w, label in zip(t.words, labels)])
 
 
-def build_full_analysis(analysis: Analysis, session_id: str | None, video,
-                        language: str = SOURCE_LANGUAGE) -> FullAnalysis:
+def build_full_analysis(analysis: Analysis, session_id: str | None, video) -> FullAnalysis:
     """`video`: storage.factory.SavedVideo (its URL or the reason there is none), or None when nothing was kept."""
-    say = translator(language).render
+    say = _sayer(analysis)
     i = analysis.interpretation
     t = analysis.signals.full_transcript
     return FullAnalysis(
-        sessionId=session_id, video_analysis=build_video_analysis(analysis, language),
-        engine_analysis=build_engine_analysis(i, analysis.measurements, language) if i is not None else None,
+        sessionId=session_id, video_analysis=build_video_analysis(analysis),
+        engine_analysis=build_engine_analysis(i, analysis.measurements, say) if i is not None else None,
         engine_analysis_reason=say(analysis.interpretation_failure), engine_kpis=engine_kpis(analysis.measurements),
         transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
+        language=_language(analysis, say),
         videoUrl=getattr(video, "url", None), videoUrlReason=say(getattr(video, "reason", None)))

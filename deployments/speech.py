@@ -1,5 +1,6 @@
-"""Speech deployment: faster-whisper transcription, the acoustic voice analysis of the same audio, and who spoke when
-(Resemblyzer's voice encoder over the voice activity)."""
+"""Speech deployment: the spoken language, faster-whisper transcription (the English model for English, the
+multilingual one for every other language: both loaded once per replica), the acoustic voice analysis of the same
+audio, and who spoke when (Resemblyzer's voice encoder over the voice activity)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,14 @@ class SpeechToTextDeployment:
         self._stt = SpeechToText(**opts.model_dump())  # the options are SpeechToText's own parameters
         self._voices = VoiceEncoder(device=self._stt.device)
 
-    async def transcribe(self, audio: np.ndarray):
-        """Returns a models.speech.transcribe.Transcript with word timestamps."""
-        return await asyncio.to_thread(self._stt.transcribe, audio)
+    async def identify_language(self, audio: np.ndarray, speech_segments: tuple):
+        """Returns a models.speech.spoken_language.LanguageIdentification: the multilingual model's verdict over
+        windows on the voiced speech."""
+        return await asyncio.to_thread(self._stt.identify_language, audio, speech_segments)
+
+    async def transcribe(self, audio: np.ndarray, language: str):
+        """Returns a models.speech.transcribe.Transcript with word timestamps, decoded as `language`."""
+        return await asyncio.to_thread(self._stt.transcribe, audio, language)
 
     async def analyze_voice(self, audio: np.ndarray, sample_rate: int):
         """Pitch, loudness and voice activity: CPU work kept off the ingress, beside the transcription."""

@@ -1,16 +1,18 @@
 """The analysis of one upload, in the order its stages run. Ray-free: the model stages are injected async callables
 (deployment handles in the service, in-process models in tests and benchmarks).
 
-    decode audio ─┬─► voice analysis ──► speakers (who spoke when)  ┐
-                  └─► speech-to-text, one call per part cut at silences
+    decode audio ─┬─► voice analysis ─┬─► speakers (who spoke when)  ┐
+                  │                   └─► language (asked for, or identified on the voiced speech)
+                  └─► speech-to-text in that language, one call per part cut at silences
     decode frames ─┬─► face landmarks, one call per chunk as it is decoded (at most `max_face_chunks_in_flight`)
                    └─► pose landmarks on every chunk's frames at `pose_frame_rate_hz`
                                                                 ┘ → signals → measurements → interpret (engine)
 
-Decoding overlaps the models: speech-to-text and voice analysis start after the audio-only pass (a fraction of the
-video decode), and each chunk of frames is on its way to a landmark replica before the next one is decoded. Chunks
-wait for a free slot beyond `max_face_chunks_in_flight`, so a long, compressible video cannot put gigabytes of
-frames in flight. Every stage has a timeout; on any failure every call still in flight is cancelled.
+Decoding overlaps the models: voice analysis starts after the audio-only pass (a fraction of the video decode),
+speech-to-text as soon as the language is known (at once when the client named it; else after the voice analysis
+and one identification call), and each chunk of frames is on its way to a landmark replica before the next one is
+decoded. Chunks wait for a free slot beyond `max_face_chunks_in_flight`, so a long, compressible video cannot put
+gigabytes of frames in flight. Every stage has a timeout; on any failure every call still in flight is cancelled.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from softskills.models.media.decode import VideoFrames, decode_audio, media_info
 from softskills.models.signals import Signals, measure_signals
 from softskills.models.speech.segments import merge_transcripts, split_at_silences
 from softskills.models.speech.speakers import Diarization
+from softskills.models.speech.spoken_language import (LanguageIdentification, Languages, detected_languages,
+                                                      requested_languages)
 from softskills.models.speech.transcribe import Transcript
 from softskills.models.speech.voice import VoiceAnalysis
 
@@ -46,7 +50,8 @@ SAMPLES_WITHOUT_VIDEO = ("mediapipeSamples were sent with a file that has no vid
 class Stages:
     """The model calls. Each must cancel its remote work when the awaiting task is cancelled."""
 
-    transcribe: Callable[[np.ndarray], Awaitable[Transcript]]
+    transcribe: Callable[[np.ndarray, str], Awaitable[Transcript]]  # (audio, language)
+    identify_language: Callable[[np.ndarray, tuple], Awaitable[LanguageIdentification]]  # (audio, speech segments)
     analyze_voice: Callable[[np.ndarray, int], Awaitable[VoiceAnalysis]]
     landmarks: Callable[[np.ndarray, np.ndarray], Awaitable[FaceTrack]]
     interpret: Callable[[Measurements], Awaitable[Interpretation]]
@@ -84,6 +89,10 @@ class AnalysisInput:
     observable_only: bool = False
     speakers_expected: int | None = None  # forces the number of speakers found
     speaker: int | str | None = None  # who to analyse: None = the most speaking time, a number, or "everyone"
+    language: str | None = None  # the spoken language (ISO 639-1, a supported one); None = identify it
+    # The language of the answer's sentences (one with a catalog: models/i18n); None = the spoken language's when
+    # it has one, else English.
+    feedback_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,15 +137,18 @@ class Pipeline:
             raise InvalidLandmarkSamples(SAMPLES_WITHOUT_VIDEO)
         calls: list[asyncio.Task] = []
         try:
-            voice = transcript = diarization = None
+            voice = transcript = diarization = languages = None
             if audio.has_audio:
                 voice = self._call("voice", self.stages.analyze_voice(audio.audio, audio.sample_rate),
                                    o.speech_timeout_s, calls)
                 if self.stages.diarize is not None:
                     diarization = self._call("speakers", self._diarize(audio.audio, voice, request),
                                              o.speech_timeout_s, calls)
+                languages = self._call("language", self._languages(audio.audio, voice, request),
+                                       o.speech_timeout_s, calls)
                 if request.transcript is None:
-                    transcript = self._call("speech_to_text", self._transcribe(audio.audio, audio.sample_rate),
+                    transcript = self._call("speech_to_text",
+                                            self._transcribe(audio.audio, audio.sample_rate, languages),
                                             o.speech_timeout_s, calls)
             samples = None
             if request.mediapipe_samples is not None:
@@ -154,9 +166,9 @@ class Pipeline:
             if samples is not None:
                 client_face, client_body = await asyncio.to_thread(_client_tracks, samples, info.source_width,
                                                                    info.source_height)
-            voice, transcript, diarization, faces, poses = await asyncio.gather(
-                _result(voice), _result(transcript), _result(diarization), asyncio.gather(*face_calls),
-                asyncio.gather(*pose_calls))
+            voice, transcript, diarization, languages, faces, poses = await asyncio.gather(
+                _result(voice), _result(transcript), _result(diarization), _result(languages),
+                asyncio.gather(*face_calls), asyncio.gather(*pose_calls))
         except BaseException:
             for call in calls:
                 call.cancel()
@@ -164,7 +176,8 @@ class Pipeline:
         return await asyncio.to_thread(
             measure_signals, info, voice=voice, transcript=transcript, provided_transcript=request.transcript,
             face_chunks=list(faces), client_track=client_face, pose_chunks=list(poses), client_pose=client_body,
-            window_s=o.time_series_window_s, diarization=diarization, speaker=request.speaker)
+            window_s=o.time_series_window_s, diarization=diarization, speaker=request.speaker,
+            languages=languages or _without_audio(request))
 
     async def _diarize(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Diarization:
         """Speakers from the voice activity, as soon as the voice analysis has found it (beside speech-to-text). The
@@ -173,11 +186,20 @@ class Pipeline:
         return await self.stages.diarize(audio, (await asyncio.shield(voice)).speech_segments,
                                          request.speakers_expected)
 
-    async def _transcribe(self, audio: np.ndarray, sample_rate: int) -> Transcript:
+    async def _languages(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Languages:
+        """The language the client named, or the one identified (once per request) on the voice analysis's speech
+        segments. The wait on the voice analysis is shielded, as in _diarize."""
+        if request.language is not None:
+            return requested_languages(request.language, request.feedback_language)
+        found = await self.stages.identify_language(audio, (await asyncio.shield(voice)).speech_segments)
+        return detected_languages(found, request.feedback_language)
+
+    async def _transcribe(self, audio: np.ndarray, sample_rate: int, languages: asyncio.Task) -> Transcript:
         """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across
-        replicas) and merged with absolute times."""
+        replicas) in the request's language and merged with absolute times."""
+        language = (await asyncio.shield(languages)).transcription_language
         ranges = split_at_silences(audio, sample_rate, self.options.speech_segment_s) or [(0, len(audio))]
-        parts = [asyncio.ensure_future(self.stages.transcribe(audio[a:b])) for a, b in ranges]
+        parts = [asyncio.ensure_future(self.stages.transcribe(audio[a:b], language)) for a, b in ranges]
         try:
             transcripts = await asyncio.gather(*parts)
         except BaseException:
@@ -254,6 +276,12 @@ class Pipeline:
             self.observe(stage, time.perf_counter() - started)
 
 
+def _without_audio(request: AnalysisInput) -> Languages:
+    if request.language is not None:
+        return requested_languages(request.language, request.feedback_language)
+    return detected_languages(None, request.feedback_language)
+
+
 def _client_tracks(samples: list, image_width: int, image_height: int) -> tuple[FaceTrack, PoseTrack | None]:
     return (face_track_from_samples(samples, image_width, image_height),
             pose_track_from_samples(samples, image_width, image_height))
@@ -285,7 +313,8 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
         return call
 
     embed = encoder.embed if encoder is not None else None
-    return Stages(transcribe=threaded(speech_to_text.transcribe), analyze_voice=threaded(analyze_voice),
+    return Stages(transcribe=threaded(speech_to_text.transcribe),
+                  identify_language=threaded(speech_to_text.identify_language), analyze_voice=threaded(analyze_voice),
                   landmarks=threaded(landmarker.landmarks),
                   interpret=threaded(lambda measurements: interpret(measurements, embed, params)),
                   pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None,

@@ -16,6 +16,7 @@ from softskills.models.speech.metrics import SpeechMetrics, analyze_speech
 from softskills.models.speech.transcribe import Transcript, transcript_from_text
 from softskills.models.speech.speakers import (ConversationMetrics, Diarization, coached_speaker, conversation_metrics,
                                     segment_speaker, speaker_view, word_speakers)
+from softskills.models.speech.spoken_language import Languages
 from softskills.models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
 
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence
@@ -61,6 +62,7 @@ class Signals:
     speech: SpeechMetrics | None
     face_track: FaceTrack | None
     face: FaceMetrics | None
+    languages: Languages  # the spoken language and the answer's
     pose_track: PoseTrack | None = None
     body: BodyMetrics | None = None  # None when no pose was run (off, or no video)
     speakers: Speakers | None = None  # more than one voice was found
@@ -123,11 +125,13 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
                     provided_transcript: str | None, face_chunks: list[FaceTrack], client_track: FaceTrack | None,
                     window_s: float, pose_chunks: tuple[PoseTrack, ...] | list[PoseTrack] = (),
                     client_pose: PoseTrack | None = None, diarization: Diarization | None = None,
-                    speaker: int | str | None = None) -> Signals:
+                    languages: Languages, speaker: int | str | None = None) -> Signals:
     """`speaker`: who to analyse when the diarization found several (models.speech.speakers.coached_speaker:
-    None = the one with the most speaking time, a number by first appearance, or EVERYONE)."""
+    None = the one with the most speaking time, a number by first appearance, or EVERYONE). `languages`: the
+    spoken language (a provided transcript is taken to be in it) and the answer's."""
     if provided_transcript is not None:  # timed over the detected speech; with none, the words carry no times
-        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()))
+        transcript = transcript_from_text(provided_transcript, list(voice.speech_segments if voice else ()),
+                                          languages.transcription_language)
     full_transcript, speakers, speech = transcript, None, None
     found = diarization.speaker_count if diarization is not None else 0
     if isinstance(speaker, int) and speaker > max(found, 1):
@@ -158,4 +162,5 @@ def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcrip
     return Signals(duration_s=media.duration_s, container=media.container, has_audio=media.has_audio,
                    has_video=media.has_video, frames_analyzed=0 if track is None else len(track.found),
                    transcript=transcript, voice=voice, speech=speech, face_track=track, face=face,
-                   pose_track=pose, body=body, speakers=speakers, full_transcript=full_transcript)
+                   pose_track=pose, body=body, speakers=speakers, full_transcript=full_transcript,
+                   languages=languages)

@@ -3,9 +3,13 @@ builders, as the pipeline and the ingress run them."""
 
 from __future__ import annotations
 
+from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
 from softskills.models.interpretation.model import interpret
 from softskills.models.measurements import measure
 from softskills.models.pipeline import Analysis
+from softskills.models.speech.spoken_language import requested_languages
+
+ENGLISH = requested_languages("en", SENTENCE_LANGUAGE)  # the test recordings' language, as a client names it
 
 
 def analyze_signals(signals, embed=None, *, observable_only: bool = False, context_phrase: str | None = None,

@@ -27,7 +27,7 @@ from softskills.models.measurements import SPEECH_METRICS
 from softskills.models.signals import measure_signals
 from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.voice import SAMPLE_RATE, analyze_voice
-from tests.analysis_support import analyze_signals, bodies
+from tests.analysis_support import ENGLISH, analyze_signals, bodies
 from tests.test_face import portrait_frame
 
 GUIDE_FIELDS = {"overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
@@ -153,7 +153,7 @@ def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_p
     media, audio, transcript, provided, chunks, client, observable_only = data.draw(uploads(face_points))
     voice = analyze_voice(audio, SAMPLE_RATE) if audio is not None else None
     signals = measure_signals(media, voice=voice, transcript=transcript, provided_transcript=provided,
-                              face_chunks=chunks, client_track=client, window_s=5.0)
+                              face_chunks=chunks, client_track=client, window_s=5.0, languages=ENGLISH)
 
     body, full = bodies(analyze_signals(signals, encoder.embed, observable_only=observable_only,
                                         context_phrase="quarterly results"))
@@ -218,7 +218,7 @@ def test_a_muted_microphone_is_no_speech_not_an_error():
     silent = analyze_voice(np.zeros(8 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
     no_words = Transcript("", (), "en", "speech_to_text", "measured", None, ())
     signals = measure_signals(media, voice=silent, transcript=no_words, provided_transcript=None, face_chunks=[],
-                              client_track=None, window_s=5.0)
+                              client_track=None, window_s=5.0, languages=ENGLISH)
     body, _ = bodies(analyze_signals(signals))
     assert body["evidence_quality"]["missing"]["speech"] == "No speech was detected in the audio."
     assert body["overall_score"] is None and body["speaking_pace_wpm"] is None
@@ -229,7 +229,7 @@ def test_a_provided_transcript_without_audio_is_content_not_timing():
     """Text given for a video with no audio track has no times: no pace, no "Fluent delivery" from it."""
     media = Decoded(8.0, "webm", has_audio=False, has_video=False)
     signals = measure_signals(media, voice=None, transcript=None, provided_transcript="so um we grew forty percent.",
-                              face_chunks=[], client_track=None, window_s=5.0)
+                              face_chunks=[], client_track=None, window_s=5.0, languages=ENGLISH)
     body, _ = bodies(analyze_signals(signals))
     assert body["speaking_pace_wpm"] is None and body["filler_word_count"] is None
     assert "Fluent" not in " ".join(body["strengths"]) and body["strengths"] == []

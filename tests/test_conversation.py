@@ -25,6 +25,7 @@ from softskills.models.speech.speakers import (EVERYONE, Diarization, SpeakerSpa
                                                turns_from_speech)
 from softskills.models.speech.transcribe import SpeechToText, Transcript, Word
 from softskills.models.speech.voice import analyze_voice
+from tests.analysis_support import ENGLISH
 from testkit.videos import make_talking_head_video
 
 from tests.analysis_support import analyze_signals, bodies
@@ -66,7 +67,7 @@ def signals_for(conversation, outputs, speaker=None):
     voice, transcript, diarization = outputs
     return measure_signals(Audio(conversation.duration_s), voice=voice, transcript=transcript,
                            provided_transcript=None, face_chunks=[], client_track=None, window_s=5.0,
-                           diarization=diarization, speaker=speaker)
+                           diarization=diarization, speaker=speaker, languages=ENGLISH)
 
 
 def words_of(signals) -> set[str]:
@@ -87,7 +88,7 @@ def constructed_conversation(turns: list[tuple[int, float, float]], words_per_s:
     diarization = Diarization(len({t[0] for t in turns}), tuple(speech), turns_from_speech(speech), "constructed",
                               None, 0.5, 10)
     return measure_signals(Audio(turns[-1][2]), voice=None, transcript=transcript, provided_transcript=None,
-                           face_chunks=[], client_track=None, window_s=5.0, diarization=diarization)
+                           face_chunks=[], client_track=None, window_s=5.0, diarization=diarization, languages=ENGLISH)
 
 
 def test_the_listener_has_no_pace_while_the_other_person_speaks():
@@ -112,7 +113,7 @@ def test_everyone_together_has_pace_in_every_turn():
     everyone = analyze_signals(measure_signals(
         Audio(24.0), voice=None, transcript=analysis.signals.full_transcript, provided_transcript=None,
         face_chunks=[], client_track=None, window_s=5.0, diarization=analysis.signals.speakers.diarization,
-        speaker=EVERYONE))
+        speaker=EVERYONE, languages=ENGLISH))
     assert all(w.values["pace_wpm"] == pytest.approx(150, rel=0.1) for w in everyone.measurements.windows)
 
 
@@ -153,7 +154,7 @@ def test_the_coached_pace_is_the_pace_of_their_speech_alone(conversation, output
     voice = analyze_voice(alone)
     alone_signals = measure_signals(Audio(len(alone) / SAMPLE_RATE), voice=voice,
                                     transcript=models["stt"].transcribe(alone), provided_transcript=None,
-                                    face_chunks=[], client_track=None, window_s=5.0)
+                                    face_chunks=[], client_track=None, window_s=5.0, languages=ENGLISH)
     together = signals_for(conversation, outputs)
     assert together.speech.pace_wpm == pytest.approx(alone_signals.speech.pace_wpm, rel=0.15)
     assert together.speech.word_count == pytest.approx(alone_signals.speech.word_count, abs=2)

@@ -5,6 +5,7 @@ numbers the language's way; English is the records' own text."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 
@@ -16,10 +17,11 @@ from softskills.deployments.config import IngressOptions
 from softskills.deployments.responses import build_full_analysis, build_video_analysis
 from softskills.models.body.pose import PoseLandmarker
 from softskills.models.face.landmarks import FaceLandmarker
-from softskills.models.i18n.catalogs import feedback_languages
+from softskills.models.i18n.catalogs import feedback_languages, translator
 from softskills.models.interpretation.engine import SentenceEncoder
 from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline, local_stages
 from softskills.models.signals import measure_signals
+from softskills.models.speech.spoken_language import LanguageIdentification, detected_languages, requested_languages
 from softskills.models.speech.transcribe import SpeechToText
 from tests.analysis_support import analyze_signals
 from tests.test_composition_properties import Decoded
@@ -51,7 +53,8 @@ def analyses(real_recordings) -> dict[str, Analysis]:
                             ("es", words_from("Bueno, este, hoy les presento el proyecto que terminamos. " * 6))):
         signals = measure_signals(Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False),
                                   voice=None, transcript=transcript(words, language), provided_transcript=None,
-                                  face_chunks=[], client_track=None, window_s=5.0)
+                                  face_chunks=[], client_track=None, window_s=5.0,
+                                  languages=requested_languages(language))
         found[f"talk_{language}"] = analyze_signals(signals)
     return found
 
@@ -82,8 +85,15 @@ def sentences_of(body: dict) -> list[str]:
     return [t for t in texts if t]
 
 
+def in_language(analysis: Analysis, language: str) -> Analysis:
+    """The same analysis with its sentences asked for in `language`."""
+    languages = dataclasses.replace(analysis.signals.languages, feedback=language)
+    return dataclasses.replace(analysis, signals=dataclasses.replace(analysis.signals, languages=languages))
+
+
 def bodies(analysis: Analysis, language: str) -> dict:
-    return build_full_analysis(analysis, "session-1", None, language).model_dump(mode="json", by_alias=True)
+    return build_full_analysis(in_language(analysis, language), "session-1", None).model_dump(mode="json",
+                                                                                            by_alias=True)
 
 
 @pytest.mark.parametrize("language", ["es", "ja"])
@@ -114,7 +124,7 @@ def test_every_feedback_language_says_every_sentence(analyses):
     """No message of these answers is missing from a catalog (that would raise, not fall back to English)."""
     for language in feedback_languages():
         for analysis in analyses.values():
-            body = build_video_analysis(analysis, language).model_dump(mode="json")
+            body = build_video_analysis(in_language(analysis, language)).model_dump(mode="json")
             assert body["detailed_feedback"] and body["recommendation"]
 
 
@@ -124,3 +134,15 @@ def test_english_is_the_records_own_text(analyses):
     assert body["strengths"] == list(analysis.interpretation.strengths)
     assert body["detailed_feedback"] == analysis.interpretation.detailed_feedback
     assert [m["label"] for m in body["labeled_moments"]] == [e.label for e in analysis.measurements.events]
+
+
+def test_the_feedback_language_is_the_spoken_one_with_a_catalog_unless_asked(analyses):
+    assert requested_languages("es").feedback == "es" and requested_languages("es", "en").feedback == "en"
+    assert requested_languages("ja", "de").feedback == "de"
+    assert detected_languages(LanguageIdentification("fr", 0.97, 1, 12.0)).feedback == "fr"
+    assert detected_languages(LanguageIdentification("sv", 0.97, 1, 12.0)).feedback == "en"  # no Swedish catalog
+    assert detected_languages(None).feedback == "en"
+    full = bodies(analyses["talk_ja"], "ja")
+    assert full["language"]["feedback"] == full["video_analysis"]["language"]["feedback"] == "ja"
+    unknown = detected_languages(LanguageIdentification("sv", 0.3, 1, 2.0), "es").reason
+    assert translator("es").render(unknown).startswith("No se pudo identificar el idioma con 2 s de habla")

@@ -18,7 +18,7 @@ from softskills.models.media.decode import decode_media
 from softskills.models.signals import measure_signals
 from softskills.models.speech.transcribe import SpeechToText
 from softskills.models.speech.voice import analyze_voice
-from tests.analysis_support import analyze_signals, bodies
+from tests.analysis_support import ENGLISH, analyze_signals, bodies
 
 PARAMS = load_params()
 INTERVIEW = ("I led a team of five engineers to rebuild our payment service. We cut checkout errors by forty "
@@ -215,7 +215,7 @@ def script_analysis(talking_head_videos):
     transcript = SpeechToText().transcribe(media.audio)
     track = FaceLandmarker().landmarks(media.frames, media.frame_times_s)
     signals = measure_signals(media, voice=voice, transcript=transcript, provided_transcript=None,
-                              face_chunks=[track], client_track=None, window_s=5.0)
+                              face_chunks=[track], client_track=None, window_s=5.0, languages=ENGLISH)
     return analyze_signals(signals, SentenceEncoder(device="cpu").embed, context_phrase="quarterly team review")
 
 

@@ -114,11 +114,12 @@ def test_a_job_answers_what_the_synchronous_endpoint_answers(tmp_path, models, t
 
 
 def test_a_server_error_is_retried_then_fails_with_the_reason(tmp_path, models, talking_head):
-    async def stuck_transcribe(audio):
+    async def stuck_transcribe(audio, language):
         await asyncio.sleep(30)
 
     jobs = Jobs(tmp_path, models, speech_timeout_s=0.5, transcribe=stuck_transcribe)
-    job, _ = jobs.submit(talking_head.path)
+    # The language named, so that the transcription is what times out (identifying it takes longer than 0.5 s).
+    job, _ = jobs.submit(talking_head.path, analysis_input=AnalysisInput(language="en"))
     first, second = jobs.deliver(job.id), jobs.deliver(job.id)
     assert first == second == (Outcome.RETRY, "Analysis timed out (speech-to-text). Try a shorter video.")
     waiting = jobs.store.get("alice", job.id)

@@ -202,12 +202,15 @@ def test_the_acoustic_filled_pause_detector_reads_character_timed_words():
 def _bodies(words: list[Word], language: str, embed=None):
     """The analyze-video and full-analysis bodies of a talk in `language` (no audio analysis, no face)."""
     from softskills.models.signals import measure_signals
+    from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
+    from softskills.models.speech.spoken_language import requested_languages
     from tests.analysis_support import analyze_signals, bodies
     from tests.test_composition_properties import Decoded
 
     signals = measure_signals(Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False), voice=None,
                               transcript=transcript(words, language), provided_transcript=None, face_chunks=[],
-                              client_track=None, window_s=5.0)
+                              client_track=None, window_s=5.0,
+                              languages=requested_languages(language, SENTENCE_LANGUAGE))
     return bodies(analyze_signals(signals, embed))
 
 

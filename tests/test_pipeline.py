@@ -16,7 +16,8 @@ from softskills.models.errors import InvalidLandmarkSamples, InvalidMedia, Stage
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.interpretation.engine import SentenceEncoder
 from softskills.models.pipeline import AnalysisInput, Pipeline, Stages, local_stages
-from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.spoken_language import LanguageIdentification
+from softskills.models.speech.transcribe import SpeechToText, Transcript
 from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 
@@ -86,14 +87,14 @@ def test_a_failing_stage_cancels_the_calls_in_flight(models, talking_head):
 
     started: list[asyncio.Task] = []
 
-    async def slow_transcribe(audio):
+    async def slow_transcribe(audio, language):
         started.append(asyncio.current_task())
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, landmarks=failing, transcribe=slow_transcribe)
     pipeline = Pipeline(stages, IngressOptions().pipeline_options())
-    with pytest.raises(InvalidMedia):
-        run(pipeline, talking_head.path, AnalysisInput())
+    with pytest.raises(InvalidMedia):  # the language named: the transcription starts at once
+        run(pipeline, talking_head.path, AnalysisInput(language="en"))
     assert started and all(task.cancelled() for task in started)
 
 
@@ -126,7 +127,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
     pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
-    assert raised.value.stage in ("voice", "speakers")
+    assert raised.value.stage in ("voice", "speakers", "language", "speech_to_text")  # all wait for the voice
 
 
 def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models, talking_head):
@@ -154,3 +155,48 @@ def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(mo
                                                      "track"):
         run(pipeline, str(path), AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
     assert started == []
+
+
+def _routing_fakes(calls: list):
+    """Stand-ins for the speech models that only record how the pipeline routes a request (what the real models
+    do with real speech is in tests/test_spoken_language.py)."""
+    async def identify(audio, segments):
+        calls.append(("identify", len(segments)))
+        return LanguageIdentification("es", 0.96, 1, 10.0)
+
+    async def transcribe(audio, language):
+        calls.append(("transcribe", language))
+        return Transcript("", (), language, "speech_to_text", "measured", None, (), "base")
+
+    return {"identify_language": identify, "transcribe": transcribe}
+
+
+def test_the_language_is_identified_once_and_every_part_is_transcribed_in_it(models, talking_head):
+    calls: list = []
+    options = dataclasses.replace(IngressOptions().pipeline_options(), speech_segment_s=4.0)
+    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), options), talking_head.path,
+                   AnalysisInput())
+    assert calls[0][0] == "identify" and calls[0][1] > 0  # on the voice analysis's speech segments
+    assert [c for c in calls if c[0] == "identify"] == [calls[0]]
+    parts = [c for c in calls if c[0] == "transcribe"]
+    assert len(parts) > 1 and {language for _, language in parts} == {"es"}
+    languages = analysis.signals.languages
+    assert (languages.spoken, languages.probability, languages.source, languages.feedback) == ("es", 0.96,
+                                                                                              "detected", "en")
+
+
+def test_a_requested_language_skips_identification(models, talking_head):
+    calls: list = []
+    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), IngressOptions().pipeline_options()),
+                   talking_head.path, AnalysisInput(language="fr"))
+    assert calls == [("transcribe", "fr")]
+    languages = analysis.signals.languages
+    assert (languages.spoken, languages.probability, languages.source) == ("fr", None, "requested")
+
+
+def test_a_provided_transcript_is_taken_in_the_identified_language(models, talking_head):
+    calls: list = []
+    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), IngressOptions().pipeline_options()),
+                   talking_head.path, AnalysisInput(transcript="hola a todos"))
+    assert [c[0] for c in calls] == ["identify"]
+    assert analysis.signals.transcript.language == "es" and analysis.signals.transcript.source == "provided"

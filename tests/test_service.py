@@ -273,3 +273,32 @@ def test_invalid_mediapipe_samples_get_422_saying_why(service, talking_head):
     response = service.post("/api/v1/full-analysis", talking_head.path, data={"mediapipeSamples": "[{not json"})
     assert response.status_code == 422
     assert "mediapipeSamples" in response.json()["detail"]
+
+
+def test_real_spanish_speech_over_a_real_face_is_heard_in_spanish(service, tmp_path):
+    """A Spanish FLEURS reading muxed over the real webcam video: identified, transcribed by the multilingual model
+    in Spanish (it was "No speech was detected" with the English-only model) and timed."""
+    from benchmarks.languages_set import FACE
+    from benchmarks.real_set import mux
+    from benchmarks.speakers_set import read_audio
+
+    audio = read_audio(REPO / "benchmarks" / "real" / "languages" / "cuttledoc-fleurs_es_000.ogg")
+    video = tmp_path / "spanish.mp4"
+    mux(video, FACE, 0.0, audio, len(audio) / 16000, "mp4")
+    response = service.post("/api/v1/full-analysis", str(video))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["language"] == body["video_analysis"]["language"]
+    language = body["language"]
+    assert (language["spoken"], language["source"], language["feedback"], language["supported"]) == (
+        "es", "detected", "en", True)
+    assert language["probability"] > 0.9
+    assert (body["transcript_details"]["language"], body["transcript_details"]["model"]) == ("es", "base")
+    assert {"recomienda", "viajeros", "clima", "extremo", "planes", "viaje"} <= _words(body["transcript"])
+    assert 100 < body["video_analysis"]["speaking_pace_wpm"] < 250
+
+
+def test_an_unsupported_language_gets_422_naming_it(service, talking_head):
+    response = service.post("/api/v1/analyze-video", talking_head.path, data={"language": "sv"})
+    assert response.status_code == 422
+    assert "'sv'" in response.json()["detail"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from softskills.models.speech.transcribe import (DISFLUENT_PROMPT, SpeechToText, Transcript, Word, is_hallucination, normalize_word,
+from softskills.models.speech.lexicons.germanic import DISFLUENT_PROMPT
+from softskills.models.speech.transcribe import (SpeechToText, Transcript, Word, is_hallucination, normalize_word,
                            transcript_from_text)
 
 ASSETS = Path(__file__).parent.parent / "testkit" / "assets"

@@ -33,6 +33,7 @@ def catalog_path(language: str) -> Path:
     return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+@lru_cache(maxsize=1)
 def feedback_languages() -> tuple[str, ...]:
     """The languages the answer can be written in: English and every language with a catalog."""
     return (SOURCE_LANGUAGE, *sorted(p.parent.parent.name for p in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
@@ -81,6 +82,11 @@ class CatalogTranslator(Translator):
 
 def _decimals(digits: int) -> str:
     return "0." + "0" * digits if digits else "0"
+
+
+def default_feedback_language(spoken: str | None) -> str:
+    """The answer's language when the client names none: the spoken one if a catalog has it, else English."""
+    return spoken if spoken in feedback_languages() else SOURCE_LANGUAGE
 
 
 @lru_cache(maxsize=None)

