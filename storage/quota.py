@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from softskills.models.i18n.text import Text, say
 from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock
+from softskills.models.i18n.text import Text, say
 
 _QUOTA_LOCK = "video-quota"
 

@@ -13,8 +13,17 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
 from softskills.models.i18n.catalogs import TEMPLATE, catalog_path, feedback_languages, translator
-from softskills.models.i18n.text import (ENGLISH, Capitalised, Clause, MissingTranslation, both, say, say_plural,
-                                         sentences, series)
+from softskills.models.i18n.text import (
+    ENGLISH,
+    Capitalised,
+    Clause,
+    MissingTranslation,
+    both,
+    say,
+    say_plural,
+    sentences,
+    series,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = {"en", "es", "fr", "de", "pt", "ja"}

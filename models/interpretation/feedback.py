@@ -103,8 +103,8 @@ def describe(metric: str, value: float, m: Measurements, strong: bool) -> Messag
     if metric == "long_pause_rate_per_min":
         n = f.long_pause_count
         if strong:
-            return say_plural("Pauses are brief: {n} pause of 2 s or more.", "Pauses are brief: {n} pauses of 2 s or more.",
-                              n)
+            return say_plural("Pauses are brief: {n} pause of 2 s or more.",
+                              "Pauses are brief: {n} pauses of 2 s or more.", n)
         start_s, duration_s = f.longest_pause
         return say_plural("{n} long pause ({rate:.1f} per minute); the longest is {seconds:.1f} s at {at}.",
                           "{n} long pauses ({rate:.1f} per minute); the longest is {seconds:.1f} s at {at}.", n,

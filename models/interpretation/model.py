@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from softskills.models.i18n.text import Clause, N_, Message, Text, both, clauses, say, say_plural, series
+from softskills.models.i18n.text import N_, Clause, Message, Text, both, clauses, say, say_plural, series
 from softskills.models.interpretation import feedback
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import Event, Measurements
