@@ -10,6 +10,8 @@ import os
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -23,8 +25,9 @@ from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline, local_
 from softskills.models.signals import measure_signals
 from softskills.models.speech.spoken_language import LanguageIdentification, detected_languages, requested_languages
 from softskills.models.speech.transcribe import SpeechToText
+from softskills.models.speech.voice import analyze_voice
 from tests.analysis_support import analyze_signals
-from tests.test_composition_properties import Decoded
+from tests.test_composition_properties import Decoded, encoder, face_points, uploads  # noqa: F401 (fixtures)
 from tests.test_multilingual_text import pieces, transcript, words_from
 
 CLIPS = ("monologue_webm", "face_then_cut_mkv", "falsetto_avi")  # speech and a face; no speech; too little speech
@@ -35,6 +38,13 @@ ENGLISH_ONLY = frozenset("the and of is are was were your you with this that for
                          "there their they what when where who how".split())
 # What the user said, quoted as said in each language's catalog: not part of the answer's own language.
 QUOTED = re.compile(r"«[^»]*»|「[^」]*」|“[^”]*”|„[^“]*“|\"[^\"]*\"")
+
+
+def english_left(text: str, language: str) -> set[str]:
+    """The English-only words in a text of `language`, outside quotes: the Latin words of Japanese or Chinese
+    text, the whole words (accents included: "notée" is not "not") of the others."""
+    letters = r"[a-z]+" if language in ("ja", "zh") else r"[^\W\d_]+"
+    return ENGLISH_ONLY & set(re.findall(letters, QUOTED.sub(" ", text).lower()))
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +111,9 @@ def test_an_answer_in_spanish_or_japanese_has_no_english_sentence(analyses, lang
     for name, analysis in analyses.items():
         english, said = sentences_of(bodies(analysis, "en")), sentences_of(bodies(analysis, language))
         assert len(english) == len(said) and said, name
+        assert any(english_left(text, language) for text in english), "the detector finds the English answer"
         for original, text in zip(english, said):
-            unquoted = QUOTED.sub(" ", text)
-            leftovers = ENGLISH_ONLY & set(re.findall(r"[a-z]+", unquoted.lower()))
+            leftovers = english_left(text, language)
             assert not leftovers, f"{name}: English {sorted(leftovers)} in {text!r}"
             if re.search(r"[A-Za-z]{3}", QUOTED.sub(" ", original)):  # a sentence, not a number or a time
                 assert text != original, f"{name}: {text!r} is the English sentence"
@@ -146,3 +156,21 @@ def test_the_feedback_language_is_the_spoken_one_with_a_catalog_unless_asked(ana
     assert full["language"]["feedback"] == full["video_analysis"]["language"]["feedback"] == "ja"
     unknown = detected_languages(LanguageIdentification("sv", 0.3, 1, 2.0), "es").reason
     assert translator("es").render(unknown).startswith("No se pudo identificar el idioma con 2 s de habla")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_any_combination_of_missing_signals_is_said_in_every_language(data, face_points, encoder):
+    """Whatever is missing (composition's own generator), every language says every sentence, none in English."""
+    media, audio, words, provided, chunks, client, observable_only = data.draw(uploads(face_points))
+    signals = measure_signals(media, voice=analyze_voice(audio) if audio is not None else None, transcript=words,
+                              provided_transcript=provided, face_chunks=chunks, client_track=client, window_s=5.0,
+                              languages=requested_languages("en"))
+    analysis = analyze_signals(signals, encoder.embed, observable_only=observable_only,
+                               context_phrase="quarterly results")
+    for language in feedback_languages():
+        texts = sentences_of(bodies(analysis, language))
+        if language != "en":
+            leftovers = english_left(" ".join(texts), language)
+            assert not leftovers, (language, sorted(leftovers))
