@@ -8,6 +8,7 @@ import pickle
 import string
 from pathlib import Path
 
+import numpy as np
 import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
@@ -117,6 +118,8 @@ def test_numbers_lists_and_sentences_take_the_locale():
     assert translator("ja").render(times) == "0:04、0:12、0:30"
     two = sentences([say("No transcript text."), say("The file has no video track.")])
     assert translator("ja").render(two).count(" ") == 0 and " " in translator("es").render(two)
+    numpy_values = say("Speaker {speaker} speaks for {seconds:.0f} s", speaker=np.int64(2), seconds=np.float64(12.4))
+    assert translator("de").render(numpy_values) == "Person 2 spricht 12 s lang"
     reason = Capitalised(say("the hands were not visible in any frame"))
     assert translator("es").render(reason)[0].isupper() and translator("es").render(reason).endswith(".")
     assert translator("ja").render(reason).endswith("。")

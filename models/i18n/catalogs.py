@@ -11,6 +11,7 @@ lists are joined the locale's way (CLDR list patterns); plurals follow the catal
 from __future__ import annotations
 
 import gettext
+import numbers
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -62,7 +63,7 @@ class CatalogTranslator(Translator):
 
     def number(self, value: float, spec: str) -> str:
         kind = spec[-1:] if spec else ""
-        if kind in ("", "d") and isinstance(value, int):
+        if kind in ("", "d") and isinstance(value, numbers.Integral):
             return format(value, spec)
         if kind == "f":
             digits = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec else 6

@@ -15,6 +15,7 @@ is left as it is (words as spoken, clock times, language codes, the user's own c
 
 from __future__ import annotations
 
+import numbers
 import string
 from collections.abc import Iterable
 from typing import Any
@@ -204,7 +205,7 @@ class Translator:
             return self.render(value)
         if isinstance(value, str):
             return format(value, spec)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):  # numpy's numbers too
             return self.number(value, spec)
         raise TypeError(f"no way to say a {type(value).__name__} in a sentence")
 
