@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples cluster-autoscale \
-	kuberay-manifest docs docs-serve catalogs
+	kuberay-manifest docs docs-serve lint catalogs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP) system-deps
 
 test-unit: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not integration"
+
+# The linter's rules are in pyproject.toml ([tool.ruff]); tests/test_lint.py runs the same check.
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 test-integration: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m integration

@@ -22,7 +22,9 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, func, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from softskills.auth.store import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, connect, hold_lock, utc_now
+from softskills.db.base import MAX_OWNER_CHARS, Base, Clock, UTCDateTime, utc_now
+from softskills.db.engine import connect
+from softskills.db.locks import hold_lock
 
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 10
@@ -212,7 +214,7 @@ class AccountStore:
 
     def _admit_attempt(self, subjects: tuple[str, str], now: datetime) -> tuple[int, ...] | int:
         """Seconds to wait while a subject is at its limit; else the ids of this attempt's failure records, written
-        in the same transaction as the count, under a lock every replica takes (auth.store.hold_lock)."""
+        in the same transaction as the count, under a lock every replica takes (db.locks.hold_lock)."""
         since = now - self._policy.window
         limits = (self._policy.max_failures_per_email, self._policy.max_failures_per_ip)
         with self._sessions.begin() as session:

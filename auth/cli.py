@@ -15,7 +15,9 @@ import sys
 from datetime import datetime, timedelta
 
 from softskills.auth.hashing import PepperError
-from softskills.auth.store import KeyRecord, KeyStore, database_url, utc_now
+from softskills.auth.store import KeyRecord, KeyStore
+from softskills.db.base import utc_now
+from softskills.db.engine import database_url
 
 OWNER_ENV = "SOFTSKILLS_OWNER"
 DEFAULT_OWNER = "local"

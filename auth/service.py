@@ -16,13 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from starlette.responses import JSONResponse
-
 from softskills.auth.hashing import secret_matches
 from softskills.auth.keys import parse_key
-from softskills.auth.store import LAST_USED_RESOLUTION, Clock, KeyStore, utc_now
+from softskills.auth.store import LAST_USED_RESOLUTION, KeyStore
+from softskills.db.base import Clock, utc_now
 
-UNAUTHORIZED_STATUS = 401
 UNAUTHORIZED_DETAIL = "Invalid or expired API key."
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 MAX_HEADER_VALUE_CHARS = 200  # a key is 49 characters; anything far longer is not one
@@ -48,13 +46,6 @@ class AuthenticatedKey:
 class _CacheEntry:
     key: AuthenticatedKey
     cached_until_monotonic_s: float
-
-
-def unauthorized_response() -> JSONResponse:
-    """The one response for every authentication failure."""
-    return JSONResponse(
-        {"detail": UNAUTHORIZED_DETAIL}, status_code=UNAUTHORIZED_STATUS, headers=UNAUTHORIZED_HEADERS
-    )
 
 
 class Authenticator:

@@ -193,7 +193,8 @@ def score_clip(truth: ClipTruth, body: dict) -> ClipScore:
         long_pauses=sum(e - s >= LONG_PAUSE_S for s, e in truth.pauses), long_pauses_found=long_found,
         pause_edge_errors_s=tuple(pause_errors), face_visible_true=truth.face_visible_ratio,
         face_visible_measured=face.get("face_visible_ratio"), look_aways=len(truth.face_absent),
-        look_aways_found=look_found, look_away_edge_errors_s=tuple(look_errors), transcript=body.get("transcript") or "",
+        look_aways_found=look_found, look_away_edge_errors_s=tuple(look_errors),
+        transcript=body.get("transcript") or "",
     )
 
 
@@ -231,7 +232,8 @@ class Overall:
             f"filler precision >= {TARGET_FILLER_PRECISION}": self.filler_precision >= TARGET_FILLER_PRECISION,
             f"filler recall >= {TARGET_FILLER_RECALL}": self.filler_recall >= TARGET_FILLER_RECALL,
             f"pace error <= {TARGET_PACE_ERROR:.0%} on every clip": self.max_pace_error <= TARGET_PACE_ERROR,
-            f"every pause >= {LONG_PAUSE_S:.0f} s found within {PAUSE_EDGE_TOLERANCE_S} s": self.long_pause_recall == 1.0,
+            f"every pause >= {LONG_PAUSE_S:.0f} s found within {PAUSE_EDGE_TOLERANCE_S} s":
+                self.long_pause_recall == 1.0,
             f"face-visible ratio within {TARGET_FACE_VISIBLE_ERROR} on every clip":
                 self.max_face_visible_error <= TARGET_FACE_VISIBLE_ERROR,
         }
@@ -266,7 +268,8 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for s in scores:
         rate = "real" if s.rate_wpm == 0 else f"{s.rate_wpm} wpm"
-        pace = "–" if s.pace_measured_wpm is None else f"{s.pace_true_wpm:.0f} → {s.pace_measured_wpm:.0f} ({_pct(s.pace_error)})"
+        pace = ("–" if s.pace_measured_wpm is None
+                else f"{s.pace_true_wpm:.0f} → {s.pace_measured_wpm:.0f} ({_pct(s.pace_error)})")
         name = s.name if s.exact else f"{s.name} (approximate truth, not pooled)"
         lines.append(
             f"| {name} | {s.voice}, {rate} | {s.wer:.2f} | {_ratio(s.fillers_matched, s.fillers_found)} "
@@ -274,10 +277,12 @@ def markdown(scores: list[ClipScore], total: Overall) -> str:
             f"| {_mean(s.pause_edge_errors_s)} | {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} "
             f"| {_ratio(s.look_aways_found, s.look_aways)} | {_mean(s.look_away_edge_errors_s)} |")
     lines.append(
-        f"| **{sum(s.exact for s in scores)} constructed clips** | | **{total.wer:.2f}** | **{total.filler_precision:.2f}** | "
+        f"| **{sum(s.exact for s in scores)} constructed clips** | | **{total.wer:.2f}** | "
+        f"**{total.filler_precision:.2f}** | "
         f"**{total.filler_recall:.2f}** | mean {_pct(total.mean_pace_error)}, max **{_pct(total.max_pace_error)}** | "
         f"**{total.long_pause_recall:.2f}** | {total.mean_pause_edge_error_s:.2f} | max error "
-        f"**{total.max_face_visible_error:.3f}** | {total.look_away_recall:.2f} | {total.mean_look_away_edge_error_s:.2f} |")
+        f"**{total.max_face_visible_error:.3f}** | {total.look_away_recall:.2f} | "
+        f"{total.mean_look_away_edge_error_s:.2f} |")
     return "\n".join(lines)
 
 
@@ -360,7 +365,8 @@ class RealOverall:
         return {
             "every real clip answers 200": self.non_200 == 0,
             f"content WER <= {TARGET_REAL_WER} on connected speech": self.content_wer <= TARGET_REAL_WER,
-            f"filled-pause precision >= {TARGET_FILLER_PRECISION}": self.filled_pause_precision >= TARGET_FILLER_PRECISION,
+            f"filled-pause precision >= {TARGET_FILLER_PRECISION}":
+                self.filled_pause_precision >= TARGET_FILLER_PRECISION,
             f"filled-pause recall >= {TARGET_FILLER_RECALL}": self.filled_pause_recall >= TARGET_FILLER_RECALL,
             f"face-visible ratio within {TARGET_REAL_FACE_VISIBLE_ERROR} on every clip":
                 self.max_face_visible_error <= TARGET_REAL_FACE_VISIBLE_ERROR,
@@ -397,7 +403,8 @@ def real_markdown(scores: list[RealScore], total: RealOverall) -> str:
         lines.append(f"| {s.name} | {s.status} | {wer} | {s.filled_pauses_true} → {s.filled_pauses_found} | {pace} "
                      f"| {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} | {text or '–'} |")
     lines.append(f"| **{total.clips} real clips** | **{total.clips - total.non_200}/{total.clips} 200** "
-                 f"| **{total.content_wer:.3f}** connected speech, {total.short_clip_wer:.2f} short clips | P **{total.filled_pause_precision:.2f}**, "
+                 f"| **{total.content_wer:.3f}** connected speech, {total.short_clip_wer:.2f} short clips "
+                 f"| P **{total.filled_pause_precision:.2f}**, "
                  f"R **{total.filled_pause_recall:.2f}** | | max error **{total.max_face_visible_error:.3f}** | |")
     return "\n".join(lines)
 

@@ -94,12 +94,12 @@ def machine_name() -> str:
 
 def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     """Each stage alone, on this video, in the order the service needs them."""
-    from softskills.models.media.decode import VideoFrames, decode_audio, media_info
+    from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
     from softskills.models.interpretation.model import interpret
     from softskills.models.measurements import measure
+    from softskills.models.media.decode import VideoFrames, decode_audio, media_info
     from softskills.models.signals import measure_signals
     from softskills.models.speech.segments import merge_transcripts, split_at_silences
-    from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
     from softskills.models.speech.speakers import diarize
     from softskills.models.speech.spoken_language import detected_languages
     from softskills.models.speech.voice import analyze_voice
@@ -107,7 +107,8 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     with _Timer() as t:
         audio = decode_audio(str(path), max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
         video = VideoFrames(str(path), frame_rate_hz=opts.frame_rate_hz, max_side_px=opts.max_side_px,
-                            chunk_s=opts.face_chunk_s, max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
+                            chunk_s=opts.face_chunk_s, max_duration_s=opts.max_duration_s,
+                            max_decode_s=opts.max_decode_s)
         chunks = list(video)
         info = media_info(audio, video)
     result.stages["decode/split"] = t.result
@@ -200,15 +201,13 @@ def print_landmark_runtimes(results: dict[int, VideoResult]) -> None:
 
 
 def load_models(config: dict) -> dict:
-    from softskills.deployments.config import AppArgs
-    from softskills.models.body.pose import PoseLandmarker
+    from softskills.config.options import AppArgs
+    from softskills.models.body.pose import BatchedPoseLandmarker, PoseLandmarker
     from softskills.models.face.landmarks import FaceLandmarker
+    from softskills.models.face.mesh_network import BatchedFaceLandmarker
     from softskills.models.interpretation.engine import SentenceEncoder
     from softskills.models.speech.speakers import VoiceEncoder
     from softskills.models.speech.transcribe import SpeechToText
-
-    from softskills.models.body.pose import BatchedPoseLandmarker
-    from softskills.models.face.mesh_network import BatchedFaceLandmarker
 
     args = AppArgs(**config["applications"][0]["args"])
     confidences = (args.face.min_detection_confidence, args.face.min_tracking_confidence)
@@ -220,7 +219,7 @@ def load_models(config: dict) -> dict:
             **landmarkers,
             "voices": VoiceEncoder(),
             "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
-            "ingress": args.ingress}
+            "analysis": args.analysis}
 
 
 def load_config(app_dir: Path, args: argparse.Namespace) -> dict:
@@ -229,9 +228,10 @@ def load_config(app_dir: Path, args: argparse.Namespace) -> dict:
     app_args = config["applications"][0]["args"]
     if args.speech_model:
         app_args.setdefault("speech", {})["model"] = args.speech_model
+    section = "ingress" if "ingress" in app_args else "analysis"  # a baseline's config may predate the sections
     for option, value in (("frame_rate_hz", args.frame_rate), ("pose_frame_rate_hz", args.pose_frame_rate)):
         if value is not None:
-            app_args.setdefault("ingress", {})[option] = value
+            app_args.setdefault(section, {})[option] = value
     return config
 
 
@@ -378,9 +378,9 @@ def main() -> int:
                         "in the same run for a before/after comparison")
     parser.add_argument("--skip-stages", action="store_true")
     parser.add_argument("--speech-model", choices=MODELS, help="packaged Whisper model (speech.model) to run")
-    parser.add_argument("--frame-rate", type=float, help="ingress.frame_rate_hz (face frames per second; 15 scores "
+    parser.add_argument("--frame-rate", type=float, help="analysis.frame_rate_hz (face frames per second; 15 scores "
                         "blinks)")
-    parser.add_argument("--pose-frame-rate", type=float, help="ingress.pose_frame_rate_hz (0: body language off)")
+    parser.add_argument("--pose-frame-rate", type=float, help="analysis.pose_frame_rate_hz (0: body language off)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = load_config(REPO, args)
@@ -392,9 +392,9 @@ def main() -> int:
 
     if not args.skip_stages:
         models = load_models(config)
-        time_stages(paths[min(paths)], VideoResult(0), models, models["ingress"])  # warm-up: numba JIT, lazy init
+        time_stages(paths[min(paths)], VideoResult(0), models, models["analysis"])  # warm-up: numba JIT, lazy init
         for d in args.videos:
-            time_stages(paths[d], results[d], models, models["ingress"])
+            time_stages(paths[d], results[d], models, models["analysis"])
             print(f"{d} s stages: " + ", ".join(f"{k} {v.wall_s:.2f}/{v.cpu_s:.2f}"
                                                  for k, v in results[d].stages.items()), flush=True)
         del models
@@ -455,12 +455,14 @@ def main() -> int:
           + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else ""))
     for c, rate in rates.items():
         print(f"| {c} | {rate:.2f} |" + (f" {base_rates[c]:.2f} |" if base else ""))
-    print("\n| process | peak RSS (MiB)" + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else ""))
+    print("\n| process | peak RSS (MiB)" + (" | baseline |" if base else " |") + "\n|---|---|"
+          + ("---|" if base else ""))
     if not args.skip_stages:
         print(f"| benchmark process running every stage alone | {stage_peak_mib:.0f} |" + (" – |" if base else ""))
     for name in sorted(set(peaks) | (set(base_peaks) if base else set())):
         print(f"| {name} | {peaks.get(name, 0):.0f} |" + (f" {base_peaks.get(name, 0):.0f} |" if base else ""))
-    print(f"\n| {args.throughput_video} s talk, full-analysis | end to end (s) | speech replica CPU (s) |\n|---|---|---|")
+    print(f"\n| {args.throughput_video} s talk, full-analysis | end to end (s) | speech replica CPU (s) |\n"
+          "|---|---|---|")
     for label, (seconds, cpu) in language_costs.items():
         print(f"| {label} | {seconds:.2f} | {cpu:.2f} |")
     if replica_latency:

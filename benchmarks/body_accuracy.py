@@ -31,9 +31,9 @@ import numpy as np
 
 from softskills.models.body import metrics as bm
 from softskills.models.body.metrics import BodyMetrics, analyze_body
+from softskills.models.body.pose import PoseLandmarker, PoseTrack
 from softskills.models.face.landmarks import FaceLandmarker, concatenate_tracks
 from softskills.models.media.decode import decode_media
-from softskills.models.body.pose import PoseLandmarker, PoseTrack
 
 FACES = Path(__file__).parent / "real" / "faces"
 PORTRAIT = Path(__file__).parent.parent / "testkit" / "assets" / "portrait_astronaut.png"
@@ -46,7 +46,8 @@ class Segment:
     start_s: float
     end_s: float
     kind: str  # shift | rotate | scale | oscillate
-    a: float = 0.0  # shift: dx (fraction of width); rotate: degrees counter-clockwise; scale: factor; oscillate: amplitude
+    # shift: dx (fraction of width); rotate: degrees counter-clockwise; scale: factor; oscillate: amplitude
+    a: float = 0.0
     b: float = 0.0  # shift: dy (fraction of height); rotate: zoom about the centre (0 = none); oscillate: Hz
 
     def matrix(self, t_s: float, width: int, height: int) -> np.ndarray:
@@ -193,8 +194,8 @@ def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built:
         found = interval_mask(times, built.fidgeting.fidget_intervals)
         rows.append((name, "fidget share", fmt(float(truth.mean())), fmt(float(found.mean()))))
         rows.append((name, "fidget frames agreeing with truth", "1", fmt(float((truth == found).mean()))))
-        rows.append((name, "fidget interval edge error (s)", "", fmt(edge_error_s(runs(truth, times, 2.0),
-                                                                                  built.fidgeting.fidget_intervals), 2)))
+        edge_s = edge_error_s(runs(truth, times, 2.0), built.fidgeting.fidget_intervals)
+        rows.append((name, "fidget interval edge error (s)", "", fmt(edge_s, 2)))
         sway = np.zeros(len(times), bool)
         for s in segments:
             if 0 < s.b <= bm.FIDGET_BAND_HZ[0]:
@@ -229,7 +230,8 @@ def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built:
         tilted_truth = np.abs(expected[inside]) > bm.SHOULDER_TILT_MAX_DEG
         tilted_found = np.abs(built.shoulder_tilt_deg[inside]) > bm.SHOULDER_TILT_MAX_DEG
         label = f"rotated {segment.a:+g} deg ({segment.start_s:g}-{segment.end_s:g} s)"
-        rows.append((name, f"tilt error, {label}, median/p90 deg", f"measured on {measured.sum()}/{inside.sum()} frames",
+        rows.append((name, f"tilt error, {label}, median/p90 deg",
+                     f"measured on {measured.sum()}/{inside.sum()} frames",
                      f"{np.median(error[measured]):.1f} / {np.percentile(error[measured], 90):.1f}"
                      if measured.any() else "null"))
         rows.append((name, f"tilted share, {label}", fmt(float(tilted_truth[measured].mean())),
@@ -242,7 +244,8 @@ def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built:
     for segment in segments:
         inside = measurable & (times >= segment.start_s) & (times < segment.end_s)
         if inside.any() and truth.any():
-            rows.append((name, f"  ...in {segment.kind} {segment.a:g}/{segment.b:g} ({segment.start_s:g}-{segment.end_s:g} s)",
+            where = f"{segment.kind} {segment.a:g}/{segment.b:g} ({segment.start_s:g}-{segment.end_s:g} s)"
+            rows.append((name, f"  ...in {where}",
                          "1", f"{fmt(float((truth == found)[inside].mean()))} over {inside.sum()} frames"))
     return rows
 
@@ -265,7 +268,7 @@ def noise_floor_rows(pose: PoseLandmarker, real: dict[str, BodyMetrics], tracks:
             ("still portrait + sensor noise", "head landmark speed p50 / p95 (shoulder widths/s)", "0",
              f"{np.percentile(head_speed, 50):.3f} / {np.percentile(head_speed, 95):.3f}"),
             ("still portrait + sensor noise", "fidget share", "0", fmt(still.fidgeting.fidget_ratio))]
-    for name, metrics in real.items():
+    for name in real:
         window_rms = _shoulder_window_rms(tracks[name])
         rows.append((name, "shoulder band RMS per 2-s window, p50 / p99 / max (sw)", f"< {bm.FIDGET_MIN_RMS}",
                      " / ".join(f"{v:.4f}" for v in np.percentile(window_rms, [50, 99, 100]))))

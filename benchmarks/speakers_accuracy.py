@@ -1,7 +1,7 @@
 """Speaker diarization accuracy on the labelled speaker set (benchmarks/speakers_set.py), and its cost.
 
-Runs models/speech/speakers.py directly (no Ray service): energy voice activity (models/voice.py) on the audio as a whole,
-then diarize(). Reported per recording and per kind:
+Runs models/speech/speakers.py directly (no Ray service): energy voice activity (models/voice.py) on the audio as a
+whole, then diarize(). Reported per recording and per kind:
 - DER, the diarization error rate: (missed speech + false alarm + speaker confusion) / reference speech time,
   NIST-style: a 0.25 s collar around every reference boundary is not scored, overlapping reference speech is
   scored (each speaker counts), and hypothesis speakers are mapped one-to-one onto reference speakers so as to

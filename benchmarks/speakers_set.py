@@ -54,7 +54,8 @@ VOICES: dict[str, tuple[Path, ...]] = {
 
 # Every recording of exactly one person, as it is (falsetto.flac is the MFA speaker in falsetto).
 SINGLE_SPEAKER_FILES: tuple[Path, ...] = (
-    REAL / "speech/mfa_acoustic_corpus.wav", *VOICES["mfa"], REAL / "disfluency/falsetto.flac", *VOICES["jfk"], *VOICES["beckett"], *VOICES["allison"],
+    REAL / "speech/mfa_acoustic_corpus.wav", *VOICES["mfa"], REAL / "disfluency/falsetto.flac", *VOICES["jfk"],
+    *VOICES["beckett"], *VOICES["allison"],
     *VOICES["june"], *VOICES["carlo"], *VOICES["ivrvoice_ru"],
     SPEAKERS / "cmu_arctic_awb_a0007.wav", SPEAKERS / "cmu_arctic_slt_a0009.wav",
     SPEAKERS / "praatio_mary.wav", SPEAKERS / "praatio_bobby.wav",

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from softskills.auth import cli as auth_cli
-from softskills.client import cli as client_cli
 from softskills.cli import serve
+from softskills.client import cli as client_cli
 
 COMMANDS = {"serve": serve, "keys": auth_cli, "users": auth_cli, "analyze": client_cli}
 

@@ -1,4 +1,5 @@
-"""`softskills serve` (what `make serve` runs): the embedded default — SQLite key store, CPU config, bundled weights — and a key to call it with.
+"""`softskills serve` (what `make serve` runs): the embedded default — SQLite key store, CPU config, bundled
+weights — and a key to call it with.
 
 Reuses the local API key (or creates one), starts `serve run serve_config.cpu.yaml` on port 8000, waits until the
 service answers, prints ready-to-paste curl commands, then stays in the foreground until Ctrl-C.
@@ -15,6 +16,11 @@ import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from softskills.auth.accounts import AccountStore
+    from softskills.auth.store import KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_OWNER = "local"
@@ -24,35 +30,47 @@ LOCAL_KEY_LIFETIME = timedelta(days=90)
 LOCAL_EMAIL = "local@localhost"  # the dashboard account; its keys are the "local" owner's, as in the CLI
 
 
-def local_api_key() -> tuple[str, datetime, bool]:
+def local_credentials() -> tuple[tuple[str, datetime, bool], str | None]:
+    """What `softskills serve` prints, from the stores it builds (once, here) on the local database: the local API
+    key (`local_api_key`) and, on the first start only, the local dashboard account's password."""
+    from softskills.auth.accounts import AccountStore
+    from softskills.auth.store import KeyStore
+    from softskills.db.engine import database_url
+
+    url = database_url()
+    keys, accounts = KeyStore(url), AccountStore(url)
+    try:
+        return local_api_key(keys), ensure_local_account(accounts)
+    finally:
+        keys.close()
+        accounts.close()
+
+
+def local_api_key(store: KeyStore) -> tuple[str, datetime, bool]:
     """(key, expires_at, created): the key kept in <data dir>/local_api_key while the store still accepts it as the
     "make serve" key, else a new one (90 days). Every other "make serve" key is revoked, so one is active at a time
     however often the service is restarted."""
     from softskills.auth.service import Authenticator
-    from softskills.auth.store import KeyStore, data_dir, database_url
+    from softskills.db.files import data_dir
 
     path = data_dir() / LOCAL_KEY_FILE_NAME
-    store = KeyStore(database_url())
-    try:
-        kept = path.read_text().strip() if path.is_file() else ""
-        caller = Authenticator(store, cache_ttl_s=0).authenticate({"X-API-Key": kept}) if kept else None
-        if caller is not None and (caller.owner, caller.name) == (LOCAL_OWNER, LOCAL_KEY_NAME):
-            key, prefix, expires_at, created = kept, caller.prefix, caller.expires_at, False
-        else:
-            key, record = store.create_key(LOCAL_OWNER, LOCAL_KEY_NAME, LOCAL_KEY_LIFETIME)
-            _write_private_file(path, key)
-            prefix, expires_at, created = record.prefix, record.expires_at, True
-        for record in store.list_keys(LOCAL_OWNER):
-            if record.name == LOCAL_KEY_NAME and record.revoked_at is None and record.prefix != prefix:
-                store.revoke(LOCAL_OWNER, record.prefix)
-        return key, expires_at, created
-    finally:
-        store.close()
+    kept = path.read_text().strip() if path.is_file() else ""
+    caller = Authenticator(store, cache_ttl_s=0).authenticate({"X-API-Key": kept}) if kept else None
+    if caller is not None and (caller.owner, caller.name) == (LOCAL_OWNER, LOCAL_KEY_NAME):
+        key, prefix, expires_at, created = kept, caller.prefix, caller.expires_at, False
+    else:
+        key, record = store.create_key(LOCAL_OWNER, LOCAL_KEY_NAME, LOCAL_KEY_LIFETIME)
+        _write_private_file(path, key)
+        prefix, expires_at, created = record.prefix, record.expires_at, True
+    for record in store.list_keys(LOCAL_OWNER):
+        if record.name == LOCAL_KEY_NAME and record.revoked_at is None and record.prefix != prefix:
+            store.revoke(LOCAL_OWNER, record.prefix)
+    return key, expires_at, created
 
 
 def _write_private_file(path: Path, text: str) -> None:
     """Replaces `path` with `text`, readable by its owner only (0600) from the first byte."""
-    from softskills.auth.hashing import create_private_dir
+    from softskills.db.files import create_private_dir
 
     create_private_dir(path.parent)
     temp_path = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
@@ -62,7 +80,7 @@ def _write_private_file(path: Path, text: str) -> None:
 
 
 def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
-    from softskills.auth.store import data_dir
+    from softskills.db.files import data_dir
 
     kept_in = data_dir() / LOCAL_KEY_FILE_NAME
     state = "A new local API key" if created else "The local API key"
@@ -70,21 +88,15 @@ def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
             f"by every start until it expires or is revoked):\n\n    {key}")
 
 
-def _ensure_local_account() -> str | None:
+def ensure_local_account(accounts: AccountStore) -> str | None:
     """Creates the local dashboard account on first start; its password (returned) is printed only then."""
-    from softskills.auth.accounts import AccountStore
     from softskills.auth.cli import generate_password
-    from softskills.auth.store import database_url
 
-    accounts = AccountStore(database_url())
-    try:
-        if accounts.find_account(LOCAL_EMAIL) is not None:
-            return None
-        password = generate_password()
-        accounts.create_account(LOCAL_EMAIL, password, owner=LOCAL_OWNER)
-        return password
-    finally:
-        accounts.close()
+    if accounts.find_account(LOCAL_EMAIL) is not None:
+        return None
+    password = generate_password()
+    accounts.create_account(LOCAL_EMAIL, password, owner=LOCAL_OWNER)
+    return password
 
 
 def _dashboard_lines(base: str, password: str | None) -> str:
@@ -117,8 +129,7 @@ def run(args=None) -> int:
     os.environ["SOFTSKILLS_DATA_DIR"] = str(Path(os.environ["SOFTSKILLS_DATA_DIR"]).resolve())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = os.environ.get("SOFTSKILLS_SERVE_CONFIG", "serve_config.cpu.yaml")
-    key, expires_at, created = local_api_key()
-    password = _ensure_local_account()
+    (key, expires_at, created), password = local_credentials()
     base = "http://127.0.0.1:8000"
     process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", config], cwd=REPO)
     try:

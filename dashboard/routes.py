@@ -1,8 +1,9 @@
-"""Dashboard routes, on an APIRouter that the ingress includes, so one HTTP port serves the API and the dashboard.
+"""Dashboard routes, on an APIRouter that the ingress mounts beside the API (`mount`), so one HTTP port serves both.
 
-Serve freezes the FastAPI app when the ingress class is decorated, so these are plain functions; each ingress
-replica hands them its stores and its analysis entry point with `configure()` (one replica per process).
-Every state-changing request carries a CSRF token tied to the session (or, for sign-in, to a pre-session cookie).
+Each route receives the replica's `DashboardBackend` (its stores and its analysis entry point, built once by the
+ingress's composition root) as a FastAPI dependency from `app.state.dashboard`; a dashboard that is off is not
+mounted, so its paths answer 404. Every state-changing request carries a CSRF token tied to the session (or, for
+sign-in, to a pre-session cookie).
 """
 
 from __future__ import annotations
@@ -10,25 +11,27 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import ipaddress
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from softskills.auth.accounts import Account, AccountStore, csrf_matches, csrf_token
+from softskills.api.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
+from softskills.api.limits import MinimumRate, read_form
+from softskills.auth.accounts import Account, AccountStore, LoginPolicy, csrf_matches, csrf_token
 from softskills.auth.cli import EXPIRY_CHOICES
-from softskills.auth.store import KeyRecord, KeyStore, utc_now
-from softskills.deployments.errors import Forbidden, HttpError, NotFound, SignInRequired, answer_for
-from softskills.deployments.http_limits import MinimumRate, read_form
-from softskills.jobs.store import JobStore
+from softskills.auth.store import KeyRecord, KeyStore
+from softskills.config.options import DashboardOptions
+from softskills.db.base import utc_now
+from softskills.jobs.store import JobStore, Result
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
@@ -64,7 +67,7 @@ class DashboardBackend:
     accounts: AccountStore
     keys: KeyStore
     # the ingress's full-analysis pipeline, authorised by the session; the owner's quota holds the stored video
-    analyze: Callable[[Request, str], Awaitable[Response]]
+    analyze: Callable[[Request, str], Awaitable[Result]]
     session_ttl: timedelta = timedelta(hours=8)
     always_secure_cookies: bool = False
     media_sources: tuple[str, ...] = field(default_factory=tuple)  # origins of video URLs, for the CSP
@@ -75,47 +78,47 @@ class DashboardBackend:
     form_rate: MinimumRate | None = None  # the slowest a form may stream in (the ingress's minimum upload rate)
 
 
+def login_policy(options: DashboardOptions) -> LoginPolicy:
+    return LoginPolicy(options.login_max_failures, options.login_max_failures_per_ip,
+                       timedelta(seconds=options.login_window_s))
+
+
+def dashboard_backend(options: DashboardOptions, *, accounts: AccountStore, keys: KeyStore, reports: JobStore,
+                      analyze: Callable[[Request, str], Awaitable[Result]], media_sources: tuple[str, ...],
+                      reports_retention: timedelta, form_rate: MinimumRate | None) -> DashboardBackend:
+    """The backend the `dashboard` section describes. `analyze(request, owner)` is the replica's full-analysis
+    minus the API-key check; each upload's report is kept `reports_retention` (`jobs.retention_s`); a form
+    streaming slower than `form_rate` is dropped (408), as an upload is."""
+    return DashboardBackend(
+        accounts=accounts, keys=keys, analyze=analyze, session_ttl=timedelta(seconds=options.session_ttl_s),
+        always_secure_cookies=options.secure_cookies == "always", media_sources=media_sources,
+        trusted_proxies=options.trusted_proxies, reports=reports, reports_retention=reports_retention,
+        form_rate=form_rate)
+
+
 router = APIRouter(include_in_schema=False)
-_backend: DashboardBackend | None = None
 
 
-def configure(backend: DashboardBackend | None) -> None:
-    """Called by each ingress replica (and by tests); None switches the dashboard off (404)."""
-    global _backend
-    _backend = backend
+def mount(app: FastAPI, backend: DashboardBackend) -> None:
+    """Serves the dashboard from `app` with this backend."""
+    app.state.dashboard = backend
+    app.include_router(router)
 
 
-def attach(options, storage, analyze: Callable[[Request, str], Awaitable[Response]],
-           reports_retention_s: int = 30 * 86400, form_rate: MinimumRate | None = None) -> None:
-    """The ingress's hook: `options` is `ingress.dashboard` (deployments.config.DashboardOptions), `storage` the
-    replica's VideoStorage or None, `analyze(request, owner)` its full-analysis pipeline minus the API-key check;
-    each upload's report is kept `reports_retention_s` (`jobs.retention_s`); a form streaming slower than
-    `form_rate` is dropped (408), as an upload is."""
-    if not options.enabled:
-        configure(None)
-        return
-    from softskills.auth.accounts import LoginPolicy
-    from softskills.auth.store import database_url
-
-    url = database_url()
-    policy = LoginPolicy(options.login_max_failures, options.login_max_failures_per_ip,
-                         timedelta(seconds=options.login_window_s))
-    configure(DashboardBackend(
-        accounts=AccountStore(url, policy=policy), keys=KeyStore(url), analyze=analyze,
-        session_ttl=timedelta(seconds=options.session_ttl_s),
-        always_secure_cookies=options.secure_cookies == "always",
-        media_sources=storage.media_origins if storage is not None else (),
-        trusted_proxies=options.trusted_proxies, reports=JobStore(url),
-        reports_retention=timedelta(seconds=reports_retention_s), form_rate=form_rate))
+def _board(request: Request) -> DashboardBackend:
+    return request.app.state.dashboard
 
 
-def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+Board = Annotated[DashboardBackend, Depends(_board)]
+
+
+def _page(board: DashboardBackend, template: str, status_code: int = 200, **context) -> HTMLResponse:
     html = _templates.get_template(template).render(prefix=PREFIX, **context)
-    return _secured(HTMLResponse(html, status_code=status_code))
+    return _secured(board, HTMLResponse(html, status_code=status_code))
 
 
-def _secured(response: Response) -> Response:
-    media = " ".join(("'self'", "blob:", *(_backend.media_sources if _backend else ())))
+def _secured(board: DashboardBackend, response: Response) -> Response:
+    media = " ".join(("'self'", "blob:", *board.media_sources))
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
         f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -130,10 +133,10 @@ def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str, max_age_s: int,
-                same_site: str = "lax") -> None:
+def _set_cookie(board: DashboardBackend, request: Request, response: Response, name: str, value: str,
+                max_age_s: int, same_site: str = "lax") -> None:
     response.set_cookie(name, value, max_age=max_age_s, path=PREFIX, httponly=True, samesite=same_site,
-                        secure=_backend.always_secure_cookies or _is_https(request))
+                        secure=board.always_secure_cookies or _is_https(request))
 
 
 def client_address(peer: str | None, forwarded_for: list[str], trusted_proxies: tuple[str, ...]) -> str:
@@ -168,128 +171,114 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def _signed_in(request: Request) -> tuple[Account, str] | None:
+async def _signed_in(board: DashboardBackend, request: Request) -> tuple[Account, str] | None:
     token = request.cookies.get(SESSION_COOKIE)
-    account = await asyncio.to_thread(_backend.accounts.account_for_session, token)
+    account = await asyncio.to_thread(board.accounts.account_for_session, token)
     return None if account is None else (account, token)
 
 
-def _off() -> NotFound:
-    return NotFound()
-
-
-async def _session(request: Request) -> tuple[Account, str] | Response:
-    """The signed-in account and its session token, or the response to send instead: 404 when the dashboard is
-    off, the login page when nobody is signed in."""
-    if _backend is None:
-        raise _off()
-    signed_in = await _signed_in(request)
+async def _session(board: DashboardBackend, request: Request) -> tuple[Account, str] | Response:
+    """The signed-in account and its session token, or the response to send instead: the login page when nobody is
+    signed in."""
+    signed_in = await _signed_in(board, request)
     return _redirect(f"{PREFIX}/login") if signed_in is None else signed_in
 
 
-async def _read_form(request: Request) -> FormData:
+async def _read_form(board: DashboardBackend, request: Request) -> FormData:
     """The posted form, bounded before it is parsed: body bytes counted as they stream in (so a missing or false
     Content-Length does not help), no file parts, a few small fields, the minimum rate (a sign-in form needs no key,
     so a trickled one must not hold a connection for long). Over a bound: an HttpError of the table."""
     return await read_form(request, max_body_bytes=FORM_MAX_BODY_BYTES, max_files=0, max_fields=FORM_MAX_FIELDS,
-                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form", min_rate=_backend.form_rate)
+                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form", min_rate=board.form_rate)
 
 
-def _refused(request: Request, refused: HttpError) -> Response:
+def _refused(board: DashboardBackend, refused: HttpError) -> Response:
     """A refused form as a page: the status and the reason from the error table, in the dashboard's look."""
     status, detail, _ = answer_for(refused)
-    return _page(request, "message.html", status, title="Request refused",
+    return _page(board, "message.html", status, title="Request refused",
                  message=f"{detail} Reload the page and try again.")
 
 
-async def _session_form(request: Request) -> tuple[Account, str, FormData] | Response:
+async def _session_form(board: DashboardBackend, request: Request) -> tuple[Account, str, FormData] | Response:
     """As _session, for form posts: also the form, whose CSRF token must match the session's (403 otherwise)."""
-    signed_in = await _session(request)
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     try:
-        form = await _read_form(request)
+        form = await _read_form(board, request)
     except HttpError as refused:
-        return _refused(request, refused)
+        return _refused(board, refused)
     if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
-        return _forbidden(request)
+        return _forbidden(board)
     return (*signed_in, form)
 
 
 @router.get(PREFIX)
-async def home(request: Request) -> Response:
-    if _backend is None:
-        raise _off()
-    return _redirect(f"{PREFIX}/keys" if await _signed_in(request) else f"{PREFIX}/login")
+async def home(request: Request, board: Board) -> Response:
+    return _redirect(f"{PREFIX}/keys" if await _signed_in(board, request) else f"{PREFIX}/login")
 
 
 @router.get(PREFIX + "/login")
-async def login_form(request: Request) -> Response:
-    if _backend is None:
-        raise _off()
-    if await _signed_in(request):
+async def login_form(request: Request, board: Board) -> Response:
+    if await _signed_in(board, request):
         return _redirect(f"{PREFIX}/keys")
-    return _login_page(request, error=None)
+    return _login_page(board, request, error=None)
 
 
-def _login_page(request: Request, error: str | None, status_code: int = 200, email: str = "",
-                headers: dict[str, str] | None = None) -> Response:
+def _login_page(board: DashboardBackend, request: Request, error: str | None, status_code: int = 200,
+                email: str = "", headers: dict[str, str] | None = None) -> Response:
     login_secret = secrets.token_urlsafe(32)
-    response = _page(request, "login.html", status_code, csrf=csrf_token(login_secret), error=error, email=email)
+    response = _page(board, "login.html", status_code, csrf=csrf_token(login_secret), error=error, email=email)
     response.headers.update(headers or {})
-    _set_cookie(request, response, LOGIN_COOKIE, login_secret, 3600, same_site="strict")
+    _set_cookie(board, request, response, LOGIN_COOKIE, login_secret, 3600, same_site="strict")
     return response
 
 
 @router.post(PREFIX + "/login")
-async def login(request: Request) -> Response:
-    if _backend is None:
-        raise _off()
+async def login(request: Request, board: Board) -> Response:
     try:
-        form = await _read_form(request)
+        form = await _read_form(board, request)
     except HttpError as refused:
         status, detail, _ = answer_for(refused)
-        return _login_page(request, detail, status)
+        return _login_page(board, request, detail, status)
     login_secret = request.cookies.get(LOGIN_COOKIE)
     if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
-        return _login_page(request, "Your sign-in form expired; please try again.", 403)
+        return _login_page(board, request, "Your sign-in form expired; please try again.", 403)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     client_ip = client_address(request.client.host if request.client else None,
-                               request.headers.getlist("x-forwarded-for"), _backend.trusted_proxies)
-    result = await asyncio.to_thread(_backend.accounts.verify_login, email, password, client_ip)
+                               request.headers.getlist("x-forwarded-for"), board.trusted_proxies)
+    result = await asyncio.to_thread(board.accounts.verify_login, email, password, client_ip)
     if result.throttled:
         minutes = -(-result.retry_after_s // 60)
-        return _login_page(request, f"Too many failed sign-ins. Try again in {minutes} min.", 429, email,
+        return _login_page(board, request, f"Too many failed sign-ins. Try again in {minutes} min.", 429, email,
                            {"Retry-After": str(result.retry_after_s)})
     if result.account is None:
-        return _login_page(request, "Wrong email or password.", 401, email)
-    token = await asyncio.to_thread(_backend.accounts.create_session, result.account, _backend.session_ttl)
+        return _login_page(board, request, "Wrong email or password.", 401, email)
+    token = await asyncio.to_thread(board.accounts.create_session, result.account, board.session_ttl)
     response = _redirect(f"{PREFIX}/keys")
-    _set_cookie(request, response, SESSION_COOKIE, token, int(_backend.session_ttl.total_seconds()))
+    _set_cookie(board, request, response, SESSION_COOKIE, token, int(board.session_ttl.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 
 
 @router.post(PREFIX + "/logout")
-async def logout(request: Request) -> Response:
-    if _backend is None:
-        raise _off()
-    signed_in = await _signed_in(request)
+async def logout(request: Request, board: Board) -> Response:
+    signed_in = await _signed_in(board, request)
     if signed_in is not None:
         try:
-            form = await _read_form(request)
+            form = await _read_form(board, request)
         except HttpError as refused:
-            return _refused(request, refused)
+            return _refused(board, refused)
         if not csrf_matches(csrf_token(signed_in[1]), form.get("csrf")):
-            return _forbidden(request)
-        await asyncio.to_thread(_backend.accounts.end_session, signed_in[1])
+            return _forbidden(board)
+        await asyncio.to_thread(board.accounts.end_session, signed_in[1])
     response = _redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
 
 
-def _forbidden(request: Request) -> Response:
-    return _page(request, "message.html", 403, title="Request refused",
+def _forbidden(board: DashboardBackend) -> Response:
+    return _page(board, "message.html", 403, title="Request refused",
                  message="The form was missing its security token or it did not match your session. "
                          "Reload the page and try again.")
 
@@ -303,62 +292,63 @@ def _key_rows(records: list[KeyRecord], now: datetime) -> list[dict]:
              "status": r.status(now)} for r in reversed(records)]
 
 
-async def _keys_page(request: Request, account: Account, token: str, status_code: int = 200, **context) -> Response:
-    records = await asyncio.to_thread(_backend.keys.list_keys, account.owner)
-    return _page(request, "keys.html", status_code, account=account, csrf=csrf_token(token), tab="keys",
-                 keys=_key_rows(records, _backend.clock()), expiry_labels=EXPIRY_LABELS, **context)
+async def _keys_page(board: DashboardBackend, account: Account, token: str, status_code: int = 200,
+                     **context) -> Response:
+    records = await asyncio.to_thread(board.keys.list_keys, account.owner)
+    return _page(board, "keys.html", status_code, account=account, csrf=csrf_token(token), tab="keys",
+                 keys=_key_rows(records, board.clock()), expiry_labels=EXPIRY_LABELS, **context)
 
 
 @router.get(PREFIX + "/keys")
-async def keys_tab(request: Request) -> Response:
-    signed_in = await _session(request)
+async def keys_tab(request: Request, board: Board) -> Response:
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         return signed_in
-    return await _keys_page(request, *signed_in)
+    return await _keys_page(board, *signed_in)
 
 
 @router.post(PREFIX + "/keys")
-async def generate_key(request: Request) -> Response:
-    signed_in = await _session_form(request)
+async def generate_key(request: Request, board: Board) -> Response:
+    signed_in = await _session_form(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token, form = signed_in
     name, expiry = str(form.get("name", "")).strip(), str(form.get("expires", ""))
     if not name or expiry not in EXPIRY_CHOICES:
-        return await _keys_page(request, account, token, 422, error="Enter a name and choose an expiry.")
+        return await _keys_page(board, account, token, 422, error="Enter a name and choose an expiry.")
     try:
-        full_key, record = await asyncio.to_thread(_backend.keys.create_key, account.owner, name,
+        full_key, record = await asyncio.to_thread(board.keys.create_key, account.owner, name,
                                                    EXPIRY_CHOICES[expiry])
     except ValueError as error:
-        return await _keys_page(request, account, token, 422, error=str(error).capitalize() + ".")
-    return await _keys_page(request, account, token, new_key=full_key, new_key_name=record.name)
+        return await _keys_page(board, account, token, 422, error=str(error).capitalize() + ".")
+    return await _keys_page(board, account, token, new_key=full_key, new_key_name=record.name)
 
 
 @router.get(PREFIX + "/keys/revoke")
-async def confirm_revoke(request: Request, prefix: str = "") -> Response:
-    signed_in = await _session(request)
+async def confirm_revoke(request: Request, board: Board, prefix: str = "") -> Response:
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token = signed_in
-    records = await asyncio.to_thread(_backend.keys.list_keys, account.owner)
+    records = await asyncio.to_thread(board.keys.list_keys, account.owner)
     record = next((r for r in records if r.prefix == prefix and r.revoked_at is None), None)
     if record is None:  # another account's key looks exactly like a key that does not exist
-        return _page(request, "message.html", 404, title="No such key", account=account, csrf=csrf_token(token),
+        return _page(board, "message.html", 404, title="No such key", account=account, csrf=csrf_token(token),
                      message="You have no active key with that prefix.")
-    return _page(request, "revoke.html", account=account, csrf=csrf_token(token), tab="keys",
-                 key=_key_rows([record], _backend.clock())[0])
+    return _page(board, "revoke.html", account=account, csrf=csrf_token(token), tab="keys",
+                 key=_key_rows([record], board.clock())[0])
 
 
 @router.post(PREFIX + "/keys/revoke")
-async def revoke_key(request: Request) -> Response:
-    signed_in = await _session_form(request)
+async def revoke_key(request: Request, board: Board) -> Response:
+    signed_in = await _session_form(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token, form = signed_in
     prefix = str(form.get("prefix", ""))
-    if not await asyncio.to_thread(_backend.keys.revoke, account.owner, prefix):
-        return await _keys_page(request, account, token, 404, error="You have no active key with that prefix.")
-    return await _keys_page(request, account, token, notice=f"Revoked {prefix}. Requests with it are rejected "
+    if not await asyncio.to_thread(board.keys.revoke, account.owner, prefix):
+        return await _keys_page(board, account, token, 404, error="You have no active key with that prefix.")
+    return await _keys_page(board, account, token, notice=f"Revoked {prefix}. Requests with it are rejected "
                                                             "within 5 seconds.")
 
 
@@ -373,98 +363,95 @@ def _history_rows(records) -> list[dict]:
 
 
 @router.get(PREFIX + "/reports")
-async def reports_tab(request: Request) -> Response:
-    signed_in = await _session(request)
+async def reports_tab(request: Request, board: Board) -> Response:
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token = signed_in
-    history = [] if _backend.reports is None else await asyncio.to_thread(_backend.reports.history, account.owner,
-                                                                          HISTORY_ROWS)
-    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
+    history = [] if board.reports is None else await asyncio.to_thread(board.reports.history, account.owner,
+                                                                       HISTORY_ROWS)
+    return _page(board, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
                  history=_history_rows(history))
 
 
 @router.get(PREFIX + "/reports/progress")
-async def report_progress(request: Request) -> Response:
+async def report_progress(request: Request, board: Board) -> Response:
     """Overall and category scores of the account's reports over time, for the progress chart."""
-    signed_in = await _session(request)
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         raise SignInRequired()
-    records = [] if _backend.reports is None else await asyncio.to_thread(_backend.reports.progress,
-                                                                          signed_in[0].owner, PROGRESS_POINTS)
-    return _secured(JSONResponse([{"id": r.id, "at": r.finished_at.isoformat().replace("+00:00", "Z"),
-                                   "overall_score": r.overall_score, "category_scores": r.category_scores}
-                                  for r in records]))
+    records = [] if board.reports is None else await asyncio.to_thread(board.reports.progress,
+                                                                       signed_in[0].owner, PROGRESS_POINTS)
+    return _secured(board, JSONResponse([{"id": r.id, "at": r.finished_at.isoformat().replace("+00:00", "Z"),
+                                          "overall_score": r.overall_score, "category_scores": r.category_scores}
+                                         for r in records]))
 
 
 @router.get(PREFIX + "/reports/{report_id}")
-async def stored_report(request: Request, report_id: str) -> Response:
+async def stored_report(request: Request, board: Board, report_id: str) -> Response:
     """A stored report (a job's or an upload's), reopened in the report view."""
-    signed_in = await _session(request)
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         return signed_in
     account, token = signed_in
-    record = await _own_report(account, report_id)
-    return _page(request, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
+    record = await _own_report(board, account, report_id)
+    return _page(board, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
                  report=_history_rows([record])[0])
 
 
 @router.get(PREFIX + "/reports/{report_id}/data")
-async def stored_report_data(request: Request, report_id: str) -> Response:
-    signed_in = await _session(request)
+async def stored_report_data(request: Request, board: Board, report_id: str) -> Response:
+    signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         raise SignInRequired()
-    record = await _own_report(signed_in[0], report_id)
-    return _secured(JSONResponse({"analysis": record.analysis, "status": record.status,
-                                  "error": record.error_detail, "result": record.result}))
+    record = await _own_report(board, signed_in[0], report_id)
+    return _secured(board, JSONResponse({"analysis": record.analysis, "status": record.status,
+                                         "error": record.error_detail, "result": record.result}))
 
 
-async def _own_report(account: Account, report_id: str):
+async def _own_report(board: DashboardBackend, account: Account, report_id: str):
     """The account's report; another account's is a 404 like one that does not exist."""
     from softskills.jobs.errors import JobNotFound
     from softskills.jobs.store import is_job_id
 
-    if _backend.reports is None or not is_job_id(report_id):
+    if board.reports is None or not is_job_id(report_id):
         raise NotFound()
     try:
-        return await asyncio.to_thread(_backend.reports.get, account.owner, report_id)
+        return await asyncio.to_thread(board.reports.get, account.owner, report_id)
     except JobNotFound:
         raise NotFound() from None
 
 
 @router.post(PREFIX + "/reports/analyze")
-async def analyze_upload(request: Request) -> Response:
+async def analyze_upload(request: Request, board: Board) -> Response:
     """The same pipeline as full-analysis; the session (plus the CSRF header) authorises it instead of a key. Its
     answer, or why the video could not be analysed, is kept in the account's report history."""
-    if _backend is None:
-        raise _off()
-    signed_in = await _signed_in(request)
+    signed_in = await _signed_in(board, request)
     if signed_in is None:
         raise SignInRequired()
     if not csrf_matches(csrf_token(signed_in[1]), request.headers.get(CSRF_HEADER)):
         raise Forbidden("Missing or wrong CSRF token.")
     owner = signed_in[0].owner
     try:
-        response = await _backend.analyze(request, owner)
+        result = await board.analyze(request, owner)
     except Exception as exc:
         found = answer_for(exc)
         if found is not None and found[0] in (415, 422, 500, 504):  # the video was analysed, or failed to be
-            await _record_report(owner, None, (found[0], found[1]))
+            await _record_report(board, owner, None, (found[0], found[1]))
         raise
-    await _record_report(owner, json.loads(response.body), None)
-    return _secured(response)
+    await _record_report(board, owner, result, None)
+    return _secured(board, JSONResponse(result.body))
 
 
-async def _record_report(owner: str, body: dict | None, error: tuple[int, str] | None) -> None:
+async def _record_report(board: DashboardBackend, owner: str, result: Result | None,
+                         error: tuple[int, str] | None) -> None:
     """Keeps an upload's report; failing to keep it never costs the answer."""
-    from softskills.jobs.runner import summary_of
-
-    if _backend.reports is None:
+    if board.reports is None:
         return
     try:
-        await asyncio.to_thread(_backend.reports.record_report, owner, "full-analysis", body,
-                                None if body is None else summary_of(body), error, _backend.reports_retention,
-                                {"analysis": "full-analysis"})
+        await asyncio.to_thread(board.reports.record_report, owner, "full-analysis",
+                                None if result is None else result.body, None if result is None else result.summary,
+                                error, board.reports_retention, {"analysis": "full-analysis"})
     except Exception as exc:
         logger.warning("could not keep the upload's report: %s", type(exc).__name__)
 
@@ -472,8 +459,8 @@ async def _record_report(owner: str, body: dict | None, error: tuple[int, str] |
 @router.get(PREFIX + "/static/{name}")
 async def static_file(name: str) -> Response:
     entry = STATIC_FILES.get(name)
-    if _backend is None or entry is None:
-        raise _off()
+    if entry is None:
+        raise NotFound()
     path, media_type = entry
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600",
                                                               "X-Content-Type-Options": "nosniff"})

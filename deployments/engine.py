@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 from ray import serve
 
-from softskills.deployments.config import EngineOptions
+from softskills.config.options import EngineOptions
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=8)

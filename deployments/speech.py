@@ -9,7 +9,7 @@ import asyncio
 import numpy as np
 from ray import serve
 
-from softskills.deployments.config import SpeechOptions
+from softskills.config.options import SpeechOptions
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=4)

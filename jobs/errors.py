@@ -1,4 +1,4 @@
-"""Errors of the job API. deployments/errors.py maps each to its status and `{"detail": ...}` body; `str(error)` is
+"""Errors of the job API. api/errors.py maps each to its status and `{"detail": ...}` body; `str(error)` is
 safe to show to the API user."""
 
 

@@ -1,5 +1,6 @@
-"""The task queue's configuration for Ray Serve's asynchronous inference (`ray.serve.task_consumer` with its Celery
-adapter): which broker, and the TaskProcessorConfig of each queue.
+"""The task queue's broker for Ray Serve's asynchronous inference (`ray.serve.task_consumer` with its Celery
+adapter): which broker, and the Celery settings each queue's TaskProcessorConfig is made from (deployments/
+task_queue.py: Ray's side stays there, so jobs/ is Ray-free).
 
 The broker is `jobs.broker_url`, else $SOFTSKILLS_BROKER_URL (production: Redis, e.g. redis://host:6379/0), else the
 embedded broker: kombu's filesystem transport, made crash-safe (jobs/embedded_broker.py), in <data dir>/jobs/queue,
@@ -11,9 +12,10 @@ Messages carry only a job's id; the job itself, its lease and its result are row
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from softskills.auth.hashing import create_private_dir
+from softskills.db.files import create_private_dir
 
 BROKER_URL_ENV = "SOFTSKILLS_BROKER_URL"
 RESULT_BACKEND_URL_ENV = "SOFTSKILLS_RESULT_BACKEND_URL"
@@ -33,11 +35,22 @@ def resolve_broker(broker_url: str | None, result_backend_url: str | None, data_
     return broker, backend
 
 
-def task_processor_config(broker_url: str, backend_url: str, queue_name: str, max_retries: int):
-    """The TaskProcessorConfig of one queue. Results are not kept in the backend (the database has them); one
-    message is taken at a time per consumer thread, so a killed replica holds no more than it was running."""
-    from ray.serve.schema import CeleryAdapterConfig, TaskProcessorConfig
+@dataclass(frozen=True)
+class CelerySettings:
+    """How a Celery app reaches the broker and what it keeps: Ray Serve's Celery adapter is configured from these
+    (deployments/task_queue.py)."""
 
+    broker_url: str
+    backend_url: str
+    broker_transport_options: dict | None
+    app_config: dict
+    task_config: dict
+
+
+def celery_settings(broker_url: str, backend_url: str) -> CelerySettings:
+    """The settings of one broker, its folders prepared (private) when it is the embedded one. Results are not kept in
+    the backend (the database has them); one message is taken at a time per consumer thread, so a killed replica holds
+    no more than it was running."""
     transport_options, embedded = None, {}
     if broker_url.startswith(EMBEDDED_SCHEME):
         from softskills.jobs.embedded_broker import prepare_folder
@@ -49,13 +62,11 @@ def task_processor_config(broker_url: str, backend_url: str, queue_name: str, ma
         broker_url, embedded = EMBEDDED_SCHEME, {"broker_transport": EMBEDDED_TRANSPORT}
     if backend_url.startswith("file://"):
         create_private_dir(Path(backend_url[len("file://"):]))
-    return TaskProcessorConfig(
-        queue_name=queue_name, max_retries=max_retries,
-        adapter_config=CeleryAdapterConfig(
-            broker_url=broker_url, backend_url=backend_url, broker_transport_options=transport_options,
-            app_custom_config={"worker_prefetch_multiplier": 1, "worker_hijack_root_logger": False,
-                               "broker_connection_retry_on_startup": True, "worker_log_color": False, **embedded},
-            task_custom_config={"ignore_result": True}))
+    return CelerySettings(
+        broker_url=broker_url, backend_url=backend_url, broker_transport_options=transport_options,
+        app_config={"worker_prefetch_multiplier": 1, "worker_hijack_root_logger": False,
+                    "broker_connection_retry_on_startup": True, "worker_log_color": False, **embedded},
+        task_config={"ignore_result": True})
 
 
 def prune_embedded_broker(broker_url: str, older_than_s: float) -> int:

@@ -1,6 +1,6 @@
 """One delivery of a job from the task queue: claim it, run the same pipeline as the synchronous endpoints on its
-stored upload, and record what came of it. Ray-free: the pipeline's stages, the answer's shape and the error table
-are injected (deployments/jobs.py wires the deployments in).
+stored upload, and record what came of it. Ray-free and HTTP-free: the pipeline's stages, the answer's shape and the
+error table are injected (deployments/replicas.py, the consumer's composition root, wires them in).
 
 Outcomes: a client error (4xx: a video that does not decode, a bad field) fails the job at once; a server-side error
 (5xx: a stage that failed or timed out, a model replica that died) is retried by the task queue with exponential
@@ -20,13 +20,13 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from softskills.jobs.errors import JobTimedOut
-from softskills.jobs.store import Claim, JobRecord, JobStore, Summary
+from softskills.jobs.store import Claim, JobRecord, JobStore, Result
 from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline
+from softskills.storage.factory import VideoStorage
 
 logger = logging.getLogger("ray.serve")
 
 UPLOAD_GONE_DETAIL = "The job's video is no longer stored (it waited longer than the server keeps uploads)."
-CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
 
 
 @dataclass(frozen=True)
@@ -68,20 +68,12 @@ class AnalysisCancelled(Exception):
     """A call inside the analysis was cancelled without this attempt being cancelled (answered as a 500)."""
 
 
-def summary_of(body: dict) -> Summary:
-    """The scores a report's history plots: `analyze-video`'s own, or `full-analysis`'s `video_analysis`."""
-    analysis = body.get("video_analysis", body)
-    categories = analysis.get("category_scores")
-    return Summary(analysis.get("overall_score"),
-                   None if categories is None else {name: categories.get(name) for name in CATEGORIES})
-
-
 @dataclass
 class JobRunner:
     store: JobStore
     pipeline: Pipeline
-    videos: object  # storage.factory.VideoStorage
-    answer: Callable[[Analysis, JobRequest], dict]  # the endpoint's JSON body, as the synchronous route builds it
+    videos: VideoStorage
+    answer: Callable[[Analysis, JobRequest], Result]  # the endpoint's answer, as the synchronous route builds it
     classify: Callable[[Exception], tuple[int, str]]  # (status, detail) from the error table
     notify: Callable[[JobRecord], Awaitable[None]]  # a job that just finished: enqueue its webhook
     options: RunOptions
@@ -101,7 +93,7 @@ class JobRunner:
         except FileNotFoundError:
             return await self._fail(claim, 500, UPLOAD_GONE_DETAIL)
         try:
-            body = await self._leased(job.id, attempt, self._analyze(job, request, upload))
+            result = await self._leased(job.id, attempt, self._analyze(job, request, upload))
         except LeaseLost:
             logger.info("job %s attempt %d stopped: cancelled or taken over", job.id, attempt)
             await self._drop_upload(job.id)
@@ -113,12 +105,12 @@ class JobRunner:
             logger.info("job %s attempt %d failed (%s); the queue retries it", job.id, attempt, type(exc).__name__)
             await asyncio.to_thread(self.store.release_for_retry, job.id, attempt, status, detail)
             return Outcome.RETRY, detail
-        if await asyncio.to_thread(self.store.succeed, job.id, attempt, body, summary_of(body),
+        if await asyncio.to_thread(self.store.succeed, job.id, attempt, result.body, result.summary,
                                    self.options.retention):
             await self._finished(job)
         return Outcome.FINISHED, None
 
-    async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> dict:
+    async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> Result:
         """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl."""
         async def keep_video():
             return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
@@ -133,7 +125,7 @@ class JobRunner:
         finally:
             upload.close()
 
-    async def _leased(self, job_id: str, attempt: int, work: Awaitable[dict]) -> dict:
+    async def _leased(self, job_id: str, attempt: int, work: Awaitable[Result]) -> Result:
         """Runs `work` while renewing the lease every heartbeat_s; a heartbeat that finds the job cancelled or
         taken over cancels the work (LeaseLost). A renewal that fails (the database) is logged and tried again at
         the next beat; once the lease could lapse before that next try, the work stops too (LeaseLost): the job is
@@ -189,7 +181,7 @@ class JobRunner:
         await asyncio.to_thread(drop_upload, self.store, self.videos, job_id)
 
 
-def drop_upload(store: JobStore, videos, job_id: str) -> None:
+def drop_upload(store: JobStore, videos: VideoStorage, job_id: str) -> None:
     """Deletes a finished job's upload, once, whoever gets there first (the runner, the canceller, the sweep)."""
     taken = store.take_upload(job_id)
     if taken is not None:
@@ -197,3 +189,19 @@ def drop_upload(store: JobStore, videos, job_id: str) -> None:
             videos.discard_upload(*taken)
         except Exception as exc:  # the store's purge deletes it at its expiry anyway
             logger.warning("could not delete job %s's upload: %s", job_id, type(exc).__name__)
+
+
+def webhook_notifier(store: JobStore, enqueue_webhook: Callable[[str, int], None]
+                     ) -> Callable[[JobRecord], Awaitable[None]]:
+    """A runner's `notify`: a finished job with a webhook URL gets its first delivery attempt on the webhook queue.
+    An enqueue that fails is logged and left to the sweep, which enqueues the attempt once it is overdue."""
+    async def notify(job: JobRecord) -> None:
+        if job.webhook_url is None:
+            return
+        try:
+            await asyncio.to_thread(enqueue_webhook, job.id, 1)
+            await asyncio.to_thread(store.mark_webhook_enqueued, job.id)
+        except Exception as exc:
+            logger.warning("could not enqueue job %s's webhook: %s", job.id, type(exc).__name__)
+
+    return notify

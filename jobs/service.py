@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from softskills.jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
-                         WebhookSecretMissing)
+from softskills.jobs.errors import (
+    IdempotencyKeyReused,
+    JobQueueUnavailable,
+    JobUploadRefused,
+    TooManyActiveJobs,
+    WebhookSecretMissing,
+)
 from softskills.jobs.runner import JobRequest, drop_upload
 from softskills.jobs.store import DuplicateIdempotencyKey, JobRecord, JobStore, NewJob
 from softskills.jobs.webhooks import SecretInfo, WebhookSecrets, check_url
+from softskills.storage.factory import VideoStorage
+from softskills.storage.quota import StorageRefused
 
 logger = logging.getLogger("ray.serve")
 
@@ -40,7 +47,7 @@ class Submission:
 @dataclass
 class JobService:
     store: JobStore
-    videos: object  # storage.factory.VideoStorage (jobs need a video store)
+    videos: VideoStorage  # jobs need a video store
     secrets: WebhookSecrets
     enqueue: Callable[[str], None]  # puts a job's id on the task queue
     max_active_per_owner: int
@@ -53,8 +60,6 @@ class JobService:
 
     def submit(self, submission: Submission) -> tuple[JobRecord, bool]:
         """(the job, whether it is an earlier submission's answer replayed for the same Idempotency-Key)."""
-        from softskills.storage.quota import StorageRefused
-
         from softskills.models.media.decode import sniff_container
 
         s = submission

@@ -1,5 +1,5 @@
 """Jobs, their webhook attempts and the owners' webhook signing secrets, in the key store's database (SQLite or
-PostgreSQL, one engine per process through `auth.store.connect`; the tables come from migration 0003).
+PostgreSQL, one engine per process through `db.engine.connect`; the tables come from migration 0003).
 
 The broker carries only a job's id. What a job is, whether it runs, and what became of it are rows here, changed by
 conditional UPDATEs, so that every replica agrees without a lock: a delivery *claims* a job (queued, or running with
@@ -15,12 +15,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import (BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        and_, case, delete, func, or_, select, update)
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, utc_now
+from softskills.db.base import MAX_OWNER_CHARS, Base, UTCDateTime, utc_now
+from softskills.db.engine import connect
 from softskills.jobs.errors import JobAlreadyFinished, JobNotFound
 
 ACTIVE = ("queued", "running")
@@ -61,7 +78,7 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # analyses started; the current one's fencing number
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    request: Mapped[str] = mapped_column(Text)  # JSON: the validated fields (deployments/job_routes.py)
+    request: Mapped[str] = mapped_column(Text)  # JSON: the validated fields (api/routes/jobs.py)
     base_url: Mapped[str] = mapped_column(String(MAX_URL_CHARS))  # of videoUrl when public_base_url is unset
     upload_object: Mapped[str | None] = mapped_column(String(512), nullable=True)  # the video store's object id
     upload_reservation: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # its quota ledger row
@@ -185,6 +202,15 @@ class Summary:
 
     overall_score: float | None
     category_scores: dict[str, float | None] | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished analysis as it is answered and kept: the endpoint's JSON body (built at the HTTP edge from the
+    analysis records) and the scores a report's history plots, as the body states them."""
+
+    body: dict
+    summary: Summary
 
 
 class DuplicateIdempotencyKey(Exception):

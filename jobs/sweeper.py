@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from softskills.jobs.runner import UPLOAD_GONE_DETAIL, drop_upload
 from softskills.jobs.store import JobStore
+from softskills.storage.factory import VideoStorage
+from softskills.storage.janitor import Janitor
 
 logger = logging.getLogger("ray.serve")
 
@@ -20,7 +22,7 @@ logger = logging.getLogger("ray.serve")
 @dataclass
 class Sweeper:
     store: JobStore
-    videos: object  # storage.factory.VideoStorage
+    videos: VideoStorage
     enqueue_job: Callable[[str], None]
     enqueue_webhook: Callable[[str, int], None]  # (job id, attempt)
     lease_timeout: timedelta
@@ -66,3 +68,11 @@ class Sweeper:
 
         threading.Thread(target=loop, name="job-sweeper", daemon=True).start()
         return stopped
+
+
+def start_retention_purge(store: JobStore, interval_s: float) -> Janitor:
+    """Finished jobs and dashboard reports are deleted `jobs.retention_s` after they finished (their `expires_at`),
+    looked for every `interval_s` (`jobs.sweep_interval_s`) by each ingress replica, whatever is enabled: the
+    consumers' sweep deletes them too, but there is none when jobs are off, and the dashboard keeps reports either
+    way."""
+    return Janitor(store.purge_expired, interval_s, "finished jobs and reports past retention").start()

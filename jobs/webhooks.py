@@ -39,9 +39,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from softskills.auth.hashing import Pepper
-from softskills.auth.store import connect, utc_now
+from softskills.db.base import utc_now
+from softskills.db.engine import connect
 from softskills.jobs.errors import WebhookSecretMissing, WebhookSecretUnreadable, WebhookUrlRefused
-from softskills.jobs.store import MAX_URL_CHARS, MAX_WEBHOOK_ERROR_CHARS, AttemptRecord, JobRecord, JobStore, WebhookSecret
+from softskills.jobs.store import (
+    MAX_URL_CHARS,
+    MAX_WEBHOOK_ERROR_CHARS,
+    AttemptRecord,
+    JobRecord,
+    JobStore,
+    WebhookSecret,
+)
 
 logger = logging.getLogger("ray.serve")
 

@@ -48,9 +48,8 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=REPO / "serve_config.cpu.yaml")
     args = parser.parse_args()
 
-    from testkit.videos import FIXTURE_DIR
     from testkit.service_runner import running_service
-    from testkit.videos import fixture_set
+    from testkit.videos import FIXTURE_DIR, fixture_set
 
     fixture_set(FIXTURE_DIR)  # the real videos the users upload (built once, cached)
     with tempfile.TemporaryDirectory(prefix="softskills-loadtest-") as tmp, \

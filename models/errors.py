@@ -1,4 +1,4 @@
-"""Errors the analysis code raises. deployments/errors.py maps each to an HTTP status and a `{"detail": ...}` body;
+"""Errors the analysis code raises. api/errors.py maps each to an HTTP status and a `{"detail": ...}` body;
 nothing in models/ formats HTTP answers."""
 
 

@@ -116,7 +116,8 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
             withheld[name] = Capitalised(reason)
     windows = tuple(_windows(signals, window_s))
     return Measurements(
-        duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language), language=language,
+        duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language),
+        language=language,
         events=tuple(_events(signals, language, windows)), windows=windows,
         sentences=tuple(split_sentences(signals.transcript)), speech_gap=signals.speech_gap, face_gap=signals.face_gap,
         observable_only=observable_only, context_phrase=(context_phrase or "").strip() or None,
@@ -183,7 +184,7 @@ def _body_values(signals: Signals):
     b = signals.body
     if b is None:
         reason = (say("The file has no video track.") if not signals.has_video else
-                  say("Body pose was not analysed (ingress.pose_frame_rate_hz is 0, or client samples carry no "
+                  say("Body pose was not analysed (analysis.pose_frame_rate_hz is 0, or client samples carry no "
                       "pose)."))
         return [(name, None, reason) for name in BODY_METRICS]
     return [

@@ -35,11 +35,14 @@ from softskills.models.media.decode import VideoFrames, decode_audio, media_info
 from softskills.models.signals import Signals, measure_signals
 from softskills.models.speech.segments import merge_transcripts, split_at_silences
 from softskills.models.speech.speakers import Diarization
-from softskills.models.speech.spoken_language import (LanguageIdentification, Languages, detected_languages,
-                                                      requested_languages)
+from softskills.models.speech.spoken_language import (
+    LanguageIdentification,
+    Languages,
+    detected_languages,
+    requested_languages,
+)
 from softskills.models.speech.transcribe import Transcript
 from softskills.models.speech.voice import VoiceAnalysis
-
 
 SAMPLES_WITHOUT_VIDEO = ("mediapipeSamples were sent with a file that has no video track: the landmarks are "
                          "positions in the video's frames. Upload the video they were taken from, or omit "
@@ -61,7 +64,7 @@ class Stages:
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    """The ingress options the pipeline reads (documented in deployments/config.py, IngressOptions)."""
+    """The analysis options the pipeline reads (documented in config/options.py, AnalysisOptions)."""
 
     frame_rate_hz: float
     max_side_px: int
@@ -302,8 +305,8 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
     content signals), `pose_landmarker` a models.body.pose.PoseLandmarker (None: no body metrics), `voice_encoder`
     a models.speech.speakers.VoiceEncoder (None: every voice is one speaker)."""
-    from softskills.models.speech.speakers import diarize
     from softskills.models.interpretation.model import interpret
+    from softskills.models.speech.speakers import diarize
     from softskills.models.speech.voice import analyze_voice
 
     def threaded(function):

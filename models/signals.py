@@ -7,16 +7,23 @@ from dataclasses import dataclass, replace
 
 from softskills.models.body.metrics import BodyMetrics, analyze_body
 from softskills.models.body.pose import PoseTrack
-from softskills.models.face.landmarks import FaceTrack, concatenate_tracks
 from softskills.models.errors import SpeakerNotFound
+from softskills.models.face.landmarks import FaceTrack, concatenate_tracks
 from softskills.models.face.metrics import FaceMetrics, analyze_face
 from softskills.models.i18n.text import Text, say
 from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM
 from softskills.models.speech.metrics import SpeechMetrics, analyze_speech
-from softskills.models.speech.transcribe import Transcript, transcript_from_text
-from softskills.models.speech.speakers import (ConversationMetrics, Diarization, coached_speaker, conversation_metrics,
-                                    segment_speaker, speaker_view, word_speakers)
+from softskills.models.speech.speakers import (
+    ConversationMetrics,
+    Diarization,
+    coached_speaker,
+    conversation_metrics,
+    segment_speaker,
+    speaker_view,
+    word_speakers,
+)
 from softskills.models.speech.spoken_language import Languages
+from softskills.models.speech.transcribe import Transcript, transcript_from_text
 from softskills.models.speech.voice import VoiceAnalysis, join_voice, restrict_voice
 
 MIN_SPEECH_S = 5.0  # below this much speaking time, speech-based scores are not supported by the evidence

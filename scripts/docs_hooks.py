@@ -1,11 +1,15 @@
-"""MkDocs hook (mkdocs.yml `hooks:`): the two reference pages that come from the code, so they cannot drift from it.
+"""MkDocs hook (mkdocs.yml `hooks:`): what the docs say that comes from the code, so it cannot drift from it.
 
-- The API reference: the real application's OpenAPI document (`softskills.deployments.ingress.api.openapi()`,
-  built without starting Ray) is written to build/docs-generated/openapi.json, which docs/api-reference.md renders
-  with neoteroi's `[OAD(...)]` plugin, and is published beside the pages as openapi.json.
+- The API reference: the real application's OpenAPI document (`softskills.api.app.build_api`, with the default
+  limits and no services: neither Ray nor a database is needed) is written to build/docs-generated/openapi.json,
+  which docs/api-reference.md renders with neoteroi's `[OAD(...)]` plugin, and is published beside the pages as
+  openapi.json.
 - The configuration reference (configuration-reference.md, generated, not in docs/): every section and field of
-  `softskills.deployments.config.AppArgs` with its type, default, bounds and description; nested models get their
+  `softskills.config.options.AppArgs` with its type, default, bounds and description; nested models get their
   own tables.
+- The request-field table of docs/api.md: its `<!-- request fields -->` line becomes the table of
+  `softskills.api.request_fields.FIELDS` (the declaration the parser and /openapi.json come from), with the
+  default limits.
 """
 
 from __future__ import annotations
@@ -24,16 +28,19 @@ REPO = Path(__file__).resolve().parent.parent
 GENERATED_DIR = REPO / "build" / "docs-generated"  # docs/api-reference.md reads ../build/docs-generated/openapi.json
 OPENAPI_NAME = "openapi.json"
 CONFIG_REFERENCE_NAME = "configuration-reference.md"
-NO_DESCRIPTION = "*(no description yet)*"
 _BOUNDS = ((Gt, "gt", "> {}"), (Ge, "ge", "≥ {}"), (Lt, "lt", "< {}"), (Le, "le", "≤ {}"),
            (MinLen, "min_length", "at least {} long"), (MaxLen, "max_length", "at most {} long"))
 
 
-def openapi_document() -> dict:
-    """The served /openapi.json: importing the ingress builds the FastAPI app; Ray is imported, never started."""
-    from softskills.deployments.ingress import api
+REQUEST_FIELDS_MARKER = "<!-- request fields -->"
 
-    return api.openapi()
+
+def openapi_document() -> dict:
+    """The served /openapi.json, with the default limits."""
+    from softskills.api.app import build_api
+    from softskills.config.options import HttpOptions
+
+    return build_api(HttpOptions(), None, None, None).openapi()
 
 
 def on_config(config):
@@ -48,19 +55,49 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if page.file.src_uri != "api.md":
+        return markdown
+    return markdown.replace(REQUEST_FIELDS_MARKER, request_fields_table())
+
+
+# The request fields -----------------------------------------------------------------------------------------------
+
+def request_fields_table() -> str:
+    """docs/api.md's table of the form fields: name, the endpoints that take it, its type, what it means (with the
+    default limits)."""
+    from softskills.api.request_fields import FIELDS, FORM_ENDPOINTS
+    from softskills.config.options import HttpOptions
+
+    limits = HttpOptions()
+    lines = ["| field | endpoints | type | meaning |", "| --- | --- | --- | --- |"]
+    for field in FIELDS:
+        endpoints = ", ".join(f"`{path.removeprefix('/api/v1/')}`" for form in field.forms
+                              for path in FORM_ENDPOINTS[form])
+        schema = field.schema(limits)
+        kind = "file" if schema.get("format") == "binary" else schema["type"]
+        if "enum" in schema:
+            kind += ": " + ", ".join(f"`{value}`" for value in schema["enum"])
+        elif "minimum" in schema:
+            kind += f" {schema['minimum']}–{schema['maximum']}"
+        name = f"`{field.name}`" + " (required)" * field.required
+        lines.append(f"| {name} | {endpoints} | {kind} | {_cell(field.describe(limits))} |")
+    return "\n".join(lines)
+
+
 # The configuration reference --------------------------------------------------------------------------------------
 
 def configuration_reference() -> str:
-    from softskills.deployments.config import AppArgs
+    from softskills.config.options import AppArgs
 
     sections = list(_model_sections("", AppArgs))
     lines = [
         "# Configuration reference",
         "",
-        "Generated from `deployments/config.py` (`AppArgs`) when the site is built: every key the serve config "
+        "Generated from `config/options.py` (`AppArgs`) when the site is built: every key the serve config "
         "files accept under `applications[].args`, with its type, default, bounds and description. A section "
-        "nested in another (`ingress.storage`) has its own table. How to set them, and the environment variables "
-        "beside them: [Configuration](configuration.md).",
+        "nested in another (`jobs.webhooks`) has its own table. How to set them, the environment variables "
+        "beside them, and the older `ingress` section: [Configuration](configuration.md).",
         "",
         "Sections: " + ", ".join(f"[`{name}`](#{_anchor(name)})" for name, _ in sections) + ".",
         "",
@@ -74,8 +111,10 @@ def configuration_reference() -> str:
             nested = _nested_model(field.annotation)
             if nested is not None:
                 description = f"section: see [`{name}.{field_name}`](#{_anchor(f'{name}.{field_name}')})"
+            elif field.description:
+                description = _cell(field.description)
             else:
-                description = _cell(field.description) if field.description else NO_DESCRIPTION
+                raise ValueError(f"{name}.{field_name} has no description (config/options.py)")
             lines.append(f"| `{field_name}` | {_type_name(field.annotation)} | {_default(field_name, field, nested)} | "
                          f"{_bounds(field)} | {description} |")
         lines.append("")

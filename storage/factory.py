@@ -1,4 +1,4 @@
-"""Builds the configured video store (`ingress.storage` in the serve config) and keeps uploads in it under quotas."""
+"""Builds the configured video store (`storage` in the serve config) and keeps uploads in it under quotas."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from softskills.config.options import StorageOptions
 from softskills.models.i18n.text import Text, say
 from softskills.storage.base import VideoStore
+from softskills.storage.local import LocalVideoStore
 from softskills.storage.quota import StorageRefused, VideoLedger, VideoQuota
 
 logger = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir
     if backend == "off":
         return None
     if backend == "local":
-        from softskills.storage.local import LocalVideoStore, load_signing_key
+        from softskills.storage.local import load_signing_key
 
         root = Path(local_dir) if local_dir else Path(data_dir) / "videos"
         return LocalVideoStore(root, load_signing_key(data_dir), url_ttl_s)
@@ -65,6 +67,11 @@ class VideoStorage:
         self.store, self.ledger = store, ledger
         self._public_base_url = public_base_url
         self._janitor = Janitor(self.purge_expired, purge_interval_s, "expired videos").start()
+
+    @property
+    def local_store(self) -> LocalVideoStore | None:
+        """The local store, whose signed URLs the ingress serves itself (/media); None for S3."""
+        return self.store if isinstance(self.store, LocalVideoStore) else None
 
     @property
     def media_origins(self) -> tuple[str, ...]:
@@ -146,19 +153,14 @@ class VideoStorage:
         return deleted
 
 
-def start_video_store(options) -> VideoStorage | None:
-    """From `ingress.storage` (deployments.config.StorageOptions); None when storage is off."""
-    from softskills.auth.store import data_dir, database_url
-
-    store = build_video_store(options.backend, url_ttl_s=options.url_ttl_s, data_dir=data_dir(),
+def start_video_store(options: StorageOptions, data_dir: Path, database_url: str) -> VideoStorage | None:
+    """The configured store (`storage` in the serve config) with its quotas and its purge; None when storage is
+    off. Its quota ledger is in the key store's database at `database_url`; local files live under `data_dir`."""
+    store = build_video_store(options.backend, url_ttl_s=options.url_ttl_s, data_dir=data_dir,
                               local_dir=options.local_dir, s3_bucket=options.s3_bucket, s3_prefix=options.s3_prefix,
                               s3_endpoint_url=options.s3_endpoint_url, s3_region=options.s3_region)
     if store is None:
         return None
-    from softskills.storage.local import LocalVideoStore
-    from softskills.storage.routes import serve_local_store
-
-    serve_local_store(store if isinstance(store, LocalVideoStore) else None)
     quota = VideoQuota(options.max_bytes_per_owner, options.max_total_bytes, options.min_free_disk_bytes)
-    return VideoStorage(store, VideoLedger(database_url(), quota, store.ttl_s), options.public_base_url,
+    return VideoStorage(store, VideoLedger(database_url, quota, store.ttl_s), options.public_base_url,
                         options.purge_interval_s)

@@ -2,8 +2,8 @@
 
 The name carries the expiry (`<expires_unix>-<uuid>.<ext>`) and the signature is HMAC-SHA256 of the name, so a
 URL cannot be extended or pointed at another file without the key. Expired files are deleted by `purge_expired`
-(run periodically by storage/janitor.py's `Janitor`) and on the first request after expiry. All ingress replicas must share the
-directory and the signing key; on a cluster without a shared volume, use the S3 backend.
+(run periodically by storage/janitor.py's `Janitor`) and on the first request after expiry. All ingress replicas must
+share the directory and the signing key; on a cluster without a shared volume, use the S3 backend.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from softskills.auth.hashing import create_private_dir, create_secret_file_once
+from softskills.db.files import create_private_dir, create_secret_file_once
 from softskills.storage.base import CONTENT_TYPES, StoredVideo
 
 logger = logging.getLogger(__name__)

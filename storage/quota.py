@@ -2,7 +2,7 @@
 
 Every stored video has a row in the key store's database (`DATABASE_URL`, else the SQLite file), written before the
 copy starts. The check and the row are one transaction under a lock every ingress replica takes
-(`auth.store.hold_lock`), so two parallel uploads cannot both pass when only one fits: the second one's sums
+(`db.locks.hold_lock`), so two parallel uploads cannot both pass when only one fits: the second one's sums
 include the first one's row. Rows go when their video's URL expires (`forget_expired`, run by the purge).
 """
 
@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from softskills.auth.store import MAX_OWNER_CHARS, Base, UTCDateTime, connect, hold_lock
+from softskills.db.base import MAX_OWNER_CHARS, Base, UTCDateTime
+from softskills.db.engine import connect
+from softskills.db.locks import hold_lock
 from softskills.models.i18n.text import Text, say
 
 _QUOTA_LOCK = "video-quota"

@@ -8,8 +8,8 @@ outside the uploaded file.
 from __future__ import annotations
 
 import io
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from softskills.auth.store import with_psycopg_driver
+from softskills.db.engine import with_psycopg_driver
 from testkit.service_runner import free_port
 
 TEST_DATABASE_URL_ENV = "SOFTSKILLS_TEST_DATABASE_URL"

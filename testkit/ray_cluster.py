@@ -20,11 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import yaml
 
 from testkit.service_runner import REPO, TEST_PEPPER, Service, free_port
+
+if TYPE_CHECKING:
+    from ray._private.node import Node
+    from ray.cluster_utils import Cluster
 
 APP_NAME = "softskills"
 MODEL_DEPLOYMENTS = ("SpeechToTextDeployment", "FaceLandmarksDeployment")
@@ -64,10 +69,10 @@ def cluster_serve_config(http_port: int, video_dir: Path) -> dict:
     config["http_options"]["port"] = http_port
     (app,) = config["applications"]
     # One key plays every client of a burst, so all its uploads may stream in at once.
-    app["args"]["ingress"].update(storage={"backend": "local", "local_dir": str(video_dir)},
-                                  speech_timeout_s=STAGE_TIMEOUT_S, face_timeout_s=STAGE_TIMEOUT_S,
-                                  max_concurrent_analyses=MAX_CONCURRENT_ANALYSES,
-                                  max_uploads_per_owner=MAX_UPLOADS_PER_OWNER)
+    app["args"]["storage"] = {"backend": "local", "local_dir": str(video_dir)}
+    app["args"].setdefault("analysis", {}).update(speech_timeout_s=STAGE_TIMEOUT_S, face_timeout_s=STAGE_TIMEOUT_S)
+    app["args"].setdefault("http", {}).update(max_concurrent_analyses=MAX_CONCURRENT_ANALYSES,
+                                              max_uploads_per_owner=MAX_UPLOADS_PER_OWNER)
     for deployment in app["deployments"]:
         if deployment["name"] in MODEL_DEPLOYMENTS:
             deployment.pop("num_replicas", None)
@@ -90,13 +95,13 @@ class Replica:
 
 @dataclass
 class RayTestCluster:
-    cluster: object  # ray.cluster_utils.Cluster
+    cluster: Cluster
     dashboard_url: str
     service: Service
     logs_dir: Path
     video_dir: Path
     node_args: dict
-    workers: dict[str, object] = field(default_factory=dict)  # name -> ray._private.node.Node
+    workers: dict[str, Node] = field(default_factory=dict)  # by name
 
     def node_names(self) -> dict[str, str]:
         """Node id -> "head", "worker-1", ... (the nodes alive now)."""
@@ -182,7 +187,8 @@ def running_cluster(work_dir: Path, database_url: str, workers: int = 2) -> Iter
     from ray.cluster_utils import Cluster
 
     from softskills.auth.hashing import Pepper
-    from softskills.auth.store import KeyStore, with_psycopg_driver
+    from softskills.auth.store import KeyStore
+    from softskills.db.engine import with_psycopg_driver
 
     database_url = with_psycopg_driver(database_url)
     work_dir = Path(work_dir)

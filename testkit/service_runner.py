@@ -15,9 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import yaml
+
+if TYPE_CHECKING:
+    from softskills.auth.store import KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_PEPPER = "integration-test-pepper-0123456789abcdef"
@@ -27,7 +31,7 @@ TEST_PEPPER = "integration-test-pepper-0123456789abcdef"
 class Service:
     base_url: str
     key: str
-    store: object
+    store: KeyStore
     log_path: Path
     process_group: int = 0  # of `serve run`, Ray's processes and the replicas: killpg ends them all
 

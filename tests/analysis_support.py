@@ -21,7 +21,7 @@ def analyze_signals(signals, embed=None, *, observable_only: bool = False, conte
 
 def bodies(analysis: Analysis) -> tuple[dict, dict]:
     """(analyze-video body, full-analysis body) as JSON-ready dicts."""
-    from softskills.deployments.responses import build_full_analysis, build_video_analysis
+    from softskills.api.responses import build_full_analysis, build_video_analysis
 
     return (build_video_analysis(analysis).model_dump(mode="json", by_alias=True),
             build_full_analysis(analysis, "session-1", None).model_dump(mode="json", by_alias=True))

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import MetaData, create_engine
 
 from softskills.auth.hashing import PEPPER_ENV, PEPPER_FILE_ENV, PEPPER_VERSION_ENV, Pepper
-from softskills.auth.store import DATA_DIR_ENV, DATABASE_URL_ENV, KeyStore, dispose_engines
+from softskills.auth.store import KeyStore
+from softskills.db.engine import DATABASE_URL_ENV, dispose_engines
+from softskills.db.files import DATA_DIR_ENV
 from testkit.postgres_server import postgres_url  # noqa: F401  (fixture used via getfixturevalue)
 
 TEST_PEPPER = Pepper(b"test-pepper-" + b"0" * 32)

@@ -5,7 +5,6 @@ import pytest
 from testkit.videos import CONTAINERS, FIXTURE_DIR, VideoFixture, fixture_set
 
 
-
 @pytest.fixture(scope="session")
 def talking_head_videos() -> dict[str, VideoFixture]:
     """All fixture videos by name: script_<container> for each container, beckett_mp4, no_face_mp4,

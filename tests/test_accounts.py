@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from softskills.auth.accounts import AccountStore, LoginPolicy, User, WebSession, csrf_matches, csrf_token
 from softskills.cli.main import main
-from softskills.auth.store import database_url
+from softskills.db.engine import database_url
 from tests.auth_support import clean_auth_env, clock, postgres_url, store_url  # noqa: F401
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # same algorithm, test-sized cost
@@ -177,9 +177,10 @@ def test_users_cli_reads_a_password_from_stdin(monkeypatch, capsys):
 
 
 def test_make_serve_creates_the_local_account_once():
-    from softskills.cli.serve import LOCAL_EMAIL, LOCAL_OWNER, _ensure_local_account
+    from softskills.cli.serve import LOCAL_EMAIL, LOCAL_OWNER, ensure_local_account
 
-    password = _ensure_local_account()
-    assert password is not None and _ensure_local_account() is None
+    accounts = AccountStore(database_url(), hasher=FAST_HASHER)
+    password = ensure_local_account(accounts)
+    assert password is not None and ensure_local_account(accounts) is None
     signed_in = AccountStore(database_url(), hasher=FAST_HASHER).verify_login(LOCAL_EMAIL, password, "local")
     assert signed_in.account.owner == LOCAL_OWNER

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from softskills.cli.main import main
 from softskills.auth.keys import KEY_PATTERN, parse_key
 from softskills.auth.service import Authenticator
-from softskills.auth.store import KeyStore, database_url
+from softskills.auth.store import KeyStore
+from softskills.cli.main import main
+from softskills.db.engine import database_url
 from tests.auth_support import clean_auth_env  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -10,12 +10,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from softskills.api.errors import Unauthorized, install_error_handler
 from softskills.auth.keys import CHECKSUM_LENGTH, generate_key
 from softskills.auth.service import (
     MAX_CACHE_TTL_S,
     UNAUTHORIZED_DETAIL,
     Authenticator,
-    unauthorized_response,
 )
 from softskills.auth.store import KeyStore
 from tests.auth_support import clean_auth_env, clock, postgres_url, store, store_url  # noqa: F401
@@ -222,15 +222,17 @@ def test_fuzzed_header_values_are_rejected_and_never_raise(authenticator, key):
 
 
 def test_starlette_ingress_pattern(authenticator, key):
-    """What the ingress does: authenticate in a worker thread; None means the one 401."""
+    """What the ingress does: authenticate in a worker thread; None means the one 401 (api/errors.py's table)."""
 
     async def endpoint(request: Request) -> JSONResponse:
         caller = await asyncio.to_thread(authenticator.authenticate, request.headers)
         if caller is None:
-            return unauthorized_response()
+            raise Unauthorized()
         return JSONResponse({"owner": caller.owner})
 
-    client = TestClient(Starlette(routes=[Route("/v1/analyze", endpoint)]))
+    app = Starlette(routes=[Route("/v1/analyze", endpoint)])
+    install_error_handler(app)
+    client = TestClient(app)
     assert client.get("/v1/analyze", headers={"Authorization": f"Bearer {key}"}).json() == {"owner": "alice"}
     for response in (
         client.get(f"/v1/analyze?api_key={key}&key={key}&access_token={key}"),

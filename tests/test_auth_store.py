@@ -5,7 +5,8 @@ import pytest
 from softskills.auth import store as key_store_module
 from softskills.auth.hashing import PepperError, secret_digest
 from softskills.auth.keys import generate_key, parse_key
-from softskills.auth.store import LAST_USED_RESOLUTION, KeyStore, database_url
+from softskills.auth.store import LAST_USED_RESOLUTION, KeyStore
+from softskills.db.engine import database_url
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, postgres_url, store, store_url  # noqa: F401
 
 

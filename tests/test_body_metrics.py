@@ -163,7 +163,7 @@ def test_gesture_strokes_are_counted_per_minute_of_visible_hands():
     visible = frames_at(10, 40, 320)
     landmarks[visible, 16] = (0.3, 0.85, 0.0, 0.9)
     for start_s in (15.0, 22.0, 31.0):  # three 0.5-s strokes of 0.4 shoulder widths: 0.8 sw/s
-        for k, rows in enumerate(range(int(start_s * FPS), int(start_s * FPS) + 4)):
+        for rows in range(int(start_s * FPS), int(start_s * FPS) + 4):
             landmarks[rows:, 16, 1] -= 0.1 * SHOULDER_WIDTH_PX / HEIGHT
     landmarks[visible, 16, :2] += np.random.default_rng(1).normal(0, 0.5 / WIDTH, (30 * 8, 2))  # 0.5 px jitter
     gestures = analyze_body(track(landmarks)).gestures

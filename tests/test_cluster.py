@@ -21,8 +21,14 @@ import pytest
 
 from benchmarks.cluster_autoscale import run_burst, sample_line, summary
 from testkit.postgres_server import postgres_url  # noqa: F401  (fixture)
-from testkit.ray_cluster import MODEL_AUTOSCALING, MODEL_DEPLOYMENTS, RayTestCluster, request_ids_in_flight, \
-    running_cluster, started_request_ids
+from testkit.ray_cluster import (
+    MODEL_AUTOSCALING,
+    MODEL_DEPLOYMENTS,
+    RayTestCluster,
+    request_ids_in_flight,
+    running_cluster,
+    started_request_ids,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 

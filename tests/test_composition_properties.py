@@ -42,7 +42,8 @@ FACE_CLAIMS = ("eye contact in", "looking at the camera", "smiling in", "smiled 
 VOCABULARY = ["um", "uh", "uh,", "hmm", "like,", "so", "the", "a.", "market", "grew", "forty", "percent.",
               "you", "know,", "basically", "I", "mean", "we", "shipped", "it!", "Okay?", "[laughter]", "-"]
 STEP_S = 1 / 8
-SPEECH, _ = sf.read(Path(__file__).parent.parent / "testkit" / "assets" / "speech_beckett.wav", dtype="float32")  # 16 kHz, real
+# 16 kHz, real
+SPEECH, _ = sf.read(Path(__file__).parent.parent / "testkit" / "assets" / "speech_beckett.wav", dtype="float32")
 
 
 @dataclass(frozen=True)

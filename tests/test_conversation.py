@@ -14,21 +14,25 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.speakers_set import SAMPLE_RATE, spliced_conversation
-from softskills.deployments.config import IngressOptions
-from softskills.deployments.responses import build_full_analysis
+from softskills.api.responses import build_full_analysis
+from softskills.config.options import AnalysisOptions
 from softskills.models.errors import SpeakerNotFound
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.measurements import measure
 from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
 from softskills.models.signals import measure_signals
-from softskills.models.speech.speakers import (EVERYONE, Diarization, SpeakerSpan, VoiceEncoder, diarize,
-                                               turns_from_speech)
+from softskills.models.speech.speakers import (
+    EVERYONE,
+    Diarization,
+    SpeakerSpan,
+    VoiceEncoder,
+    diarize,
+    turns_from_speech,
+)
 from softskills.models.speech.transcribe import SpeechToText, Transcript, Word
 from softskills.models.speech.voice import analyze_voice
-from tests.analysis_support import ENGLISH
 from testkit.videos import make_talking_head_video
-
-from tests.analysis_support import analyze_signals, bodies
+from tests.analysis_support import ENGLISH, analyze_signals, bodies
 
 JFK_WORDS = {"country", "ask", "american", "fellow"}
 BECKETT_WORDS = {"fail", "tried", "failed", "matter", "better"}
@@ -184,7 +188,7 @@ def test_through_the_pipeline_the_answer_labels_every_word(conversation, models,
     path = tmp_path / "conversation.mp4"
     make_talking_head_video(path, conversation.audio, container="mp4", width=640, height=360)
     pipeline = Pipeline(local_stages(models["stt"], FaceLandmarker(), voice_encoder=models["voices"]),
-                        IngressOptions().pipeline_options())
+                        AnalysisOptions().pipeline_options())
 
     async def run():
         with open(path, "rb") as upload:

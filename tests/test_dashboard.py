@@ -8,16 +8,15 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from softskills.deployments.errors import install_error_handler
-
+from softskills.api.errors import install_error_handler
 from softskills.auth.accounts import AccountStore, LoginPolicy
 from softskills.auth.keys import KEY_PATTERN
 from softskills.auth.service import Authenticator
 from softskills.auth.store import KeyStore
 from softskills.dashboard import routes
+from softskills.jobs.store import Result, Summary
 from tests.auth_support import TEST_PEPPER, clean_auth_env, clock  # noqa: F401
 
 PASSWORD = "correct horse battery"
@@ -33,17 +32,20 @@ class Dashboard:
                                                                              parallelism=1),
                                      policy=LoginPolicy(max_failures_per_email=3))
         self.uploads: list[tuple[str, int, str]] = []
-        routes.configure(routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
         self.app = FastAPI()
-        self.app.include_router(routes.router)
+        routes.mount(self.app, routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
         install_error_handler(self.app)
 
-    async def _record_upload(self, request: Request, owner: str) -> JSONResponse:
+    @property
+    def backend(self) -> routes.DashboardBackend:
+        return self.app.state.dashboard
+
+    async def _record_upload(self, request: Request, owner: str) -> Result:
         """Stands in for the ingress pipeline: the route test only checks what reaches it."""
         form = await request.form()
         video = form["video"]
         self.uploads.append((video.filename, len(await video.read()), owner))
-        return JSONResponse({"received": video.filename})
+        return Result({"received": video.filename}, Summary(None, None))
 
     def client(self, **kwargs) -> TestClient:
         return TestClient(self.app, **kwargs)
@@ -87,7 +89,6 @@ def dashboard(tmp_path, clock):
     board.accounts.create_account("alice@example.com", PASSWORD)
     board.accounts.create_account("bob@example.com", PASSWORD)
     yield board
-    routes.configure(None)
 
 
 def test_sign_in_sets_a_hardened_session_cookie(dashboard):
@@ -147,7 +148,8 @@ def test_generated_key_is_shown_once_then_only_its_prefix(dashboard):
     name, shown_prefix, created, expires, last_used, status = rows(client)[prefix]
     assert (name, shown_prefix, last_used, status) == ("Production Key", f"{prefix}…", "Never", "active")
     assert created == "2025-03-01 12:00 UTC" and expires == "2025-05-30 12:00 UTC"  # 90 days
-    caller = Authenticator(dashboard.keys, cache_ttl_s=0, clock=dashboard.clock).authenticate({"Authorization": f"Bearer {full_key}"})
+    authenticator = Authenticator(dashboard.keys, cache_ttl_s=0, clock=dashboard.clock)
+    caller = authenticator.authenticate({"Authorization": f"Bearer {full_key}"})
     assert caller is not None and caller.owner == "alice@example.com"
     assert rows(client)[prefix][4] == "2025-03-01 12:00 UTC"  # last used
 
@@ -314,9 +316,9 @@ def test_a_trickled_sign_in_form_is_dropped_at_the_minimum_rate(dashboard):
     import asyncio
     import time
 
-    from softskills.deployments.http_limits import MinimumRate
+    from softskills.api.limits import MinimumRate
 
-    routes._backend.form_rate = MinimumRate(bytes_per_s=1000, window_s=0.2, grace_s=0.1)
+    dashboard.backend.form_rate = MinimumRate(bytes_per_s=1000, window_s=0.2, grace_s=0.1)
     sent = []
 
     async def receive():
@@ -380,7 +382,8 @@ def _throttled_by_address(dashboard, trusted_proxies: tuple[str, ...]):
     accounts = AccountStore(f"sqlite:///{dashboard.keys._engine.url.database}", clock=dashboard.clock,
                             hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
                             policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=3))
-    routes.configure(dataclasses.replace(routes._backend, accounts=accounts, trusted_proxies=trusted_proxies))
+    dashboard.app.state.dashboard = dataclasses.replace(dashboard.backend, accounts=accounts,
+                                                        trusted_proxies=trusted_proxies)
 
 
 def _sign_in_from(dashboard, peer: str, email: str, password: str, forwarded_for: str | None = None) -> int:
@@ -412,7 +415,7 @@ def test_trusted_proxy_forwarded_for_names_the_client(dashboard):
 def test_trusted_proxies_must_be_addresses_or_networks():
     from pydantic import ValidationError
 
-    from softskills.deployments.config import DashboardOptions
+    from softskills.config.options import DashboardOptions
 
     assert DashboardOptions(trusted_proxies=["10.0.0.1", "fd00::/8"]).trusted_proxies == ("10.0.0.1/32", "fd00::/8")
     assert DashboardOptions().trusted_proxies == ()

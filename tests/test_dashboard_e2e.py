@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from softskills.auth.accounts import AccountStore
-from tests.job_support import submit, wait_for
 from testkit.service_runner import REPO, running_service
+from tests.job_support import submit, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from softskills.deployments.config import IngressOptions
-from softskills.deployments.responses import build_full_analysis, build_video_analysis
+from softskills.api.responses import build_full_analysis, build_video_analysis
+from softskills.config.options import AnalysisOptions
 from softskills.models.body.pose import PoseLandmarker
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.i18n.catalogs import feedback_languages, translator
@@ -52,7 +52,7 @@ def analyses(real_recordings) -> dict[str, Analysis]:
     """Real recordings through the service's pipeline (in-process stages), and a Japanese and a Spanish talk."""
     stages = local_stages(SpeechToText(), FaceLandmarker(), SentenceEncoder(device="cpu"),
                           pose_landmarker=PoseLandmarker())
-    pipeline = Pipeline(stages, IngressOptions().pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions().pipeline_options())
 
     async def analyse(path: str) -> Analysis:
         with open(path, "rb") as upload:

@@ -14,12 +14,20 @@ from ray.serve import context
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import Request
 
-from softskills.deployments.config import IngressOptions
-from softskills.deployments.errors import (BodyTooLarge, InvalidRequest, Overloaded, TooManyUploads, UploadsFull,
-                                           UploadTooSlow, answer_for, log_unexpected)
-from softskills.deployments.form_fields import parse_analysis_request
-from softskills.deployments.http_limits import Admission, MinimumRate, RateMeter, Uploads, limited_receive
-from softskills.deployments.openapi import ERROR_RESPONSES, JOB_ERROR_RESPONSES, _FIELDS
+from softskills.api.errors import (
+    BodyTooLarge,
+    InvalidRequest,
+    Overloaded,
+    TooManyUploads,
+    UploadsFull,
+    UploadTooSlow,
+    answer_for,
+    log_unexpected,
+)
+from softskills.api.limits import Admission, MinimumRate, RateMeter, Uploads, limited_receive
+from softskills.api.openapi import ERROR_RESPONSES, JOB_ERROR_RESPONSES
+from softskills.api.request_fields import ANALYSIS, form_schema, parse_analysis_request
+from softskills.config.options import HttpOptions
 
 
 def test_admission_runs_active_queues_waiting_and_refuses_the_rest():
@@ -238,7 +246,7 @@ def _upload_request(chunks: list[tuple[float, bytes]], hold: asyncio.Event | Non
                    receive=_trickle([(0, head), *chunks, (0, tail)], hold=hold))
 
 
-SLOTS = IngressOptions(max_concurrent_uploads=3, max_uploads_per_owner=2, retry_after_s=9,
+SLOTS = HttpOptions(max_concurrent_uploads=3, max_uploads_per_owner=2, retry_after_s=9,
                        min_upload_bytes_per_s=1000, upload_rate_window_s=0.2, upload_grace_s=0.1)
 
 
@@ -302,18 +310,20 @@ def _form(**fields: str) -> FormData:
 
 @pytest.mark.parametrize("field, limit", [("context_phrase", 1000), ("sessionId", 200)])
 def test_context_phrase_and_session_id_have_their_own_bound(field, limit):
-    _, session_id, analysis_input = parse_analysis_request(_form(**{field: "a" * limit}), IngressOptions())
+    _, session_id, analysis_input = parse_analysis_request(_form(**{field: "a" * limit}), HttpOptions(),
+                                                          observable_only=False)
     assert (session_id if field == "sessionId" else analysis_input.context_phrase) == "a" * limit
     with pytest.raises(InvalidRequest) as refused:
-        parse_analysis_request(_form(**{field: "a" * (limit + 1)}), IngressOptions())
+        parse_analysis_request(_form(**{field: "a" * (limit + 1)}), HttpOptions(), observable_only=False)
     assert answer_for(refused.value)[:2] == (422, f"Field '{field}' is longer than {limit} characters (the limit).")
-    tighter = IngressOptions(max_context_phrase_chars=10, max_session_id_chars=10)
+    tighter = HttpOptions(max_context_phrase_chars=10, max_session_id_chars=10)
     with pytest.raises(InvalidRequest, match="longer than 10 characters"):
-        parse_analysis_request(_form(**{field: "a" * 11}), tighter)
+        parse_analysis_request(_form(**{field: "a" * 11}), tighter, observable_only=False)
 
 
 def test_the_openapi_document_states_the_fields_bounds_and_the_new_answers():
-    options = IngressOptions()
+    options = HttpOptions()
+    _FIELDS = form_schema(ANALYSIS, options)["properties"]
     assert _FIELDS["context_phrase"]["maxLength"] == options.max_context_phrase_chars == 1000
     assert _FIELDS["sessionId"]["maxLength"] == options.max_session_id_chars == 200
     assert _FIELDS["speakers_expected"] == {"type": "integer", "minimum": 1, "maximum": 8,

@@ -66,7 +66,7 @@ def test_metric_score_follows_its_curve():
 
 def test_every_category_is_the_weighted_mean_of_the_components_it_lists():
     result = interpret(measured())
-    for name, category in result.categories.items():
+    for category in result.categories.values():
         mean = sum(c.score * c.weight for c in category.components) / sum(c.weight for c in category.components)
         assert category.score == pytest.approx(mean)
         assert category.coverage >= PARAMS["min_coverage"]
@@ -91,7 +91,8 @@ def test_no_overall_score_without_speech_even_with_a_smiling_face():
 
 def test_observable_only_drops_the_inferred_categories():
     result = interpret(measured(observable_only=True))
-    assert result.categories["likeability"].score is None and "observable-only" in result.categories["likeability"].reason
+    assert (result.categories["likeability"].score is None
+            and "observable-only" in result.categories["likeability"].reason)
     assert result.categories["authenticity"].score is None and result.categories["clarity"].score is not None
 
 

@@ -8,10 +8,11 @@ import asyncio
 import pytest
 from starlette.requests import Request
 
-from softskills.deployments.config import IngressOptions, JobOptions
-from softskills.deployments.errors import InvalidRequest, answer_for
-from softskills.deployments.http_limits import Uploads
-from softskills.deployments.job_routes import STORAGE_OFF_DETAIL, JobRoutes, _idempotency_key
+from softskills.api.errors import InvalidRequest, answer_for
+from softskills.api.intake import Intake
+from softskills.api.limits import Admission, Uploads
+from softskills.api.routes.jobs import STORAGE_OFF_DETAIL, JobRoutes, _idempotency_key, jobs_off_reason
+from softskills.config.options import HttpOptions, JobOptions
 from softskills.jobs.errors import JobsOff
 
 
@@ -36,13 +37,14 @@ def test_a_good_idempotency_key_is_taken_as_sent():
     (JobOptions(), None, STORAGE_OFF_DETAIL),
 ])
 def test_jobs_off_answer_404_with_the_reason(options, videos, reason):
-    routes = JobRoutes(IngressOptions(), options, videos, Uploads(IngressOptions()))
+    class NeverAuthenticated:
+        async def owner(self, req):
+            raise AssertionError("jobs that are off are refused before the key is checked")
 
-    async def never_authenticated(req):
-        raise AssertionError("jobs that are off are refused before the key is checked")
+    intake = Intake(HttpOptions(), False, NeverAuthenticated(), Uploads(HttpOptions()), lambda *observed: None)
+    routes = JobRoutes(None, jobs_off_reason(options, videos), intake, Admission(1, 1, 10))
 
-    for call in (routes.list(request([]), never_authenticated),
-                 routes.get(request([]), never_authenticated, "job_" + "a" * 22)):
+    for call in (routes.list(request([])), routes.get(request([]), "job_" + "a" * 22)):
         with pytest.raises(JobsOff) as refused:
             asyncio.run(call)
         assert answer_for(refused.value)[:2] == (404, reason)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from softskills.auth.store import KeyStore
 from softskills.jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
-from softskills.jobs.store import JobStore, NewJob
+from softskills.jobs.store import JobStore, NewJob, Result, Summary
 from softskills.models.pipeline import AnalysisInput
 from softskills.storage.factory import VideoStorage
 from softskills.storage.local import LocalVideoStore
@@ -53,7 +53,8 @@ class Replica:
         async def notify(job):
             pass
 
-        self.runner = JobRunner(self.store, analysis, videos, answer=lambda analysis, request: BODY,
+        self.runner = JobRunner(self.store, analysis, videos,
+                                answer=lambda analysis, request: Result(BODY, Summary(70, {"clarity": 7.0})),
                                 classify=lambda exc: (500, type(exc).__name__), notify=notify,
                                 options=RunOptions(3, 600, HEARTBEAT_S, LEASE, timedelta(days=30)))
 

@@ -12,9 +12,9 @@ from contextlib import ExitStack
 import pytest
 import redis
 
-from tests.job_support import crash, job_test_args, replica_pids, submit, wait_for
 from testkit.redis_server import redis_url  # noqa: F401  (fixture)
 from testkit.service_runner import running_service
+from tests.job_support import crash, job_test_args, replica_pids, submit, wait_for
 
 pytestmark = pytest.mark.integration
 QUEUE = "softskills-jobs"

@@ -15,12 +15,18 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from softskills.api.errors import classify_failure
+from softskills.api.responses import build_answer
 from softskills.auth.store import KeyStore
-from softskills.deployments.analysis import answer_body
-from softskills.deployments.config import IngressOptions
-from softskills.deployments.jobs import classify_failure
-from softskills.jobs.errors import (IdempotencyKeyReused, JobQueueUnavailable, JobUploadRefused, TooManyActiveJobs,
-                         WebhookSecretMissing, WebhookUrlRefused)
+from softskills.config.options import AnalysisOptions
+from softskills.jobs.errors import (
+    IdempotencyKeyReused,
+    JobQueueUnavailable,
+    JobUploadRefused,
+    TooManyActiveJobs,
+    WebhookSecretMissing,
+    WebhookUrlRefused,
+)
 from softskills.jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
 from softskills.jobs.service import JobService, Submission
 from softskills.jobs.store import JobStore
@@ -28,11 +34,11 @@ from softskills.jobs.sweeper import Sweeper
 from softskills.jobs.webhooks import SecretBox, WebhookSecrets
 from softskills.models.errors import AnalysisError, UnsupportedMediaType
 from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
-from softskills.storage.local import LocalVideoStore
 from softskills.storage.factory import VideoStorage
+from softskills.storage.local import LocalVideoStore
 from softskills.storage.quota import VideoLedger, VideoQuota
-from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
 from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
+from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
 
 MB = 1024 * 1024
 RETENTION = timedelta(days=30)
@@ -63,7 +69,7 @@ class Jobs:
         self.secrets = WebhookSecrets(url, SecretBox(TEST_PEPPER))
         self.service = JobService(self.store, self.videos, self.secrets, self.queue.append, max_active, 3600,
                                   timedelta(days=1), RETENTION, timedelta(0), ("127.0.0.1/32",), 10)
-        options = IngressOptions(speech_timeout_s=speech_timeout_s).pipeline_options()
+        options = AnalysisOptions(speech_timeout_s=speech_timeout_s).pipeline_options()
         base = local_stages(models["stt"], models["face"], models["encoder"])
         self.pipeline = Pipeline(dataclasses.replace(base, **stages), options)
         lease = timedelta(seconds=lease_s)
@@ -72,8 +78,8 @@ class Jobs:
             self.notified.append(job.id)
 
         self.runner = JobRunner(self.store, self.pipeline, self.videos,
-                                answer=lambda analysis, r: answer_body(analysis, r.analysis == "full-analysis",
-                                                                       r.session_id),
+                                answer=lambda analysis, r: build_answer(analysis, r.analysis == "full-analysis",
+                                                                        r.session_id),
                                 classify=classify_failure, notify=notify,
                                 options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION))
         self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
@@ -93,7 +99,7 @@ class Jobs:
 def direct_answer(pipeline, path, full=False):
     async def go():
         with open(path, "rb") as upload:
-            return answer_body(await pipeline.analyze(upload, AnalysisInput()), full, "s-1")
+            return build_answer(await pipeline.analyze(upload, AnalysisInput()), full, "s-1").body
 
     return asyncio.run(go())
 

@@ -19,9 +19,18 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.job_support import (LEASE_TIMEOUT_S, Receiver, auth, crash, get_job, job_test_args, replica_pids,
-                               submit, wait_for)
 from testkit.service_runner import REPO, running_service
+from tests.job_support import (
+    LEASE_TIMEOUT_S,
+    Receiver,
+    auth,
+    crash,
+    get_job,
+    job_test_args,
+    replica_pids,
+    submit,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -155,8 +164,8 @@ def _cli(service, *args, key=True):
     env.pop("SOFTSKILLS_API_KEY", None)
     if key:
         env["SOFTSKILLS_API_KEY"] = service.key
-    return subprocess.run([sys.executable, "-m", "softskills.cli.main", "analyze", *args], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=600)
+    return subprocess.run([sys.executable, "-m", "softskills.cli.main", "analyze", *args], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=600)
 
 
 def test_the_command_line_client(service, talking_head, talking_head_no_audio):
@@ -204,7 +213,7 @@ def test_a_job_survives_a_crash_and_a_failing_one_is_retried_then_failed(restart
 
     def stalling_speech(args):
         job_test_args(args)
-        args["ingress"]["speech_timeout_s"] = 0.001
+        args.setdefault("analysis", {})["speech_timeout_s"] = 0.001
 
     service = restartable.start(stalling_speech)
     job = wait_for(service, survivor, timeout_s=300)

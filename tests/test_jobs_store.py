@@ -9,8 +9,8 @@ import pytest
 
 from softskills.jobs.errors import JobAlreadyFinished, JobNotFound
 from softskills.jobs.store import AttemptRecord, DuplicateIdempotencyKey, JobStore, NewJob, Summary, is_job_id
-from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, store_url  # noqa: F401
 from testkit.postgres_server import postgres_url  # noqa: F401
+from tests.auth_support import TEST_PEPPER, clean_auth_env, clock, store_url  # noqa: F401
 
 LEASE = timedelta(seconds=60)
 REQUEUE_AFTER = timedelta(minutes=30)

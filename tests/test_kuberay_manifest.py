@@ -12,9 +12,10 @@ import jsonschema
 import pytest
 import yaml
 
-from softskills.auth.hashing import PEPPER_ENV
-from softskills.auth.store import DATA_DIR_ENV, DATABASE_URL_ENV
 from scripts.sync_kuberay import MANIFEST, SERVE_CONFIG, with_serve_config
+from softskills.auth.hashing import PEPPER_ENV
+from softskills.db.engine import DATABASE_URL_ENV
+from softskills.db.files import DATA_DIR_ENV
 from softskills.storage.local import SIGNING_KEY_ENV
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,13 +13,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.landmark_equivalence import (FACE_TOLERANCE_IOD, FACES, POSE_OPEN_LOOP_TOLERANCE_SW,
-                                             POSE_VISIBLE_TOLERANCE_SW, REGION_TOLERANCE_PX, compare_pose_open_loop,
-                                             compare_video, landmarkers, within)
+from benchmarks.landmark_equivalence import (
+    FACE_TOLERANCE_IOD,
+    FACES,
+    POSE_OPEN_LOOP_TOLERANCE_SW,
+    POSE_VISIBLE_TOLERANCE_SW,
+    REGION_TOLERANCE_PX,
+    compare_pose_open_loop,
+    compare_video,
+    landmarkers,
+    within,
+)
 from softskills.models.body.pose import HEATMAP_KERNEL, HEATMAP_MIN_CONFIDENCE, refine_from_heatmap
-from softskills.models.media.tracking import (Crop, OneEuroFilter, Rect, crop_to_tensor, normalize_radians,
-                                              project_landmarks, rotation_between, scaled_square, ssd_anchors,
-                                              top_detection, track_chunks)
+from softskills.models.media.tracking import (
+    Crop,
+    OneEuroFilter,
+    Rect,
+    crop_to_tensor,
+    normalize_radians,
+    project_landmarks,
+    rotation_between,
+    scaled_square,
+    ssd_anchors,
+    top_detection,
+    track_chunks,
+)
 
 MODEL_CACHE = Path(__file__).parent / ".fixtures" / "model-cache"
 

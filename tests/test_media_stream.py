@@ -54,7 +54,7 @@ def test_passes_leave_the_upload_at_its_start(talking_head):
         assert upload.tell() == 0
 
 
-# --- The GPU's video decoder (ingress.video_decoder): chosen only where it works, any failure decoded on the CPU ---
+# --- The GPU's video decoder (analysis.video_decoder): chosen only where it works, any failure decoded on the CPU ---
 
 REAL_CLIP = Path(__file__).parent.parent / "benchmarks" / "real" / "faces" / "pyfeat_single_face.mp4"
 

@@ -1,4 +1,4 @@
-"""The key store's schema comes from Alembic migrations (auth/migrations): a store made by the first release (no
+"""The key store's schema comes from Alembic migrations (db/migrations): a store made by the first release (no
 migrations) and a store at any revision upgrade in place, keeping their keys; the models never drift from the
 migrations."""
 
@@ -15,11 +15,13 @@ from sqlalchemy import create_engine, inspect, text
 
 from softskills.auth import accounts  # noqa: F401  (their tables are in the shared metadata)
 from softskills.auth.keys import parse_key
-from softskills.auth.store import MIGRATIONS_DIR, Base, KeyStore, dispose_engines
+from softskills.auth.store import KeyStore
+from softskills.db.base import Base
+from softskills.db.engine import MIGRATIONS_DIR, dispose_engines
 from softskills.jobs import store as job_store  # noqa: F401  (likewise)
 from softskills.storage import quota  # noqa: F401
-from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
 from testkit.postgres_server import postgres_url  # noqa: F401
+from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
 
 HEAD = "0003"
 
@@ -77,7 +79,7 @@ def test_the_models_match_the_newest_migration(store_url):  # noqa: F811
 def test_replicas_starting_together_migrate_once(store_url, replicas):  # noqa: F811
     from concurrent.futures import ThreadPoolExecutor
 
-    from softskills.auth.store import migrate
+    from softskills.db.engine import migrate
 
     dispose_engines()
     engines = [create_engine(store_url) for _ in range(replicas)]

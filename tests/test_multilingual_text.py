@@ -115,7 +115,8 @@ def test_syllables_of_known_words(language, word, count):
 def test_morae_and_chinese_syllables():
     assert morae("トウキョウ") == 4 and morae("ガッコウ") == 4 and morae("コーヒー") == 4 and morae("きょう") == 2
     assert unit_counts(pieces("大家", "好。", "2002年"), "zh") == [2, 1, 5]
-    assert sum(unit_counts(pieces("今日", "は", "東京", "へ", "行きました。"), "ja")) == 13  # キョウ ハ トウキョウ ヘ イキマシタ
+    # キョウ ハ トウキョウ ヘ イキマシタ
+    assert sum(unit_counts(pieces("今日", "は", "東京", "へ", "行きました。"), "ja")) == 13
 
 
 def test_japanese_and_chinese_tokens_are_the_analysers_with_times_and_punctuation():
@@ -201,8 +202,8 @@ def test_the_acoustic_filled_pause_detector_reads_character_timed_words():
 
 def _bodies(words: list[Word], language: str, embed=None):
     """The analyze-video and full-analysis bodies of a talk in `language` (no audio analysis, no face)."""
-    from softskills.models.signals import measure_signals
     from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
+    from softskills.models.signals import measure_signals
     from softskills.models.speech.spoken_language import requested_languages
     from tests.analysis_support import analyze_signals, bodies
     from tests.test_composition_properties import Decoded
@@ -219,7 +220,8 @@ def test_a_japanese_talk_is_judged_in_morae_end_to_end():
     body, full = _bodies(talk, "ja")
     speech = body["metrics"]["speech"]
     assert speech["pace_wpm"] is None and "Japanese" in speech["reasons"]["pace_wpm"]
-    assert speech["pace_unit"] == "mora" and speech["syllable_count"] == 6 * 16  # えーと (4) + キョウハトウキョウヘイキマシタ
+    # えーと (4) + キョウハトウキョウヘイキマシタ
+    assert speech["pace_unit"] == "mora" and speech["syllable_count"] == 6 * 16
     assert all(w["wpm"] is None and w["syllables_per_s"] > 0 for w in speech["rolling_pace"])
     assert [f["word"] for f in speech["fillers"]] == ["えーと"] * 6
     components = {c["metric"] for c in body["score_details"]["categories"]["clarity"]["components"]}

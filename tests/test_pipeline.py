@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from softskills.deployments.config import IngressOptions
+from softskills.config.options import AnalysisOptions
 from softskills.models.errors import InvalidLandmarkSamples, InvalidMedia, StageTimeout
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.interpretation.engine import SentenceEncoder
@@ -41,7 +41,7 @@ def run(pipeline: Pipeline, path: str, request: AnalysisInput, **kwargs):
 
 def test_full_analysis_of_a_real_video(models, talking_head):
     observed: list[str] = []
-    pipeline = Pipeline(in_process_stages(models), IngressOptions().pipeline_options(),
+    pipeline = Pipeline(in_process_stages(models), AnalysisOptions().pipeline_options(),
                         observe=lambda stage, seconds: observed.append(stage))
 
     async def keep():
@@ -74,7 +74,7 @@ def test_landmark_chunks_in_flight_are_bounded(models, talking_head):
         finally:
             in_flight -= 1
 
-    options = IngressOptions(face_chunk_s=1.0, max_face_chunks_in_flight=2).pipeline_options()
+    options = AnalysisOptions(face_chunk_s=1.0, max_face_chunks_in_flight=2).pipeline_options()
     pipeline = Pipeline(in_process_stages(models, landmarks=slow_landmarks), options)
     analysis = run(pipeline, talking_head.path, AnalysisInput())
     assert calls >= 8 and peak == 2
@@ -92,7 +92,7 @@ def test_a_failing_stage_cancels_the_calls_in_flight(models, talking_head):
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, landmarks=failing, transcribe=slow_transcribe)
-    pipeline = Pipeline(stages, IngressOptions().pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions().pipeline_options())
     with pytest.raises(InvalidMedia):  # the language named: the transcription starts at once
         run(pipeline, talking_head.path, AnalysisInput(language="en"))
     assert started and all(task.cancelled() for task in started)
@@ -103,7 +103,7 @@ def test_a_stage_past_its_timeout_is_a_stage_timeout(models, talking_head):
         await asyncio.sleep(30)
 
     stages = in_process_stages(models, analyze_voice=stuck_voice)
-    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
     assert raised.value.stage == "voice"
@@ -124,7 +124,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
         raise AssertionError("never reached: the voice analysis never finishes")
 
     stages = in_process_stages(models, analyze_voice=stuck_voice, diarize=diarize)
-    pipeline = Pipeline(stages, IngressOptions(speech_timeout_s=0.5).pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions(speech_timeout_s=0.5).pipeline_options())
     with pytest.raises(StageTimeout) as raised:
         run(pipeline, talking_head.path, AnalysisInput())
     assert raised.value.stage in ("voice", "speakers", "language", "speech_to_text")  # all wait for the voice
@@ -135,7 +135,7 @@ def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models,
         raise RuntimeError("engine down")
 
     stages = in_process_stages(models, interpret=broken_engine)
-    analysis = run(Pipeline(stages, IngressOptions().pipeline_options()), talking_head.path, AnalysisInput())
+    analysis = run(Pipeline(stages, AnalysisOptions().pipeline_options()), talking_head.path, AnalysisInput())
     assert analysis.interpretation is None and "RuntimeError" in analysis.interpretation_failure
     assert analysis.measurements.values["pace_wpm"] == pytest.approx(talking_head.pace_wpm, rel=0.15)
 
@@ -150,7 +150,7 @@ def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(mo
     async def voice(audio, sample_rate):
         started.append("voice")
 
-    pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), IngressOptions().pipeline_options())
+    pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), AnalysisOptions().pipeline_options())
     with pytest.raises(InvalidLandmarkSamples, match="^mediapipeSamples were sent with a file that has no video "
                                                      "track"):
         run(pipeline, str(path), AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
@@ -173,7 +173,7 @@ def _routing_fakes(calls: list):
 
 def test_the_language_is_identified_once_and_every_part_is_transcribed_in_it(models, talking_head):
     calls: list = []
-    options = dataclasses.replace(IngressOptions().pipeline_options(), speech_segment_s=4.0)
+    options = dataclasses.replace(AnalysisOptions().pipeline_options(), speech_segment_s=4.0)
     analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), options), talking_head.path,
                    AnalysisInput())
     assert calls[0][0] == "identify" and calls[0][1] > 0  # on the voice analysis's speech segments
@@ -188,7 +188,7 @@ def test_the_language_is_identified_once_and_every_part_is_transcribed_in_it(mod
 
 def test_a_requested_language_skips_identification(models, talking_head):
     calls: list = []
-    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), IngressOptions().pipeline_options()),
+    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
                    talking_head.path, AnalysisInput(language="fr"))
     assert calls == [("transcribe", "fr")]
     languages = analysis.signals.languages
@@ -197,7 +197,7 @@ def test_a_requested_language_skips_identification(models, talking_head):
 
 def test_a_provided_transcript_is_taken_in_the_identified_language(models, talking_head):
     calls: list = []
-    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), IngressOptions().pipeline_options()),
+    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
                    talking_head.path, AnalysisInput(transcript="hola a todos"))
     assert [c[0] for c in calls] == ["identify"]
     assert analysis.signals.transcript.language == "es" and analysis.signals.transcript.source == "provided"

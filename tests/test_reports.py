@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi import Request
-from fastapi.responses import JSONResponse
 
+from softskills.api.responses import FullAnalysis, answer_of
 from softskills.dashboard import routes
-from softskills.jobs.store import JobStore, NewJob, Summary
+from softskills.jobs.store import JobStore, NewJob, Result, Summary
 from softskills.models.errors import InvalidMedia
 from tests.auth_support import clean_auth_env, clock  # noqa: F401
 from tests.test_dashboard import Dashboard
@@ -30,15 +30,15 @@ class ReportingDashboard(Dashboard):
         super().__init__(tmp_path, clock)
         self.jobs = JobStore(f"sqlite:///{tmp_path / 'dashboard.db'}", clock=clock)
         self.fail_next: Exception | None = None
-        routes.configure(routes.DashboardBackend(self.accounts, self.keys, self._analyze, clock=clock,
-                                                 reports=self.jobs, reports_retention=timedelta(days=30)))
+        self.app.state.dashboard = routes.DashboardBackend(self.accounts, self.keys, self._analyze, clock=clock,
+                                                           reports=self.jobs, reports_retention=timedelta(days=30))
 
-    async def _analyze(self, request: Request, owner: str) -> JSONResponse:
+    async def _analyze(self, request: Request, owner: str) -> Result:
         await request.form()
         if self.fail_next is not None:
             failure, self.fail_next = self.fail_next, None
             raise failure
-        return JSONResponse(SAMPLE)
+        return answer_of(FullAnalysis.model_validate(SAMPLE))
 
 
 @pytest.fixture
@@ -119,16 +119,16 @@ def test_reports_past_retention_are_deleted_with_jobs_off():
     purge deletes a report past its retention, on the sweep's schedule, and keeps the others."""
     import time
 
-    from softskills.auth.store import database_url
-    from softskills.deployments.config import JobOptions
-    from softskills.deployments.ingress import start_retention_purge
+    from softskills.config.options import JobOptions
+    from softskills.db.engine import database_url
+    from softskills.jobs.sweeper import start_retention_purge
 
     store = JobStore(database_url())
     past = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
                                timedelta(0), {"analysis": "full-analysis"})
     kept = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
                                timedelta(days=30), {"analysis": "full-analysis"})
-    purge = start_retention_purge(JobOptions(enabled=False, sweep_interval_s=0.05))
+    purge = start_retention_purge(store, JobOptions(enabled=False, sweep_interval_s=0.05).sweep_interval_s)
     try:
         deadline = time.monotonic() + 10
         while [r.id for r in store.history("alice@example.com", 10)] != [kept.id] and time.monotonic() < deadline:

@@ -49,12 +49,14 @@ def _hardening_config(data_dir: Path, video_quota_bytes: int) -> Path:
     config = yaml.safe_load((REPO / "serve_config.cpu.yaml").read_text())
     (data_dir / "broken_engine_params.json").write_text(json.dumps({"version": "broken"}))
     args = config["applications"][0]["args"]
-    args["ingress"].update(max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES,
-                           max_form_fields=MAX_FORM_FIELDS, max_concurrent_analyses=1, max_waiting_analyses=1,
-                           retry_after_s=RETRY_AFTER_S, observable_only=True, max_uploads_per_owner=UPLOADS_PER_OWNER,
-                           max_concurrent_uploads=UPLOADS, min_upload_bytes_per_s=MIN_UPLOAD_BYTES_PER_S,
-                           upload_rate_window_s=UPLOAD_WINDOW_S, upload_grace_s=UPLOAD_GRACE_S)
-    args["ingress"].setdefault("storage", {})["max_bytes_per_owner"] = video_quota_bytes
+    args.setdefault("http", {}).update(
+        max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES, max_form_fields=MAX_FORM_FIELDS,
+        max_concurrent_analyses=1, max_waiting_analyses=1, retry_after_s=RETRY_AFTER_S,
+        max_uploads_per_owner=UPLOADS_PER_OWNER, max_concurrent_uploads=UPLOADS,
+        min_upload_bytes_per_s=MIN_UPLOAD_BYTES_PER_S, upload_rate_window_s=UPLOAD_WINDOW_S,
+        upload_grace_s=UPLOAD_GRACE_S)
+    args.setdefault("analysis", {})["observable_only"] = True
+    args.setdefault("storage", {})["max_bytes_per_owner"] = video_quota_bytes
     args.setdefault("engine", {})["params_path"] = str(data_dir / "broken_engine_params.json")
     path = data_dir / "hardening_config.yaml"
     path.write_text(yaml.safe_dump(config))

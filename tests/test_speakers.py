@@ -9,11 +9,22 @@ from hypothesis import strategies as st
 
 from benchmarks.speakers_accuracy import diarization_error
 from benchmarks.speakers_set import SINGLE_SPEAKER_FILES, pyannote_sample, single_speaker, spliced_conversation
-from softskills.models.speech.speakers import (EVERYONE, MAX_SPEAKERS, Diarization, SpeakerSpan, VoiceEncoder, coached_speaker,
-                             conversation_metrics, diarize, resemblyzer_weights_path, speaker_view,
-                             turns_from_speech, word_speakers)
-from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.metrics import analyze_speech
+from softskills.models.speech.speakers import (
+    EVERYONE,
+    MAX_SPEAKERS,
+    Diarization,
+    SpeakerSpan,
+    VoiceEncoder,
+    coached_speaker,
+    conversation_metrics,
+    diarize,
+    resemblyzer_weights_path,
+    speaker_view,
+    turns_from_speech,
+    word_speakers,
+)
+from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.voice import analyze_voice
 
 SR = 16000
@@ -207,7 +218,8 @@ def test_conversation_metrics_combine(first, second, relabel):
     # Two conversations one after the other, a third party's 1 s remark in between: everything adds up.
     remark = SpeakerSpan(5, 500.0, 501.0)
     later = tuple(SpeakerSpan(s.speaker, s.start_s + 1000.0, s.end_s + 1000.0) for s in second)
-    both, a, b = conversation_metrics(first + (remark,) + later), conversation_metrics(first), conversation_metrics(second)
+    both = conversation_metrics(first + (remark,) + later)
+    a, b = conversation_metrics(first), conversation_metrics(second)
     time_s = {s.speaker: s.speaking_time_s for s in both.speakers}
     for s in (*a.speakers, *b.speakers):
         time_s[s.speaker] -= s.speaking_time_s

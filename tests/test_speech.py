@@ -5,8 +5,14 @@ import pytest
 import soundfile as sf
 
 from softskills.models.speech.lexicons.germanic import DISFLUENT_PROMPT
-from softskills.models.speech.transcribe import (SpeechToText, Transcript, Word, is_hallucination, normalize_word,
-                           transcript_from_text)
+from softskills.models.speech.transcribe import (
+    SpeechToText,
+    Transcript,
+    Word,
+    is_hallucination,
+    normalize_word,
+    transcript_from_text,
+)
 
 ASSETS = Path(__file__).parent.parent / "testkit" / "assets"
 

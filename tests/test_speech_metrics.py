@@ -7,9 +7,14 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from softskills.models.speech.metrics import (
+    FILLED_PAUSE_LABEL,
+    acoustic_fillers,
+    analyze_speech,
+    lexical_fillers,
+    rolling_pace,
+)
 from softskills.models.speech.transcribe import SpeechToText, Transcript, Word
-from softskills.models.speech.metrics import (FILLED_PAUSE_LABEL, acoustic_fillers, analyze_speech, lexical_fillers,
-                                   rolling_pace)
 from softskills.models.speech.voice import analyze_voice
 
 SR = 16000

@@ -16,12 +16,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from softskills.deployments.errors import install_error_handler
-
+from softskills.api.errors import install_error_handler
+from softskills.api.routes.media import router
 from softskills.storage.factory import STORAGE_FAILED_REASON, SavedVideo, VideoStorage
 from softskills.storage.local import LocalVideoStore, load_signing_key
 from softskills.storage.quota import VideoLedger, VideoQuota
-from softskills.storage.routes import router, serve_local_store
 from tests.auth_support import postgres_url, store_url  # noqa: F401  (fixtures)
 
 KEY = b"storage-test-key-" + b"0" * 32
@@ -43,15 +42,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def local_store(tmp_path, clock):
-    store = LocalVideoStore(tmp_path / "videos", KEY, ttl_s=3600, clock=clock)
-    serve_local_store(store)
-    yield store
-    serve_local_store(None)
+    return LocalVideoStore(tmp_path / "videos", KEY, ttl_s=3600, clock=clock)
 
 
 @pytest.fixture
 def client(local_store) -> TestClient:
     app = FastAPI()
+    app.state.media = local_store
     app.include_router(router)
     install_error_handler(app)
     return TestClient(app, base_url="http://testserver")

@@ -15,8 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.validity_set import (
     BASE_WPM,
-    FAST_WPM,
     FACE_REMOVED,
+    FAST_WPM,
     FILLERS,
     RANKED,
     SLOW_WPM,
@@ -25,7 +25,7 @@ from benchmarks.validity_set import (
     needs_the_face,
     validity_set,
 )
-from softskills.deployments.config import IngressOptions
+from softskills.config.options import AnalysisOptions
 from softskills.models.body.pose import PoseLandmarker
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.interpretation.engine import SentenceEncoder
@@ -53,7 +53,7 @@ def encoder() -> SentenceEncoder:
 def analyses(clips, encoder) -> dict[str, Analysis]:
     """Every clip through the same pipeline as the service (in-process stages), once."""
     stages = local_stages(SpeechToText(), FaceLandmarker(), encoder, pose_landmarker=PoseLandmarker())
-    pipeline = Pipeline(stages, IngressOptions().pipeline_options())
+    pipeline = Pipeline(stages, AnalysisOptions().pipeline_options())
 
     async def analyse(path: str) -> Analysis:
         with open(path, "rb") as upload:

@@ -383,7 +383,8 @@ def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slo
         with np.errstate(invalid="ignore"):
             slouched = slouch_ok & (head_height < (1 - SLOUCH_DROP) * upright)
         steady = _steady(slouched, times, step_s, POSTURE_MIN_S_RUN / 2) & slouch_ok
-        slouch_values = (upright, float(np.median(head_height[slouch_ok])), float(slouched.sum()) / int(slouch_ok.sum()),
+        slouch_values = (upright, float(np.median(head_height[slouch_ok])),
+                         float(slouched.sum()) / int(slouch_ok.sum()),
                          _intervals(steady, times, step_s, POSTURE_MIN_S_RUN))
     return PostureMetrics(int(slouch_ok.sum()), int(tilt_ok.sum()), *tilt_values, *slouch_values,
                           tilt_reason=tilt_reason, slouch_reason=slouch_reason)

@@ -212,8 +212,12 @@ class BatchedPoseLandmarker:
 
     def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  device: str = "auto", cpu_threads: int = 1):
-        from softskills.models.media.landmark_runtime import (POSE_DETECTOR, POSE_LANDMARKS, LandmarkNetwork,
-                                                              choose_device)
+        from softskills.models.media.landmark_runtime import (
+            POSE_DETECTOR,
+            POSE_LANDMARKS,
+            LandmarkNetwork,
+            choose_device,
+        )
         from softskills.models.media.tracking import ssd_anchors
 
         self.device = choose_device(device)

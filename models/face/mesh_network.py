@@ -8,8 +8,17 @@ import numpy as np
 
 from softskills.models.face.landmarks import LANDMARK_POINTS, MESH_POINTS, FaceTrack
 from softskills.models.media.landmark_runtime import FACE_DETECTOR, FACE_MESH, LandmarkNetwork, choose_device
-from softskills.models.media.tracking import (Rect, box_rect, crop_to_tensor, project_landmarks, rotation_between,
-                                              scaled_square, ssd_anchors, top_detection, track_chunks)
+from softskills.models.media.tracking import (
+    Rect,
+    box_rect,
+    crop_to_tensor,
+    project_landmarks,
+    rotation_between,
+    scaled_square,
+    ssd_anchors,
+    top_detection,
+    track_chunks,
+)
 
 DETECTOR_STRIDES = (8, 16, 16, 16)
 """face_detection_short_range.pbtxt: 896 anchors over a 128 x 128 letterboxed image."""

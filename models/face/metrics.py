@@ -214,7 +214,8 @@ def _head_pose(points: np.ndarray, width: int, height: int) -> tuple[float, floa
 def _eye_in_head_deg(px: np.ndarray, yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eye rotation within the head from the iris centre's offset from the eye's middle, averaged over both
     eyes: horizontal along the corner-to-corner axis (corners do not move with gaze), vertical from the
-    midpoint of the lids, both in eye widths, less the parallax of the head's own turn. Yaw > 0 toward the image's right, pitch > 0 up."""
+    midpoint of the lids, both in eye widths, less the parallax of the head's own turn. Yaw > 0 toward the image's
+    right, pitch > 0 up."""
     horizontal, vertical = [], []
     for (left, right), (upper, lower), iris in zip(_EYE_CORNERS, _EYE_LIDS, _IRIS_CENTRES):
         axis = px[:, right, :2] - px[:, left, :2]

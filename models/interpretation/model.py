@@ -163,7 +163,8 @@ def interpret(m: Measurements, embed: Embed | None = None, params: dict | None =
         overall_reason=overall_reason, categories=categories, levels=levels, relevance=relevance,
         coherence=coherence, summary=summary, windows=windows, key_moments=key_moments,
         strengths=feedback.strengths(ranked, m, params), areas_for_improvement=feedback.areas(ranked, m, params),
-        detailed_feedback=feedback.detailed(ranked, m, params), recommendation=feedback.recommendation(ranked, m, params),
+        detailed_feedback=feedback.detailed(ranked, m, params),
+        recommendation=feedback.recommendation(ranked, m, params),
         session_summary=feedback.session_summary(m, summary, categories, overall))
 
 

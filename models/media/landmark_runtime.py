@@ -91,7 +91,6 @@ class LandmarkNetwork:
         self.device = device
         plan = cached_plan(model.path(), model.sha256, model.outputs)
         if device == "torch-cuda":
-            import torch
 
             self._module = build_module(plan).to("cuda")
             self._lock = threading.Lock()

@@ -22,8 +22,7 @@ import numpy as np
 
 from softskills.models.i18n.text import Text, say, series
 from softskills.models.intervals import gap_s, true_runs
-from softskills.models.speech.lexicons import (ENGLISH_COMFORTABLE_WPM, LEXICONS, SUPPORTED_LANGUAGES, Lexicon,
-                                               lexicon)
+from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM, LEXICONS, SUPPORTED_LANGUAGES, Lexicon, lexicon
 from softskills.models.speech.syllables import unit_counts
 from softskills.models.speech.tokens import CLAUSE_END, QUESTION_END, ends_clause, ends_sentence, text_tokens
 from softskills.models.speech.transcribe import Transcript, Word
@@ -318,7 +317,8 @@ def english_fillers(words: list[Word]) -> list[Filler]:
                 out.append(Filler(t, w.start_s, w.end_s, "lexical"))
         elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
             second = words[i + 1]
-            after_set_off = ends_clause(second.text) or i + 2 >= n or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S
+            after_set_off = (ends_clause(second.text) or i + 2 >= n
+                             or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S)
             if prev not in LITERAL_KNOW_MEAN and (after_set_off or comma_before or sentence_start and t == "i"):
                 out.append(Filler(f"{t} {nxt}", w.start_s, second.end_s, "lexical"))
                 i += 2

@@ -42,8 +42,8 @@ from typing import Sequence
 import numpy as np
 
 from softskills.models.speech.librosa_loader import load_librosa
-from softskills.models.speech.transcribe import Transcript, Word
 from softskills.models.speech.metrics import SpeechMetrics
+from softskills.models.speech.transcribe import Transcript, Word
 
 SAMPLE_RATE = 16000
 
@@ -309,7 +309,8 @@ def _label_frames(windows: list[_Window], window_sim: np.ndarray, segments, dura
     score = np.zeros((n, window_sim.shape[1]))
     weight = np.zeros(n)
     for w, sim in zip(windows, window_sim):
-        frames = np.arange(int(w.start_s / LABEL_HOP_S), max(int(w.start_s / LABEL_HOP_S) + 1, int(w.end_s / LABEL_HOP_S)))
+        first_frame = int(w.start_s / LABEL_HOP_S)
+        frames = np.arange(first_frame, max(first_frame + 1, int(w.end_s / LABEL_HOP_S)))
         position = np.clip(((frames + 0.5) * LABEL_HOP_S - w.start_s) / w.duration_s, 0, 1)  # 0..1 in the window
         tri = 1.0 - np.abs(2.0 * position - 1.0) + 1e-3
         score[frames] += tri[:, None] * sim[None, :]

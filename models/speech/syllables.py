@@ -6,7 +6,7 @@ syllable).
 Hyphenation is not syllabification: the patterns leave one-letter parts at word edges whole ("abier-to") and
 never split two vowels ("aé-reo"). The corrections below split them where the language's spelling rules make the
 vowels separate syllables. Measured against hand counts on 25 words per language (benchmarks/languages_text.py
-`syllable_accuracy`), see the README.
+`syllable_accuracy`), see docs/results.md.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _hyphenator(language: str):
 
 def word_syllables(word: str, language: str) -> int | None:
     """Syllables in one written word (None where pyphen has no dictionary for the language). Digits count one
-    syllable each (a number read out is at least that long: an approximation, see the README)."""
+    syllable each (a number read out is at least that long: an approximation, see docs/results.md)."""
     hyphenator = _hyphenator(language)
     if hyphenator is None:
         return None

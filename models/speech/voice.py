@@ -146,7 +146,10 @@ def join_voice(voice: VoiceAnalysis, intervals: tuple[tuple[float, float], ...])
     for (a, b), offset in zip(intervals, offsets):
         segments += [(offset + max(s, a) - a, offset + min(e, b) - a) for s, e in voice.speech_segments
                      if min(e, b) > max(s, a)]
-    join = (lambda arrays: np.concatenate(arrays) if arrays else np.zeros(0))
+
+    def join(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(arrays) if arrays else np.zeros(0)
+
     return _summarised(join([voice.f0_hz[p] for p in pieces]), join([voice.voiced[p] for p in pieces]).astype(bool),
                        join([voice.loudness_db[p] for p in pieces]), tuple(segments), voice.snr_db)
 

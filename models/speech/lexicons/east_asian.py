@@ -49,7 +49,8 @@ CHINESE = Lexicon(
         ("我", "觉得"), ("可能",), ("也许",), ("大概",), ("好像",), ("有点",), ("有点儿",), ("或许",), ("差不多",),
         ("估计",))},
     function_words=frozenset(
-        "的 了 是 在 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 和 与 就 也 都 不 有 很 吧 吗 呢 啊 嗯 一个 个 着 过 "
+        "的 了 是 在 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 和 与 就 也 都 "
+        "不 有 很 吧 吗 呢 啊 嗯 一个 个 着 过 "
         "把 被 对 从 到 会 要 能 说 还 又 而 但 但是 所以 因为 然后 如果 就是".split()),
     disfluency_prompt="嗯，那个，就是说……呃，我觉得，嗯，这个，然后呢，啊，怎么说呢。",
     spaced=False, pace_unit="syllable", syllable_rate=5.18, syllable_rate_source=s.PELLEGRINO_2011,

@@ -48,7 +48,8 @@ GERMAN = Lexicon(
     function_words=frozenset(
         "der die das den dem des ein eine einen einem einer eines und oder aber als wie in im an am auf aus bei mit "
         "nach von vor zu zum zur für um durch über unter ist sind war waren bin bist sein hat haben hatte wird "
-        "werden es er sie wir ihr ich du man sich nicht kein keine so dass wenn auch noch schon nur da dann ja".split()),
+        "werden es er sie wir ihr ich du man sich nicht kein keine so dass wenn auch noch schon nur da dann "
+        "ja".split()),
     disfluency_prompt="Ähm, also, ich denke mal... äh, sozusagen, hm, weißt du, ähm, na ja, wie soll ich sagen...",
     spaced=True, pace_unit="syllable", syllable_rate=5.97, syllable_rate_source=s.PELLEGRINO_2011,
 )

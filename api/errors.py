@@ -1,7 +1,7 @@
-"""The one place where errors become HTTP answers: every exception the API, the dashboard and /media raise is looked
-up in `ERROR_TABLE` (by class, most specific first) for its status, its `{"detail": ...}` body and its headers.
-Anything not in the table is unexpected: logged with its traceback under the request id, answered with the guide's
-500 body, which carries nothing internal.
+"""The one place where errors become HTTP answers: every exception the API, the dashboard and /media raise (and a
+job's failure, recorded as the answer it would have been) is looked up in `ERROR_TABLE` (by class, most specific
+first) for its status, its `{"detail": ...}` body and its headers. Anything not in the table is unexpected: logged
+with its traceback under the request id, answered with the guide's 500 body, which carries nothing internal.
 """
 
 from __future__ import annotations
@@ -10,16 +10,34 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softskills.auth.service import UNAUTHORIZED_DETAIL, UNAUTHORIZED_HEADERS
-from softskills.jobs.errors import (IdempotencyKeyReused, JobAlreadyFinished, JobNotFound, JobQueueUnavailable, JobsOff,
-                         JobTimedOut, JobUploadRefused, TooManyActiveJobs, WebhookSecretMissing, WebhookUrlRefused)
-from softskills.models.errors import (AnalysisError, InvalidLandmarkSamples, InvalidMedia, InvalidTranscript, SpeakerNotFound,
-                           StageTimeout, UnsupportedMediaType)
+from softskills.jobs.errors import (
+    IdempotencyKeyReused,
+    JobAlreadyFinished,
+    JobNotFound,
+    JobQueueUnavailable,
+    JobsOff,
+    JobTimedOut,
+    JobUploadRefused,
+    TooManyActiveJobs,
+    WebhookSecretMissing,
+    WebhookUrlRefused,
+)
+from softskills.models.errors import (
+    AnalysisError,
+    InvalidLandmarkSamples,
+    InvalidMedia,
+    InvalidTranscript,
+    SpeakerNotFound,
+    StageTimeout,
+    UnsupportedMediaType,
+)
 
 logger = logging.getLogger("ray.serve")
 
@@ -193,6 +211,16 @@ def status_for(exc: BaseException) -> int:
     return 500 if found is None else found[0]
 
 
+def classify_failure(exc: Exception) -> tuple[int, str]:
+    """A job's error: the (status, detail) the synchronous endpoint would have answered; an unexpected one is logged
+    with its traceback."""
+    found = answer_for(exc)
+    if found is None:
+        logger.error("job analysis failed: %s", type(exc).__name__, exc_info=exc)
+        return 500, SERVICE_ERROR_DETAIL
+    return found[0], found[1]
+
+
 def request_id() -> str:
     """Serve's id of the request being handled: the X-Request-ID header the client got back."""
     from ray import serve
@@ -217,7 +245,7 @@ async def error_response(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
 
 
-def install_error_handler(app: FastAPI) -> None:
+def install_error_handler(app: Starlette) -> None:
     """Routes every error to `error_response`: the table's classes (handled inside the app) and, for anything
     else, Exception (Starlette's last-resort handler)."""
     for cls in (*ERROR_TABLE, Exception):

@@ -1,5 +1,5 @@
-"""The analysis as the deployments run it, shared by the ingress (synchronous requests) and the job consumer: the
-pipeline's stages over the model deployments' handles, and the endpoint's JSON body from its result."""
+"""The Ray glue of the analysis: the pipeline's stages (models/pipeline.py) as calls to the model deployments'
+handles, shared by the ingress (synchronous requests) and the job consumer."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import asyncio
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
-from softskills.deployments.errors import Overloaded
-from softskills.deployments.responses import build_full_analysis, build_video_analysis
-from softskills.models.pipeline import Analysis, Stages
+from softskills.api.errors import Overloaded
+from softskills.models.pipeline import Stages
 
 
 def _stage(method, retry_after_s: int):
@@ -38,9 +37,3 @@ def model_stages(speech: DeploymentHandle, face: DeploymentHandle, engine: Deplo
                   interpret=_stage(engine.interpret, retry_after_s),
                   pose=_stage(face.pose, retry_after_s),
                   diarize=_stage(speech.diarize, retry_after_s))
-
-
-def answer_body(analysis: Analysis, full: bool, session_id: str | None) -> dict:
-    """`full-analysis`'s body (with the kept video's URL) or `analyze-video`'s, as JSON-ready data."""
-    body = build_full_analysis(analysis, session_id, analysis.kept_video) if full else build_video_analysis(analysis)
-    return body.model_dump(mode="json", by_alias=True)

@@ -1,7 +1,8 @@
 """The response bodies as pydantic models (so /openapi.json documents every field), built once here from the
-analysis records of models/. Rounding happens only here: scores on the 0-10 scale to one decimal, every other
-number to three, and a number that is not finite is null. Every sentence is said here in the answer's feedback
-language (models/i18n): the records carry them as catalog messages.
+analysis records of models/, and the answer of an analysis endpoint (`build_answer`): its JSON body and the scores a
+report's history keeps, both from the same records. Rounding happens only here: scores on the 0-10 scale to one
+decimal, every other number to three, and a number that is not finite is null. Every sentence is said here in the
+answer's feedback language (models/i18n): the records carry them as catalog messages.
 """
 
 from __future__ import annotations
@@ -13,23 +14,30 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
 
+from softskills.jobs.store import Result, Summary
 from softskills.models.i18n.catalogs import translator
-from softskills.models.interpretation.model import Interpretation, Level
+from softskills.models.interpretation.model import CATEGORIES, Interpretation, Level
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import Event, Measurements
 from softskills.models.pipeline import Analysis
+from softskills.storage.factory import SavedVideo
 
 ANALYSIS_VERSION = "2.0.0"
 ENGINE_VERSION = "2.0.0"
 
 
+def rounded(value: float | None, digits: int) -> float | None:
+    """The one rounding rule of every answer."""
+    return round(float(value), digits) if value is not None and math.isfinite(value) else None
+
+
 def _rounder(digits: int):
-    return PlainSerializer(lambda v: round(float(v), digits) if v is not None and math.isfinite(v) else None,
-                           return_type=Union[float, None])
+    return PlainSerializer(lambda v: rounded(v, digits), return_type=Union[float, None])
 
 
+SCORE_DIGITS = 1
 Number = Annotated[float, _rounder(3)]
-Score = Annotated[float, _rounder(1)]  # 0..10
+Score = Annotated[float, _rounder(SCORE_DIGITS)]  # 0..10
 Evidence = dict[str, Union[StrictInt, Number, str, None]]
 Say = Callable[[Any], Any]  # a text (or None) -> the same in the answer's language
 
@@ -339,9 +347,9 @@ class LanguageBody(Body):
                                                    "windows listened to; null when the client named the language.")
     source: str = Field(description="detected (identified from the speech) or requested (the `language` field).")
     feedback: str = Field(description="The language of the answer's sentences (feedback, reasons, labels).")
-    supported: bool | None = Field(description="Whether `spoken` is one of the supported languages (README, "
-                                        "\"Languages\"); another language is transcribed but its language metrics "
-                                        "are not measured.")
+    supported: bool | None = Field(description="Whether `spoken` is one of the supported languages "
+                                        "(docs/languages.md); another language is transcribed but its language "
+                                        "metrics are not measured.")
     reason: str | None = Field(description="Why `spoken` is null, or why it is not supported.")
 
 
@@ -451,7 +459,7 @@ class TranscriptDetails(Body):
     timing: str
     language: str = Field(description="The language the speech was decoded as (a provided transcript: the language "
                                       "it is taken to be in).")
-    model: str | None = Field(description="The Whisper model that transcribed (README, \"Languages\"); null for a "
+    model: str | None = Field(description="The Whisper model that transcribed (docs/languages.md); null for a "
                                           "provided transcript.")
     confidence: Number | None
     segments: list[tuple[Number, Number, str]]
@@ -554,8 +562,7 @@ def _evidence_quality(analysis: Analysis, say: Say) -> EvidenceQuality:
 
 def _scores(interpretation: Interpretation | None) -> CategoryScores:
     categories = interpretation.categories if interpretation is not None else {}
-    return CategoryScores(**{name: getattr(categories.get(name), "score", None)
-                             for name in ("likeability", "authenticity", "clarity", "confidence")})
+    return CategoryScores(**{name: getattr(categories.get(name), "score", None) for name in CATEGORIES})
 
 
 def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
@@ -572,8 +579,7 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
             filler_count=None if values.get("filler_count") is None else int(values["filler_count"]),
             eye_contact_ratio=values.get("eye_contact_ratio"), vocal_energy_db=values.get("vocal_energy_db"),
             pitch_sd_semitones=values.get("pitch_sd_semitones"), speech_reason=say(window.speech_gap),
-            scores=CategoryScores(**(score.categories if score else dict.fromkeys(
-                ("likeability", "authenticity", "clarity", "confidence")))),
+            scores=CategoryScores(**(score.categories if score else dict.fromkeys(CATEGORIES))),
             overall_score=score.overall if score else None))
     details = ScoreDetails(
         params_version=i.params_version if i else None, rubric_version=i.params_version if i else None,
@@ -679,8 +685,8 @@ def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
                                     for w, label in zip(t.words, labels)])
 
 
-def build_full_analysis(analysis: Analysis, session_id: str | None, video) -> FullAnalysis:
-    """`video`: storage.factory.SavedVideo (its URL or the reason there is none), or None when nothing was kept."""
+def build_full_analysis(analysis: Analysis, session_id: str | None, video: SavedVideo | None) -> FullAnalysis:
+    """`video`: its URL or the reason there is none; None when nothing was kept."""
     say = _sayer(analysis)
     i = analysis.interpretation
     t = analysis.signals.full_transcript
@@ -691,3 +697,18 @@ def build_full_analysis(analysis: Analysis, session_id: str | None, video) -> Fu
         transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
         language=_language(analysis, say),
         videoUrl=getattr(video, "url", None), videoUrlReason=say(getattr(video, "reason", None)))
+
+
+def build_answer(analysis: Analysis, full: bool, session_id: str | None) -> Result:
+    """`full-analysis`'s answer (with the kept video's URL) or `analyze-video`'s."""
+    return answer_of(build_full_analysis(analysis, session_id, analysis.kept_video) if full
+                     else build_video_analysis(analysis))
+
+
+def answer_of(body: VideoAnalysis | FullAnalysis) -> Result:
+    """The JSON-ready body, and the scores a report's history keeps, read from the same typed body (so rounded as
+    the body states them)."""
+    video = body.video_analysis if isinstance(body, FullAnalysis) else body
+    summary = Summary(video.overall_score, {name: rounded(getattr(video.category_scores, name), SCORE_DIGITS)
+                                            for name in CATEGORIES})
+    return Result(body.model_dump(mode="json", by_alias=True), summary)

@@ -8,7 +8,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from softskills.auth.store import UTCDateTime
+from softskills.db.base import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"

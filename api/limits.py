@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from softskills.deployments.errors import (BodyTooLarge, InvalidRequest, Overloaded, TooManyUploads, UploadsFull,
-                                           UploadTooSlow)
+from softskills.api.errors import BodyTooLarge, InvalidRequest, Overloaded, TooManyUploads, UploadsFull, UploadTooSlow
+from softskills.config.options import HttpOptions
 
 logger = logging.getLogger("ray.serve")
 
@@ -130,8 +130,7 @@ class Uploads:
     to a temporary file — under the byte limits and the minimum rate, before any analysis slot is taken, so a slow
     upload holds an upload slot only."""
 
-    def __init__(self, options) -> None:
-        """`options`: deployments.config.IngressOptions."""
+    def __init__(self, options: HttpOptions) -> None:
         self._options = options
         self.min_rate = (MinimumRate(options.min_upload_bytes_per_s, options.upload_rate_window_s,
                                      options.upload_grace_s) if options.min_upload_bytes_per_s > 0 else None)

@@ -1,5 +1,5 @@
 """The job API's bodies as pydantic models (so /openapi.json documents them), built here from jobs/store.py's
-records. A job's `result` is the synchronous endpoint's body, stored as it was built (deployments/responses.py)."""
+records. A job's `result` is the synchronous endpoint's body, stored as it was built (api/responses.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from softskills.deployments.responses import FullAnalysis, VideoAnalysis
+from softskills.api.responses import FullAnalysis, VideoAnalysis
 from softskills.jobs.store import JobRecord
 from softskills.jobs.webhooks import SecretInfo
 

@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from softskills.auth.store import UTCDateTime
+from softskills.db.base import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
