@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import os
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import FormData, Headers, UploadFile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from softskills.api.errors import InvalidRequest
+from softskills.api.request_fields import parse_analysis_request, parse_job_request
 from softskills.api.responses import build_full_analysis, build_video_analysis
-from softskills.config.options import AnalysisOptions
+from softskills.config.options import AnalysisOptions, HttpOptions
+from softskills.jobs.runner import JobRequest
 from softskills.models.body.pose import PoseLandmarker
 from softskills.models.face.landmarks import FaceLandmarker
 from softskills.models.i18n.catalogs import feedback_languages, translator
@@ -174,3 +179,22 @@ def test_any_combination_of_missing_signals_is_said_in_every_language(data, face
         if language != "en":
             leftovers = english_left(" ".join(texts), language)
             assert not leftovers, (language, sorted(leftovers))
+
+
+def test_the_feedback_language_field_is_read_bounded_and_kept_by_jobs():
+    """`feedback_language` on both forms: `auto` or a language with a catalog, any other value a 422 naming it;
+    a job keeps it with its request."""
+    def form(value: str) -> FormData:
+        video = UploadFile(file=io.BytesIO(b"video"), filename="talk.mp4", headers=Headers())
+        return FormData([("video", video), ("feedback_language", value)])
+
+    def read(value: str) -> str | None:
+        return parse_analysis_request(form(value), HttpOptions(), observable_only=False).input.feedback_language
+
+    assert (read("es"), read("JA"), read("auto"), read("en")) == ("es", "ja", None, "en")
+    for unsupported in ("sv", "english", "es-ES"):
+        with pytest.raises(InvalidRequest, match=f"'{unsupported}'"):
+            read(unsupported)
+    job = parse_job_request(form("de"), HttpOptions(), observable_only=False)
+    stored = JobRequest(job.analysis, job.request.input).to_json()
+    assert JobRequest.from_json(stored).input.feedback_language == "de"
