@@ -106,6 +106,9 @@
       $(id).replaceChildren(...items.map((text) => el("li", {}, text)));
     }
     $("recommendation").textContent = analysis.recommendation || "";
+    // The answer's sentences are in its feedback language; the page's own labels stay English.
+    const said = analysis.language ? analysis.language.feedback : "en";
+    for (const id of ["strengths", "improvements", "recommendation", "key-moments", "labeled-moments"]) $(id).lang = said;
     $("raw-json").textContent = JSON.stringify(body, null, 2);
   }
 
