@@ -142,7 +142,7 @@ class SpeechMetrics(Body):
     articulation_rate_wpm: Number | None
     rolling_pace: list[PaceWindow]
     fillers: list[Filler]
-    filler_count: int
+    filler_count: int | None
     filler_rate_per_min: Number | None
     top_fillers: list[tuple[str, int]]
     pauses: list[Pause]

@@ -290,7 +290,8 @@ def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, sta
             values.update(
                 word_count=float(len(in_window)),
                 **_window_pace(speech, len(in_window) / spoken_s * 60.0, units, inside, spoken_s),
-                filler_count=float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
+                filler_count=None if speech.filler_count is None else
+                float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
                 long_pause_count=float(sum(start_s <= p.start_s < end_s and p.is_long for p in speech.pauses)),
                 stt_confidence=float(np.mean(probabilities)) if probabilities and
                 signals.transcript.timing == "measured" else None)

@@ -300,8 +300,9 @@ def detailed(ranked, m: Measurements, params: dict) -> Text:
     if f.word_count is not None:
         pace = m.values.get("pace_wpm")
         # Translators: {fillers} and {pauses} are the two fragments below ("3 filler words", "5 pauses").
-        counts = dict(seconds=f.speaking_time_s, long=f.long_pause_count,
-                      fillers=say_plural("{n} filler word", "{n} filler words", f.filler_count),
+        fillers = say_plural("{n} filler word", "{n} filler words", f.filler_count) if f.filler_count is not None \
+            else say("filler words uncounted (no filler list for this language)")  # no lexicon, no count
+        counts = dict(seconds=f.speaking_time_s, long=f.long_pause_count, fillers=fillers,
                       pauses=say_plural("{n} pause", "{n} pauses", f.pause_count))
         words = say_plural("{n} word", "{n} words", f.word_count)
         if pace is None and f.syllables_per_s is not None:  # words are not the unit (Japanese, Chinese)

@@ -102,7 +102,7 @@ class SpeechMetrics:
     articulation_rate_wpm: float | None
     rolling_pace: tuple[PaceWindow, ...]
     fillers: tuple[Filler, ...]
-    filler_count: int
+    filler_count: int | None  # None: no filler lexicon for the language, so filler words cannot be counted
     filler_rate_per_min: float | None
     top_fillers: tuple[tuple[str, int], ...]
     pauses: tuple[Pause, ...]
@@ -160,13 +160,14 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
                                   for f in fillers))
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
+    filler_count = len(fillers)
     filler_rate = 60.0 * len(fillers) / speaking_s if speaking_s > 0 else None
-    if lex is None:
-        filler_rate = None
-        reasons["filler_rate_per_min"] = say("No filler lexicon for language '{language}' (languages with one: "
-                                             "{languages}); English norms are never applied to it. Only hesitation "
-                                             "sounds that no word covers are listed.", language=language,
-                                             languages=series(SUPPORTED_LANGUAGES))
+    if lex is None:  # hesitation sounds are found, filler words are not: a count would read as "no fillers"
+        filler_count = filler_rate = None
+        reasons["filler_count"] = reasons["filler_rate_per_min"] = say(
+            "No filler lexicon for language '{language}' (languages with one: {languages}); English norms are never "
+            "applied to it. Only hesitation sounds that no word covers are listed.", language=language,
+            languages=series(SUPPORTED_LANGUAGES))
 
     return SpeechMetrics(
         word_count=len(words),
@@ -176,7 +177,7 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s, units,
                                   words_are_units=lex is None or lex.words_are_units),
         fillers=tuple(fillers),
-        filler_count=len(fillers),
+        filler_count=filler_count,
         filler_rate_per_min=filler_rate,
         top_fillers=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         pauses=pauses,
