@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples cluster-autoscale \
-	kuberay-manifest docs docs-serve lint
+	kuberay-manifest docs docs-serve lint catalogs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench: $(STAMP) system-deps
 # when the failure ratio or p95 latency is over its threshold. LOADTEST_ARGS="--users 4 --duration 5m" to change.
 loadtest: $(STAMP) system-deps
 	flock /tmp/softskills-ray.lock env HF_HUB_OFFLINE=1 $(PY) -m loadtest.run $(LOADTEST_ARGS)
+
+# The message catalogs of the answer's sentences (docs/translating.md): the English messages extracted from the code
+# into the template, merged into every language's catalog. New messages arrive untranslated (tests/test_catalogs.py
+# fails until they are translated); changed ones arrive fuzzy, for a translator to check.
+LOCALES := models/i18n/locales
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel extract -F pyproject.toml --project=softskills --add-location=file --sort-output -w 120 \
+		-o $(LOCALES)/softskills.pot models storage
+	$(VENV)/bin/pybabel update -i $(LOCALES)/softskills.pot -d $(LOCALES) -D softskills -w 120 --ignore-obsolete
 
 # docs/real-output.md and docs/sample-*.json, regenerated from the running service (benchmarks/samples.py).
 samples: $(STAMP) system-deps

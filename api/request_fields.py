@@ -20,6 +20,7 @@ from softskills.api.errors import InvalidRequest
 from softskills.config.options import HttpOptions
 from softskills.jobs.store import ANALYSES, MAX_URL_CHARS
 from softskills.models.face.landmarks import MAX_SAMPLES
+from softskills.models.i18n.catalogs import feedback_languages
 from softskills.models.interpretation.sentences import check_transcript_limits
 from softskills.models.pipeline import AnalysisInput
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
@@ -126,6 +127,16 @@ def _language(form: Mapping, limits: HttpOptions) -> str | None:
 def _subject(form: Mapping, limits: HttpOptions) -> str | None:
     value = text_field(form, "subject")
     return None if value is None else checked_subject(value)
+def _feedback_language(form: Mapping, limits: HttpOptions) -> str | None:
+    """The language of the answer's sentences: 'auto' (default: the spoken language when a catalog has it, else
+    English) or the code of a language with a catalog."""
+    value = text_field(form, "feedback_language")
+    if value is None or value.lower() == "auto":
+        return None
+    if value.lower() not in feedback_languages():
+        raise InvalidRequest(f"Field 'feedback_language': '{value[:20]}' is not a supported feedback language; use "
+                             f"auto or one of {', '.join(feedback_languages())}.")
+    return value.lower()
 
 
 def _analysis(form: Mapping, limits: HttpOptions) -> str:
@@ -179,6 +190,12 @@ FIELDS = (
               lambda limits: {"type": "string", "pattern": f"^{SUBJECT_PATTERN.pattern}$",
                               "maxLength": MAX_SUBJECT_CHARS},
               _subject),
+    FormField("feedback_language", BOTH, "The language of the answer's sentences (feedback, reasons, labels): `auto` "
+              "(the spoken language when it is one of these, else English) or one of "
+              f"{', '.join(feedback_languages())}. Any other value: 422 naming it. The answer's `language.feedback` "
+              "says which was used (docs/results.md, \"Feedback language\").",
+              lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *feedback_languages()]},
+              _feedback_language),
     FormField("analysis", (JOB,), "Which endpoint's analysis the job runs; its `result` is that endpoint's body.",
               lambda limits: {"type": "string", "enum": list(ANALYSES), "default": DEFAULT_ANALYSIS}, _analysis),
     FormField("webhook_url", (JOB,), "http(s) URL called when the job finishes, signed per Standard Webhooks with "
@@ -228,7 +245,7 @@ def _analysis_request(values: dict[str, Any], observable_only: bool) -> Analysis
         transcript=values["transcript"], context_phrase=values["context_phrase"],
         mediapipe_samples=values["mediapipeSamples"], observable_only=observable_only or values["observable_only"],
         speakers_expected=values["speakers_expected"], speaker=values["speaker"], language=values["language"],
-        subject=values["subject"]))
+        feedback_language=values["feedback_language"], subject=values["subject"]))
 
 
 def parse_analysis_request(form: Mapping, limits: HttpOptions, *, observable_only: bool) -> AnalysisRequest:

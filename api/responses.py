@@ -1,17 +1,21 @@
 """The response bodies as pydantic models (so /openapi.json documents every field), built once here from the
 analysis records of models/, and the answer of an analysis endpoint (`build_answer`): its JSON body and the scores a
 report's history keeps, both from the same records. Rounding happens only here: scores on the 0-10 scale to one
-decimal, every other number to three, and a number that is not finite is null.
+decimal, every other number to three, and a number that is not finite is null. Every sentence is said here in the
+answer's feedback language (models/i18n): the records carry them as catalog messages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
 
 from softskills.jobs.store import Result, Summary
+from softskills.models.i18n.catalogs import translator
 from softskills.models.interpretation.model import CATEGORIES, Interpretation, Level
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import Event, Measurements
@@ -36,6 +40,12 @@ SCORE_DIGITS = 1
 Number = Annotated[float, _rounder(3)]
 Score = Annotated[float, _rounder(SCORE_DIGITS)]  # 0..10
 Evidence = dict[str, Union[StrictInt, Number, str, None]]
+Say = Callable[[Any], Any]  # a text (or None) -> the same in the answer's language
+
+
+def _sayer(analysis: Analysis) -> Say:
+    """Says texts in the analysis's feedback language (`language.feedback`)."""
+    return translator(analysis.signals.languages.feedback).render
 
 
 class Body(BaseModel):
@@ -133,7 +143,7 @@ class SpeechMetrics(Body):
     articulation_rate_wpm: Number | None
     rolling_pace: list[PaceWindow]
     fillers: list[Filler]
-    filler_count: int
+    filler_count: int | None
     filler_rate_per_min: Number | None
     top_fillers: list[tuple[str, int]]
     pauses: list[Pause]
@@ -524,15 +534,15 @@ class FullAnalysis(Body):
 # Builders: the analysis records -> the bodies above.
 
 
-def _moment(e: Event) -> Moment:
-    return Moment(type=e.kind, start_s=e.start_s, end_s=e.end_s, label=e.label, evidence=e.evidence)
+def _moment(e: Event, say: Say) -> Moment:
+    return Moment(type=e.kind, start_s=e.start_s, end_s=e.end_s, label=say(e.label), evidence=e.evidence)
 
 
 def _intervals(pairs) -> list[Interval] | None:
     return None if pairs is None else [Interval(start_s=a, end_s=b, duration_s=b - a) for a, b in pairs]
 
 
-def _metrics(analysis: Analysis) -> Metrics:
+def _metrics(analysis: Analysis, say: Say) -> Metrics:
     s, v, f = analysis.signals.speech, analysis.signals.voice, analysis.signals.face
     speech = voice = face = language = None
     if s is not None:
@@ -544,7 +554,8 @@ def _metrics(analysis: Analysis) -> Metrics:
             filler_rate_per_min=s.filler_rate_per_min, top_fillers=list(s.top_fillers),
             pauses=[Pause(**p.__dict__) for p in s.pauses], long_pause_count=s.long_pause_count,
             mean_pause_s=s.mean_pause_s, pace_unit=s.pace_unit, syllable_count=s.syllable_count,
-            syllables_per_s=s.syllables_per_s, pace_relative=s.pace_relative, reasons=s.reasons)
+            syllables_per_s=s.syllables_per_s, pace_relative=s.pace_relative,
+            reasons={name: say(reason) for name, reason in s.reasons.items()})
     if v is not None:
         voice = VoiceMetrics(
             pitch_median_hz=v.pitch_median_hz, pitch_sd_semitones=v.pitch_sd_semitones,
@@ -570,10 +581,20 @@ def _metrics(analysis: Analysis) -> Metrics:
             questions=[TimedPhrase(**q.__dict__) for q in lang.questions])
     body = analysis.signals.body
     return Metrics(speech=speech, voice=voice, face=face, language=language,
-                   body=BodyMetrics.model_validate(body) if body is not None else None)
+                   body=BodyMetrics.model_validate(_said_body(body, say)) if body is not None else None)
 
 
-def _evidence_quality(analysis: Analysis) -> EvidenceQuality:
+def _said_body(body, say: Say):
+    """The body record with its reasons in the answer's language."""
+    replace = dataclasses.replace
+    return replace(body, framing=replace(body.framing, reason=say(body.framing.reason)),
+                   posture=replace(body.posture, tilt_reason=say(body.posture.tilt_reason),
+                                   slouch_reason=say(body.posture.slouch_reason)),
+                   gestures=replace(body.gestures, reason=say(body.gestures.reason)),
+                   fidgeting=replace(body.fidgeting, reason=say(body.fidgeting.reason)))
+
+
+def _evidence_quality(analysis: Analysis, say: Say) -> EvidenceQuality:
     signals, m = analysis.signals, analysis.measurements
     s, v, f, t = signals.timed_speech, signals.voice, signals.face, signals.transcript
     return EvidenceQuality(
@@ -583,7 +604,7 @@ def _evidence_quality(analysis: Analysis) -> EvidenceQuality:
         speech_ratio=s.speaking_time_s / signals.duration_s if s is not None and signals.duration_s else None,
         snr_db=v.snr_db if v else None, speech_to_text_confidence=t.confidence if t else None,
         transcript_source=None if t is None else t.source, word_timing=None if t is None else t.timing,
-        missing={part: reason for part, reason in (("speech", m.speech_gap), ("face", m.face_gap))
+        missing={part: say(reason) for part, reason in (("speech", m.speech_gap), ("face", m.face_gap))
                  if reason is not None})
 
 
@@ -593,9 +614,10 @@ def _scores(interpretation: Interpretation | None) -> CategoryScores:
 
 
 def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
+    say = _sayer(analysis)
     m, i = analysis.measurements, analysis.interpretation
     s = analysis.signals.timed_speech
-    unavailable = analysis.interpretation_failure
+    unavailable = say(analysis.interpretation_failure)
     rows = []
     for n, window in enumerate(m.windows):
         score = i.windows[n] if i is not None else None
@@ -604,50 +626,52 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
             start_s=window.start_s, end_s=window.end_s, pace_wpm=values.get("pace_wpm"),
             filler_count=None if values.get("filler_count") is None else int(values["filler_count"]),
             eye_contact_ratio=values.get("eye_contact_ratio"), vocal_energy_db=values.get("vocal_energy_db"),
-            pitch_sd_semitones=values.get("pitch_sd_semitones"), speech_reason=window.speech_gap,
+            pitch_sd_semitones=values.get("pitch_sd_semitones"), speech_reason=say(window.speech_gap),
             scores=CategoryScores(**(score.categories if score else dict.fromkeys(CATEGORIES))),
             overall_score=score.overall if score else None))
     details = ScoreDetails(
         params_version=i.params_version if i else None, rubric_version=i.params_version if i else None,
-        observable_only=m.observable_only, overall_reason=i.overall_reason if i else unavailable,
+        observable_only=m.observable_only, overall_reason=say(i.overall_reason) if i else unavailable,
         interpretation_reason=unavailable,
-        categories={name: CategoryDetail(score=c.score, reason=c.reason, coverage=c.coverage,
+        categories={name: CategoryDetail(score=c.score, reason=say(c.reason), coverage=c.coverage,
                                          components=[Component(**x.__dict__) for x in c.components])
                     for name, c in (i.categories.items() if i else ())},
-        withheld=dict(m.withheld))
+        withheld={name: say(reason) for name, reason in m.withheld.items()})
     return VideoAnalysis(
         overall_score=i.overall_score if i else None, category_scores=_scores(i),
-        strengths=list(i.strengths) if i else [],
-        areas_for_improvement=list(i.areas_for_improvement) if i else [],
+        strengths=[say(x) for x in i.strengths] if i else [],
+        areas_for_improvement=[say(x) for x in i.areas_for_improvement] if i else [],
         filler_word_count=s.filler_count if s is not None else None,
         speaking_pace_wpm=s.pace_wpm if s is not None else None,
-        detailed_feedback=i.detailed_feedback if i else unavailable,
-        session_summary=i.session_summary if i else unavailable,
-        recommendation=i.recommendation if i else unavailable,
-        time_series_scores=rows, labeled_moments=[_moment(e) for e in m.events],
-        key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=k.label, evidence=k.evidence,
-                               tone=k.tone, why=k.why) for k in (i.key_moments if i else ())],
-        score_details=details, metrics=_metrics(analysis), speakers=_speakers(analysis),
-        evidence_quality=_evidence_quality(analysis), language=_language(analysis),
-        progress=_progress(i.personal) if i is not None and i.personal is not None else None,
+        detailed_feedback=say(i.detailed_feedback) if i else unavailable,
+        session_summary=say(i.session_summary) if i else unavailable,
+        recommendation=say(i.recommendation) if i else unavailable,
+        time_series_scores=rows, labeled_moments=[_moment(e, say) for e in m.events],
+        key_moments=[KeyMoment(type=k.kind, start_s=k.start_s, end_s=k.end_s, label=say(k.label),
+                               evidence=k.evidence, tone=k.tone, why=say(k.why)) for k in (i.key_moments if i else ())],
+        score_details=details, metrics=_metrics(analysis, say), speakers=_speakers(analysis),
+        evidence_quality=_evidence_quality(analysis, say), language=_language(analysis, say),
+        progress=_progress(i.personal, say) if i is not None and i.personal is not None else None,
         analysis_version=ANALYSIS_VERSION)
 
-
-def _progress(personal: Personal) -> ProgressBody:
+def _progress(personal: Personal, say: Say) -> ProgressBody:
+    """The progress block with its labels, reasons and sentences in the answer's language."""
     p = personal.progress
     return ProgressBody(
         earlier_sessions=p.earlier_sessions, min_sessions=p.min_sessions, sessions_needed=p.sessions_needed,
-        reason=p.reason, metrics=[ProgressMetric(**h.__dict__) for h in p.headlines], feedback=list(p.feedback),
+        reason=say(p.reason), feedback=[say(x) for x in p.feedback],
+        metrics=[ProgressMetric(**{**h.__dict__, "label": say(h.label), "reason": say(h.reason)})
+                 for h in p.headlines],
         calibration=[PersonalCalibration(metric=c.metric, value=c.value, population_score=c.population_score,
                                          personal_median=c.baseline.centre, usual_variation=c.baseline.spread,
                                          sessions=c.baseline.sessions, z=c.z, personal_score=c.personal_score,
                                          score=c.score) for c in personal.calibration])
 
 
-def _language(analysis: Analysis) -> LanguageBody:
+def _language(analysis: Analysis, say: Say) -> LanguageBody:
     found = analysis.signals.languages
     return LanguageBody(spoken=found.spoken, probability=found.probability, source=found.source,
-                        feedback=found.feedback, supported=found.supported, reason=found.reason)
+                        feedback=found.feedback, supported=found.supported, reason=say(found.reason))
 
 
 def _speakers(analysis: Analysis) -> Speakers | None:
@@ -663,8 +687,8 @@ def _speakers(analysis: Analysis) -> Speakers | None:
                     interruptions=[Interruption.model_validate(i) for i in c.interruptions])
 
 
-def _level(level: Level) -> LevelBody:
-    return LevelBody(level=level.level, score=level.score, reason=level.reason, evidence=level.evidence,
+def _level(level: Level, say: Say) -> LevelBody:
+    return LevelBody(level=level.level, score=level.score, reason=say(level.reason), evidence=level.evidence,
                      moments=[LevelMoment(kind=e.kind, start_s=e.start_s, end_s=e.end_s) for e in level.moments])
 
 
@@ -672,7 +696,7 @@ def _sentence(s: Sentence) -> SentenceBody:
     return SentenceBody(text=s.text, start_s=s.start_s, end_s=s.end_s)
 
 
-def build_engine_analysis(interpretation: Interpretation, m: Measurements) -> EngineAnalysis:
+def build_engine_analysis(interpretation: Interpretation, m: Measurements, say: Say) -> EngineAnalysis:
     from softskills.models.interpretation.engine import MODEL_NAME
 
     r, c = interpretation.relevance, interpretation.coherence
@@ -683,13 +707,13 @@ def build_engine_analysis(interpretation: Interpretation, m: Measurements) -> En
                                                                   similarity=similarity, at_s=after.start_s))
     return EngineAnalysis(
         engine_version=ENGINE_VERSION, params_version=interpretation.params_version, model=MODEL_NAME,
-        **{name: _level(level) for name, level in interpretation.levels.items()},
+        **{name: _level(level, say) for name, level in interpretation.levels.items()},
         content=Content(
             relevance_to_context=RelevanceBody(
-                score=r.score, cosine=r.cosine, level=r.level, reason=r.reason,
+                score=r.score, cosine=r.cosine, level=r.level, reason=say(r.reason),
                 evidence=[RelevantSentence(text=s.text, start_s=s.start_s, end_s=s.end_s, similarity=sim)
                           for s, sim in r.evidence] if r.cosine is not None else None),
-            coherence=CoherenceBody(score=c.score, reason=c.reason, evidence=weakest),
+            coherence=CoherenceBody(score=c.score, reason=say(c.reason), evidence=weakest),
             summary=[_sentence(s) for s in interpretation.summary], sentence_count=len(m.sentences)))
 
 
@@ -725,15 +749,16 @@ def transcript_details(analysis: Analysis) -> TranscriptDetails | None:
 
 def build_full_analysis(analysis: Analysis, session_id: str | None, video: SavedVideo | None) -> FullAnalysis:
     """`video`: its URL or the reason there is none; None when nothing was kept."""
+    say = _sayer(analysis)
     i = analysis.interpretation
     t = analysis.signals.full_transcript
     return FullAnalysis(
         sessionId=session_id, video_analysis=build_video_analysis(analysis),
-        engine_analysis=build_engine_analysis(i, analysis.measurements) if i is not None else None,
-        engine_analysis_reason=analysis.interpretation_failure, engine_kpis=engine_kpis(analysis.measurements),
+        engine_analysis=build_engine_analysis(i, analysis.measurements, say) if i is not None else None,
+        engine_analysis_reason=say(analysis.interpretation_failure), engine_kpis=engine_kpis(analysis.measurements),
         transcript=t.text if t is not None else None, transcript_details=transcript_details(analysis),
-        language=_language(analysis),
-        videoUrl=getattr(video, "url", None), videoUrlReason=getattr(video, "reason", None))
+        language=_language(analysis, say),
+        videoUrl=getattr(video, "url", None), videoUrlReason=say(getattr(video, "reason", None)))
 
 
 def build_answer(analysis: Analysis, full: bool, session_id: str | None) -> Result:

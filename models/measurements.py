@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from softskills.models.face.metrics import BLINK_SCORING_MIN_FPS, mean_head_speed
+from softskills.models.i18n.text import Capitalised, Text, say, say_plural
 from softskills.models.interpretation.sentences import Sentence, split_sentences
 from softskills.models.intervals import overlap_s, subtract
 from softskills.models.signals import Signals
@@ -42,7 +43,7 @@ class Event:
     kind: str
     start_s: float
     end_s: float
-    label: str
+    label: Text
     evidence: dict
 
 
@@ -52,7 +53,7 @@ class WindowMeasurement:
     end_s: float
     values: dict[str, float | None]  # pace_wpm, filler_count, long_pause_count, stt_confidence, pitch_sd_semitones,
     # vocal_energy_db, eye_contact_ratio, smile_ratio, head_motion_deg_per_s, face_visible_ratio, word_count
-    speech_gap: str | None  # why the window has no speech metrics (pace, fillers, pauses), when it has none
+    speech_gap: Text | None  # why the window has no speech metrics (pace, fillers, pauses), when it has none
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,14 @@ class Facts:
 class Measurements:
     duration_s: float
     values: dict[str, float]  # scoreable metrics that were measured
-    withheld: dict[str, str]  # scoreable metrics that were not, and why
+    withheld: dict[str, Text]  # scoreable metrics that were not, and why
     facts: Facts
     language: LanguageMetrics | None  # hedges, repeated phrases, vocabulary, questions (with timed speech)
     events: tuple[Event, ...]
     windows: tuple[WindowMeasurement, ...]
     sentences: tuple[Sentence, ...]
-    speech_gap: str | None
-    face_gap: str | None
+    speech_gap: Text | None
+    face_gap: Text | None
     observable_only: bool
     context_phrase: str | None
     spoken_language: str = "en"  # ISO 639-1 code: the language every text metric was measured in
@@ -112,7 +113,7 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
         if value is not None and np.isfinite(value):
             values[name] = float(value)
         else:
-            withheld[name] = _sentence(reason)
+            withheld[name] = Capitalised(reason)
     windows = tuple(_windows(signals, window_s))
     return Measurements(
         duration_s=signals.duration_s, values=values, withheld=withheld, facts=_facts(signals, language),
@@ -123,40 +124,39 @@ def measure(signals: Signals, *, window_s: float, observable_only: bool = False,
         spoken_language=spoken)
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
-
-
 def _speech_values(signals: Signals, language: LanguageMetrics | None):
     gap = signals.speech_gap
     if gap is not None:
         return [(name, None, gap) for name in SPEECH_METRICS]
     s, v, t = signals.timed_speech, signals.voice, signals.transcript
     span_s = s.speaking_time_s + sum(p.duration_s for p in s.pauses)
-    no_voice = "Too few voiced frames to measure the voice."
+    no_voice = say("Too few voiced frames to measure the voice.")
+    no_duration = say("No pace: the words have no duration.")
     monotone = None
     if v is not None and v.pitch_sd_semitones is not None and span_s >= MONOTONE_WINDOW_S:
         monotone = min(1.0, sum(b - a for a, b, _ in v.monotone_stretches) / s.speaking_time_s)
     english = s.language == "en"
     return [
-        ("pace_wpm", s.pace_wpm, s.reasons.get("pace_wpm", "No pace: the words have no duration.")),
-        ("pace_relative", s.pace_relative, s.reasons.get("pace_relative", "No pace: the words have no duration.")),
+        ("pace_wpm", s.pace_wpm, s.reasons.get("pace_wpm", no_duration)),
+        ("pace_relative", s.pace_relative, s.reasons.get("pace_relative", no_duration)),
         ("filler_rate_per_min", s.filler_rate_per_min, s.reasons.get("filler_rate_per_min", gap)),
         ("long_pause_rate_per_min", 60.0 * s.long_pause_count / span_s, gap),
         ("stt_confidence", t.confidence if t.timing == "measured" else None,
-         "The words come from a provided transcript, so there is no recognition confidence."),
+         say("The words come from a provided transcript, so there is no recognition confidence.")),
         ("pitch_sd_semitones", v.pitch_sd_semitones if v else None, no_voice),
         ("monotone_ratio", monotone, no_voice if v is None or v.pitch_sd_semitones is None else
-         f"The speech lasts {span_s:.1f} s, less than the {MONOTONE_WINDOW_S:g} s window a flat stretch is judged "
-         "over."),
+         say("The speech lasts {seconds:.1f} s, less than the {window:g} s window a flat stretch is judged over.",
+             seconds=span_s, window=MONOTONE_WINDOW_S)),
         ("loudness_range_db", v.loudness_range_db if v else None, no_voice),
         ("hedge_rate_per_100_words", language.hedge_rate_per_100_words,
          language.reasons.get("hedge_rate_per_100_words", gap)),
         ("vocabulary_diversity_mattr", language.vocabulary_diversity_mattr if english else None,
-         f"Only {language.word_count} words; vocabulary variety is measured over windows of 50." if english else
-         "Vocabulary variety is scored in English only: its scale was set on English words, and type-token ratios "
-         "depend on a language's inflection and tokenization (the ratio itself is in the language metrics)."),
+         say_plural("Only {n} word; vocabulary variety is measured over windows of 50.",
+                    "Only {n} words; vocabulary variety is measured over windows of 50.", language.word_count)
+         if english else
+         say("Vocabulary variety is scored in English only: its scale was set on English words, and type-token "
+             "ratios depend on a language's inflection and tokenization (the ratio itself is in the language "
+             "metrics).")),
     ]
 
 
@@ -170,20 +170,22 @@ def _face_values(signals: Signals):
     return [
         ("eye_contact_ratio", f.eye_contact_ratio, gap),
         ("look_away_rate_per_min", len(f.look_away_intervals) / visible_min if visible_min else None,
-         "Too few frames to time look-aways."),
+         say("Too few frames to time look-aways.")),
         ("smile_ratio", f.smile_ratio, gap),
-        ("head_motion_deg_per_s", f.head_motion_deg_per_s, "Too few consecutive face frames to measure motion."),
+        ("head_motion_deg_per_s", f.head_motion_deg_per_s, say("Too few consecutive face frames to measure motion.")),
         ("blink_rate_per_min", f.blink_rate_per_min if blinks_visible else None,
-         f"Frames were analysed at {f.frame_rate_hz or 0:.0f} per second; blinks of 100-150 ms fall between them "
-         f"below {BLINK_SCORING_MIN_FPS:.0f}, so the blink count ({f.blink_count}) is a lower bound and not scored."),
+         say("Frames were analysed at {rate:.0f} per second; blinks of 100-150 ms fall between them below "
+             "{least:.0f}, so the blink count ({count}) is a lower bound and not scored.", rate=f.frame_rate_hz or 0,
+             least=BLINK_SCORING_MIN_FPS, count=f.blink_count)),
     ]
 
 
 def _body_values(signals: Signals):
     b = signals.body
     if b is None:
-        reason = ("The file has no video track." if not signals.has_video else
-                  "Body pose was not analysed (analysis.pose_frame_rate_hz is 0, or client samples carry no pose).")
+        reason = (say("The file has no video track.") if not signals.has_video else
+                  say("Body pose was not analysed (analysis.pose_frame_rate_hz is 0, or client samples carry no "
+                      "pose)."))
         return [(name, None, reason) for name in BODY_METRICS]
     return [
         ("off_centre_ratio", b.framing.off_centre_ratio, b.framing.reason),
@@ -288,7 +290,8 @@ def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, sta
             values.update(
                 word_count=float(len(in_window)),
                 **_window_pace(speech, len(in_window) / spoken_s * 60.0, units, inside, spoken_s),
-                filler_count=float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
+                filler_count=None if speech.filler_count is None else
+                float(sum(start_s <= f.start_s < end_s for f in speech.fillers)),
                 long_pause_count=float(sum(start_s <= p.start_s < end_s and p.is_long for p in speech.pauses)),
                 stt_confidence=float(np.mean(probabilities)) if probabilities and
                 signals.transcript.timing == "measured" else None)
@@ -317,7 +320,7 @@ def _window_values(signals: Signals, talk: list[tuple[float, float]] | None, sta
     return values, speech_gap
 
 
-def _quiet_window_reason(signals: Signals, start_s: float, end_s: float) -> str:
+def _quiet_window_reason(signals: Signals, start_s: float, end_s: float) -> Text:
     """Why a window of a recording with speech has no speech metrics: another speaker's turn, or too little talk."""
     found = signals.speakers
     if found is not None and found.coached is not None:
@@ -327,56 +330,65 @@ def _quiet_window_reason(signals: Signals, start_s: float, end_s: float) -> str:
                 others[span.speaker] += overlap_s(start_s, end_s, span.start_s, span.end_s)
         speaker, talk_s = max(others.items(), key=lambda item: item[1], default=(None, 0.0))
         if talk_s >= MIN_WINDOW_SPEECH_S:
-            return (f"Speaker {speaker} is talking here and speaker {found.coached}, the one analysed, is listening "
-                    f"(under {MIN_WINDOW_SPEECH_S:g} s of their own speech): no pace, fillers or pauses to measure.")
-    return (f"Under {MIN_WINDOW_SPEECH_S:g} s of speech in this window: too little to measure pace, fillers or "
-            "pauses.")
+            return say("Speaker {speaker} is talking here and speaker {analysed}, the one analysed, is listening "
+                       "(under {least:g} s of their own speech): no pace, fillers or pauses to measure.",
+                       speaker=speaker, analysed=found.coached, least=MIN_WINDOW_SPEECH_S)
+    return say("Under {least:g} s of speech in this window: too little to measure pace, fillers or pauses.",
+               least=MIN_WINDOW_SPEECH_S)
 
 
 def _events(signals: Signals, language: LanguageMetrics | None, windows: tuple[WindowMeasurement, ...]):
     events: list[Event] = []
     speech, voice, face = signals.timed_speech, signals.voice, signals.face
     if speech is not None:
-        events += [Event("filler", f.start_s, f.end_s, f'Filler "{f.word}"', {"word": f.word, "method": f.method})
-                   for f in speech.fillers]
-        events += [Event("long_pause", p.start_s, p.end_s, f"{p.duration_s:.1f} s pause",
+        events += [Event("filler", f.start_s, f.end_s, say('Filler "{word}"', word=f.word),
+                         {"word": f.word, "method": f.method}) for f in speech.fillers]
+        events += [Event("long_pause", p.start_s, p.end_s, say("{seconds:.1f} s pause", seconds=p.duration_s),
                          {"duration_s": p.duration_s}) for p in speech.pauses if p.is_long]
         talk_pace = speech.pace_relative
         for window in windows:
             pace = window.values.get("pace_relative")
             if talk_pace and pace and pace > max(PACE_SPIKE_FACTOR * talk_pace, PACE_SPIKE_MIN_RELATIVE):
                 wpm, rate = window.values.get("pace_wpm"), window.values.get("syllables_per_s")
-                label = (f"Fast: {wpm:.0f} wpm" if speech.language == "en" or rate is None else
-                         f"Fast: {rate:.1f} {'morae' if speech.pace_unit == 'mora' else 'syllables'}/s")
+                label = (say("Fast: {wpm:.0f} wpm", wpm=wpm) if speech.language == "en" or rate is None else
+                         say("Fast: {rate:.1f} morae/s", rate=rate) if speech.pace_unit == "mora" else
+                         say("Fast: {rate:.1f} syllables/s", rate=rate))
                 events.append(Event("pace_spike", window.start_s, window.end_s, label,
                                     {"window_pace_wpm": wpm, "talk_pace_wpm": speech.pace_wpm,
                                      "window_pace_relative": pace, "talk_pace_relative": talk_pace}))
     if language is not None:
-        events += [Event("hedge", h.start_s, h.end_s, f'Hedge "{h.text}"', {"phrase": h.text})
+        events += [Event("hedge", h.start_s, h.end_s, say('Hedge "{phrase}"', phrase=h.text), {"phrase": h.text})
                    for h in language.hedges]
-        events += [Event("question", q.start_s, q.end_s, "Question", {"text": q.text}) for q in language.questions]
+        # Translators: a timeline label: a question was asked here.
+        events += [Event("question", q.start_s, q.end_s, say("Question"), {"text": q.text})
+                   for q in language.questions]
         for phrase in language.repeated_phrases[:MAX_REPEATED_PHRASE_EVENTS]:
-            events += [Event("repeated_phrase", t, t, f'"{phrase.text}" ({i} of {phrase.count})',
+            events += [Event("repeated_phrase", t, t,
+                             say('"{phrase}" ({index} of {count})', phrase=phrase.text, index=i, count=phrase.count),
                              {"phrase": phrase.text, "count": phrase.count}) for i, t in enumerate(phrase.times_s, 1)]
     if speech is not None and voice is not None:
-        events += [Event("monotone", a, b, f"Flat pitch for {b - a:.0f} s ({sd:.1f} semitones SD)",
+        events += [Event("monotone", a, b, say("Flat pitch for {seconds:.0f} s ({sd:.1f} semitones SD)",
+                                                seconds=b - a, sd=sd),
                          {"pitch_sd_semitones": sd}) for a, b, sd in voice.monotone_stretches]
     if signals.face_gap is None:
-        events += [Event("look_away", a, b, f"Looked away for {b - a:.1f} s", {"duration_s": b - a})
-                   for a, b in face.look_away_intervals]
-        events += [Event("smile", a, b, f"Smile ({b - a:.1f} s)", {"duration_s": b - a})
+        events += [Event("look_away", a, b, say("Looked away for {seconds:.1f} s", seconds=b - a),
+                         {"duration_s": b - a}) for a, b in face.look_away_intervals]
+        events += [Event("smile", a, b, say("Smile ({seconds:.1f} s)", seconds=b - a), {"duration_s": b - a})
                    for a, b in face.smile_intervals]
     if signals.speakers is not None:
         c = signals.speakers.conversation
         events += [Event("interruption", i.start_s, i.start_s,
-                         f"Speaker {i.speaker} took over from speaker {i.interrupted_speaker}",
+                         say("Speaker {speaker} took over from speaker {interrupted}", speaker=i.speaker,
+                             interrupted=i.interrupted_speaker),
                          {"speaker": i.speaker, "interrupted_speaker": i.interrupted_speaker, "gap_s": i.gap_s})
                    for i in c.interruptions]
         if c.longest_monologue is not None:
             m = c.longest_monologue
-            events.append(Event("longest_monologue", m.start_s, m.end_s, f"Speaker {m.speaker} speaks for "
-                                f"{m.duration_s:.0f} s", {"speaker": m.speaker, "duration_s": m.duration_s}))
+            events.append(Event("longest_monologue", m.start_s, m.end_s,
+                                say("Speaker {speaker} speaks for {seconds:.0f} s", speaker=m.speaker,
+                                    seconds=m.duration_s), {"speaker": m.speaker, "duration_s": m.duration_s}))
     if signals.body is not None:
-        events += [Event(m.kind, m.start_s, m.end_s, m.label().capitalize(), {"duration_s": m.end_s - m.start_s})
+        events += [Event(m.kind, m.start_s, m.end_s, Capitalised(m.label(), full_stop=False),
+                         {"duration_s": m.end_s - m.start_s})
                    for m in signals.body.moments()]
     return sorted(events, key=lambda e: (e.start_s, e.kind))

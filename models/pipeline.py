@@ -28,7 +28,7 @@ import numpy as np
 from softskills.models.body.pose import PoseTrack, has_pose_samples, pose_track_from_samples
 from softskills.models.errors import InvalidLandmarkSamples, StageTimeout
 from softskills.models.face.landmarks import FaceTrack, face_track_from_samples, parse_samples
-from softskills.models.interpretation.feedback import SENTENCE_LANGUAGE
+from softskills.models.i18n.text import Text, say
 from softskills.models.interpretation.model import Interpretation
 from softskills.models.measurements import Measurements, measure
 from softskills.models.media.decode import VideoFrames, decode_audio, media_info
@@ -95,6 +95,9 @@ class AnalysisInput:
     speaker: int | str | None = None  # who to analyse: None = the most speaking time, a number, or "everyone"
     language: str | None = None  # the spoken language (ISO 639-1, a supported one); None = identify it
     subject: str | None = None  # the owner's id of the person: the session is judged against and kept under it
+    # The language of the answer's sentences (one with a catalog: models/i18n); None = the spoken language's when
+    # it has one, else English.
+    feedback_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class Analysis:
     signals: Signals
     measurements: Measurements
     interpretation: Interpretation | None
-    interpretation_failure: str | None = None  # why interpretation is None
+    interpretation_failure: Text | None = None  # why interpretation is None
     kept_video: object = None  # what the caller's keep_video returned
 
 
@@ -195,9 +198,9 @@ class Pipeline:
         """The language the client named, or the one identified (once per request) on the voice analysis's speech
         segments. The wait on the voice analysis is shielded, as in _diarize."""
         if request.language is not None:
-            return requested_languages(request.language, SENTENCE_LANGUAGE)
+            return requested_languages(request.language, request.feedback_language)
         found = await self.stages.identify_language(audio, (await asyncio.shield(voice)).speech_segments)
-        return detected_languages(found, SENTENCE_LANGUAGE)
+        return detected_languages(found, request.feedback_language)
 
     async def _transcribe(self, audio: np.ndarray, sample_rate: int, languages: asyncio.Task) -> Transcript:
         """Audio longer than speech_segment_s is cut at silences; the parts are transcribed at once (across
@@ -251,15 +254,16 @@ class Pipeline:
         return face_calls, pose_calls
 
     async def _interpret(self, measurements: Measurements,
-                         earlier: Sequence[SessionRecord] | None) -> tuple[Interpretation | None, str | None]:
+                         earlier: Sequence[SessionRecord] | None) -> tuple[Interpretation | None, Text | None]:
         """Without the engine the measurements still answer: the interpretation is null, with the reason."""
         try:
             return await self._call("engine", self.stages.interpret(measurements, earlier),
                                     self.options.engine_timeout_s, []), None
         except StageTimeout:
-            return None, f"The interpretation engine did not answer within {self.options.engine_timeout_s:g} s."
+            return None, say("The interpretation engine did not answer within {seconds:g} s.",
+                             seconds=self.options.engine_timeout_s)
         except Exception as exc:
-            return None, f"The interpretation engine failed ({type(exc).__name__})."
+            return None, say("The interpretation engine failed ({error}).", error=type(exc).__name__)
 
     def _call(self, stage: str, awaitable: Awaitable, timeout_s: float, calls: list[asyncio.Task]) -> asyncio.Task:
         """Starts a stage now, bounded by its timeout; the task is added to `calls` so a failure can cancel it."""
@@ -283,8 +287,8 @@ class Pipeline:
 
 def _without_audio(request: AnalysisInput) -> Languages:
     if request.language is not None:
-        return requested_languages(request.language, SENTENCE_LANGUAGE)
-    return detected_languages(None, SENTENCE_LANGUAGE)
+        return requested_languages(request.language, request.feedback_language)
+    return detected_languages(None, request.feedback_language)
 
 
 def _client_tracks(samples: list, image_width: int, image_height: int) -> tuple[FaceTrack, PoseTrack | None]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
+from softskills.models.i18n.text import Text
 from softskills.models.interpretation import feedback
 
 MAD_TO_SD = 1.4826  # 1 / Φ⁻¹(3/4): the MAD of normal data times this is its SD (Rousseeuw & Croux 1993)
@@ -68,7 +69,7 @@ class Baseline:
 @dataclass(frozen=True)
 class HeadlineProgress:
     name: str
-    label: str
+    label: Text
     better: str  # lower | higher | band
     value: float | None
     baseline: float | None
@@ -78,7 +79,7 @@ class HeadlineProgress:
     threshold: float | None  # spread_multiplier × s: an improvement beyond this is a verdict
     verdict: str | None  # improved | worse | usual; None with the reason when it cannot be judged
     sessions: int  # earlier sessions the baseline is over
-    reason: str | None
+    reason: Text | None
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,9 @@ class Progress:
     earlier_sessions: int
     min_sessions: int
     sessions_needed: int  # more earlier sessions before progress is judged; 0 when it is
-    reason: str | None  # why there is no progress yet
+    reason: Text | None  # why there is no progress yet
     headlines: tuple[HeadlineProgress, ...]
-    feedback: tuple[str, ...] = ()
+    feedback: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,13 +191,12 @@ def scored_metrics(params: dict) -> set[str]:
 def _headline(name: str, spec: dict, current: Session, ordered: list[SessionRecord], params: dict) -> HeadlineProgress:
     personal = params["personal"]
     cfg = personal["progress"]
-    is_metric = name in params["metrics"]
-    label = params["metrics"][name]["label"] if is_metric else f"{name} score"
+    label = feedback.progress_label(name, params)
     band = best_band(params["metrics"][name]["curve"]) if spec["better"] == "band" else None
     history = series_of(name, ordered)
     value = current.value(name)
 
-    def unjudged(reason: str, base: Baseline | None = None) -> HeadlineProgress:
+    def unjudged(reason: Text, base: Baseline | None = None) -> HeadlineProgress:
         return HeadlineProgress(name, label, spec["better"], value, base.centre if base else None, None, None,
                                 base.spread if base else None, None, None, base.sessions if base else 0, reason)
 

@@ -10,6 +10,7 @@ from softskills.models.body.pose import PoseTrack
 from softskills.models.errors import SpeakerNotFound
 from softskills.models.face.landmarks import FaceTrack, concatenate_tracks
 from softskills.models.face.metrics import FaceMetrics, analyze_face
+from softskills.models.i18n.text import Text, say
 from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM
 from softskills.models.speech.metrics import SpeechMetrics, analyze_speech
 from softskills.models.speech.speakers import (
@@ -91,34 +92,40 @@ class Signals:
         return s if heard and s is not None and s.word_count and s.speaking_time_s else None
 
     @property
-    def speech_gap(self) -> str | None:
+    def speech_gap(self) -> Text | None:
         """Why speech-based scores are withheld, or None when there is enough timed speech to support them."""
         provided = self.transcript is not None and self.transcript.source == "provided"
         heard = self._heard_speech
         if heard is None:
-            reason = "The video has no audio track" if not self.has_audio else "No speech was detected in the audio"
-            return reason + ("; the provided transcript is used for its content only." if provided else ".")
+            if not self.has_audio:
+                return (say("The video has no audio track; the provided transcript is used for its content only.")
+                        if provided else say("The video has no audio track."))
+            return (say("No speech was detected in the audio; the provided transcript is used for its content only.")
+                    if provided else say("No speech was detected in the audio."))
         if self.timed_speech is None:
-            rate = (f"{heard.pace_wpm:.0f} words per minute" if heard.pace_wpm is not None else
-                    f"{heard.pace_relative:.1f} times the language's comfortable pace")
-            limit = (f"{MAX_HUMAN_PACE_WPM:.0f}" if heard.pace_wpm is not None else
-                     f"{MAX_HUMAN_PACE_WPM / ENGLISH_COMFORTABLE_WPM:.1f} times")
-            return (f"The words ({heard.word_count}) in {heard.speaking_time_s:.1f} s of detected speech would be "
-                    f"{rate}, faster than anyone speaks (over {limit}): the {'provided ' if provided else ''}words do "
-                    "not match the audio, so "
-                    "pace, fillers and pauses are not measured"
-                    + ("; the transcript is used for its content only." if provided else "."))
+            rate = (say("{wpm:.0f} words per minute", wpm=heard.pace_wpm) if heard.pace_wpm is not None else
+                    say("{times:.1f} times the language's comfortable pace", times=heard.pace_relative))
+            limit = (round(MAX_HUMAN_PACE_WPM) if heard.pace_wpm is not None else
+                     say("{times:.1f} times", times=MAX_HUMAN_PACE_WPM / ENGLISH_COMFORTABLE_WPM))
+            found = dict(count=heard.word_count, seconds=heard.speaking_time_s, rate=rate, limit=limit)
+            if provided:
+                return say("The words ({count}) in {seconds:.1f} s of detected speech would be {rate}, faster than "
+                           "anyone speaks (over {limit}): the provided words do not match the audio, so pace, fillers "
+                           "and pauses are not measured; the transcript is used for its content only.", **found)
+            return say("The words ({count}) in {seconds:.1f} s of detected speech would be {rate}, faster than anyone "
+                       "speaks (over {limit}): the words do not match the audio, so pace, fillers and pauses are not "
+                       "measured.", **found)
         if self.timed_speech.speaking_time_s < MIN_SPEECH_S:
-            return (f"Only {self.timed_speech.speaking_time_s:.1f} s of speech; at least {MIN_SPEECH_S:.0f} s is "
-                    "needed to score it.")
+            return say("Only {seconds:.1f} s of speech; at least {least:.0f} s is needed to score it.",
+                       seconds=self.timed_speech.speaking_time_s, least=MIN_SPEECH_S)
         return None
 
     @property
-    def face_gap(self) -> str | None:
+    def face_gap(self) -> Text | None:
         """Why face-based scores are withheld, or None when a face was seen."""
         if self.face is not None and self.face.face_visible_ratio:
             return None
-        return "No face was found in the frames." if self.has_video else "The file has no video track."
+        return say("No face was found in the frames.") if self.has_video else say("The file has no video track.")
 
 
 def measure_signals(media, *, voice: VoiceAnalysis | None, transcript: Transcript | None,

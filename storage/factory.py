@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from softskills.config.options import StorageOptions
+from softskills.models.i18n.text import Text, say
 from softskills.storage.base import VideoStore
 from softskills.storage.local import LocalVideoStore
 from softskills.storage.quota import StorageRefused, VideoLedger, VideoQuota
 
 logger = logging.getLogger(__name__)
 
-STORAGE_OFF_REASON = "Video storage is off on this server."
-STORAGE_FAILED_REASON = "Not stored: the video store failed; the server log has the error."
+STORAGE_OFF_REASON = say("Video storage is off on this server.")
+STORAGE_FAILED_REASON = say("Not stored: the video store failed; the server log has the error.")
 
 
 def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir: str | None = None,
@@ -44,7 +45,7 @@ class SavedVideo:
     """The response's `videoUrl`, or null and `videoUrlReason` saying why."""
 
     url: str | None
-    reason: str | None = None
+    reason: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from softskills.db.base import MAX_OWNER_CHARS, Base, UTCDateTime
 from softskills.db.engine import connect
 from softskills.db.locks import hold_lock
+from softskills.models.i18n.text import Text, say
 
 _QUOTA_LOCK = "video-quota"
 
@@ -43,13 +44,13 @@ class VideoQuota:
 class StorageRefused(Exception):
     """The video is not kept; `reason` is the response's `videoUrlReason`."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: Text):
         super().__init__(reason)
         self.reason = reason
 
 
-def _megabytes(size_bytes: int) -> str:
-    return f"{size_bytes / (1024 * 1024):g} MB"
+def _megabytes(size_bytes: int) -> float:
+    return size_bytes / (1024 * 1024)
 
 
 class VideoLedger:
@@ -80,16 +81,16 @@ class VideoLedger:
                 func.coalesce(func.sum(case((StoredVideoRecord.object_id.is_(None), size), else_=0)), 0))).one()
             owners = session.scalar(select(func.coalesce(func.sum(size), 0)).where(StoredVideoRecord.owner == owner))
             if owners + size_bytes > q.max_bytes_per_owner:
-                raise StorageRefused(f"Not stored: this video would take the owner's stored videos over the "
-                                     f"{_megabytes(q.max_bytes_per_owner)} quota per owner. Space is freed as "
-                                     "earlier videoUrls expire.")
+                raise StorageRefused(say("Not stored: this video would take the owner's stored videos over the "
+                                         "{megabytes:g} MB quota per owner. Space is freed as earlier videoUrls "
+                                         "expire.", megabytes=_megabytes(q.max_bytes_per_owner)))
             if total + size_bytes > q.max_total_bytes:
-                raise StorageRefused(f"Not stored: the service's video store is full (its limit is "
-                                     f"{_megabytes(q.max_total_bytes)}). Space is freed as earlier videoUrls "
-                                     "expire.")
+                raise StorageRefused(say("Not stored: the service's video store is full (its limit is {megabytes:g} "
+                                         "MB). Space is freed as earlier videoUrls expire.",
+                                         megabytes=_megabytes(q.max_total_bytes)))
             free = free_disk_bytes()
             if free is not None and free - in_flight - size_bytes < q.min_free_disk_bytes:
-                raise StorageRefused("Not stored: the server is low on disk space.")
+                raise StorageRefused(say("Not stored: the server is low on disk space."))
             record = StoredVideoRecord(owner=owner, size_bytes=size_bytes, object_id=None,
                                        expires_at=self._at(self._clock() + self._ttl_s))
             session.add(record)

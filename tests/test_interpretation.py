@@ -3,7 +3,9 @@ content signals and feedback, on hand-built measurements (every expected value k
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -260,3 +262,13 @@ def test_every_window_the_person_speaks_in_scores_every_category(script_analysis
     assert all(None not in score.categories.values() and score.overall is not None for score in spoken)
     kinds = {moment.kind for moment in script_analysis.interpretation.key_moments}
     assert "best_window" in kinds or "weakest_window" in kinds
+
+
+def test_fillers_a_language_has_no_lexicon_for_are_said_uncounted_never_zero():
+    """Swedish speech has hesitation sounds but no filler lexicon: the count is unknown, and the feedback must not
+    read it as "0 filler words" (nor score a filler rate)."""
+    values = {k: v for k, v in GOOD.items() if k != "filler_rate_per_min"}
+    m = dataclasses.replace(measured(values), facts=dataclasses.replace(FACTS, filler_count=None, top_fillers=()))
+    feedback = interpret(m).detailed_feedback
+    assert "filler words uncounted (no filler list for this language)" in feedback
+    assert not re.search(r"\b0 filler", feedback)

@@ -93,6 +93,7 @@ def test_a_language_without_a_lexicon_gets_no_english_rules():
     assert fillers(words, "sv") == []
     m = analyze_speech(transcript(words, "sv"), None, 5.0)
     assert m.filler_rate_per_min is None and "sv" in m.reasons["filler_rate_per_min"]
+    assert m.filler_count is None and m.reasons["filler_count"] == m.reasons["filler_rate_per_min"]  # not "0 fillers"
     assert m.pace_relative is None and m.syllables_per_s is not None  # pyphen has Swedish patterns
     assert analyze_language(words, "sv").hedge_rate_per_100_words is None
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from softskills.models.i18n.catalogs import feedback_languages, translator
 from softskills.models.interpretation.model import interpret, load_params
 from softskills.models.measurements import Measurements
 from softskills.models.progress import (
@@ -246,7 +247,7 @@ def test_through_the_interpretation_fewer_fillers_are_improved_and_no_other_metr
     # scores that weigh fillers may rise with them; none falls
     assert all(progress[k].verdict in (USUAL, IMPROVED) for k in SCORES)
     assert "Better than your usual, beyond your take-to-take variation: your filler words, 2.0 per minute against " \
-           "9.0 per minute (the median of your last 4 sessions)." in result.detailed_feedback
+           "9.0 per minute (the median of 4 earlier sessions)." in result.detailed_feedback
 
 
 def test_the_recommendation_prefers_what_is_worse_than_the_persons_own_baseline():
@@ -308,3 +309,19 @@ def test_pace_is_judged_in_the_metric_the_language_is_scored_by():
     english = by_name(interpret(measured(), earlier=[stored(interpret(measured(), earlier=[]), START)] * 3)
                       .personal.progress)
     assert "pace_relative" not in english and english["pace_wpm"].verdict == USUAL
+
+
+@pytest.mark.parametrize("language", [code for code in feedback_languages() if code != "en"])
+def test_progress_is_said_in_the_feedback_language(language):
+    """The verdict sentences, the focus, the too-few and not-measured reasons and the labels come from the catalogs:
+    no English word is left in another language's progress."""
+    from tests.test_feedback_language import english_left
+
+    rows = [{**GOOD, "filler_rate_per_min": f, "eye_contact_ratio": e}
+            for f, e in ((9.0, 0.85), (8.5, 0.86), (9.5, 0.84), (9.0, 0.85), (2.0, 0.40))]
+    judged, too_few = interpret_series(rows), interpret_series(rows[:2])
+    say = translator(language).render
+    texts = [say(judged.detailed_feedback), say(judged.recommendation), say(too_few.personal.progress.feedback[0]),
+             *(say(h.label) for h in judged.personal.progress.headlines),
+             *(say(h.reason) for h in too_few.personal.progress.headlines if h.reason)]
+    assert all(texts) and not any(english_left(text, language) for text in texts), texts

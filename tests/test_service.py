@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -277,10 +278,12 @@ def test_invalid_mediapipe_samples_get_422_saying_why(service, talking_head):
 
 def test_real_spanish_speech_over_a_real_face_is_heard_in_spanish(service, tmp_path):
     """A Spanish FLEURS reading muxed over the real webcam video: identified, transcribed by the multilingual model
-    in Spanish (it was "No speech was detected" with the English-only model) and timed."""
+    in Spanish (it was "No speech was detected" with the English-only model) and timed; the answer's sentences are
+    in Spanish, or in English when the client asks for them so, with the same numbers."""
     from benchmarks.languages_set import FACE
     from benchmarks.real_set import mux
     from benchmarks.speakers_set import read_audio
+    from tests.test_feedback_language import QUOTED, english_left, sentences_of
 
     audio = read_audio(REPO / "benchmarks" / "real" / "languages" / "cuttledoc-fleurs_es_000.ogg")
     video = tmp_path / "spanish.mp4"
@@ -291,17 +294,34 @@ def test_real_spanish_speech_over_a_real_face_is_heard_in_spanish(service, tmp_p
     assert body["language"] == body["video_analysis"]["language"]
     language = body["language"]
     assert (language["spoken"], language["source"], language["feedback"], language["supported"]) == (
-        "es", "detected", "en", True)
+        "es", "detected", "es", True)  # the feedback follows the speech (issue 24 item 6)
     assert language["probability"] > 0.9
     assert (body["transcript_details"]["language"], body["transcript_details"]["model"]) == ("es", "base")
     assert {"recomienda", "viajeros", "clima", "extremo", "planes", "viaje"} <= _words(body["transcript"])
     assert 100 < body["video_analysis"]["speaking_pace_wpm"] < 250
+    spanish = sentences_of(body)
+    assert body["video_analysis"]["detailed_feedback"].startswith("Dijiste ")
+    assert not any(english_left(text, "es") for text in spanish), spanish
+    said = QUOTED.sub(" ", " ".join(spanish))  # the speaker's own words are quoted as said
+    assert re.search(r"\d,\d", said) and not re.search(r"\d\.\d", said)
+
+    asked = service.post("/api/v1/full-analysis", str(video), data={"language": "es", "feedback_language": "en"})
+    assert asked.status_code == 200, asked.text
+    english = asked.json()
+    assert (english["language"]["source"], english["language"]["feedback"]) == ("requested", "en")
+    assert english["video_analysis"]["detailed_feedback"].startswith("You spoke ")
+    for field in ("overall_score", "speaking_pace_wpm", "filler_word_count", "category_scores"):
+        assert english["video_analysis"][field] == body["video_analysis"][field], field
+    assert len(sentences_of(english)) == len(spanish)
 
 
 def test_an_unsupported_language_gets_422_naming_it(service, talking_head):
     response = service.post("/api/v1/analyze-video", talking_head.path, data={"language": "sv"})
     assert response.status_code == 422
     assert "'sv'" in response.json()["detail"]
+    response = service.post("/api/v1/analyze-video", talking_head.path, data={"feedback_language": "sv"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("Field 'feedback_language': 'sv' is not a supported feedback language")
 
 
 SCORES = ("clarity", "confidence", "likeability", "authenticity", "overall")

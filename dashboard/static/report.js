@@ -109,6 +109,9 @@
     const progress = (analysis.progress && analysis.progress.feedback) || []; // with a subject
     $("progress-heading").hidden = progress.length === 0;
     $("progress-feedback").replaceChildren(...progress.map((text) => el("li", {}, text)));
+    // The answer's sentences are in its feedback language; the page's own labels stay English.
+    const said = analysis.language ? analysis.language.feedback : "en";
+    for (const id of ["strengths", "improvements", "recommendation", "key-moments", "labeled-moments", "progress-feedback"]) $(id).lang = said;
     $("raw-json").textContent = JSON.stringify(body, null, 2);
   }
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from softskills.models.body.pose import PoseTrack
+from softskills.models.i18n.text import N_, Message, Text, say
 from softskills.models.intervals import clock, timed_runs
 
 NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR, MOUTH_LEFT, MOUTH_RIGHT = 0, 2, 5, 7, 8, 9, 10
@@ -115,7 +116,7 @@ class FramingMetrics:
     cut_by_edge_ratio: float | None
     off_centre_intervals: tuple[tuple[float, float], ...] | None
     cut_by_edge_intervals: tuple[tuple[float, float], ...] | None
-    reason: str | None  # why the values are None
+    reason: Text | None  # why the values are None
 
 @dataclass(frozen=True)
 class PostureMetrics:
@@ -130,8 +131,8 @@ class PostureMetrics:
     head_height_median_shoulder_widths: float | None
     slouch_ratio: float | None
     slouch_intervals: tuple[tuple[float, float], ...] | None
-    tilt_reason: str | None  # why the tilt values are None
-    slouch_reason: str | None
+    tilt_reason: Text | None  # why the tilt values are None
+    slouch_reason: Text | None
 
 @dataclass(frozen=True)
 class GestureMetrics:
@@ -144,7 +145,7 @@ class GestureMetrics:
     gesture_rate_per_min: float | None  # per minute of hands-visible time
     wrist_speed_median_shoulder_widths_per_s: float | None
     gesture_intervals: tuple[tuple[float, float], ...] | None
-    reason: str | None
+    reason: Text | None
 
 @dataclass(frozen=True)
 class FidgetMetrics:
@@ -155,7 +156,15 @@ class FidgetMetrics:
     fidget_ratio: float | None  # share of measured time
     band_rms_median_shoulder_widths: float | None  # median over windows of the strongest part's band RMS
     fidget_intervals: tuple[tuple[float, float], ...] | None
-    reason: str | None
+    reason: Text | None
+
+# Translators: timeline labels: what was seen, from when to when (m:ss).
+_MOMENT_LABELS = {"off_centre": N_("off-centre {start}–{end}"),
+                  "cut_by_edge": N_("cut by the frame edge {start}–{end}"),
+                  "shoulders_tilted": N_("shoulders tilted {start}–{end}"),
+                  "slouching": N_("slouching {start}–{end}"), "gesturing": N_("gesturing {start}–{end}"),
+                  "fidgeting": N_("fidgeting {start}–{end}")}
+
 
 @dataclass(frozen=True)
 class BodyMoment:
@@ -166,11 +175,8 @@ class BodyMoment:
     start_s: float
     end_s: float
 
-    def label(self) -> str:
-        names = {"off_centre": "off-centre", "cut_by_edge": "cut by the frame edge",
-                 "shoulders_tilted": "shoulders tilted", "slouching": "slouching", "gesturing": "gesturing",
-                 "fidgeting": "fidgeting"}
-        return f"{names[self.kind]} {clock(self.start_s)}–{clock(self.end_s)}"
+    def label(self) -> Message:
+        return Message(_MOMENT_LABELS[self.kind], {"start": clock(self.start_s), "end": clock(self.end_s)})
 
 @dataclass(frozen=True)
 class BodyMetrics:
@@ -213,7 +219,7 @@ def analyze_body(track: PoseTrack) -> BodyMetrics:
     tilt_ok = shoulders_ok & _shoulders_inside(track, TILT_EDGE_INSET)
     tilt, head_height = _shoulder_geometry(px, shoulders_ok, shoulder_width)
     tilt[~tilt_ok] = np.nan
-    no_person = None if found.any() else "no person found in any frame"
+    no_person = None if found.any() else say("no person found in any frame")
     return BodyMetrics(
         frames_analyzed=n,
         body_frames=int(found.sum()),
@@ -303,11 +309,11 @@ def _steady(mask: np.ndarray, times: np.ndarray, step_s: float | None, window_s:
 
 
 def _framing(track: PoseTrack, px: np.ndarray, visibility: np.ndarray, found: np.ndarray, ear_span: np.ndarray,
-             times: np.ndarray, step_s: float | None, no_person: str | None) -> FramingMetrics:
+             times: np.ndarray, step_s: float | None, no_person: Text | None) -> FramingMetrics:
     face = found & _seen(visibility[:, NOSE])
     count = int(face.sum())
     if not count:
-        reason = no_person or "the face was not visible in any frame"
+        reason = no_person or say("the face was not visible in any frame")
         return FramingMetrics(0, None, None, None, None, None, None, None, reason)
     size = np.array([track.image_width, track.image_height], dtype=np.float64)
     centre = px[:, _FACE_POINTS].mean(axis=1) / size
@@ -356,11 +362,14 @@ def _shoulder_geometry(px: np.ndarray, shoulders_ok: np.ndarray,
 
 
 def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slouch_ok: np.ndarray,
-             times: np.ndarray, step_s: float | None, no_person: str | None) -> PostureMetrics:
+             times: np.ndarray, step_s: float | None, no_person: Text | None) -> PostureMetrics:
     tilt_reason = no_person or _posture_unmeasured(
-        tilt_ok, step_s, "well inside the frame", "a shoulder line on the frame's edge is read as level")
+        tilt_ok, step_s, say("the shoulders were never well inside the frame (a shoulder line on the frame's edge is "
+                             "read as level)"),
+        N_("the shoulders were well inside the frame for only {seconds:.1f} s; posture needs {least:g} s"))
     slouch_reason = no_person or _posture_unmeasured(
-        slouch_ok, step_s, "in or just below the frame", "a close-up shows the face only")
+        slouch_ok, step_s, say("the shoulders were never in or just below the frame (a close-up shows the face only)"),
+        N_("the shoulders were in or just below the frame for only {seconds:.1f} s; posture needs {least:g} s"))
     tilt_values = (None, None, None)
     if tilt_reason is None:
         with np.errstate(invalid="ignore"):
@@ -381,30 +390,32 @@ def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slo
                           tilt_reason=tilt_reason, slouch_reason=slouch_reason)
 
 
-def _posture_unmeasured(ok: np.ndarray, step_s: float | None, where: str, why: str) -> str | None:
+def _posture_unmeasured(ok: np.ndarray, step_s: float | None, never: Text, too_short: str) -> Text | None:
+    """Why posture is not measured: the shoulders never placed (`never`), or placed too briefly (`too_short`, a
+    catalog message of the seconds measured and needed)."""
     measured_s = int(ok.sum()) * (step_s or 0.0)
     if not ok.any():
-        return f"the shoulders were never {where} ({why})"
+        return never
     if measured_s < POSTURE_MIN_S:
-        return f"the shoulders were {where} for only {measured_s:.1f} s; posture needs {POSTURE_MIN_S:g} s"
+        return Message(too_short, {"seconds": measured_s, "least": POSTURE_MIN_S})
     return None
 
 
 def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: float | None, times: np.ndarray,
-              step_s: float | None, no_person: str | None) -> GestureMetrics:
+              step_s: float | None, no_person: Text | None) -> GestureMetrics:
     person_frames = int(found.sum())
     visible = hands.any(axis=1)
     visible_s = float(visible.sum()) * (step_s or 0.0)
     ratio = float(visible.sum()) / person_frames if person_frames else None
     if no_person or visible_s < HANDS_MIN_VISIBLE_S or not body_scale or step_s is None:
-        reason = no_person or ("the hands were not visible in any frame" if not visible.any() else
-                               f"the hands were visible for only {visible_s:.1f} s; gestures need "
-                               f"{HANDS_MIN_VISIBLE_S:g} s")
+        reason = no_person or (say("the hands were not visible in any frame") if not visible.any() else
+                               say("the hands were visible for only {seconds:.1f} s; gestures need {least:g} s",
+                                   seconds=visible_s, least=HANDS_MIN_VISIBLE_S))
         return GestureMetrics(ratio, visible_s, None, None, None, None, reason)
     if 1.0 / step_s < GESTURE_MIN_RATE_HZ - 1e-6:
         return GestureMetrics(ratio, visible_s, None, None, None, None,
-                              f"frames sampled at {1.0 / step_s:.1f} per second; gestures need "
-                              f"{GESTURE_MIN_RATE_HZ:g} (a stroke lasts 0.25-1 s)")
+                              say("frames sampled at {rate:.1f} per second; gestures need {least:g} (a stroke lasts "
+                                  "0.25-1 s)", rate=1.0 / step_s, least=GESTURE_MIN_RATE_HZ))
     speeds, moving = [], np.zeros(len(times), dtype=bool)
     for k, wrist in enumerate(_WRISTS):
         both = hands[1:, k] & hands[:-1, k] & (np.diff(times) <= 2 * step_s)
@@ -427,16 +438,18 @@ def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: 
 
 
 def _fidgeting(px: np.ndarray, shoulders_ok: np.ndarray, hands: np.ndarray, body_scale: float | None,
-               times: np.ndarray, step_s: float | None, no_person: str | None) -> FidgetMetrics:
+               times: np.ndarray, step_s: float | None, no_person: Text | None) -> FidgetMetrics:
     rate_hz = 1.0 / step_s if step_s else 0.0
     if no_person or not body_scale:
-        return FidgetMetrics(0.0, None, None, None, None, no_person or "no body scale")
+        return FidgetMetrics(0.0, None, None, None, None, no_person or say("no body scale"))
     if rate_hz < FIDGET_MIN_RATE_HZ:
         return FidgetMetrics(0.0, None, None, None, None,
-                             f"frames sampled at {rate_hz:.1f} per second; fidgeting needs {FIDGET_MIN_RATE_HZ:g} "
-                             f"(its {FIDGET_BAND_HZ[0]:g}-{FIDGET_BAND_HZ[1]:g} Hz band must be below half the rate)")
+                             say("frames sampled at {rate:.1f} per second; fidgeting needs {least:g} (its "
+                                 "{low:g}-{high:g} Hz band must be below half the rate)", rate=rate_hz,
+                                 least=FIDGET_MIN_RATE_HZ, low=FIDGET_BAND_HZ[0], high=FIDGET_BAND_HZ[1]))
     if not shoulders_ok.any() and not hands.any():
-        return FidgetMetrics(0.0, None, None, None, None, "neither the shoulders nor the hands were in the frame")
+        return FidgetMetrics(0.0, None, None, None, None,
+                             say("neither the shoulders nor the hands were in the frame"))
     band = (FIDGET_BAND_HZ[0], min(FIDGET_BAND_HZ[1], rate_hz / 2))
     parts = [((px[:, LEFT_SHOULDER] + px[:, RIGHT_SHOULDER]) / 2, shoulders_ok),
              (px[:, LEFT_WRIST], hands[:, 0]), (px[:, RIGHT_WRIST], hands[:, 1])]
@@ -468,7 +481,8 @@ def _fidgeting(px: np.ndarray, shoulders_ok: np.ndarray, hands: np.ndarray, body
     measured_s = float(measured.sum()) * step_s
     if not window_rms:
         return FidgetMetrics(0.0, band, None, None, None,
-                             f"no stretch of {FIDGET_WINDOW_S:g} s with the shoulders or a hand continuously in view")
+                             say("no stretch of {window:g} s with the shoulders or a hand continuously in view",
+                                 window=FIDGET_WINDOW_S))
     return FidgetMetrics(
         measured_s=measured_s,
         band_hz=band,

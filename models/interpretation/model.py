@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from softskills.models.i18n.text import N_, Clause, Message, Text, both, clauses, say, say_plural, sentences, series
 from softskills.models.interpretation import feedback
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import SPEECH_METRICS, Event, Measurements
@@ -34,6 +35,29 @@ from softskills.models.progress import (
 PARAMS_PATH = Path(__file__).parent / "data" / "interpretation_v2.json"
 CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
 MAX_LEVEL_MOMENTS = 5
+# Translators: the engine's five interpretations, as in "No engagement interpretation: ...".
+INTERPRETATION_NAMES = {"engagement": say("engagement"),
+                        # Translators: an interpretation (see "engagement").
+                        "composure": say("composure"),
+                        # Translators: an interpretation (see "engagement").
+                        "expressiveness": say("expressiveness"),
+                        # Translators: an interpretation (see "engagement").
+                        "vocal_energy": say("vocal energy"),
+                        "eye_contact": say("eye contact")}
+# Each level of each interpretation is a sentence of its own: the level's word agrees with the interpretation's
+# noun in most languages ("Compromiso alto", "Energía vocal alta").
+LEVEL_SENTENCES = {
+    "engagement": {"low": N_("Low engagement: {facts}."), "moderate": N_("Moderate engagement: {facts}."),
+                   "high": N_("High engagement: {facts}.")},
+    "composure": {"low": N_("Low composure: {facts}."), "moderate": N_("Moderate composure: {facts}."),
+                  "high": N_("High composure: {facts}.")},
+    "expressiveness": {"low": N_("Low expressiveness: {facts}."), "moderate": N_("Moderate expressiveness: {facts}."),
+                       "high": N_("High expressiveness: {facts}.")},
+    "vocal_energy": {"low": N_("Low vocal energy: {facts}."), "moderate": N_("Moderate vocal energy: {facts}."),
+                     "high": N_("High vocal energy: {facts}.")},
+    "eye_contact": {"low": N_("Low eye contact: {facts}."), "moderate": N_("Moderate eye contact: {facts}."),
+                    "high": N_("High eye contact: {facts}.")},
+}
 Embed = Callable[[list[str]], np.ndarray]
 
 
@@ -53,7 +77,7 @@ class Component:
 @dataclass(frozen=True)
 class CategoryScore:
     score: float | None  # 0..10
-    reason: str | None  # why it is null, when it is
+    reason: Text | None  # why it is null, when it is
     coverage: float  # share of the category's weight that had evidence
     components: tuple[Component, ...]
 
@@ -64,7 +88,7 @@ class Level:
 
     level: str | None  # low | moderate | high
     score: float | None  # 0..1
-    reason: str
+    reason: Text
     evidence: dict[str, float]
     moments: tuple[Event, ...]
 
@@ -74,14 +98,14 @@ class Relevance:
     score: float | None  # 0..1
     cosine: float | None
     level: str | None
-    reason: str
+    reason: Text
     evidence: tuple[tuple[Sentence, float], ...]  # the most relevant sentences and their cosine
 
 
 @dataclass(frozen=True)
 class Coherence:
     score: float | None  # mean cosine of consecutive sentences
-    reason: str
+    reason: Text
     weakest: tuple[Sentence, Sentence, float] | None
 
 
@@ -96,9 +120,9 @@ class KeyMoment:
     kind: str
     start_s: float
     end_s: float
-    label: str
+    label: Text
     tone: str  # keep | improve
-    why: str
+    why: Text
     evidence: dict
 
 
@@ -107,7 +131,7 @@ class Interpretation:
     params_version: str
     observable_only: bool
     overall_score: int | None
-    overall_reason: str | None
+    overall_reason: Text | None
     categories: dict[str, CategoryScore]
     levels: dict[str, Level]
     relevance: Relevance
@@ -115,11 +139,11 @@ class Interpretation:
     summary: tuple[Sentence, ...]
     windows: tuple[WindowScore, ...]
     key_moments: tuple[KeyMoment, ...]
-    strengths: tuple[str, ...]
-    areas_for_improvement: tuple[str, ...]
-    detailed_feedback: str
-    recommendation: str
-    session_summary: str
+    strengths: tuple[Text, ...]
+    areas_for_improvement: tuple[Text, ...]
+    detailed_feedback: Text
+    recommendation: Text
+    session_summary: Text
     personal: Personal | None = None  # with a subject: its record to store, its progress, its calibration
 
 
@@ -166,17 +190,16 @@ def score_categories(values: dict[str, float], scores: dict[str, float], withhel
     for name in CATEGORIES:
         spec = params["categories"][name]
         if observable_only and spec["inferred"]:
-            out[name] = CategoryScore(None, "Not computed in observable-only mode: it infers how an audience would "
-                                            "judge the person.", 0.0, ())
+            out[name] = CategoryScore(None, say("Not computed in observable-only mode: it infers how an audience "
+                                                "would judge the person."), 0.0, ())
             continue
         components = tuple(Component(metric, values[metric], scores[metric], weight)
                            for metric, weight in spec["weights"].items() if scores.get(metric) is not None)
         total = sum(spec["weights"].values())
         coverage = sum(c.weight for c in components) / total if total else 0.0
         if coverage < params["min_coverage"] - 1e-9:
-            missing = [f"{params['metrics'][k]['label']} ({withheld.get(k, 'not measured').rstrip('.')})"
-                       for k in spec["weights"] if scores.get(k) is None]
-            out[name] = CategoryScore(None, "Not enough evidence: no " + "; no ".join(missing) + ".", coverage,
+            missing = _missing(params, withheld, [k for k in spec["weights"] if scores.get(k) is None])
+            out[name] = CategoryScore(None, say("Not enough evidence: {missing}.", missing=missing), coverage,
                                       components)
             continue
         mean = sum(c.score * c.weight for c in components) / sum(c.weight for c in components)
@@ -184,15 +207,23 @@ def score_categories(values: dict[str, float], scores: dict[str, float], withhel
     return out
 
 
+def _missing(params: dict, withheld: dict[str, str], metrics: list[str]) -> Text:
+    """"no pace (why); no fillers (why)": the metrics a score lacks, each with the reason it was not measured."""
+    # Translators: one item of the list of what a score lacks: a metric's label and why it was not measured.
+    return clauses(say("no {metric} ({reason})", metric=feedback.metric_label(k, params),
+                       reason=Clause(withheld.get(k, say("not measured")))) for k in metrics)
+
+
 def _overall(categories: dict[str, CategoryScore], speech_gap: str | None,
-             params: dict) -> tuple[int | None, str | None]:
+             params: dict) -> tuple[int | None, Text | None]:
     """0..100 from the scored categories; null without speech (a communication score needs the talk) and whenever
     none of the categories in `requires_one_of` could be scored."""
     spec = params["overall"]
     if spec["requires_evidence"] == "speech" and speech_gap is not None:
-        return None, f"No overall score without scored speech: {speech_gap}"
+        return None, say("No overall score without scored speech: {gap}", gap=speech_gap)
     if all(categories[name].score is None for name in spec["requires_one_of"]):
-        return None, f"No overall score: {' and '.join(spec['requires_one_of'])} could not be scored."
+        return None, say("No overall score: {categories} could not be scored.",
+                         categories=both(feedback.CATEGORY_NAMES[name] for name in spec["requires_one_of"]))
     scored = [(c.score, spec["weights"][name]) for name, c in categories.items() if c.score is not None]
     return int(round(10 * sum(s * w for s, w in scored) / sum(w for _, w in scored))), None
 
@@ -230,20 +261,19 @@ def level_name(score_0_10: float, params: dict) -> str:
 
 def _level(name: str, spec: dict, values: dict, scores: dict, withheld: dict, events: tuple[Event, ...],
            params: dict) -> Level:
-    label = name.replace("_", " ")
     weights = spec["weights"]
     used = {k: w for k, w in weights.items() if scores.get(k) is not None}
     evidence = {k: values[k] for k in used}
     coverage = sum(used.values()) / sum(weights.values())
     if coverage < params["min_coverage"] - 1e-9:
-        missing = [f"{params['metrics'][k]['label']} ({withheld.get(k, 'not measured').rstrip('.')})"
-                   for k in weights if k not in used]
-        return Level(None, None, f"No {label} interpretation: no " + "; no ".join(missing) + ".", evidence, ())
+        missing = _missing(params, withheld, [k for k in weights if k not in used])
+        return Level(None, None, say("No {interpretation} interpretation: {missing}.",
+                                     interpretation=INTERPRETATION_NAMES[name], missing=missing), evidence, ())
     score = sum(scores[k] * w for k, w in used.items()) / sum(used.values())
     level = level_name(score, params)
-    facts = ", ".join(feedback.metric_text(k, values[k]) for k in used)
+    facts = series(feedback.metric_text(k, values[k]) for k in used)
     moments = tuple(e for e in events if e.kind in spec["moments"])[:MAX_LEVEL_MOMENTS]
-    return Level(level, score / 10, f"{level.capitalize()} {label}: {facts}.", evidence, moments)
+    return Level(level, score / 10, Message(LEVEL_SENTENCES[name][level], {"facts": facts}), evidence, moments)
 
 
 def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, withheld: dict):
@@ -252,10 +282,10 @@ def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, w
     cfg = params["content"]
     sentences = list(m.sentences)
     if not sentences or embed is None or m.spoken_language != cfg["sentence_model_language"]:
-        reason = ("No transcript text." if not sentences else "The sentence model was not available."
-                  if embed is None else f"Relevance and coherence are not measured in '{m.spoken_language}': the "
-                  "sentence model (all-MiniLM-L6-v2) is English-only, and no multilingual one is calibrated to these "
-                  "scores.")
+        reason = (say("No transcript text.") if not sentences else say("The sentence model was not available.")
+                  if embed is None else say("Relevance and coherence are not measured in '{language}': the sentence "
+                                            "model (all-MiniLM-L6-v2) is English-only, and no multilingual one is "
+                                            "calibrated to these scores.", language=m.spoken_language))
         withheld.update(coherence_cosine=reason, relevance_cosine=reason)
         return Relevance(None, None, None, reason, ()), Coherence(None, reason, None), tuple(sentences[:1])
     vectors = embed([s.text for s in sentences] + ([m.context_phrase] if m.context_phrase else []))
@@ -272,25 +302,29 @@ def _content(m: Measurements, embed: Embed | None, params: dict, values: dict, w
 
 def _relevance(sentences, vectors, context, context_phrase, cfg, params) -> Relevance:
     if context is None:
-        return Relevance(None, None, None, "No context phrase was given.", ())
+        return Relevance(None, None, None, say("No context phrase was given."), ())
     talk = vectors.mean(0)
     cosine = float(talk @ context / max(float(np.linalg.norm(talk)), 1e-9))
     score = metric_score(params["metrics"]["relevance_cosine"]["curve"], cosine)
     per_sentence = vectors @ context
     top = np.argsort(-per_sentence)[: cfg["relevance_evidence_sentences"]]
     return Relevance(score / 10, cosine, level_name(score, params),
-                     f'Talk-to-context cosine similarity {cosine:.2f} for "{context_phrase}".',
+                     say('Talk-to-context cosine similarity {cosine:.2f} for "{context}".', cosine=cosine,
+                         context=context_phrase),
                      tuple((sentences[i], float(per_sentence[i])) for i in top))
 
 
 def _coherence(sentences, vectors, cfg) -> Coherence:
     if len(sentences) < cfg["min_sentences_for_coherence"]:
-        return Coherence(None, f"Only {len(sentences)} sentence{'s' if len(sentences) != 1 else ''}; coherence is "
-                               f"measured over at least {cfg['min_sentences_for_coherence']}.", None)
+        return Coherence(None, say_plural("Only {n} sentence; coherence is measured over at least {least}.",
+                                          "Only {n} sentences; coherence is measured over at least {least}.",
+                                          len(sentences), least=cfg["min_sentences_for_coherence"]), None)
     steps = np.sum(vectors[:-1] * vectors[1:], axis=1)
     weakest = int(np.argmin(steps))
     mean = float(steps.mean())
-    return Coherence(mean, f"Mean cosine similarity {mean:.2f} over {len(steps)} consecutive sentence pairs.",
+    return Coherence(mean, say_plural("Mean cosine similarity {mean:.2f} over {n} consecutive sentence pair.",
+                                      "Mean cosine similarity {mean:.2f} over {n} consecutive sentence pairs.",
+                                      len(steps), mean=mean),
                      (sentences[weakest], sentences[weakest + 1], float(steps[weakest])))
 
 
@@ -318,48 +352,50 @@ def _key_moments(m: Measurements, windows: tuple[WindowScore, ...], limit: int =
         of_kind = [e for e in m.events if e.kind == kind]
         return max(of_kind, key=lambda e: e.end_s - e.start_s) if of_kind else None
 
-    def from_event(e: Event, tone: str, why: str) -> KeyMoment:
+    def from_event(e: Event, tone: str, why: Text) -> KeyMoment:
         return KeyMoment(e.kind, e.start_s, e.end_s, e.label, tone, why, e.evidence)
 
-    for kind, why, weight in (("long_pause", "Longest pause: the thread is lost here.", 1.0),
-                              ("look_away", "Longest look-away from the camera.", 0.8),
-                              ("monotone", "Longest stretch of flat pitch.", 0.6)):
+    for kind, why, weight in (("long_pause", N_("Longest pause: the thread is lost here. {moment}."), 1.0),
+                              ("look_away", N_("Longest look-away from the camera. {moment}."), 0.8),
+                              ("monotone", N_("Longest stretch of flat pitch. {moment}."), 0.6)):
         e = longest(kind)
         if e is not None:
-            candidates.append((weight * (e.end_s - e.start_s), from_event(e, "improve", f"{why} {e.label}.")))
+            candidates.append((weight * (e.end_s - e.start_s),
+                               from_event(e, "improve", Message(why, {"moment": e.label}))))
     rows = list(zip(m.windows, windows))
     fillers = [(w, s) for w, s in rows if w.values.get("filler_count")]
     if fillers:
         w, s = max(fillers, key=lambda ws: ws[0].values["filler_count"])
         count = w.values["filler_count"]
         if count >= 2:
-            candidates.append((count, _window_moment(w, s, "filler_cluster", "improve",
-                                                     f"{count:.0f} filler words in this window.")))
+            why = say_plural("{n} filler word in this window.", "{n} filler words in this window.", int(count))
+            candidates.append((count, _window_moment(w, s, "filler_cluster", "improve", Clause(why), why)))
     spikes = [e for e in m.events if e.kind == "pace_spike"]
     if spikes:
         fastest = max(spikes, key=lambda e: e.evidence["window_pace_relative"])
-        candidates.append((1.5, from_event(fastest, "improve", f"Fastest stretch: {fastest.label}.")))
+        candidates.append((1.5, from_event(fastest, "improve",
+                                           say("Fastest stretch: {moment}.", moment=fastest.label))))
     scored = [(w, s) for w, s in rows if s.overall is not None]
     if len(scored) >= 2:
         best = max(scored, key=lambda ws: ws[1].overall)
         worst = min(scored, key=lambda ws: ws[1].overall)
-        candidates.append((5.0, _window_moment(*best, "best_window", "keep",
-                                               f"Best-scoring {best[0].end_s - best[0].start_s:.0f} s "
-                                               f"(overall {best[1].overall}): do more of this.")))
+        label = say("Best-scoring {seconds:.0f} s (overall {overall})", seconds=best[0].end_s - best[0].start_s,
+                    overall=best[1].overall)
+        candidates.append((5.0, _window_moment(*best, "best_window", "keep", label,
+                                               say("{moment}: do more of this.", moment=label))))
         if worst[1].overall < best[1].overall:
-            candidates.append((4.0, _window_moment(*worst, "weakest_window", "improve",
-                                                   f"Lowest-scoring window (overall {worst[1].overall}).")))
+            why = say("Lowest-scoring window (overall {overall}).", overall=worst[1].overall)
+            candidates.append((4.0, _window_moment(*worst, "weakest_window", "improve", Clause(why), why)))
     smile = longest("smile")
     if smile is not None:
-        candidates.append((1.0, from_event(smile, "keep", f"Warmest moment: {smile.label}.")))
+        candidates.append((1.0, from_event(smile, "keep", say("Warmest moment: {moment}.", moment=smile.label))))
     chosen = [c for _, c in sorted(candidates, key=lambda c: -c[0])[:limit]]
     return sorted(chosen, key=lambda c: c.start_s)
 
 
-def _window_moment(window, score: WindowScore, kind: str, tone: str, why: str) -> KeyMoment:
+def _window_moment(window, score: WindowScore, kind: str, tone: str, label: Text, why: Text) -> KeyMoment:
     evidence = {k: window.values.get(k) for k in ("pace_wpm", "filler_count", "eye_contact_ratio")}
-    return KeyMoment(kind, window.start_s, window.end_s, why.split(":")[0].rstrip("."), tone, why,
-                     {**evidence, "overall_score": score.overall})
+    return KeyMoment(kind, window.start_s, window.end_s, label, tone, why, {**evidence, "overall_score": score.overall})
 
 
 def for_language(params: dict, language: str) -> dict:
@@ -438,4 +474,4 @@ def with_progress(result: Interpretation, values: dict[str, float], calibration:
     progress = replace(progress, feedback=feedback.progress_sentences(progress))
     return replace(result, personal=Personal(session, progress, calibration),
                    recommendation=feedback.progress_recommendation(progress) or result.recommendation,
-                   detailed_feedback=" ".join((result.detailed_feedback, *progress.feedback)))
+                   detailed_feedback=sentences((result.detailed_feedback, *progress.feedback)))

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from softskills.models.i18n.text import Text, say, series
 from softskills.models.speech.lexicons import LEXICONS, SUPPORTED_LANGUAGES, Lexicon, lexicon
 from softskills.models.speech.tokens import QUESTION_END, text_tokens
 from softskills.models.speech.transcribe import Word, normalize_word
@@ -66,7 +67,7 @@ class LanguageMetrics:
     vocabulary_diversity_mattr: float | None
     questions: tuple[TimedPhrase, ...]  # the question sentences
     language: str = "en"
-    reasons: dict[str, str] = field(default_factory=dict)  # why a None field above was not measured
+    reasons: dict[str, Text] = field(default_factory=dict)  # why a None field above was not measured
 
 
 def analyze_language(words: list[Word], language: str = "en") -> LanguageMetrics:
@@ -76,8 +77,9 @@ def analyze_language(words: list[Word], language: str = "en") -> LanguageMetrics
     reasons = {}
     if lex is None:
         hedges = []
-        reasons["hedge_rate_per_100_words"] = (f"No hedge lexicon for language '{language}' (languages with one: "
-                                               f"{', '.join(SUPPORTED_LANGUAGES)}).")
+        reasons["hedge_rate_per_100_words"] = say("No hedge lexicon for language '{language}' (languages with one: "
+                                                  "{languages}).", language=language,
+                                                  languages=series(SUPPORTED_LANGUAGES))
     else:
         hedges = hedge_phrases(words, tokens, lex)
     joiner = " " if lex is None or lex.spaced else ""

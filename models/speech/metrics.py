@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from softskills.models.i18n.text import Text, say, series
 from softskills.models.intervals import gap_s, true_runs
 from softskills.models.speech.lexicons import ENGLISH_COMFORTABLE_WPM, LEXICONS, SUPPORTED_LANGUAGES, Lexicon, lexicon
 from softskills.models.speech.syllables import unit_counts
@@ -34,7 +35,10 @@ ARTICULATION_GAP_S = 0.25
 # early; the energy track moves pause and span edges, but every word keeps at least this much of its own time.
 MIN_WORD_S = 0.1
 MIN_ROLLING_WINDOW_S = 1.0
-PACE_UNIT_PLURAL = {"syllable": "syllables", "mora": "morae"}
+# Translators: the units of pace, as in "4.5 syllables per second" (morae: Japanese).
+PACE_UNIT_PLURAL = {"syllable": say("syllables"),
+                    # Translators: Japanese's unit of pace, as in "7.2 morae per second".
+                    "mora": say("morae")}
 
 # English filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm"); the
 # other languages' fillers are in models/speech/lexicons, read by `lexicon_fillers`.
@@ -98,7 +102,7 @@ class SpeechMetrics:
     articulation_rate_wpm: float | None
     rolling_pace: tuple[PaceWindow, ...]
     fillers: tuple[Filler, ...]
-    filler_count: int
+    filler_count: int | None  # None: no filler lexicon for the language, so filler words cannot be counted
     filler_rate_per_min: float | None
     top_fillers: tuple[tuple[str, int], ...]
     pauses: tuple[Pause, ...]
@@ -109,7 +113,7 @@ class SpeechMetrics:
     syllable_count: int | None = None
     syllables_per_s: float | None = None
     pace_relative: float | None = None  # 1.0 = the centre of the language's comfortable pace
-    reasons: dict[str, str] = field(default_factory=dict)  # why a None field above was not measured
+    reasons: dict[str, Text] = field(default_factory=dict)  # why a None field above was not measured
 
 
 def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float,
@@ -131,17 +135,19 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
     lex, reasons = lexicon(language), {}
     if lex is not None and not lex.words_are_units:
         pace = articulation = None
-        reasons["pace_wpm"] = reasons["articulation_rate_wpm"] = (
-            f"Words are not a unit of pace in {lex.name}: the writing has no spaces between words, so pace is "
-            f"counted in {PACE_UNIT_PLURAL[lex.pace_unit]} per second.")
+        reasons["pace_wpm"] = reasons["articulation_rate_wpm"] = say(
+            "Words are not a unit of pace in {language}: the writing has no spaces between words, so pace is counted "
+            "in {unit} per second.", language=lex.name, unit=PACE_UNIT_PLURAL[lex.pace_unit])
     units = unit_counts(words, language)
     syllables = sum(units) if units is not None else None
     syllable_rate = syllables / speaking_s if syllables is not None and speaking_s > 0 else None
     if units is None:
-        reasons["syllables_per_s"] = f"No syllable counter for language '{language}'."
+        reasons["syllables_per_s"] = say("No syllable counter for language '{language}'.", language=language)
     relative = None
     if lex is None:
-        reasons["pace_relative"] = _unsupported(language, "pace norm")
+        reasons["pace_relative"] = say("No pace norm for language '{language}' (languages with one: {languages}); "
+                                       "English norms are never applied to it.", language=language,
+                                       languages=series(SUPPORTED_LANGUAGES))
     elif language == "en":
         relative = pace / ENGLISH_COMFORTABLE_WPM if pace is not None else None
     elif syllable_rate is not None:
@@ -154,11 +160,14 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
                                   for f in fillers))
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
+    filler_count = len(fillers)
     filler_rate = 60.0 * len(fillers) / speaking_s if speaking_s > 0 else None
-    if lex is None:
-        filler_rate = None
-        reasons["filler_rate_per_min"] = (_unsupported(language, "filler lexicon")
-                                          + " Only hesitation sounds that no word covers are listed.")
+    if lex is None:  # hesitation sounds are found, filler words are not: a count would read as "no fillers"
+        filler_count = filler_rate = None
+        reasons["filler_count"] = reasons["filler_rate_per_min"] = say(
+            "No filler lexicon for language '{language}' (languages with one: {languages}); English norms are never "
+            "applied to it. Only hesitation sounds that no word covers are listed.", language=language,
+            languages=series(SUPPORTED_LANGUAGES))
 
     return SpeechMetrics(
         word_count=len(words),
@@ -168,7 +177,7 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s, units,
                                   words_are_units=lex is None or lex.words_are_units),
         fillers=tuple(fillers),
-        filler_count=len(fillers),
+        filler_count=filler_count,
         filler_rate_per_min=filler_rate,
         top_fillers=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         pauses=pauses,
@@ -181,11 +190,6 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         pace_relative=relative,
         reasons=reasons,
     )
-
-
-def _unsupported(language: str, what: str) -> str:
-    return (f"No {what} for language '{language}' (languages with one: {', '.join(SUPPORTED_LANGUAGES)}); "
-            "English norms are never applied to it.")
 
 
 def _audible_words(words: list[Word], voice: VoiceAnalysis | None) -> list[Word]:

@@ -17,6 +17,9 @@ Supported languages (SUPPORTED): the ones the analysis is complete for (transcri
 fillers, hedges and pace norms of their own). Whisper identifies and transcribes ~99 languages: speech detected in
 another one (e.g. Swedish) is still transcribed in that language with the multilingual model, `supported` is
 false and the language-specific metrics are not measured. A client may only ask for a supported language.
+
+The answer's sentences are in the feedback language: the one the client asked for, else the spoken language when
+the catalogs have it (models/i18n), else English.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from softskills.models.i18n.catalogs import default_feedback_language
+from softskills.models.i18n.text import Text, say, series
 
 SUPPORTED = ("en", "es", "fr", "de", "pt", "it", "ja", "zh")
 FALLBACK_LANGUAGE = "en"
@@ -51,7 +57,7 @@ class Languages:
     probability: float | None  # Whisper's combined probability; None when the client named the language
     source: str  # "detected" | "requested"
     feedback: str  # the language the answer's sentences are written in
-    reason: str | None = None  # why spoken is None, or why an identified language is not supported
+    reason: Text | None = None  # why spoken is None, or why an identified language is not supported
 
     @property
     def supported(self) -> bool | None:
@@ -64,23 +70,27 @@ class Languages:
         return self.spoken or FALLBACK_LANGUAGE
 
 
-def requested_languages(code: str, feedback: str) -> Languages:
-    return Languages(spoken=code, probability=None, source="requested", feedback=feedback)
+def requested_languages(code: str, feedback: str | None = None) -> Languages:
+    """`feedback`: the language the client asked the sentences in; None: the module docstring's default."""
+    return Languages(spoken=code, probability=None, source="requested",
+                     feedback=feedback or default_feedback_language(code))
 
 
-def detected_languages(found: LanguageIdentification | None, feedback: str) -> Languages:
+def detected_languages(found: LanguageIdentification | None, feedback: str | None = None) -> Languages:
     """The rule of the module docstring applied to what the model heard (None: no audio to listen to)."""
     if found is None or found.language is None:
-        reason = "No audio track." if found is None else "No speech was heard to identify the language from."
-        return Languages(None, None, "detected", feedback, reason)
+        reason = say("No audio track.") if found is None else say("No speech was heard to identify the language from.")
+        return Languages(None, None, "detected", feedback or default_feedback_language(None), reason)
     if found.probability < MIN_PROBABILITY:
-        return Languages(None, None, "detected", feedback,
-                         f"The language could not be identified from {found.voiced_s:.0f} s of speech (best guess "
-                         f"'{found.language}' at {found.probability:.2f}); transcribed as {FALLBACK_LANGUAGE}.")
-    reason = None if found.language in SUPPORTED else (
-        f"'{found.language}' is transcribed but not supported (supported: {', '.join(SUPPORTED)}): its fillers, "
-        "hedges and pace norms are not measured.")
-    return Languages(found.language, found.probability, "detected", feedback, reason)
+        return Languages(None, None, "detected", feedback or default_feedback_language(None),
+                         say("The language could not be identified from {seconds:.0f} s of speech (best guess "
+                             "'{language}' at {probability:.2f}); transcribed as {fallback}.", seconds=found.voiced_s,
+                             language=found.language, probability=found.probability, fallback=FALLBACK_LANGUAGE))
+    reason = None if found.language in SUPPORTED else say(
+        "'{language}' is transcribed but not supported (supported: {languages}): its fillers, hedges and pace norms "
+        "are not measured.", language=found.language, languages=series(SUPPORTED))
+    return Languages(found.language, found.probability, "detected",
+                     feedback or default_feedback_language(found.language), reason)
 
 
 def identification_windows(speech_segments: Iterable[tuple[float, float]], window_s: float = WINDOW_S,

@@ -35,7 +35,7 @@ ENGLISH_COMFORTABLE_WPM = 150.0  # the centre of the English pace curve (models/
 @dataclass(frozen=True)
 class Lexicon:
     language: str  # ISO 639-1
-    name: str
+    name: str  # in English, a catalog message (models/i18n)
     hesitations: str  # regular expression, matched against the whole normalised token
     hesitation_source: str
     particles: Mapping[tuple[str, ...], str]  # always fillers -> source

@@ -10,11 +10,13 @@ both sides ("あの、" at a clause start, "那个，"), not inside a phrase (�
 
 from __future__ import annotations
 
+from softskills.models.i18n.text import say
 from softskills.models.speech.lexicons import Lexicon
 from softskills.models.speech.lexicons import sources as s
 
 JAPANESE = Lexicon(
-    language="ja", name="Japanese",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="ja", name=say("Japanese"),
     hesitations=r"^(え[ーぇ]*っ?と[ーお]*|ええと|えー+|あのー+|あのう|そのー+|うー+ん?|んー+|まー+|なんかー+)$",
     hesitation_source=f"{s.CSJ_2004}; {s.WATANABE_2009}",
     particles={},
@@ -36,7 +38,8 @@ JAPANESE = Lexicon(
 )
 
 CHINESE = Lexicon(
-    language="zh", name="Chinese (Mandarin)",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="zh", name=say("Chinese (Mandarin)"),
     hesitations=r"^(嗯+|呃+|额+|唔+|呣+)$",
     hesitation_source=f"{s.ZHAO_JURAFSKY_2005}; {s.VASILESCU_2007}",
     particles={},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from softskills.models.i18n.text import say
 from softskills.models.speech.lexicons import Lexicon
 from softskills.models.speech.lexicons import sources as s
 
@@ -16,7 +17,8 @@ _EN_HEDGES = (
 )
 
 ENGLISH = Lexicon(
-    language="en", name="English",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="en", name=say("English"),
     # Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm"). The context rules
     # for "like", "so", "you know", "I mean", "basically", ... are in models/speech/metrics.py.
     hesitations=r"^(u+m+|u+h+m*|e+r+m*|a+h+|h+m+|m{2,})$",
@@ -32,7 +34,8 @@ ENGLISH = Lexicon(
 )
 
 GERMAN = Lexicon(
-    language="de", name="German",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="de", name=say("German"),
     # äh, ähm, äm, öh, öhm, ehm, hm, mhm-like hums; never "um" (a preposition) or "er" (he).
     hesitations=r"^(ä+h*m*|ö+h*m*|e+h+m+|h+m+|m{2,})$",
     hesitation_source=f"{s.GAT2_2009}; {s.VASILESCU_2007}",

@@ -9,11 +9,13 @@ only set off on both sides ("é, eu acho, é, que ...").
 
 from __future__ import annotations
 
+from softskills.models.i18n.text import say
 from softskills.models.speech.lexicons import Lexicon
 from softskills.models.speech.lexicons import sources as s
 
 SPANISH = Lexicon(
-    language="es", name="Spanish",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="es", name=say("Spanish"),
     hesitations=r"^(e+h+|e{2,}|e+m+|h+m+|m{2,})$",  # eh, eeh, em, emm, hmm, mmm; never "e" (and)
     hesitation_source=s.VASILESCU_2007,
     particles={("o", "sea"): f"{s.MARTIN_ZORRAQUINO_PORTOLES_1999}; {s.CORTES_1991}"},
@@ -33,7 +35,8 @@ SPANISH = Lexicon(
 )
 
 FRENCH = Lexicon(
-    language="fr", name="French",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="fr", name=say("French"),
     # euh, euuh, heu, hum, hmm, mmm, beuh; never "eu" (had: "il a eu lieu"), which Whisper writes for both.
     hesitations=r"^(e+u+h+|e+u{2,}|h+e+u+h*|h+u+m+|h+m+|m{2,}|b+e+u+h+)$",
     hesitation_source=f"{s.CANDEA_2000}; {s.VASILESCU_2007}",
@@ -53,7 +56,8 @@ FRENCH = Lexicon(
 )
 
 ITALIAN = Lexicon(
-    language="it", name="Italian",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="it", name=say("Italian"),
     hesitations=r"^(e+h+m*|e+m+|e{2,}|h+m+|m{2,})$",  # eh, ehm, emm, eee, hmm, mmm; never "e" (and) or "è"
     hesitation_source=s.VASILESCU_2007,
     particles={},
@@ -71,7 +75,8 @@ ITALIAN = Lexicon(
 )
 
 PORTUGUESE = Lexicon(
-    language="pt", name="Portuguese",
+    # Translators: a language, as in "Words are not a unit of pace in Japanese".
+    language="pt", name=say("Portuguese"),
     # ahn, ãh, hã, eh, éé, éh, hum, hmm, mmm; never "é" (is) or "e" (and) on its own (see `markers`).
     hesitations=r"^(a+h*n+|ã+h*|h+ã+|e+h+|é{2,}h*|é+h+|h+u+m+|h+m+|m{2,})$",
     hesitation_source=f"{s.NURC_PRETI_1993}; {s.VASILESCU_2007}",
