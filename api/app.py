@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 from softskills.api.errors import install_error_handler
 from softskills.api.openapi import openapi_document
-from softskills.api.routes import analysis, jobs, media
+from softskills.api.routes import analysis, jobs, media, subjects
 from softskills.api.routes.analysis import SynchronousAnalyses
 from softskills.api.routes.jobs import JobRoutes
+from softskills.api.routes.subjects import SubjectRoutes
 from softskills.config.options import HttpOptions
 from softskills.storage.local import LocalVideoStore
 
@@ -25,12 +26,13 @@ DESCRIPTION = ("Communication analysis of a video of a person speaking: transcri
 
 
 def build_api(limits: HttpOptions, analyses: SynchronousAnalyses | None, job_routes: JobRoutes | None,
-              media_store: LocalVideoStore | None) -> FastAPI:
+              media_store: LocalVideoStore | None, subject_routes: SubjectRoutes | None) -> FastAPI:
     """The app with its routes and its one error handler; /openapi.json states the request fields with `limits`,
     this replica's own. The docs build the document with the services left out (None): it needs only the routes."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.analyses, app.state.jobs, app.state.media = analyses, job_routes, media_store
-    for routes in (analysis, jobs, media):
+    app.state.subjects = subject_routes
+    for routes in (analysis, jobs, media, subjects):
         app.include_router(routes.router)
     install_error_handler(app)
     app.openapi = functools.partial(openapi_document, app, limits)

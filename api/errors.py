@@ -38,6 +38,7 @@ from softskills.models.errors import (
     StageTimeout,
     UnsupportedMediaType,
 )
+from softskills.subjects.errors import InvalidSubject, SubjectNotFound, TooManySubjects
 
 logger = logging.getLogger("ray.serve")
 
@@ -193,6 +194,10 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     JobUploadRefused: Answer(507, str),
     JobQueueUnavailable: Answer(503, str, lambda exc: {"Retry-After": str(exc.retry_after_s)}),
     JobTimedOut: Answer(504, str),
+    # Subjects (subjects/errors.py)
+    InvalidSubject: Answer(422, str),
+    SubjectNotFound: Answer(404, str),
+    TooManySubjects: Answer(429, str),
 }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
-from softskills.api.errors import AuthUnavailable, Unauthorized
+from softskills.api.errors import AuthUnavailable, Unauthorized, status_for
 from softskills.api.limits import Uploads
 from softskills.auth.service import Authenticator
 from softskills.config.options import HttpOptions
@@ -18,6 +20,7 @@ from softskills.config.options import HttpOptions
 logger = logging.getLogger("ray.serve")
 
 ObserveRequest = Callable[[str, int, float], None]  # (endpoint, status, seconds): counted in the request metrics
+Answer = tuple[int, dict, dict]  # (status, body, headers)
 
 
 class ApiKeys:
@@ -45,3 +48,19 @@ class Intake:
     keys: ApiKeys
     uploads: Uploads  # the replica's upload slots, shared by every route that receives one
     observe_request: ObserveRequest
+
+
+async def respond(intake: Intake, endpoint: str, work: Awaitable[Answer]) -> JSONResponse:
+    """Runs a JSON route's work; logs one line (with Serve's request id) and counts it, as the analyses do. Errors go
+    on to the app's one handler (an unexpected one is logged there with its traceback)."""
+    started, status = time.perf_counter(), 500
+    try:
+        status, body, headers = await work
+        return JSONResponse(body, status_code=status, headers=headers or None)
+    except Exception as exc:
+        status = status_for(exc)
+        raise
+    finally:
+        elapsed_s = time.perf_counter() - started
+        intake.observe_request(endpoint, status, elapsed_s)
+        logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)

@@ -5,7 +5,7 @@ table (scripts/docs_hooks.py) all come from `FIELDS`; tests/test_request_contrac
 
 Limits are the service's configured ones (the `http` section): a description names them as `{option}`, filled in
 with the running service's values. Each field is read within its bound before any work; a field over its bound is an
-InvalidRequest (or InvalidTranscript) of the error table that names it.
+InvalidRequest (or InvalidTranscript, InvalidSubject) of the error table that names it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from softskills.models.interpretation.sentences import check_transcript_limits
 from softskills.models.pipeline import AnalysisInput
 from softskills.models.speech.speakers import EVERYONE, MAX_SPEAKERS
 from softskills.models.speech.spoken_language import SUPPORTED
+from softskills.subjects.store import MAX_SUBJECT_CHARS, SUBJECT_PATTERN, checked_subject
 
 ANALYSIS = "analysis"  # the form of analyze-video and full-analysis
 JOB = "job"  # the form of POST /api/v1/jobs: the analysis form and what a job adds
@@ -78,11 +79,16 @@ def _transcript(form: Mapping, limits: HttpOptions) -> str | None:
     return transcript
 
 
-def _observable_only(form: Mapping, limits: HttpOptions) -> bool:
-    value = text_field(form, "observable_only")
+def boolean_field(form: Mapping, name: str) -> bool | None:
+    """true/1/yes or false/0/no (any case); None when absent."""
+    value = text_field(form, name)
     if value is not None and value.lower() not in _TRUE | _FALSE:
-        raise InvalidRequest("Field 'observable_only' must be true or false.")
-    return value is not None and value.lower() in _TRUE
+        raise InvalidRequest(f"Field '{name}' must be true or false.")
+    return None if value is None else value.lower() in _TRUE
+
+
+def _observable_only(form: Mapping, limits: HttpOptions) -> bool:
+    return boolean_field(form, "observable_only") or False
 
 
 def _speakers_expected(form: Mapping, limits: HttpOptions) -> int | None:
@@ -118,6 +124,9 @@ def _language(form: Mapping, limits: HttpOptions) -> str | None:
     return value.lower()
 
 
+def _subject(form: Mapping, limits: HttpOptions) -> str | None:
+    value = text_field(form, "subject")
+    return None if value is None else checked_subject(value)
 def _feedback_language(form: Mapping, limits: HttpOptions) -> str | None:
     """The language of the answer's sentences: 'auto' (default: the spoken language when a catalog has it, else
     English) or the code of a language with a catalog."""
@@ -173,6 +182,14 @@ FIELDS = (
               f"supported language ({', '.join(SUPPORTED)}), which skips the identification. Any other value: 422 "
               "naming it (docs/languages.md).",
               lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *SUPPORTED]}, _language),
+    FormField("subject", BOTH, "The person speaking, as the key's owner names them: 1 to "
+              f"{MAX_SUBJECT_CHARS} characters of A-Z, a-z, 0-9, `.`, `_` and `-`. The session's measurements and "
+              "scores (never the video) are kept under it, and `progress` in the answer judges them against the "
+              "subject's earlier sessions (docs/progress.md). Without it nothing is kept. A new subject beyond the "
+              "owner's limit (`subjects.max_subjects_per_owner`) gets 429 before any analysis.",
+              lambda limits: {"type": "string", "pattern": f"^{SUBJECT_PATTERN.pattern}$",
+                              "maxLength": MAX_SUBJECT_CHARS},
+              _subject),
     FormField("feedback_language", BOTH, "The language of the answer's sentences (feedback, reasons, labels): `auto` "
               "(the spoken language when it is one of these, else English) or one of "
               f"{', '.join(feedback_languages())}. Any other value: 422 naming it. The answer's `language.feedback` "
@@ -228,7 +245,7 @@ def _analysis_request(values: dict[str, Any], observable_only: bool) -> Analysis
         transcript=values["transcript"], context_phrase=values["context_phrase"],
         mediapipe_samples=values["mediapipeSamples"], observable_only=observable_only or values["observable_only"],
         speakers_expected=values["speakers_expected"], speaker=values["speaker"], language=values["language"],
-        feedback_language=values["feedback_language"]))
+        feedback_language=values["feedback_language"], subject=values["subject"]))
 
 
 def parse_analysis_request(form: Mapping, limits: HttpOptions, *, observable_only: bool) -> AnalysisRequest:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
 
@@ -20,6 +20,7 @@ from softskills.models.interpretation.model import CATEGORIES, Interpretation, L
 from softskills.models.interpretation.sentences import Sentence
 from softskills.models.measurements import Event, Measurements
 from softskills.models.pipeline import Analysis
+from softskills.models.progress import Personal
 from softskills.storage.factory import SavedVideo
 
 ANALYSIS_VERSION = "2.0.0"
@@ -353,6 +354,51 @@ class LanguageBody(Body):
     reason: str | None = Field(description="Why `spoken` is null, or why it is not supported.")
 
 
+class ProgressMetric(Body):
+    name: str = Field(description="A metric (as in score_details.withheld), a category, or `overall`.")
+    label: str
+    better: Literal["lower", "higher", "band"] = Field(description="band: closer to the metric curve's top-scoring "
+                                                                   "range (pace 135-165 wpm in English; pitch "
+                                                                   "variation 6 semitones).")
+    value: Number | None = Field(description="This session's; null when it was not measured.")
+    baseline: Number | None = Field(description="The median of the subject's latest earlier sessions.")
+    change: Number | None = Field(description="value - baseline.")
+    improvement: Number | None = Field(description="How much closer to the better side than the baseline, in the "
+                                                   "metric's unit (negative: further from it).")
+    usual_variation: Number | None = Field(description="The subject's take-to-take SD, at least the metric's floor.")
+    threshold: Number | None = Field(description="An improvement beyond plus or minus this is a verdict.")
+    verdict: Literal["improved", "worse", "usual"] | None = Field(
+        description="improved or worse: beyond the subject's usual take-to-take variation; usual: within it; null, "
+                    "with the reason, when it cannot be judged.")
+    sessions: int = Field(description="Earlier sessions the baseline is the median of.")
+    reason: str | None
+
+
+class PersonalCalibration(Body):
+    metric: str
+    value: Number
+    population_score: Score = Field(description="The metric curve's score (0-10).")
+    personal_median: Number = Field(description="The subject's median over their latest sessions.")
+    usual_variation: Number = Field(description="Their take-to-take SD, at least the metric's floor.")
+    sessions: int
+    z: Number = Field(description="(value - personal_median) / usual_variation.")
+    personal_score: Score = Field(description="The personal curve at z (0-10).")
+    score: Score = Field(description="The blend the categories and levels use.")
+
+
+class ProgressBody(Body):
+    """This session against the subject's earlier ones (docs/progress.md)."""
+
+    earlier_sessions: int
+    min_sessions: int = Field(description="Earlier sessions progress needs.")
+    sessions_needed: int = Field(description="More earlier sessions before progress is judged; 0 when it is.")
+    reason: str | None = Field(description="Why there is no progress yet.")
+    metrics: list[ProgressMetric]
+    feedback: list[str] = Field(description="The same in words (also at the end of detailed_feedback).")
+    calibration: list[PersonalCalibration] = Field(description="Metrics also judged against the subject's own "
+                                                               "distribution (after enough sessions).")
+
+
 class VideoAnalysis(Body):
     """The `analyze-video` body: the guide's fields, each computed from the video, plus the evidence."""
 
@@ -374,6 +420,8 @@ class VideoAnalysis(Body):
     speakers: Speakers | None = Field(description="Null when one voice (or none) was heard.")
     evidence_quality: EvidenceQuality
     language: LanguageBody
+    progress: ProgressBody | None = Field(description="With a `subject`: this session against the subject's earlier "
+                                                      "ones; null without one, or when the interpretation failed.")
     analysis_version: str
 
 
@@ -603,7 +651,21 @@ def build_video_analysis(analysis: Analysis) -> VideoAnalysis:
                                evidence=k.evidence, tone=k.tone, why=say(k.why)) for k in (i.key_moments if i else ())],
         score_details=details, metrics=_metrics(analysis, say), speakers=_speakers(analysis),
         evidence_quality=_evidence_quality(analysis, say), language=_language(analysis, say),
+        progress=_progress(i.personal, say) if i is not None and i.personal is not None else None,
         analysis_version=ANALYSIS_VERSION)
+
+def _progress(personal: Personal, say: Say) -> ProgressBody:
+    """The progress block with its labels, reasons and sentences in the answer's language."""
+    p = personal.progress
+    return ProgressBody(
+        earlier_sessions=p.earlier_sessions, min_sessions=p.min_sessions, sessions_needed=p.sessions_needed,
+        reason=say(p.reason), feedback=[say(x) for x in p.feedback],
+        metrics=[ProgressMetric(**{**h.__dict__, "label": say(h.label), "reason": say(h.reason)})
+                 for h in p.headlines],
+        calibration=[PersonalCalibration(metric=c.metric, value=c.value, population_score=c.population_score,
+                                         personal_median=c.baseline.centre, usual_variation=c.baseline.spread,
+                                         sessions=c.baseline.sessions, z=c.z, personal_score=c.personal_score,
+                                         score=c.score) for c in personal.calibration])
 
 
 def _language(analysis: Analysis, say: Say) -> LanguageBody:

@@ -65,13 +65,19 @@ def count_filled_pauses(text: str) -> int:
     return sum(bool(FILLED_PAUSE.match(re.sub(r"[^\w]", "", t))) for t in text.lower().split())
 
 
-def textgrid_pace_wpm(path: Path) -> float:
-    """Words per minute of speaking time from the TextGrid's word tier (first tier)."""
+def textgrid_words(path: Path) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, word) of the TextGrid's word tier (first tier), silences left out."""
     lines = [line.strip() for line in path.read_text().splitlines()]
     first_tier = lines.index('"IntervalTier"')
     count = int(lines[first_tier + 4])
     rows = lines[first_tier + 5:first_tier + 5 + 3 * count]
-    words = [(float(rows[i]), float(rows[i + 1])) for i in range(0, len(rows), 3) if rows[i + 2].strip('"')]
+    return [(float(rows[i]), float(rows[i + 1]), rows[i + 2].strip('"')) for i in range(0, len(rows), 3)
+            if rows[i + 2].strip('"')]
+
+
+def textgrid_pace_wpm(path: Path) -> float:
+    """Words per minute of speaking time from the TextGrid's word tier (first tier)."""
+    words = textgrid_words(path)
     span = words[-1][1] - words[0][0]
     gaps = sum(b[0] - a[1] for a, b in zip(words, words[1:]) if b[0] - a[1] >= PAUSE_MIN_S)
     return 60.0 * len(words) / (span - gaps)

@@ -5,9 +5,9 @@ per-deployment scaling (replicas, autoscaling, CPUs/GPUs, queue limits) sits bes
 Secrets and storage locations come from the environment (docs/configuration.md).
 
 The sections follow the processes that read them, so each builds only its own: the ingress reads `http`,
-`analysis`, `storage`, `dashboard` and `jobs`; a job consumer `analysis`, `storage` and `jobs`; the webhook sender
-`jobs`; each model deployment its own (`speech`, `face`, `engine`). Serve configs written before the split, with one
-`ingress:` section, keep working (`AppArgs` maps its keys to their sections).
+`analysis`, `storage`, `dashboard`, `jobs` and `subjects`; a job consumer `analysis`, `storage`, `jobs` and
+`subjects`; the webhook sender `jobs`; each model deployment its own (`speech`, `face`, `engine`). Serve configs
+written before the split, with one `ingress:` section, keep working (`AppArgs` maps its keys to their sections).
 """
 
 from __future__ import annotations
@@ -313,6 +313,22 @@ class JobOptions(BaseModel):
         return self
 
 
+class SubjectOptions(BaseModel):
+    """A person's progress over sessions (docs/progress.md): what a request with a `subject` keeps under the key's
+    owner, and for how long. Read by the ingress (the synchronous endpoints, the subject routes, the purge) and the
+    job consumers."""
+
+    retention_s: int = Field(365 * 86400, gt=0, description="A stored session is erased this long after it was "
+                             "stored (by the ingress's periodic purge, every jobs.sweep_interval_s).")
+    max_subjects_per_owner: int = Field(1000, ge=1, description="Subjects one owner keeps sessions of; a request "
+                                        "naming one more gets 429 (before any analysis) until one is deleted.")
+    max_sessions_per_subject: int = Field(500, ge=1, description="Sessions kept per subject: storing one more "
+                                          "erases the oldest.")
+    history_sessions: int = Field(20, ge=1, le=200, description="The latest earlier sessions an analysis of a "
+                                  "subject is judged against; the interpretation parameters read the latest 10 "
+                                  "(personal.progress.spread_sessions, personal.calibration.sessions).")
+
+
 # The sections the one `ingress:` section of older serve configs was split into: its own keys went to `http` or
 # `analysis`; its `storage` and `dashboard` sections became top-level sections.
 LEGACY_INGRESS_SECTIONS = ("http", "analysis")
@@ -327,6 +343,7 @@ class AppArgs(BaseModel):
     storage: StorageOptions = StorageOptions()
     dashboard: DashboardOptions = DashboardOptions()
     jobs: JobOptions = JobOptions()
+    subjects: SubjectOptions = SubjectOptions()
     speech: SpeechOptions = SpeechOptions()
     face: FaceOptions = FaceOptions()
     engine: EngineOptions = EngineOptions()

@@ -32,6 +32,8 @@ from softskills.auth.store import KeyRecord, KeyStore
 from softskills.config.options import DashboardOptions
 from softskills.db.base import utc_now
 from softskills.jobs.store import JobStore, Result
+from softskills.models.interpretation.model import CATEGORIES
+from softskills.subjects.store import SUBJECT_PATTERN, SubjectStore
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "ss_session"
@@ -44,7 +46,8 @@ FORM_MAX_BODY_BYTES = 32 * 1024
 FORM_MAX_FIELDS = 4
 FORM_MAX_FIELD_BYTES = 16 * 1024
 HISTORY_ROWS = 50  # the Reports tab lists the newest this many jobs and uploads
-PROGRESS_POINTS = 200  # the progress chart plots the latest this many scored reports
+PROGRESS_POINTS = 200  # the progress chart plots a subject's latest this many sessions
+PROGRESS_SUBJECTS = 100  # and offers the first this many of the account's subjects, in name order
 _HERE = Path(__file__).resolve().parent
 logger = logging.getLogger("ray.serve")
 
@@ -75,6 +78,7 @@ class DashboardBackend:
     trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed (DashboardOptions)
     reports: JobStore | None = None  # the account's jobs and the uploads' reports (the Reports tab's history)
     reports_retention: timedelta = timedelta(days=30)  # how long an upload's report is kept (jobs.retention_s)
+    subjects: SubjectStore | None = None  # the sessions kept under the account's subjects (the progress chart)
     form_rate: MinimumRate | None = None  # the slowest a form may stream in (the ingress's minimum upload rate)
 
 
@@ -84,8 +88,9 @@ def login_policy(options: DashboardOptions) -> LoginPolicy:
 
 
 def dashboard_backend(options: DashboardOptions, *, accounts: AccountStore, keys: KeyStore, reports: JobStore,
-                      analyze: Callable[[Request, str], Awaitable[Result]], media_sources: tuple[str, ...],
-                      reports_retention: timedelta, form_rate: MinimumRate | None) -> DashboardBackend:
+                      subjects: SubjectStore, analyze: Callable[[Request, str], Awaitable[Result]],
+                      media_sources: tuple[str, ...], reports_retention: timedelta,
+                      form_rate: MinimumRate | None) -> DashboardBackend:
     """The backend the `dashboard` section describes. `analyze(request, owner)` is the replica's full-analysis
     minus the API-key check; each upload's report is kept `reports_retention` (`jobs.retention_s`); a form
     streaming slower than `form_rate` is dropped (408), as an upload is."""
@@ -93,7 +98,7 @@ def dashboard_backend(options: DashboardOptions, *, accounts: AccountStore, keys
         accounts=accounts, keys=keys, analyze=analyze, session_ttl=timedelta(seconds=options.session_ttl_s),
         always_secure_cookies=options.secure_cookies == "always", media_sources=media_sources,
         trusted_proxies=options.trusted_proxies, reports=reports, reports_retention=reports_retention,
-        form_rate=form_rate)
+        form_rate=form_rate, subjects=subjects)
 
 
 router = APIRouter(include_in_schema=False)
@@ -375,16 +380,26 @@ async def reports_tab(request: Request, board: Board) -> Response:
 
 
 @router.get(PREFIX + "/reports/progress")
-async def report_progress(request: Request, board: Board) -> Response:
-    """Overall and category scores of the account's reports over time, for the progress chart."""
+async def report_progress(request: Request, board: Board, subject: str = "") -> Response:
+    """For the progress chart, from the same store as GET /api/v1/subjects/{subject}/progress: the account's
+    subjects, and the overall and category scores of one subject's sessions over time (`subject`, or the one with
+    the latest session), oldest first."""
     signed_in = await _session(board, request)
     if isinstance(signed_in, Response):
         raise SignInRequired()
-    records = [] if board.reports is None else await asyncio.to_thread(board.reports.progress,
-                                                                       signed_in[0].owner, PROGRESS_POINTS)
-    return _secured(board, JSONResponse([{"id": r.id, "at": r.finished_at.isoformat().replace("+00:00", "Z"),
-                                          "overall_score": r.overall_score, "category_scores": r.category_scores}
-                                         for r in records]))
+    owner = signed_in[0].owner
+    if subject and SUBJECT_PATTERN.fullmatch(subject) is None:
+        raise NotFound()
+    subjects = [] if board.subjects is None else (await asyncio.to_thread(board.subjects.subjects, owner,
+                                                                          PROGRESS_SUBJECTS))[0]
+    latest = max(subjects, key=lambda s: s.last_at).subject if subjects else None
+    chosen = subject or latest
+    sessions = [] if chosen is None else await asyncio.to_thread(board.subjects.earlier, owner, chosen,
+                                                                 PROGRESS_POINTS)
+    return _secured(board, JSONResponse({
+        "subjects": [s.subject for s in subjects], "subject": chosen,
+        "points": [{"at": s.at.isoformat().replace("+00:00", "Z"), "overall_score": s.scores.get("overall"),
+                    "category_scores": {name: s.scores.get(name) for name in CATEGORIES}} for s in sessions]}))
 
 
 @router.get(PREFIX + "/reports/{report_id}")

@@ -23,8 +23,9 @@ class EngineDeployment:
         self._embed_batch.set_max_batch_size(opts.max_batch_size)
         self._embed_batch.set_batch_wait_timeout_s(opts.batch_wait_timeout_s)
 
-    async def interpret(self, measurements):
-        """models.measurements.Measurements -> models.interpretation.model.Interpretation. The sentences of
+    async def interpret(self, measurements, earlier=None):
+        """models.measurements.Measurements -> models.interpretation.model.Interpretation; `earlier`: the stored
+        sessions of the request's subject (models.progress.SessionRecord), None without one. The sentences of
         concurrent requests are embedded together (one forward pass per batch); the rest runs in a thread."""
         from softskills.models.interpretation.model import interpret
 
@@ -32,7 +33,7 @@ class EngineDeployment:
                                    + ([measurements.context_phrase] if measurements.context_phrase else [])))
         table = dict(zip(texts, await self._embed_batch(texts))) if texts else {}
         return await asyncio.to_thread(interpret, measurements, lambda batch: np.stack([table[t] for t in batch]),
-                                       self._params)
+                                       self._params, earlier)
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def _embed_batch(self, text_lists: list[list[str]]) -> list[np.ndarray]:

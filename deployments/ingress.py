@@ -8,7 +8,14 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from softskills.config.options import AnalysisOptions, DashboardOptions, HttpOptions, JobOptions, StorageOptions
+from softskills.config.options import (
+    AnalysisOptions,
+    DashboardOptions,
+    HttpOptions,
+    JobOptions,
+    StorageOptions,
+    SubjectOptions,
+)
 from softskills.deployments.replicas import ingress_app, ingress_services
 
 
@@ -17,13 +24,14 @@ from softskills.deployments.replicas import ingress_app, ingress_services
 class Ingress:
     def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
                  http: dict | None = None, analysis: dict | None = None, storage: dict | None = None,
-                 dashboard: dict | None = None, jobs: dict | None = None, job_consumer: DeploymentHandle = None,
-                 webhook_sender: DeploymentHandle = None):
+                 dashboard: dict | None = None, jobs: dict | None = None, subjects: dict | None = None,
+                 job_consumer: DeploymentHandle = None, webhook_sender: DeploymentHandle = None):
         """`job_consumer` and `webhook_sender` are never called: jobs reach them through the task queue. Taking
         their handles makes them part of the application, as Ray's asynchronous-inference guide does."""
         self._services = ingress_services(
             HttpOptions(**(http or {})), AnalysisOptions(**(analysis or {})), StorageOptions(**(storage or {})),
-            DashboardOptions(**(dashboard or {})), JobOptions(**(jobs or {})), speech, face, engine)
+            DashboardOptions(**(dashboard or {})), JobOptions(**(jobs or {})), SubjectOptions(**(subjects or {})),
+            speech, face, engine)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         """Serve calls this once the replica is constructed: the app, with this replica's services."""

@@ -20,7 +20,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from ray.serve.task_consumer import task_consumer, task_handler
 
-from softskills.config.options import AnalysisOptions, JobOptions, StorageOptions
+from softskills.config.options import AnalysisOptions, JobOptions, StorageOptions, SubjectOptions
 from softskills.deployments.replicas import job_consumer_services, webhook_sender_services
 from softskills.deployments.task_queue import analysis_queue, task_processor_config, webhook_queue
 from softskills.jobs.queue import ANALYZE_TASK, WEBHOOK_TASK
@@ -33,10 +33,11 @@ class AttemptFailed(Exception):
 
 class JobConsumer:
     def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle, analysis: dict,
-                 storage: dict, jobs: dict, retry_after_s: int):
+                 storage: dict, jobs: dict, subjects: dict, retry_after_s: int):
         self._loop = asyncio.get_running_loop()  # the replica's loop: the handler threads run analyses on it
         self._services = job_consumer_services(AnalysisOptions(**analysis), StorageOptions(**storage),
-                                               JobOptions(**jobs), retry_after_s, speech, face, engine)
+                                               JobOptions(**jobs), SubjectOptions(**subjects), retry_after_s, speech,
+                                               face, engine)
 
     @task_handler(name=ANALYZE_TASK)
     def analyze_job(self, job_id: str) -> str:

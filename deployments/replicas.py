@@ -2,10 +2,10 @@
 function per process kind, called once by its deployment class. Every store, service and option object a replica
 uses is made here, once; the routes and runners only receive them.
 
-- `ingress_services`: the key store and authenticator, the job store and job service, the video store, webhook
-  secrets, the dashboard's backend, and the HTTP app (`ingress_app`) that serves them.
-- `job_consumer_services`: the job store, the video store, the pipeline over the model handles, the runner and the
-  sweep.
+- `ingress_services`: the key store and authenticator, the job store and job service, the subjects' sessions, the
+  video store, webhook secrets, the dashboard's backend, and the HTTP app (`ingress_app`) that serves them.
+- `job_consumer_services`: the job store, the subjects' sessions, the video store, the pipeline over the model
+  handles, the runner and the sweep.
 - `webhook_sender_services`: the job store, the webhook secrets and the sender.
 """
 
@@ -26,10 +26,18 @@ from softskills.api.limits import Admission, Uploads
 from softskills.api.responses import build_answer
 from softskills.api.routes.analysis import SynchronousAnalyses
 from softskills.api.routes.jobs import JobRoutes, jobs_off_reason
+from softskills.api.routes.subjects import SubjectRoutes
 from softskills.auth.accounts import AccountStore
 from softskills.auth.service import Authenticator
 from softskills.auth.store import KeyStore, database_pepper
-from softskills.config.options import AnalysisOptions, DashboardOptions, HttpOptions, JobOptions, StorageOptions
+from softskills.config.options import (
+    AnalysisOptions,
+    DashboardOptions,
+    HttpOptions,
+    JobOptions,
+    StorageOptions,
+    SubjectOptions,
+)
 from softskills.dashboard import routes as dashboard
 from softskills.db.engine import database_url
 from softskills.db.files import data_dir
@@ -46,6 +54,8 @@ from softskills.models.pipeline import Pipeline
 from softskills.storage.factory import start_video_store
 from softskills.storage.janitor import Janitor
 from softskills.storage.local import LocalVideoStore
+from softskills.subjects.service import SubjectSessions
+from softskills.subjects.store import SubjectStore
 
 PIDBOX_LEFTOVER_S = 300  # a remote-control message still unread after this is addressed to a worker that is gone
 
@@ -55,20 +65,23 @@ class IngressServices:
     http: HttpOptions
     analyses: SynchronousAnalyses
     jobs: JobRoutes
+    subjects: SubjectRoutes
     media: LocalVideoStore | None  # the local store, whose signed URLs the ingress serves; None for S3 or off
     dashboard: dashboard.DashboardBackend | None  # None: the dashboard is off
-    retention: Janitor  # deletes finished jobs and reports past retention
+    retention: Janitor  # deletes finished jobs, reports and subjects' sessions past retention
 
 
 def ingress_services(http: HttpOptions, analysis: AnalysisOptions, storage: StorageOptions,
-                     dashboard_options: DashboardOptions, jobs: JobOptions, speech: DeploymentHandle,
-                     face: DeploymentHandle, engine: DeploymentHandle) -> IngressServices:
+                     dashboard_options: DashboardOptions, jobs: JobOptions, subject_options: SubjectOptions,
+                     speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle) -> IngressServices:
     url = database_url()
     keys, job_store = KeyStore(url), JobStore(url)
+    subjects = SubjectSessions(SubjectStore(url), subject_options)
     videos = start_video_store(storage, data_dir(), url)
     intake = Intake(http, analysis.observable_only, ApiKeys(Authenticator(keys, cache_ttl_s=http.auth_cache_ttl_s)),
                     Uploads(http), observe_request)
-    analyses = SynchronousAnalyses(_pipeline(analysis, speech, face, engine, http.retry_after_s), intake, videos)
+    analyses = SynchronousAnalyses(_pipeline(analysis, speech, face, engine, http.retry_after_s), intake, videos,
+                                   subjects)
     off_reason = jobs_off_reason(jobs, videos)
     job_service = None if off_reason else JobService(
         store=job_store, videos=videos, secrets=WebhookSecrets(url, SecretBox(keys.pepper)),
@@ -76,25 +89,26 @@ def ingress_services(http: HttpOptions, analysis: AnalysisOptions, storage: Stor
         upload_ttl_s=jobs.upload_ttl_s, idempotency_ttl=timedelta(seconds=jobs.idempotency_ttl_s),
         retention=timedelta(seconds=jobs.retention_s),
         rotation_grace=timedelta(seconds=jobs.webhooks.secret_rotation_grace_s),
-        allowed_networks=jobs.webhooks.allowed_networks, retry_after_s=http.retry_after_s)
+        allowed_networks=jobs.webhooks.allowed_networks, retry_after_s=http.retry_after_s, subjects=subjects.store,
+        max_subjects_per_owner=subject_options.max_subjects_per_owner)
     submissions = Admission(jobs.max_concurrent_uploads, jobs.max_waiting_uploads, http.retry_after_s)
     board = None
     if dashboard_options.enabled:
         board = dashboard.dashboard_backend(
             dashboard_options, accounts=AccountStore(url, policy=dashboard.login_policy(dashboard_options)),
-            keys=keys, reports=job_store,
+            keys=keys, reports=job_store, subjects=subjects.store,
             analyze=lambda request, owner: analyses.answer(request, full=True, session_owner=owner),
             media_sources=videos.media_origins if videos is not None else (),
             reports_retention=timedelta(seconds=jobs.retention_s), form_rate=intake.uploads.min_rate)
     return IngressServices(
         http=http, analyses=analyses, jobs=JobRoutes(job_service, off_reason, intake, submissions),
-        media=videos.local_store if videos is not None else None, dashboard=board,
-        retention=start_retention_purge(job_store, jobs.sweep_interval_s))
+        subjects=SubjectRoutes(subjects, intake), media=videos.local_store if videos is not None else None,
+        dashboard=board, retention=start_retention_purge(job_store, jobs.sweep_interval_s, subjects.store.purge))
 
 
 def ingress_app(services: IngressServices) -> FastAPI:
     """The replica's HTTP app: the API, and the dashboard beside it when it is on."""
-    app = build_api(services.http, services.analyses, services.jobs, services.media)
+    app = build_api(services.http, services.analyses, services.jobs, services.media, services.subjects)
     if services.dashboard is not None:
         dashboard.mount(app, services.dashboard)
     return app
@@ -106,9 +120,9 @@ class ConsumerServices:
     sweeping: threading.Event  # set it to stop the replica's sweep
 
 
-def job_consumer_services(analysis: AnalysisOptions, storage: StorageOptions, jobs: JobOptions, retry_after_s: int,
-                          speech: DeploymentHandle, face: DeploymentHandle,
-                          engine: DeploymentHandle) -> ConsumerServices:
+def job_consumer_services(analysis: AnalysisOptions, storage: StorageOptions, jobs: JobOptions,
+                          subject_options: SubjectOptions, retry_after_s: int, speech: DeploymentHandle,
+                          face: DeploymentHandle, engine: DeploymentHandle) -> ConsumerServices:
     """`retry_after_s`: what a model deployment's full queue answers, a 503 the runner retries like any other."""
     url = database_url()
     store, videos = JobStore(url), start_video_store(storage, data_dir(), url)
@@ -119,7 +133,8 @@ def job_consumer_services(analysis: AnalysisOptions, storage: StorageOptions, jo
         answer=lambda analysis, request: build_answer(analysis, request.analysis == "full-analysis",
                                                        request.session_id),
         classify=classify_failure, notify=webhook_notifier(store, enqueue_webhook),
-        options=RunOptions(jobs.max_attempts, jobs.job_timeout_s, jobs.heartbeat_s, lease, retention))
+        options=RunOptions(jobs.max_attempts, jobs.job_timeout_s, jobs.heartbeat_s, lease, retention),
+        subjects=SubjectSessions(SubjectStore(url), subject_options))
     sweeping = Sweeper(store, videos, enqueue_job, enqueue_webhook, lease, timedelta(seconds=jobs.requeue_after_s),
                        timedelta(seconds=jobs.upload_ttl_s), retention,
                        lambda: prune_embedded_broker(jobs.broker_url, PIDBOX_LEFTOVER_S)).start(jobs.sweep_interval_s)

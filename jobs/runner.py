@@ -17,15 +17,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from softskills.jobs.errors import JobTimedOut
 from softskills.jobs.store import Claim, JobRecord, JobStore, Result
 from softskills.models.pipeline import Analysis, AnalysisInput, Pipeline
 from softskills.storage.factory import VideoStorage
+from softskills.subjects.service import SubjectSessions
 
 logger = logging.getLogger("ray.serve")
 
+T = TypeVar("T")
 UPLOAD_GONE_DETAIL = "The job's video is no longer stored (it waited longer than the server keeps uploads)."
 
 
@@ -77,6 +79,7 @@ class JobRunner:
     classify: Callable[[Exception], tuple[int, str]]  # (status, detail) from the error table
     notify: Callable[[JobRecord], Awaitable[None]]  # a job that just finished: enqueue its webhook
     options: RunOptions
+    subjects: SubjectSessions  # a job's subject: its sessions judged against, its session kept once it succeeds
 
     async def run(self, job_id: str) -> tuple[Outcome, str | None]:
         """Runs one delivery; (outcome, the error detail when it is RETRY)."""
@@ -93,7 +96,7 @@ class JobRunner:
         except FileNotFoundError:
             return await self._fail(claim, 500, UPLOAD_GONE_DETAIL)
         try:
-            result = await self._leased(job.id, attempt, self._analyze(job, request, upload))
+            result, analysis = await self._leased(job.id, attempt, self._analyze(job, request, upload))
         except LeaseLost:
             logger.info("job %s attempt %d stopped: cancelled or taken over", job.id, attempt)
             await self._drop_upload(job.id)
@@ -107,25 +110,28 @@ class JobRunner:
             return Outcome.RETRY, detail
         if await asyncio.to_thread(self.store.succeed, job.id, attempt, result.body, result.summary,
                                    self.options.retention):
+            await self.subjects.keep(job.owner, request.input.subject, analysis, "job")
             await self._finished(job)
         return Outcome.FINISHED, None
 
-    async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> Result:
-        """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl."""
+    async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> tuple[Result, Analysis]:
+        """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl. A job with
+        a subject is judged against the subject's sessions as they are when it runs."""
         async def keep_video():
             return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
 
         try:
+            earlier = await self.subjects.earlier(job.owner, request.input.subject)
             kept = keep_video if request.analysis == "full-analysis" else None
-            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, kept),
+            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, kept, earlier),
                                               timeout=self.options.job_timeout_s)
-            return await asyncio.to_thread(self.answer, analysis, request)
+            return await asyncio.to_thread(self.answer, analysis, request), analysis
         except asyncio.TimeoutError:
             raise JobTimedOut(self.options.job_timeout_s) from None
         finally:
             upload.close()
 
-    async def _leased(self, job_id: str, attempt: int, work: Awaitable[Result]) -> Result:
+    async def _leased(self, job_id: str, attempt: int, work: Awaitable[T]) -> T:
         """Runs `work` while renewing the lease every heartbeat_s; a heartbeat that finds the job cancelled or
         taken over cancels the work (LeaseLost). A renewal that fails (the database) is logged and tried again at
         the next beat; once the lease could lapse before that next try, the work stops too (LeaseLost): the job is

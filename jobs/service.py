@@ -2,7 +2,8 @@
 signing secrets. Blocking (database, DNS, the video store, the broker): the ingress calls it from worker threads.
 
 A submission is checked before it costs anything it can be refused for: the Idempotency-Key first (a replay answers
-with the stored job, a key reused for another request is refused), then the owner's active jobs, the webhook URL
+with the stored job, a key reused for another request is refused), then the owner's active jobs, room for its
+`subject` (subjects.max_subjects_per_owner), the webhook URL
 (the SSRF guard) and secret; only then is the upload kept in the video store (within the owner's quota), the job
 stored, and its id put on the task queue.
 """
@@ -30,6 +31,7 @@ from softskills.jobs.store import DuplicateIdempotencyKey, JobRecord, JobStore, 
 from softskills.jobs.webhooks import SecretInfo, WebhookSecrets, check_url
 from softskills.storage.factory import VideoStorage
 from softskills.storage.quota import StorageRefused
+from softskills.subjects.store import SubjectStore
 
 logger = logging.getLogger("ray.serve")
 
@@ -57,6 +59,8 @@ class JobService:
     rotation_grace: timedelta
     allowed_networks: tuple[str, ...]
     retry_after_s: int
+    subjects: SubjectStore  # a job naming one subject too many is refused at submission
+    max_subjects_per_owner: int
 
     def submit(self, submission: Submission) -> tuple[JobRecord, bool]:
         """(the job, whether it is an earlier submission's answer replayed for the same Idempotency-Key)."""
@@ -71,6 +75,8 @@ class JobService:
                 return _replayed(earlier, request_hash)
         if self.store.active_count(s.owner) >= self.max_active_per_owner:
             raise TooManyActiveJobs(self.max_active_per_owner, self.retry_after_s)
+        if s.request.input.subject is not None:
+            self.subjects.check_room(s.owner, s.request.input.subject, self.max_subjects_per_owner)
         if s.webhook_url is not None:
             check_url(s.webhook_url, self.allowed_networks)
             if self.secrets.info(s.owner) is None:

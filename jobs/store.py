@@ -519,14 +519,6 @@ class JobStore:
         """The owner's jobs and dashboard reports, newest first, without results."""
         return self.list(owner, limit, sources=("api", "dashboard"))[0]
 
-    def progress(self, owner: str, limit: int) -> list[JobRecord]:
-        """The owner's latest `limit` succeeded reports that have scores, oldest first: progress over sessions."""
-        with self._sessions() as session:
-            rows = session.scalars(select(Job).where(Job.owner == owner, Job.status == "succeeded",
-                                                     Job.category_scores.is_not(None))
-                                   .order_by(Job.finished_at.desc(), Job.id.desc()).limit(limit))
-            return [JobRecord.from_row(row) for row in reversed(list(rows))]
-
 
 def _first_webhook_state():
     """A finished job's webhook becomes pending: a SQL expression, so a job without a URL keeps none."""

@@ -70,9 +70,10 @@ class Sweeper:
         return stopped
 
 
-def start_retention_purge(store: JobStore, interval_s: float) -> Janitor:
+def start_retention_purge(store: JobStore, interval_s: float, *others: Callable[[], int]) -> Janitor:
     """Finished jobs and dashboard reports are deleted `jobs.retention_s` after they finished (their `expires_at`),
     looked for every `interval_s` (`jobs.sweep_interval_s`) by each ingress replica, whatever is enabled: the
     consumers' sweep deletes them too, but there is none when jobs are off, and the dashboard keeps reports either
-    way."""
-    return Janitor(store.purge_expired, interval_s, "finished jobs and reports past retention").start()
+    way. `others` purge other records past their retention on the same schedule (the subjects' sessions)."""
+    return Janitor(lambda: store.purge_expired() + sum(purge() for purge in others), interval_s,
+                   "records past retention").start()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -32,6 +32,7 @@ from softskills.models.i18n.text import Text, say
 from softskills.models.interpretation.model import Interpretation
 from softskills.models.measurements import Measurements, measure
 from softskills.models.media.decode import VideoFrames, decode_audio, media_info
+from softskills.models.progress import SessionRecord
 from softskills.models.signals import Signals, measure_signals
 from softskills.models.speech.segments import merge_transcripts, split_at_silences
 from softskills.models.speech.speakers import Diarization
@@ -57,7 +58,7 @@ class Stages:
     identify_language: Callable[[np.ndarray, tuple], Awaitable[LanguageIdentification]]  # (audio, speech segments)
     analyze_voice: Callable[[np.ndarray, int], Awaitable[VoiceAnalysis]]
     landmarks: Callable[[np.ndarray, np.ndarray], Awaitable[FaceTrack]]
-    interpret: Callable[[Measurements], Awaitable[Interpretation]]
+    interpret: Callable[[Measurements, Sequence[SessionRecord] | None], Awaitable[Interpretation]]
     pose: Callable[[np.ndarray, np.ndarray], Awaitable[PoseTrack]] | None = None
     diarize: Callable[[np.ndarray, tuple, int | None], Awaitable[Diarization]] | None = None
 
@@ -93,6 +94,7 @@ class AnalysisInput:
     speakers_expected: int | None = None  # forces the number of speakers found
     speaker: int | str | None = None  # who to analyse: None = the most speaking time, a number, or "everyone"
     language: str | None = None  # the spoken language (ISO 639-1, a supported one); None = identify it
+    subject: str | None = None  # the owner's id of the person: the session is judged against and kept under it
     # The language of the answer's sentences (one with a catalog: models/i18n); None = the spoken language's when
     # it has one, else English.
     feedback_language: str | None = None
@@ -120,15 +122,18 @@ class Pipeline:
     observe: Callable[[str, float], None] = _ignore  # (stage, seconds) for each stage, e.g. a metrics histogram
 
     async def analyze(self, upload: BinaryIO, request: AnalysisInput,
-                      keep_video: Callable[[], Awaitable] | None = None) -> Analysis:
+                      keep_video: Callable[[], Awaitable] | None = None,
+                      earlier: Sequence[SessionRecord] | None = None) -> Analysis:
         """Runs every stage on the upload (a seekable binary file). `keep_video`, when given, runs once the media
-        is known to be valid, beside the interpretation; its result is the analysis's `kept_video`."""
+        is known to be valid, beside the interpretation; its result is the analysis's `kept_video`. `earlier`: the
+        stored sessions of the request's subject, which the interpretation judges progress against (None: no
+        subject)."""
         signals = await self._measure(upload, request)
         measurements = await self._timed("measure", asyncio.to_thread(
             measure, signals, window_s=self.options.time_series_window_s, observable_only=request.observable_only,
             context_phrase=request.context_phrase))
         kept = keep_video() if keep_video is not None else _nothing()
-        (interpretation, failure), kept_video = await asyncio.gather(self._interpret(measurements), kept)
+        (interpretation, failure), kept_video = await asyncio.gather(self._interpret(measurements, earlier), kept)
         return Analysis(signals, measurements, interpretation, failure, kept_video)
 
     async def _measure(self, upload: BinaryIO, request: AnalysisInput) -> Signals:
@@ -248,11 +253,12 @@ class Pipeline:
                 chunks.close()
         return face_calls, pose_calls
 
-    async def _interpret(self, measurements: Measurements) -> tuple[Interpretation | None, Text | None]:
+    async def _interpret(self, measurements: Measurements,
+                         earlier: Sequence[SessionRecord] | None) -> tuple[Interpretation | None, Text | None]:
         """Without the engine the measurements still answer: the interpretation is null, with the reason."""
         try:
-            return await self._call("engine", self.stages.interpret(measurements), self.options.engine_timeout_s,
-                                    []), None
+            return await self._call("engine", self.stages.interpret(measurements, earlier),
+                                    self.options.engine_timeout_s, []), None
         except StageTimeout:
             return None, say("The interpretation engine did not answer within {seconds:g} s.",
                              seconds=self.options.engine_timeout_s)
@@ -319,7 +325,7 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
     return Stages(transcribe=threaded(speech_to_text.transcribe),
                   identify_language=threaded(speech_to_text.identify_language), analyze_voice=threaded(analyze_voice),
                   landmarks=threaded(landmarker.landmarks),
-                  interpret=threaded(lambda measurements: interpret(measurements, embed, params)),
+                  interpret=threaded(lambda measurements, earlier: interpret(measurements, embed, params, earlier)),
                   pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None,
                   diarize=threaded(lambda audio, segments, expected: diarize(audio, segments, voice_encoder, expected))
                   if voice_encoder is not None else None)

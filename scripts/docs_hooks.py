@@ -40,7 +40,7 @@ def openapi_document() -> dict:
     from softskills.api.app import build_api
     from softskills.config.options import HttpOptions
 
-    return build_api(HttpOptions(), None, None, None).openapi()
+    return build_api(HttpOptions(), None, None, None, None).openapi()
 
 
 def on_config(config):

@@ -20,6 +20,7 @@ from testkit.service_runner import REPO, running_service
 from tests.job_support import submit, wait_for
 
 pytestmark = pytest.mark.integration
+SUBJECT = "e2e-practice"
 
 CHROMIUM = Path("/usr/bin/chromium")  # installed by scripts/install-system-deps.sh; never `playwright install`
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -114,6 +115,7 @@ def test_keys_flow_and_report_in_the_browser(service, page, talking_head_videos)
     shot(page, "06-reports-empty")
     page.set_input_files("#video-file", video.path)
     page.fill("input[name=context_phrase]", "team results presentation")
+    page.fill("input[name=subject]", SUBJECT)  # the session is kept under it: the progress chart's points
     with page.expect_response(re.compile(r"/dashboard/reports/analyze$"), timeout=600_000) as answer:
         page.click("#upload-button")
         expect(page.locator("#progress-text")).to_contain_text(re.compile("Uploading|Processing"))
@@ -122,6 +124,8 @@ def test_keys_flow_and_report_in_the_browser(service, page, talking_head_videos)
     analysis = body["video_analysis"]
     expect(page.locator("#report")).to_be_visible()
     expect(page.locator("#overall-score")).to_have_text(str(analysis["overall_score"]))
+    assert analysis["progress"]["sessions_needed"] == 3  # the subject's first session
+    expect(page.locator("#progress-feedback li")).to_have_text(analysis["progress"]["feedback"])
     points = page.evaluate("document.getElementById('time-chart').data[0].y")
     assert points == [row["overall_score"] for row in analysis["time_series_scores"]] and len(points) >= 2
     expect(page.locator("#time-chart .main-svg").first).to_be_visible()
@@ -146,9 +150,11 @@ def test_keys_flow_and_report_in_the_browser(service, page, talking_head_videos)
     shot(page, "07-report")
     assert page.errors == []
 
-    # Report history: a job of this account's beside the upload, the progress chart, and a stored report reopened.
+    # Report history: a job of this account's beside the upload, the progress chart (the subject's two sessions), and
+    # a stored report reopened.
     job_key, _ = service.store.create_key(EMAIL, "Jobs", None)
-    job_id = submit(service, video.path, key=job_key, data={"analysis": "analyze-video"}).json()["id"]
+    job_id = submit(service, video.path, key=job_key,
+                    data={"analysis": "analyze-video", "subject": SUBJECT}).json()["id"]
     job = wait_for(service, job_id, key=job_key)
     page.goto("/dashboard/reports")
     rows = page.locator("tr[data-report]")

@@ -321,6 +321,23 @@ def test_context_phrase_and_session_id_have_their_own_bound(field, limit):
         parse_analysis_request(_form(**{field: "a" * 11}), tighter, observable_only=False)
 
 
+
+def test_a_subject_is_read_within_its_bound_and_the_subject_limit_is_a_429_naming_it():
+    from softskills.subjects.errors import InvalidSubject, TooManySubjects
+
+    for absent in (_form(), _form(subject="")):  # an empty field is an absent one, as for every field
+        assert parse_analysis_request(absent, HttpOptions(), observable_only=False).input.subject is None
+    kept = parse_analysis_request(_form(subject="ana.b-2_x"), HttpOptions(), observable_only=False)
+    assert kept.input.subject == "ana.b-2_x"
+    for bad in ("x" * 65, "ana b", "../ana", "ñ"):
+        with pytest.raises(InvalidSubject) as refused:
+            parse_analysis_request(_form(subject=bad), HttpOptions(), observable_only=False)
+        assert answer_for(refused.value)[:2] == (
+            422, "Field 'subject' must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.")
+    status, detail = answer_for(TooManySubjects(1000))[:2]
+    assert status == 429 and "1000 subjects" in detail and "subjects.max_subjects_per_owner" in detail
+    assert form_schema(ANALYSIS, HttpOptions())["properties"]["subject"]["maxLength"] == 64
+
 def test_the_openapi_document_states_the_fields_bounds_and_the_new_answers():
     options = HttpOptions()
     _FIELDS = form_schema(ANALYSIS, options)["properties"]

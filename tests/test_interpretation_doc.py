@@ -16,6 +16,7 @@ from softskills.models.interpretation.model import PARAMS_PATH, load_params
 DOC_PATH = PARAMS_PATH.parent / "INTERPRETATION.md"
 PROSE_KEYS = {"about", "label", "unit", "evidence"}
 NOT_WINDOWABLE = "not windowable"
+ABSENT = "—"
 
 
 def markdown_tables(text: str) -> dict[str, list[list[str]]]:
@@ -70,6 +71,13 @@ def documented(text: str) -> dict:
         params["overall"]["weights"][category] = float(overall)
     for level, metrics, moments in tables["Level|Metrics (weight)|Moments shown"]:
         params["interpretations"][level] = {"weights": weights(metrics), "moments": re.findall(r"`(\w+)`", moments)}
+    for metric, better, floor, personal in tables["Name|Better|Floor (take-to-take SD)|Personal curve (z → score)"]:
+        spec = {"floor": float(floor)}
+        if better != ABSENT:
+            spec["better"] = better
+        if personal != ABSENT:
+            spec["personal_curve"] = curve(personal)
+        params.setdefault("personal", {}).setdefault("metrics", {})[name(metric)] = spec
     for setting, value, _meaning in tables["Setting|Value|Meaning"]:
         *parents, key = name(setting).split(".")
         place = params
@@ -138,6 +146,13 @@ def changed(edit) -> dict:
     (lambda p: p.update(min_coverage=0.5), ".min_coverage"),
     (lambda p: p.update(version="9.9"), ".version"),
     (lambda p: p["content"].update(max_summary_words=80), ".content.max_summary_words: in the file"),
+    (lambda p: p["personal"]["metrics"]["pace_wpm"].update(floor=5.0), ".personal.metrics.pace_wpm.floor"),
+    (lambda p: p["personal"]["metrics"]["eye_contact_ratio"].update(better="lower"),
+     ".personal.metrics.eye_contact_ratio.better"),
+    (lambda p: p["personal"]["metrics"]["smile_ratio"]["personal_curve"].pop(), ".personal.metrics.smile_ratio"),
+    (lambda p: p["personal"]["metrics"]["clarity"].update(personal_curve=[[0, 10]]),
+     ".personal.metrics.clarity.personal_curve: in the file"),
+    (lambda p: p["personal"]["calibration"].update(weight=0.3), ".personal.calibration.weight"),
 ])
 def test_the_comparison_finds_every_kind_of_change(edit, where):
     found = check(changed(edit))

@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from softskills.auth.store import KeyStore
+from softskills.config.options import SubjectOptions
 from softskills.jobs.runner import JobRequest, JobRunner, Outcome, RunOptions
 from softskills.jobs.store import JobStore, NewJob, Result, Summary
 from softskills.models.pipeline import AnalysisInput
 from softskills.storage.factory import VideoStorage
 from softskills.storage.local import LocalVideoStore
 from softskills.storage.quota import VideoLedger, VideoQuota
+from softskills.subjects.service import SubjectSessions
+from softskills.subjects.store import SubjectStore
 from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
 
 HEARTBEAT_S = 0.25
@@ -34,7 +37,7 @@ class TimedAnalysis:
     def __init__(self, seconds: float):
         self.seconds, self.finished, self.cancelled = seconds, 0, 0
 
-    async def analyze(self, upload, analysis_input, keep_video=None):
+    async def analyze(self, upload, analysis_input, keep_video=None, earlier=None):
         try:
             await asyncio.sleep(self.seconds)
         except asyncio.CancelledError:
@@ -56,7 +59,8 @@ class Replica:
         self.runner = JobRunner(self.store, analysis, videos,
                                 answer=lambda analysis, request: Result(BODY, Summary(70, {"clarity": 7.0})),
                                 classify=lambda exc: (500, type(exc).__name__), notify=notify,
-                                options=RunOptions(3, 600, HEARTBEAT_S, LEASE, timedelta(days=30)))
+                                options=RunOptions(3, 600, HEARTBEAT_S, LEASE, timedelta(days=30)),
+                                subjects=SubjectSessions(SubjectStore(url), SubjectOptions()))
 
     def failing_heartbeats(self, failures: int | None) -> list[float]:
         """The next `failures` lease renewals (every one, for None) raise a database error; returns when each

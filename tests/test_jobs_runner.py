@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from softskills.api.errors import classify_failure
 from softskills.api.responses import build_answer
 from softskills.auth.store import KeyStore
-from softskills.config.options import AnalysisOptions
+from softskills.config.options import AnalysisOptions, SubjectOptions
 from softskills.jobs.errors import (
     IdempotencyKeyReused,
     JobQueueUnavailable,
@@ -37,6 +37,9 @@ from softskills.models.pipeline import AnalysisInput, Pipeline, local_stages
 from softskills.storage.factory import VideoStorage
 from softskills.storage.local import LocalVideoStore
 from softskills.storage.quota import VideoLedger, VideoQuota
+from softskills.subjects.errors import TooManySubjects
+from softskills.subjects.service import SubjectSessions
+from softskills.subjects.store import SubjectLimits, SubjectStore
 from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 from tests.auth_support import TEST_PEPPER, clean_auth_env  # noqa: F401
 
@@ -57,7 +60,7 @@ class Jobs:
     """A service, a runner and a sweeper on one store, as the ingress and a consumer replica hold them."""
 
     def __init__(self, tmp_path, models, *, quota_bytes=200 * MB, lease_s=60.0, heartbeat_s=5.0, max_attempts=3,
-                 speech_timeout_s=600.0, max_active=10, **stages):
+                 speech_timeout_s=600.0, max_active=10, max_subjects=2, **stages):
         url = f"sqlite:///{tmp_path / 'store.db'}"
         KeyStore(url, pepper=TEST_PEPPER)
         self.store = JobStore(url)
@@ -67,8 +70,10 @@ class Jobs:
         self.queue: list[str] = []
         self.notified: list[str] = []
         self.secrets = WebhookSecrets(url, SecretBox(TEST_PEPPER))
+        self.subjects = SubjectStore(url)
         self.service = JobService(self.store, self.videos, self.secrets, self.queue.append, max_active, 3600,
-                                  timedelta(days=1), RETENTION, timedelta(0), ("127.0.0.1/32",), 10)
+                                  timedelta(days=1), RETENTION, timedelta(0), ("127.0.0.1/32",), 10, self.subjects,
+                                  max_subjects)
         options = AnalysisOptions(speech_timeout_s=speech_timeout_s).pipeline_options()
         base = local_stages(models["stt"], models["face"], models["encoder"])
         self.pipeline = Pipeline(dataclasses.replace(base, **stages), options)
@@ -81,7 +86,8 @@ class Jobs:
                                 answer=lambda analysis, r: build_answer(analysis, r.analysis == "full-analysis",
                                                                         r.session_id),
                                 classify=classify_failure, notify=notify,
-                                options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION))
+                                options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION),
+                                subjects=SubjectSessions(self.subjects, SubjectOptions()))
         self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
                                timedelta(minutes=30), timedelta(hours=1), RETENTION)
 
@@ -117,6 +123,27 @@ def test_a_job_answers_what_the_synchronous_endpoint_answers(tmp_path, models, t
     assert done.overall_score == done.result["overall_score"]
     assert jobs.videos.ledger.usage_bytes("alice") == 0 and not list((tmp_path / "videos").glob("*.mp4"))
     assert jobs.deliver(job.id) == (Outcome.SKIPPED, None)  # a redelivered message: nothing runs twice
+
+
+def test_a_job_with_a_subject_keeps_its_session_when_it_succeeds(tmp_path, models, talking_head):
+    """As the synchronous endpoints: judged against the subject's earlier sessions (none yet), then kept under the
+    owner's subject; a job without a subject keeps nothing, and a subject one too many is refused at submission."""
+    jobs = Jobs(tmp_path, models)
+    job, _ = jobs.submit(talking_head.path, analysis_input=AnalysisInput(subject="ana"))
+    plain, _ = jobs.submit(talking_head.path)
+    assert jobs.deliver(job.id) == jobs.deliver(plain.id) == (Outcome.FINISHED, None)
+    progress = jobs.store.get("alice", job.id).result["progress"]
+    assert (progress["earlier_sessions"], progress["sessions_needed"]) == (0, 3)
+    assert jobs.store.get("alice", plain.id).result["progress"] is None
+    (kept,), more = jobs.subjects.sessions("alice", "ana", 10)
+    assert not more and kept.source == "job" and kept.transcript is None
+    answered = jobs.store.get("alice", job.id).result["speaking_pace_wpm"]  # the answer rounds to 3 decimals
+    assert kept.metrics["pace_wpm"] == pytest.approx(answered, abs=1e-3)
+    assert jobs.subjects.subjects("alice", 10)[0][0].sessions == 1 and jobs.subjects.subjects("bob", 10) == ([], False)
+    jobs.subjects.add("alice", "ben", kept.record(), params_version="2.4", source="api", transcript=None,
+                      limits=SubjectLimits(max_subjects=2, max_sessions=10, retention=RETENTION))
+    with pytest.raises(TooManySubjects, match="2 subjects"):
+        jobs.submit(talking_head.path, analysis_input=AnalysisInput(subject="carl"))
 
 
 def test_a_server_error_is_retried_then_fails_with_the_reason(tmp_path, models, talking_head):

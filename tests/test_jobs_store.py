@@ -176,7 +176,6 @@ def test_finished_jobs_are_purged_after_retention_and_reports_kept_meanwhile(job
     report = jobs.record_report("alice", "full-analysis", {"video_analysis": {}}, Summary(70, {"clarity": 8.0}),
                                 None, RETENTION, {"analysis": "full-analysis"})
     assert [r.id for r in jobs.history("alice", 10)] == [report.id, job.id]
-    assert [r.overall_score for r in jobs.progress("alice", 10)] == [60, 70]
     assert jobs.list("alice", 10)[0][0].id == job.id  # the API lists jobs only
     clock.advance(RETENTION)
     assert jobs.purge_expired() == 1  # the report; the job's upload is still attached: nothing goes before it

@@ -1,7 +1,7 @@
 """The folders are layers, drawn from the code itself (every import, function-level ones included): no folder
-imports another in a circle; models/, db/, config/, auth/, storage/ and jobs/ stay free of Ray and of HTTP (FastAPI,
-Starlette); deployments/ holds Serve modules only (each imports Ray), and the HTTP layer (api/) none: what is
-Serve's (the model handles, the task queue, the metrics) reaches it as arguments."""
+imports another in a circle; models/, db/, config/, auth/, storage/, subjects/ and jobs/ stay free of Ray and of
+HTTP (FastAPI, Starlette); deployments/ holds Serve modules only (each imports Ray), and the HTTP layer (api/) none:
+what is Serve's (the model handles, the task queue, the metrics) reaches it as arguments."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FOLDERS = ("models", "db", "config", "auth", "storage", "jobs", "api", "dashboard", "deployments", "cli", "client")
+FOLDERS = ("models", "db", "config", "auth", "storage", "subjects", "jobs", "api", "dashboard", "deployments", "cli",
+           "client")
 FRAMEWORKS = {"ray": "Ray", "fastapi": "HTTP", "starlette": "HTTP"}
-FRAMEWORK_FREE = ("models", "db", "config", "auth", "jobs", "storage")
+FRAMEWORK_FREE = ("models", "db", "config", "auth", "jobs", "storage", "subjects")
 # The one place api/ reads Serve: the id Serve gave the request being handled, for the log line of an unexpected
 # error (the X-Request-ID the client got back).
 API_READS_SERVE = {"api/errors.py": "ray"}

@@ -20,10 +20,11 @@ from softskills.db.base import Base
 from softskills.db.engine import MIGRATIONS_DIR, dispose_engines
 from softskills.jobs import store as job_store  # noqa: F401  (likewise)
 from softskills.storage import quota  # noqa: F401
+from softskills.subjects import store as subject_store  # noqa: F401
 from testkit.postgres_server import postgres_url  # noqa: F401
 from tests.auth_support import TEST_PEPPER, store_url  # noqa: F401
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def alembic_config(connection) -> Config:
@@ -59,7 +60,8 @@ def test_a_first_release_store_upgrades_in_place_and_keeps_its_keys(store_url): 
 
     reopened = KeyStore(store_url, pepper=TEST_PEPPER)
     assert revision_of(store_url) == HEAD
-    assert {"stored_videos", "named_locks", "jobs", "webhook_attempts", "webhook_secrets"} <= set(
+    assert {"stored_videos", "named_locks", "jobs", "webhook_attempts", "webhook_secrets", "subject_sessions",
+            "subject_settings"} <= set(
         inspect(create_engine(store_url)).get_table_names())
     record = reopened.find_by_lookup_id(parse_key(key).lookup_id)
     assert record is not None and record.owner == "alice" and record.name == "Old key"

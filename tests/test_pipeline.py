@@ -131,7 +131,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
 
 
 def test_an_engine_failure_costs_the_interpretation_not_the_measurements(models, talking_head):
-    async def broken_engine(measurements):
+    async def broken_engine(measurements, earlier):
         raise RuntimeError("engine down")
 
     stages = in_process_stages(models, interpret=broken_engine)

@@ -1,6 +1,7 @@
 """The Reports tab's history in-process (no Ray): each dashboard upload's answer is kept, the account's jobs and
-uploads are listed with their status, a stored report reopens, the progress chart's points are the reports'
-scores over time, and another account sees none of it."""
+uploads are listed with their status, a stored report reopens, the progress chart's points are a subject's stored
+sessions' scores over time (the store GET /api/v1/subjects/{subject}/progress reads), and another account sees none
+of it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from softskills.api.responses import FullAnalysis, answer_of
 from softskills.dashboard import routes
 from softskills.jobs.store import JobStore, NewJob, Result, Summary
 from softskills.models.errors import InvalidMedia
+from softskills.models.progress import Session
+from softskills.subjects.store import SubjectLimits, SubjectStore
 from tests.auth_support import clean_auth_env, clock  # noqa: F401
 from tests.test_dashboard import Dashboard
 
@@ -29,9 +32,11 @@ class ReportingDashboard(Dashboard):
     def __init__(self, tmp_path, clock):  # noqa: F811
         super().__init__(tmp_path, clock)
         self.jobs = JobStore(f"sqlite:///{tmp_path / 'dashboard.db'}", clock=clock)
+        self.subjects = SubjectStore(f"sqlite:///{tmp_path / 'dashboard.db'}", clock=clock)
         self.fail_next: Exception | None = None
         self.app.state.dashboard = routes.DashboardBackend(self.accounts, self.keys, self._analyze, clock=clock,
-                                                           reports=self.jobs, reports_retention=timedelta(days=30))
+                                                           reports=self.jobs, reports_retention=timedelta(days=30),
+                                                           subjects=self.subjects)
 
     async def _analyze(self, request: Request, owner: str) -> Result:
         await request.form()
@@ -94,10 +99,33 @@ def test_uploads_and_jobs_are_kept_listed_and_reopened(dashboard, clock):  # noq
     assert stored["status"] == "succeeded" and stored["result"] == SAMPLE
     assert alice.get(f"/dashboard/reports/{rows[0]['id']}/data").json()["result"] == later
 
-    points = alice.get("/dashboard/reports/progress").json()
-    assert [p["overall_score"] for p in points] == [SAMPLE["video_analysis"]["overall_score"], 81]  # oldest first
-    assert points[0]["category_scores"] == SAMPLE["video_analysis"]["category_scores"]
+
+
+def keep_session(dashboard, owner: str, subject: str, overall: float, categories: dict[str, float]) -> None:
+    dashboard.clock.advance(timedelta(minutes=1))
+    dashboard.subjects.add(owner, subject, Session({"pace_wpm": 150.0}, {**categories, "overall": overall}),
+                           params_version="2.4", source="dashboard", transcript=None,
+                           limits=SubjectLimits(10, 10, timedelta(days=30)))
+
+
+def test_the_progress_chart_reads_a_subjects_sessions(dashboard):
+    """The chart's points are one subject's stored sessions, oldest first: the named one, or by default the subject
+    with the latest session; the account's subjects are offered in name order."""
+    alice = dashboard.signed_in("alice@example.com")
+    assert alice.get("/dashboard/reports/progress").json() == {"subjects": [], "subject": None, "points": []}
+    categories = SAMPLE["video_analysis"]["category_scores"]
+    keep_session(dashboard, "alice@example.com", "interview", 70, categories)
+    keep_session(dashboard, "alice@example.com", "interview", 81, {**categories, "clarity": 9.5})
+    keep_session(dashboard, "alice@example.com", "pitch", 60, categories)
+
+    latest = alice.get("/dashboard/reports/progress").json()
+    assert latest["subjects"] == ["interview", "pitch"] and latest["subject"] == "pitch"
+    assert [p["overall_score"] for p in latest["points"]] == [60]
+    points = alice.get("/dashboard/reports/progress", params={"subject": "interview"}).json()["points"]
+    assert [p["overall_score"] for p in points] == [70, 81]  # oldest first
+    assert points[0]["category_scores"] == categories and points[1]["category_scores"]["clarity"] == 9.5
     assert points[1]["at"] > points[0]["at"]
+    assert alice.get("/dashboard/reports/progress", params={"subject": "no/such"}).status_code == 404
 
 
 def test_another_account_sees_none_of_it(dashboard):
@@ -105,7 +133,10 @@ def test_another_account_sees_none_of_it(dashboard):
     upload(alice)
     (report,) = history(alice)
     bob = dashboard.signed_in("bob@example.com")
-    assert history(bob) == [] and bob.get("/dashboard/reports/progress").json() == []
+    keep_session(dashboard, "alice@example.com", "interview", 70, {})
+    assert history(bob) == []
+    assert bob.get("/dashboard/reports/progress").json() == {"subjects": [], "subject": None, "points": []}
+    assert bob.get("/dashboard/reports/progress", params={"subject": "interview"}).json()["points"] == []
     for path in (f"/dashboard/reports/{report['id']}", f"/dashboard/reports/{report['id']}/data",
                  "/dashboard/reports/job_" + "x" * 22, "/dashboard/reports/not-a-report"):
         assert bob.get(path).status_code == 404

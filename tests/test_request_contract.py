@@ -52,7 +52,7 @@ def fields_read(form_kind: str) -> set[str]:
 @pytest.mark.parametrize("form_kind", [ANALYSIS, JOB])
 def test_openapi_lists_exactly_the_fields_the_parser_reads_with_the_configured_limits(form_kind):
     limits = HttpOptions(max_session_id_chars=42, max_context_phrase_chars=77, max_transcript_words=99)
-    document = build_api(limits, None, None, None).openapi()
+    document = build_api(limits, None, None, None, None).openapi()
     for path in FORM_ENDPOINTS[form_kind]:
         body = document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
         assert set(body["properties"]) == fields_read(form_kind)
@@ -63,7 +63,7 @@ def test_openapi_lists_exactly_the_fields_the_parser_reads_with_the_configured_l
 
 
 def test_every_form_endpoint_is_served_and_every_field_belongs_to_a_form():
-    paths = build_api(HttpOptions(), None, None, None).openapi()["paths"]
+    paths = build_api(HttpOptions(), None, None, None, None).openapi()["paths"]
     assert all("post" in paths[path] for form_paths in FORM_ENDPOINTS.values() for path in form_paths)
     assert all(field.forms and set(field.forms) <= set(FORM_ENDPOINTS) for field in FIELDS)
     assert len({field.name for field in FIELDS}) == len(FIELDS)

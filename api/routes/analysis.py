@@ -1,6 +1,7 @@
 """The synchronous analysis endpoints (`analyze-video`, `full-analysis`) and /health. A request's path: its
 declared size, its key, a slot to upload in, the form received in full and read (api/request_fields.py), an analysis
-slot, the pipeline (models/pipeline.py over the replica's stages), the answer built from the records
+slot, the pipeline (models/pipeline.py over the replica's stages; with a `subject`, judged against its stored
+sessions and then kept with them: subjects/service.py), the answer built from the records
 (api/responses.py). Every error goes on to the app's one handler (api/errors.py)."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' parameter types at run time.
@@ -23,6 +24,7 @@ from softskills.api.responses import FullAnalysis, VideoAnalysis, build_answer
 from softskills.jobs.store import Result
 from softskills.models.pipeline import Pipeline
 from softskills.storage.factory import STORAGE_OFF_REASON, SavedVideo, VideoStorage
+from softskills.subjects.service import SubjectSessions
 
 logger = logging.getLogger("ray.serve")
 
@@ -31,9 +33,11 @@ class SynchronousAnalyses:
     """One replica's synchronous analyses: `answer` runs one from the request to its answer, for the two endpoints
     and for the dashboard's uploads (whose session stands in for the key)."""
 
-    def __init__(self, pipeline: Pipeline, intake: Intake, videos: VideoStorage | None) -> None:
-        """`videos`: where full-analysis keeps the upload (None: storage is off)."""
-        self._pipeline, self._intake, self._videos = pipeline, intake, videos
+    def __init__(self, pipeline: Pipeline, intake: Intake, videos: VideoStorage | None,
+                 subjects: SubjectSessions) -> None:
+        """`videos`: where full-analysis keeps the upload (None: storage is off); `subjects`: where a request's
+        subject's sessions are read and kept."""
+        self._pipeline, self._intake, self._videos, self._subjects = pipeline, intake, videos, subjects
         limits = intake.limits
         self._admission = Admission(limits.max_concurrent_analyses, limits.max_waiting_analyses,
                                     limits.retry_after_s)
@@ -74,9 +78,12 @@ class SynchronousAnalyses:
         async with intake.uploads.form(request, owner) as form:  # the spooled upload is deleted when it ends
             video, session_id, analysis_input = parse_analysis_request(form, intake.limits,
                                                                        observable_only=intake.observable_only)
+            subject = analysis_input.subject
+            earlier = await self._subjects.earlier(owner, subject)  # a subject too many: 429 before the analysis
             keep_video = functools.partial(self._keep_video, video, str(request.base_url), owner) if full else None
             async with self._admission.slot():
-                analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video)
+                analysis = await self._pipeline.analyze(video.file, analysis_input, keep_video, earlier)
+        await self._subjects.keep(owner, subject, analysis, "api" if session_owner is None else "dashboard")
         return await asyncio.to_thread(build_answer, analysis, full, session_id)
 
     async def _keep_video(self, video: UploadFile, base_url: str, owner: str) -> SavedVideo:

@@ -6,16 +6,14 @@ The work is jobs/service.py's; every error is answered by api/errors.py's table.
 
 # No `from __future__ import annotations`: FastAPI reads the routes' parameter types at run time.
 import asyncio
-import logging
-import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
-from softskills.api.errors import InvalidRequest, status_for
-from softskills.api.intake import Intake
+from softskills.api.errors import InvalidRequest
+from softskills.api.intake import Answer, Intake, respond
 from softskills.api.job_responses import (
     JOBS_PATH,
     Job,
@@ -37,12 +35,9 @@ from softskills.jobs.service import JobService, Submission
 from softskills.jobs.store import MAX_IDEMPOTENCY_KEY_CHARS, is_job_id
 from softskills.storage.factory import VideoStorage
 
-logger = logging.getLogger("ray.serve")
-
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 STORAGE_OFF_DETAIL = "Jobs are off on this server: they need the video store (storage.backend local or s3)."
-Answer = tuple[int, dict, dict]  # (status, body, headers)
 
 
 def jobs_off_reason(options: JobOptions, videos: VideoStorage | None) -> str | None:
@@ -64,19 +59,7 @@ class JobRoutes:
         self._intake, self._submissions = intake, submissions
 
     async def respond(self, endpoint: str, work: Awaitable[Answer]) -> JSONResponse:
-        """Runs a route's work; logs one line (with Serve's request id) and counts it, as the analyses do. Errors go
-        on to the app's one handler (an unexpected one is logged there with its traceback)."""
-        started, status = time.perf_counter(), 500
-        try:
-            status, body, headers = await work
-            return JSONResponse(body, status_code=status, headers=headers or None)
-        except Exception as exc:
-            status = status_for(exc)
-            raise
-        finally:
-            elapsed_s = time.perf_counter() - started
-            self._intake.observe_request(endpoint, status, elapsed_s)
-            logger.info("%s answered %d in %.2f s", endpoint, status, elapsed_s)
+        return await respond(self._intake, endpoint, work)
 
     def _on(self) -> JobService:
         if self._service is None:
@@ -117,13 +100,8 @@ class JobRoutes:
     async def list(self, request: Request) -> Answer:
         service = self._on()
         owner = await self._intake.keys.owner(request)
-        limit_text = request.query_params.get("limit", str(DEFAULT_PAGE))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
-            raise InvalidRequest(f"Query parameter 'limit' must be a whole number from 1 to {MAX_PAGE}.")
-        cursor = request.query_params.get("cursor") or None
-        if cursor is not None and not is_job_id(cursor):
-            raise InvalidRequest("Query parameter 'cursor' must be a next_cursor from an earlier page.")
-        jobs, more = await asyncio.to_thread(service.list, owner, int(limit_text), cursor)
+        limit, cursor = page_request(request, is_job_id)
+        jobs, more = await asyncio.to_thread(service.list, owner, limit, cursor)
         return 200, job_list(jobs, more), {}
 
     async def cancel(self, request: Request, job_id: str) -> Answer:
@@ -143,6 +121,17 @@ class JobRoutes:
         service = self._on()
         owner = await self._intake.keys.owner(request)
         return 200, secret_status(await asyncio.to_thread(service.secret_info, owner)), {}
+
+
+def page_request(request: Request, is_cursor: Callable[[str], bool]) -> tuple[int, str | None]:
+    """A list route's `limit` and `cursor` (a next_cursor from an earlier page, as `is_cursor` recognises it)."""
+    limit_text = request.query_params.get("limit", str(DEFAULT_PAGE))
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise InvalidRequest(f"Query parameter 'limit' must be a whole number from 1 to {MAX_PAGE}.")
+    cursor = request.query_params.get("cursor") or None
+    if cursor is not None and not is_cursor(cursor):
+        raise InvalidRequest("Query parameter 'cursor' must be a next_cursor from an earlier page.")
+    return int(limit_text), cursor
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -1,5 +1,5 @@
 // Report viewer: uploads with progress (XHR upload events), then renders the full-analysis answer; reopens stored
-// reports (a job's result or an upload's answer) and draws the progress over sessions.
+// reports (a job's result or an upload's answer) and draws a subject's progress over sessions (the subjects' store).
 (() => {
   const $ = (id) => document.getElementById(id);
   const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
@@ -61,7 +61,7 @@
       if (localVideoUrl) URL.revokeObjectURL(localVideoUrl);
       localVideoUrl = URL.createObjectURL(file);
       render(xhr.response, localVideoUrl);
-      loadProgress(); // the upload's report is in the history now
+      loadProgress(new FormData(form).get("subject") || undefined); // its session is in the subject's series now
     });
     xhr.addEventListener("error", () => {
       $("upload-button").disabled = false;
@@ -106,9 +106,12 @@
       $(id).replaceChildren(...items.map((text) => el("li", {}, text)));
     }
     $("recommendation").textContent = analysis.recommendation || "";
+    const progress = (analysis.progress && analysis.progress.feedback) || []; // with a subject
+    $("progress-heading").hidden = progress.length === 0;
+    $("progress-feedback").replaceChildren(...progress.map((text) => el("li", {}, text)));
     // The answer's sentences are in its feedback language; the page's own labels stay English.
     const said = analysis.language ? analysis.language.feedback : "en";
-    for (const id of ["strengths", "improvements", "recommendation", "key-moments", "labeled-moments"]) $(id).lang = said;
+    for (const id of ["strengths", "improvements", "recommendation", "key-moments", "labeled-moments", "progress-feedback"]) $(id).lang = said;
     $("raw-json").textContent = JSON.stringify(body, null, 2);
   }
 
@@ -190,33 +193,36 @@
     else draw();
   }
 
-  async function loadProgress() {
+  async function loadProgress(subject) {
     const chart = $("progress-chart");
     if (!chart) return;
-    const response = await fetch(chart.dataset.source, { credentials: "same-origin" });
+    const query = subject ? `?subject=${encodeURIComponent(subject)}` : "";
+    const response = await fetch(chart.dataset.source + query, { credentials: "same-origin" });
     if (!response.ok) return;
-    const points = await response.json();
+    const progress = await response.json();
+    const select = $("progress-subject");
+    select.replaceChildren(...progress.subjects.map(
+      (name) => el("option", { value: name, selected: name === progress.subject }, name)));
+    $("progress-subject-label").hidden = progress.subjects.length === 0;
+    const points = progress.points;
     if (points.length === 0) {
-      $("progress-note").textContent = "No scored reports yet: each analysis you run adds a point here.";
+      $("progress-note").textContent =
+        "No sessions of a subject yet: name a subject when you upload, and each analysis adds a point here.";
       return;
     }
     const x = points.map((p) => p.at);
     const traces = [{ x, y: points.map((p) => p.overall_score), name: "overall (0–100)", mode: "lines+markers",
-      customdata: points.map((p) => p.id), line: { width: 3 } }];
+      line: { width: 3 } }];
     for (const name of ["clarity", "confidence", "likeability", "authenticity"]) {
       const values = points.map((p) => (p.category_scores[name] == null ? null : p.category_scores[name] * 10));
       if (values.every((v) => v === null)) continue;
-      traces.push({ x, y: values, name: `${name} (×10)`, mode: "lines+markers",
-        customdata: points.map((p) => p.id), line: { dash: "dot" } });
+      traces.push({ x, y: values, name: `${name} (×10)`, mode: "lines+markers", line: { dash: "dot" } });
     }
     whenPlotly(() => {
       Plotly.newPlot(chart, traces, {
         margin: { t: 10, r: 10, b: 40, l: 40 }, height: 300, xaxis: { type: "date" },
         yaxis: { range: [0, 100], title: { text: "score" } }, legend: { orientation: "h", y: -0.25 },
       }, { displaylogo: false, responsive: true });
-      chart.on("plotly_click", (event) => {
-        window.location.assign(`${chart.dataset.source.replace(/progress$/, "")}${event.points[0].customdata}`);
-      });
     });
   }
 
@@ -235,6 +241,8 @@
       $("upload-button").disabled = false;
     }
     loadProgress();
+    const subjects = $("progress-subject");
+    if (subjects) subjects.addEventListener("change", () => loadProgress(subjects.value));
     const stored = $("stored-report");
     if (stored) loadStoredReport(stored);
   });

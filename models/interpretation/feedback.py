@@ -5,7 +5,7 @@ where the answer is built."""
 
 from __future__ import annotations
 
-from softskills.models.i18n.text import SOURCE_LANGUAGE, Clause, Message, Text, say, say_plural, sentences, series
+from softskills.models.i18n.text import SOURCE_LANGUAGE, Clause, Message, Text, both, say, say_plural, sentences, series
 from softskills.models.intervals import clock
 from softskills.models.measurements import Measurements
 from softskills.models.speech.metrics import PACE_UNIT_PLURAL
@@ -375,3 +375,113 @@ def session_summary(m: Measurements, summary, categories: dict, overall: int | N
         return say("In this {seconds:.0f} s video, {what}. {scores}.", seconds=m.duration_s, what=what, scores=scored)
     return say("In this {seconds:.0f} s video, {what}. Overall {overall}/100; {scores}.", seconds=m.duration_s,
                what=what, overall=overall, scores=scored)
+
+
+
+# Progress against the subject's own baseline (models/progress.py). Each sentence is a plain function of its numbers.
+
+PROGRESS_TEXT = {
+    "filler_rate_per_min": lambda v: say("{value:.1f} per minute", value=v),
+    "pace_wpm": lambda v: say("{value:.0f} wpm", value=v),
+    "pace_relative": lambda v: say("{value:.2f}× the language's comfortable pace", value=v),
+    "long_pause_rate_per_min": lambda v: say("{value:.1f} per minute", value=v),
+    "pitch_sd_semitones": lambda v: say("{value:.1f} semitones", value=v),
+    "eye_contact_ratio": lambda v: say("{value:.0%} of the frames", value=v),
+    "hedge_rate_per_100_words": lambda v: say("{value:.1f} per 100 words", value=v),
+    "overall": lambda v: say("{value:.0f}/100", value=v),
+}
+
+
+def progress_number(name: str, value: float) -> Text:
+    """A headline's value as progress sentences cite it (category scores out of 10)."""
+    return PROGRESS_TEXT[name](value) if name in PROGRESS_TEXT else say("{value:.1f}/10", value=value)
+
+
+def progress_label(name: str, params: dict) -> Text:
+    """A headline's name as progress sentences cite it: the metric's label, or the score's."""
+    if name == "overall":
+        return say("overall score")
+    if name in CATEGORY_NAMES:
+        # Translators: {category} is a score category ("clarity score").
+        return say("{category} score", category=CATEGORY_NAMES[name])
+    return metric_label(name, params)
+
+
+def progress_improved(label: Text, value: Text, baseline: Text, sessions: int) -> Text:
+    return say_plural("Better than your usual, beyond your take-to-take variation: your {label}, {value} against "
+                      "{baseline} (the median of {n} earlier session).",
+                      "Better than your usual, beyond your take-to-take variation: your {label}, {value} against "
+                      "{baseline} (the median of {n} earlier sessions).", sessions,
+                      label=label, value=value, baseline=baseline)
+
+
+def progress_worse(label: Text, value: Text, baseline: Text, sessions: int) -> Text:
+    return say_plural("Worse than your usual, beyond your take-to-take variation: your {label}, {value} against "
+                      "{baseline} (the median of {n} earlier session).",
+                      "Worse than your usual, beyond your take-to-take variation: your {label}, {value} against "
+                      "{baseline} (the median of {n} earlier sessions).", sessions,
+                      label=label, value=value, baseline=baseline)
+
+
+def progress_usual(labels: list[Text]) -> Text:
+    return say("Within your usual take-to-take variation: your {labels}.", labels=both(labels))
+
+
+def progress_too_few(earlier: int, needed: int) -> Text:
+    return say_plural("Progress against your own baseline starts after {total} sessions of this subject: {n} more "
+                      "session to go.",
+                      "Progress against your own baseline starts after {total} sessions of this subject: {n} more "
+                      "sessions to go.", needed, total=earlier + needed)
+
+
+def progress_focus(label: Text, value: Text, baseline: Text, sessions: int, advice: Text) -> Text:
+    return say_plural("Focus on one thing next take, where you are worse than your own usual: your {label}, {value} "
+                      "against {baseline} (the median of {n} earlier session; beyond your take-to-take variation). "
+                      "{advice}",
+                      "Focus on one thing next take, where you are worse than your own usual: your {label}, {value} "
+                      "against {baseline} (the median of {n} earlier sessions; beyond your take-to-take variation). "
+                      "{advice}", sessions,
+                      label=label, value=value, baseline=baseline, advice=advice)
+
+
+def progress_needs_sessions(need: int, have: int) -> Text:
+    return say_plural("Progress is judged against at least {need} earlier sessions of the subject; it has {have}, so "
+                      "{n} more is needed.",
+                      "Progress is judged against at least {need} earlier sessions of the subject; it has {have}, so "
+                      "{n} more are needed.", need - have, need=need, have=have)
+
+
+def headline_too_few(label: Text, have: int, need: int) -> Text:
+    return say_plural("{n} earlier session has a value for {label}; progress needs {need}.",
+                      "{n} earlier sessions have a value for {label}; progress needs {need}.", have,
+                      label=label, need=need)
+
+
+def headline_not_measured(label: Text) -> Text:
+    return say("No {label} in this session.", label=label)
+
+
+def progress_sentences(progress) -> tuple[Text, ...]:
+    """What changed beyond the subject's usual variation, then what did not (or how many sessions are still
+    needed)."""
+    if progress.sessions_needed:
+        return (progress_too_few(progress.earlier_sessions, progress.sessions_needed),)
+    out = []
+    for h in progress.headlines:
+        if h.verdict in ("improved", "worse"):
+            said = progress_improved if h.verdict == "improved" else progress_worse
+            out.append(said(h.label, progress_number(h.name, h.value), progress_number(h.name, h.baseline),
+                            h.sessions))
+    usual = [h.label for h in progress.headlines if h.verdict == "usual"]
+    return tuple(out + ([progress_usual(usual)] if usual else []))
+
+
+def progress_recommendation(progress) -> Text | None:
+    """The measured metric most worse than the subject's own baseline (relative to their usual variation), with its
+    advice; None when none is."""
+    worse = [h for h in progress.headlines if h.verdict == "worse" and h.name in ADVICE]
+    if not worse:
+        return None
+    h = min(worse, key=lambda h: h.improvement / h.threshold)
+    return progress_focus(h.label, progress_number(h.name, h.value), progress_number(h.name, h.baseline), h.sessions,
+                          ADVICE[h.name])

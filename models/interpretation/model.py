@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from softskills.models.i18n.text import N_, Clause, Message, Text, both, clauses, say, say_plural, series
+from softskills.models.i18n.text import N_, Clause, Message, Text, both, clauses, say, say_plural, sentences, series
 from softskills.models.interpretation import feedback
 from softskills.models.interpretation.sentences import Sentence
-from softskills.models.measurements import Event, Measurements
+from softskills.models.measurements import SPEECH_METRICS, Event, Measurements
+from softskills.models.progress import (
+    Baseline,
+    Calibration,
+    Personal,
+    Session,
+    SessionRecord,
+    assess,
+    personal_baseline,
+    scored_metrics,
+)
 
 PARAMS_PATH = Path(__file__).parent / "data" / "interpretation_v2.json"
 CATEGORIES = ("likeability", "authenticity", "clarity", "confidence")
@@ -134,6 +144,7 @@ class Interpretation:
     detailed_feedback: Text
     recommendation: Text
     session_summary: Text
+    personal: Personal | None = None  # with a subject: its record to store, its progress, its calibration
 
 
 def metric_score(curve: list, value: float | None) -> float | None:
@@ -144,12 +155,16 @@ def metric_score(curve: list, value: float | None) -> float | None:
     return float(np.interp(value, points[:, 0], points[:, 1]))
 
 
-def interpret(m: Measurements, embed: Embed | None = None, params: dict | None = None) -> Interpretation:
+def interpret(m: Measurements, embed: Embed | None = None, params: dict | None = None,
+              earlier: Sequence[SessionRecord] | None = None) -> Interpretation:
+    """`earlier`: the subject's stored sessions when the request names a subject (None: stateless)."""
     params = for_language(params or load_params(), m.spoken_language)
     values, withheld = dict(m.values), dict(m.withheld)
     relevance, coherence, summary = _content(m, embed, params, values, withheld)
     scores = {name: metric_score(params["metrics"][name]["curve"], value) for name, value in values.items()
               if name in params["metrics"]}
+    calibration = calibrate(values, scores, earlier or (), params)
+    scores.update({c.metric: c.score for c in calibration})
     categories = score_categories(values, scores, withheld, params, m.observable_only)
     overall, overall_reason = _overall(categories, m.speech_gap, params)
     per_window = window_params(params)
@@ -158,7 +173,7 @@ def interpret(m: Measurements, embed: Embed | None = None, params: dict | None =
     key_moments = tuple(_key_moments(m, windows))
     levels = {name: _level(name, spec, values, scores, withheld, m.events, params)
               for name, spec in params["interpretations"].items()}
-    return Interpretation(
+    result = Interpretation(
         params_version=str(params["version"]), observable_only=m.observable_only, overall_score=overall,
         overall_reason=overall_reason, categories=categories, levels=levels, relevance=relevance,
         coherence=coherence, summary=summary, windows=windows, key_moments=key_moments,
@@ -166,6 +181,7 @@ def interpret(m: Measurements, embed: Embed | None = None, params: dict | None =
         detailed_feedback=feedback.detailed(ranked, m, params),
         recommendation=feedback.recommendation(ranked, m, params),
         session_summary=feedback.session_summary(m, summary, categories, overall))
+    return result if earlier is None else with_progress(result, values, calibration, earlier, params)
 
 
 def score_categories(values: dict[str, float], scores: dict[str, float], withheld: dict[str, str], params: dict,
@@ -397,3 +413,65 @@ def for_language(params: dict, language: str) -> dict:
 
     return {**params, "categories": swapped(params["categories"]),
             "interpretations": swapped(params["interpretations"])}
+
+
+# Personal baseline: a subject's earlier sessions (models/progress.py; INTERPRETATION.md, Personal baseline).
+
+def calibrate(values: dict[str, float], scores: dict[str, float], earlier: Sequence[SessionRecord],
+              params: dict) -> tuple[Calibration, ...]:
+    """Metrics whose normal is personal (a `personal_curve`), judged against the subject's own distribution once
+    it has `calibration.min_sessions` of them."""
+    weighed = scored_metrics(params)
+    own = {metric: personal_baseline(metric, earlier, params) for metric, spec in params["personal"]["metrics"].items()
+           if "personal_curve" in spec and metric in weighed}
+    return personal_scores(values, scores, {k: v for k, v in own.items() if v is not None}, params)
+
+
+def personal_scores(values: dict[str, float], scores: dict[str, float], own: dict[str, Baseline],
+                    params: dict) -> tuple[Calibration, ...]:
+    """The personal curve at z = (value − the subject's median) / their usual variation, blended with the
+    population score by `calibration.weight`, for each measured metric with a personal baseline in `own`."""
+    cfg = params["personal"]
+    weight = cfg["calibration"]["weight"]
+    out = []
+    for metric, base in own.items():
+        if scores.get(metric) is None:
+            continue
+        z = (values[metric] - base.centre) / base.spread
+        personal = metric_score(cfg["metrics"][metric]["personal_curve"], z)
+        out.append(Calibration(metric, values[metric], scores[metric], base, z, personal,
+                               (1 - weight) * scores[metric] + weight * personal))
+    return tuple(out)
+
+
+def session_scores(categories: dict[str, CategoryScore], overall: int | None) -> dict[str, float]:
+    scores = {name: c.score for name, c in categories.items() if c.score is not None}
+    return scores if overall is None else {**scores, "overall": float(overall)}
+
+
+def rescored(session: SessionRecord, calibration: tuple[Calibration, ...], params: dict,
+             observable_only: bool) -> SessionRecord:
+    """An earlier session's scores as this session's rules give them (the parameters, this session's personal
+    calibration, observable-only), from its stored metrics: a rules change is then never read as progress."""
+    values = dict(session.metrics)
+    scores = {name: metric_score(params["metrics"][name]["curve"], value) for name, value in values.items()
+              if name in params["metrics"]}
+    own = {c.metric: c.baseline for c in calibration}
+    scores.update({c.metric: c.score for c in personal_scores(values, scores, own, params)})
+    categories = score_categories(values, scores, {}, params, observable_only)
+    has_speech = any(name in values for name in SPEECH_METRICS)
+    overall, _ = _overall(categories, None if has_speech else "no speech", params)
+    return replace(session, scores=session_scores(categories, overall))
+
+
+def with_progress(result: Interpretation, values: dict[str, float], calibration: tuple[Calibration, ...],
+                  earlier: Sequence[SessionRecord], params: dict) -> Interpretation:
+    """The interpretation with the subject's progress: what is worse than the person's own baseline comes first in
+    the recommendation, and the detailed feedback says what changed beyond their usual variation. The session to
+    store holds every measured metric (the content cosines included) and the scores as answered."""
+    session = Session(metrics=dict(values), scores=session_scores(result.categories, result.overall_score))
+    progress = assess(session, [rescored(s, calibration, params, result.observable_only) for s in earlier], params)
+    progress = replace(progress, feedback=feedback.progress_sentences(progress))
+    return replace(result, personal=Personal(session, progress, calibration),
+                   recommendation=feedback.progress_recommendation(progress) or result.recommendation,
+                   detailed_feedback=sentences((result.detailed_feedback, *progress.feedback)))
