@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test test-unit test-integration system-deps loadtest clean accuracy bench samples cluster-autoscale \
-	kuberay-manifest docs docs-serve lint catalogs
+	kuberay-manifest docs docs-serve lint format catalogs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ test: $(STAMP) system-deps
 test-unit: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not integration"
 
-# The linter's rules are in pyproject.toml ([tool.ruff]); tests/test_lint.py runs the same check.
+# The linter's rules and the formatter are in pyproject.toml ([tool.ruff]); tests/test_lint.py runs the same checks.
+# `make format` rewrites the code as the formatter wants it.
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
 
 test-integration: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m integration

@@ -20,13 +20,20 @@ from softskills.storage.local import LocalVideoStore
 
 TITLE = "SoftSkills API"
 VERSION = "1.0.0"
-DESCRIPTION = ("Communication analysis of a video of a person speaking: transcript, pace, filler words, pauses, "
-               "voice, eye contact, facial behaviour, scores with the evidence behind them, and feedback. "
-               "Authenticate with `Authorization: Bearer ng_...` or `X-API-Key: ng_...`.")
+DESCRIPTION = (
+    "Communication analysis of a video of a person speaking: transcript, pace, filler words, pauses, "
+    "voice, eye contact, facial behaviour, scores with the evidence behind them, and feedback. "
+    "Authenticate with `Authorization: Bearer ng_...` or `X-API-Key: ng_...`."
+)
 
 
-def build_api(limits: HttpOptions, analyses: SynchronousAnalyses | None, job_routes: JobRoutes | None,
-              media_store: LocalVideoStore | None, subject_routes: SubjectRoutes | None) -> FastAPI:
+def build_api(
+    limits: HttpOptions,
+    analyses: SynchronousAnalyses | None,
+    job_routes: JobRoutes | None,
+    media_store: LocalVideoStore | None,
+    subject_routes: SubjectRoutes | None,
+) -> FastAPI:
     """The app with its routes and its one error handler; /openapi.json states the request fields with `limits`,
     this replica's own. The docs build the document with the services left out (None): it needs only the routes."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)

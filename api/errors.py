@@ -48,8 +48,15 @@ OVERLOADED_DETAIL = "The service is busy. Retry after the number of seconds in t
 AUTH_UNAVAILABLE_DETAIL = "Authentication is temporarily unavailable; retry shortly."
 AUTH_UNAVAILABLE_RETRY_AFTER_S = 5
 # The pipeline's stage names, as a client reads them in a 504.
-STAGE_LABELS = {"speech_to_text": "speech-to-text", "language": "language identification", "voice": "speech analysis",
-                "speakers": "speaker detection", "face": "face landmarks", "pose": "body pose", "engine": "engine"}
+STAGE_LABELS = {
+    "speech_to_text": "speech-to-text",
+    "language": "language identification",
+    "voice": "speech analysis",
+    "speakers": "speaker detection",
+    "face": "face landmarks",
+    "pose": "body pose",
+    "engine": "engine",
+}
 
 
 class HttpError(Exception):
@@ -152,13 +159,23 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     InvalidRequest: Answer(422, lambda exc: exc.detail),
     RequestValidationError: Answer(422, _same(INVALID_BODY_DETAIL)),
     BodyTooLarge: Answer(413, lambda exc: f"{exc.what} larger than the {_size(exc.limit_bytes)} limit."),
-    UploadTooSlow: Answer(408, lambda exc: f"{exc.what} slower than the minimum of {_size(exc.min_bytes_per_s)} per "
-                                           f"second (averaged over {exc.window_s:g} s); send it over a faster "
-                                           "connection.",
-                          lambda exc: {"Connection": "close"}),
-    TooManyUploads: Answer(429, lambda exc: f"Too many uploads at once from this owner (the limit is {exc.limit}). "
-                                            "Retry after the number of seconds in the Retry-After header.",
-                           lambda exc: {"Retry-After": str(exc.retry_after_s)}),
+    UploadTooSlow: Answer(
+        408,
+        lambda exc: (
+            f"{exc.what} slower than the minimum of {_size(exc.min_bytes_per_s)} per "
+            f"second (averaged over {exc.window_s:g} s); send it over a faster "
+            "connection."
+        ),
+        lambda exc: {"Connection": "close"},
+    ),
+    TooManyUploads: Answer(
+        429,
+        lambda exc: (
+            f"Too many uploads at once from this owner (the limit is {exc.limit}). "
+            "Retry after the number of seconds in the Retry-After header."
+        ),
+        lambda exc: {"Retry-After": str(exc.retry_after_s)},
+    ),
     Unauthorized: Answer(401, _same(UNAUTHORIZED_DETAIL), lambda exc: dict(UNAUTHORIZED_HEADERS)),
     Forbidden: Answer(403, lambda exc: exc.detail),
     SignInRequired: Answer(401, _same("Sign in again: your session has ended.")),
@@ -174,15 +191,23 @@ ERROR_TABLE: dict[type[Exception], Answer] = {
     ServiceError: Answer(500, _same(SERVICE_ERROR_DETAIL)),
     # The service's state
     Overloaded: Answer(503, _same(OVERLOADED_DETAIL), lambda exc: {"Retry-After": str(exc.retry_after_s)}),
-    UploadsFull: Answer(503, lambda exc: f"The service is busy. It is receiving its limit of {exc.limit} uploads at "
-                                         "once; retry after the number of seconds in the Retry-After header.",
-                        lambda exc: {"Retry-After": str(exc.retry_after_s)}),
-    AuthUnavailable: Answer(503, _same(AUTH_UNAVAILABLE_DETAIL),
-                            lambda exc: {"Retry-After": str(AUTH_UNAVAILABLE_RETRY_AFTER_S)}),
-    StageTimeout: Answer(504, lambda exc: f"Analysis timed out ({STAGE_LABELS.get(exc.stage, exc.stage)}). "
-                                          "Try a shorter video."),
-    RequestTimeout: Answer(504, lambda exc: f"The request took longer than the {exc.limit_s:g} s limit. "
-                                            "Try a shorter video."),
+    UploadsFull: Answer(
+        503,
+        lambda exc: (
+            f"The service is busy. It is receiving its limit of {exc.limit} uploads at "
+            "once; retry after the number of seconds in the Retry-After header."
+        ),
+        lambda exc: {"Retry-After": str(exc.retry_after_s)},
+    ),
+    AuthUnavailable: Answer(
+        503, _same(AUTH_UNAVAILABLE_DETAIL), lambda exc: {"Retry-After": str(AUTH_UNAVAILABLE_RETRY_AFTER_S)}
+    ),
+    StageTimeout: Answer(
+        504, lambda exc: f"Analysis timed out ({STAGE_LABELS.get(exc.stage, exc.stage)}). Try a shorter video."
+    ),
+    RequestTimeout: Answer(
+        504, lambda exc: f"The request took longer than the {exc.limit_s:g} s limit. Try a shorter video."
+    ),
     # Jobs (jobs/errors.py)
     JobNotFound: Answer(404, str),
     JobsOff: Answer(404, str),

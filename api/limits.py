@@ -48,15 +48,22 @@ class RateMeter:
         """Closes every window that ended by `now_s`; `received` is the body's byte count, unchanged since the
         last call (so it is the count at each of those boundaries). UploadTooSlow if one brought too little."""
         while now_s >= self._boundary_s:
-            if (self._window_start_bytes is not None
-                    and received - self._window_start_bytes < self._rate.bytes_per_s * self._rate.window_s):
+            if (
+                self._window_start_bytes is not None
+                and received - self._window_start_bytes < self._rate.bytes_per_s * self._rate.window_s
+            ):
                 raise UploadTooSlow(self._rate.bytes_per_s, self._rate.window_s, self._what)
             self._window_start_bytes = received
             self._boundary_s += self._rate.window_s
 
 
-def limited_receive(receive, max_bytes: int, what: str = "Upload", min_rate: MinimumRate | None = None,
-                    clock: Callable[[], float] = time.monotonic):
+def limited_receive(
+    receive,
+    max_bytes: int,
+    what: str = "Upload",
+    min_rate: MinimumRate | None = None,
+    clock: Callable[[], float] = time.monotonic,
+):
     """Wraps an ASGI receive to count body bytes as they arrive, so an upload is stopped at the limit whatever its
     Content-Length said (or whether it sent one: chunked uploads have none), and, with `min_rate`, dropped once it
     streams slower than that, even while nothing arrives at all."""
@@ -102,8 +109,16 @@ def check_declared_size(request: Request, max_bytes: int, what: str = "Upload") 
         raise BodyTooLarge(max_bytes, what)
 
 
-async def read_form(request: Request, *, max_body_bytes: int, max_files: int, max_fields: int, max_part_bytes: int,
-                    what: str = "Upload", min_rate: MinimumRate | None = None):
+async def read_form(
+    request: Request,
+    *,
+    max_body_bytes: int,
+    max_files: int,
+    max_fields: int,
+    max_part_bytes: int,
+    what: str = "Upload",
+    min_rate: MinimumRate | None = None,
+):
     """Parses a multipart or urlencoded body under the given limits; bytes are counted as they stream in. `what`
     names the body in a 413 or 408 ("Upload", "Form")."""
     check_declared_size(request, max_body_bytes, what)
@@ -132,8 +147,11 @@ class Uploads:
 
     def __init__(self, options: HttpOptions) -> None:
         self._options = options
-        self.min_rate = (MinimumRate(options.min_upload_bytes_per_s, options.upload_rate_window_s,
-                                     options.upload_grace_s) if options.min_upload_bytes_per_s > 0 else None)
+        self.min_rate = (
+            MinimumRate(options.min_upload_bytes_per_s, options.upload_rate_window_s, options.upload_grace_s)
+            if options.min_upload_bytes_per_s > 0
+            else None
+        )
         self._in_flight: Counter[str] = Counter()
 
     @contextmanager
@@ -157,9 +175,14 @@ class Uploads:
         is deleted when the block ends."""
         o = self._options
         with self._slot(owner):
-            form = await read_form(request, max_body_bytes=o.max_upload_bytes, max_files=o.max_form_files,
-                                   max_fields=o.max_form_fields, max_part_bytes=o.max_field_bytes,
-                                   min_rate=self.min_rate)
+            form = await read_form(
+                request,
+                max_body_bytes=o.max_upload_bytes,
+                max_files=o.max_form_files,
+                max_fields=o.max_form_fields,
+                max_part_bytes=o.max_field_bytes,
+                min_rate=self.min_rate,
+            )
         try:
             yield form
         finally:

@@ -74,8 +74,9 @@ def _bounded_text(name: str, limit: str | None = None) -> Callable[[Mapping, Htt
 def _transcript(form: Mapping, limits: HttpOptions) -> str | None:
     transcript = text_field(form, "transcript")
     if transcript is not None:
-        check_transcript_limits(transcript, max_words=limits.max_transcript_words,
-                                max_sentences=limits.max_transcript_sentences)
+        check_transcript_limits(
+            transcript, max_words=limits.max_transcript_words, max_sentences=limits.max_transcript_sentences
+        )
     return transcript
 
 
@@ -119,14 +120,17 @@ def _language(form: Mapping, limits: HttpOptions) -> str | None:
     if value is None or value.lower() == "auto":
         return None
     if value.lower() not in SUPPORTED:
-        raise InvalidRequest(f"Field 'language': '{value[:20]}' is not a supported language; use auto or one of "
-                             f"{', '.join(SUPPORTED)}.")
+        raise InvalidRequest(
+            f"Field 'language': '{value[:20]}' is not a supported language; use auto or one of {', '.join(SUPPORTED)}."
+        )
     return value.lower()
 
 
 def _subject(form: Mapping, limits: HttpOptions) -> str | None:
     value = text_field(form, "subject")
     return None if value is None else checked_subject(value)
+
+
 def _feedback_language(form: Mapping, limits: HttpOptions) -> str | None:
     """The language of the answer's sentences: 'auto' (default: the spoken language when a catalog has it, else
     English) or the code of a language with a catalog."""
@@ -134,8 +138,10 @@ def _feedback_language(form: Mapping, limits: HttpOptions) -> str | None:
     if value is None or value.lower() == "auto":
         return None
     if value.lower() not in feedback_languages():
-        raise InvalidRequest(f"Field 'feedback_language': '{value[:20]}' is not a supported feedback language; use "
-                             f"auto or one of {', '.join(feedback_languages())}.")
+        raise InvalidRequest(
+            f"Field 'feedback_language': '{value[:20]}' is not a supported feedback language; use "
+            f"auto or one of {', '.join(feedback_languages())}."
+        )
     return value.lower()
 
 
@@ -148,60 +154,123 @@ def _analysis(form: Mapping, limits: HttpOptions) -> str:
 
 BOTH = (ANALYSIS, JOB)
 FIELDS = (
-    FormField("video", BOTH, "The recorded video: mp4, mov, webm, mkv or avi, at most {max_upload_bytes} bytes. The "
-              "type is judged from the bytes, not the file name. The field must be named `video`, not `file`: a "
-              "field named otherwise, or no file, gets 422 `Missing or invalid request body.`",
-              lambda limits: {"type": "string", "format": "binary"}, _video, required=True),
-    FormField("sessionId", BOTH, "Echoed back as `sessionId` in full-analysis's answer (and in a full-analysis job's "
-              "result). At most {max_session_id_chars} characters.",
-              lambda limits: {"type": "string", "maxLength": limits.max_session_id_chars},
-              _bounded_text("sessionId", "max_session_id_chars")),
-    FormField("transcript", BOTH, "Used instead of speech-to-text; word times are then estimated by spreading the "
-              "words over the detected voice activity (`transcript_details.timing` is `estimated`). At most "
-              "{max_transcript_words} words and {max_transcript_sentences} sentences.",
-              lambda limits: {"type": "string"}, _transcript),
-    FormField("context_phrase", BOTH, "Scenario, e.g. `job interview practice`: the talk's relevance to it is "
-              "measured and joins the clarity score. At most {max_context_phrase_chars} characters.",
-              lambda limits: {"type": "string", "maxLength": limits.max_context_phrase_chars},
-              _bounded_text("context_phrase", "max_context_phrase_chars")),
-    FormField("mediapipeSamples", BOTH, "JSON array of client-side MediaPipe face (and optionally pose) landmark "
-              f"samples, used instead of server-side landmarks (format: docs/api.md, \"Request fields\"). At most "
-              f"{MAX_SAMPLES} samples and {{max_field_bytes}} bytes.",
-              lambda limits: {"type": "string"}, _bounded_text("mediapipeSamples")),
-    FormField("observable_only", BOTH, "`true`: only observable behaviour metrics; `likeability` and "
-              "`authenticity` are null. A service configured observable-only stays so whatever a request says.",
-              lambda limits: {"type": "boolean"}, _observable_only),
-    FormField("speakers_expected", BOTH, "The number of voices to find (default: estimated).",
-              lambda limits: {"type": "integer", "minimum": 1, "maximum": MAX_SPEAKERS}, _speakers_expected),
-    FormField("speaker", BOTH, "Whom to analyse when several voices are heard: `auto` (the most speaking time), a "
-              "speaker number by order of first appearance (`1` = first to speak), or `everyone`. A number the "
-              "recording does not have: 422.",
-              lambda limits: {"type": "string", "default": "auto",
-                              "enum": ["auto", EVERYONE, *(str(n) for n in range(1, MAX_SPEAKERS + 1))]}, _speaker),
-    FormField("language", BOTH, "The language spoken: `auto` (identified from the speech) or the ISO 639-1 code of a "
-              f"supported language ({', '.join(SUPPORTED)}), which skips the identification. Any other value: 422 "
-              "naming it (docs/languages.md).",
-              lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *SUPPORTED]}, _language),
-    FormField("subject", BOTH, "The person speaking, as the key's owner names them: 1 to "
-              f"{MAX_SUBJECT_CHARS} characters of A-Z, a-z, 0-9, `.`, `_` and `-`. The session's measurements and "
-              "scores (never the video) are kept under it, and `progress` in the answer judges them against the "
-              "subject's earlier sessions (docs/progress.md). Without it nothing is kept. A new subject beyond the "
-              "owner's limit (`subjects.max_subjects_per_owner`) gets 429 before any analysis.",
-              lambda limits: {"type": "string", "pattern": f"^{SUBJECT_PATTERN.pattern}$",
-                              "maxLength": MAX_SUBJECT_CHARS},
-              _subject),
-    FormField("feedback_language", BOTH, "The language of the answer's sentences (feedback, reasons, labels): `auto` "
-              "(the spoken language when it is one of these, else English) or one of "
-              f"{', '.join(feedback_languages())}. Any other value: 422 naming it. The answer's `language.feedback` "
-              "says which was used (docs/results.md, \"Feedback language\").",
-              lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *feedback_languages()]},
-              _feedback_language),
-    FormField("analysis", (JOB,), "Which endpoint's analysis the job runs; its `result` is that endpoint's body.",
-              lambda limits: {"type": "string", "enum": list(ANALYSES), "default": DEFAULT_ANALYSIS}, _analysis),
-    FormField("webhook_url", (JOB,), "http(s) URL called when the job finishes, signed per Standard Webhooks with "
-              "the owner's secret (POST /api/v1/webhooks/secret first). Its host must resolve to public addresses.",
-              lambda limits: {"type": "string", "format": "uri", "maxLength": MAX_URL_CHARS},
-              _bounded_text("webhook_url")),
+    FormField(
+        "video",
+        BOTH,
+        "The recorded video: mp4, mov, webm, mkv or avi, at most {max_upload_bytes} bytes. The "
+        "type is judged from the bytes, not the file name. The field must be named `video`, not `file`: a "
+        "field named otherwise, or no file, gets 422 `Missing or invalid request body.`",
+        lambda limits: {"type": "string", "format": "binary"},
+        _video,
+        required=True,
+    ),
+    FormField(
+        "sessionId",
+        BOTH,
+        "Echoed back as `sessionId` in full-analysis's answer (and in a full-analysis job's "
+        "result). At most {max_session_id_chars} characters.",
+        lambda limits: {"type": "string", "maxLength": limits.max_session_id_chars},
+        _bounded_text("sessionId", "max_session_id_chars"),
+    ),
+    FormField(
+        "transcript",
+        BOTH,
+        "Used instead of speech-to-text; word times are then estimated by spreading the "
+        "words over the detected voice activity (`transcript_details.timing` is `estimated`). At most "
+        "{max_transcript_words} words and {max_transcript_sentences} sentences.",
+        lambda limits: {"type": "string"},
+        _transcript,
+    ),
+    FormField(
+        "context_phrase",
+        BOTH,
+        "Scenario, e.g. `job interview practice`: the talk's relevance to it is "
+        "measured and joins the clarity score. At most {max_context_phrase_chars} characters.",
+        lambda limits: {"type": "string", "maxLength": limits.max_context_phrase_chars},
+        _bounded_text("context_phrase", "max_context_phrase_chars"),
+    ),
+    FormField(
+        "mediapipeSamples",
+        BOTH,
+        "JSON array of client-side MediaPipe face (and optionally pose) landmark "
+        f'samples, used instead of server-side landmarks (format: docs/api.md, "Request fields"). At most '
+        f"{MAX_SAMPLES} samples and {{max_field_bytes}} bytes.",
+        lambda limits: {"type": "string"},
+        _bounded_text("mediapipeSamples"),
+    ),
+    FormField(
+        "observable_only",
+        BOTH,
+        "`true`: only observable behaviour metrics; `likeability` and "
+        "`authenticity` are null. A service configured observable-only stays so whatever a request says.",
+        lambda limits: {"type": "boolean"},
+        _observable_only,
+    ),
+    FormField(
+        "speakers_expected",
+        BOTH,
+        "The number of voices to find (default: estimated).",
+        lambda limits: {"type": "integer", "minimum": 1, "maximum": MAX_SPEAKERS},
+        _speakers_expected,
+    ),
+    FormField(
+        "speaker",
+        BOTH,
+        "Whom to analyse when several voices are heard: `auto` (the most speaking time), a "
+        "speaker number by order of first appearance (`1` = first to speak), or `everyone`. A number the "
+        "recording does not have: 422.",
+        lambda limits: {
+            "type": "string",
+            "default": "auto",
+            "enum": ["auto", EVERYONE, *(str(n) for n in range(1, MAX_SPEAKERS + 1))],
+        },
+        _speaker,
+    ),
+    FormField(
+        "language",
+        BOTH,
+        "The language spoken: `auto` (identified from the speech) or the ISO 639-1 code of a "
+        f"supported language ({', '.join(SUPPORTED)}), which skips the identification. Any other value: 422 "
+        "naming it (docs/languages.md).",
+        lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *SUPPORTED]},
+        _language,
+    ),
+    FormField(
+        "subject",
+        BOTH,
+        "The person speaking, as the key's owner names them: 1 to "
+        f"{MAX_SUBJECT_CHARS} characters of A-Z, a-z, 0-9, `.`, `_` and `-`. The session's measurements and "
+        "scores (never the video) are kept under it, and `progress` in the answer judges them against the "
+        "subject's earlier sessions (docs/progress.md). Without it nothing is kept. A new subject beyond the "
+        "owner's limit (`subjects.max_subjects_per_owner`) gets 429 before any analysis.",
+        lambda limits: {"type": "string", "pattern": f"^{SUBJECT_PATTERN.pattern}$", "maxLength": MAX_SUBJECT_CHARS},
+        _subject,
+    ),
+    FormField(
+        "feedback_language",
+        BOTH,
+        "The language of the answer's sentences (feedback, reasons, labels): `auto` "
+        "(the spoken language when it is one of these, else English) or one of "
+        f"{', '.join(feedback_languages())}. Any other value: 422 naming it. The answer's `language.feedback` "
+        'says which was used (docs/results.md, "Feedback language").',
+        lambda limits: {"type": "string", "default": "auto", "enum": ["auto", *feedback_languages()]},
+        _feedback_language,
+    ),
+    FormField(
+        "analysis",
+        (JOB,),
+        "Which endpoint's analysis the job runs; its `result` is that endpoint's body.",
+        lambda limits: {"type": "string", "enum": list(ANALYSES), "default": DEFAULT_ANALYSIS},
+        _analysis,
+    ),
+    FormField(
+        "webhook_url",
+        (JOB,),
+        "http(s) URL called when the job finishes, signed per Standard Webhooks with "
+        "the owner's secret (POST /api/v1/webhooks/secret first). Its host must resolve to public addresses.",
+        lambda limits: {"type": "string", "format": "uri", "maxLength": MAX_URL_CHARS},
+        _bounded_text("webhook_url"),
+    ),
 )
 
 
@@ -212,9 +281,11 @@ def fields_of(form: str) -> tuple[FormField, ...]:
 def form_schema(form: str, limits: HttpOptions) -> dict:
     """The multipart body's JSON schema: every field the form's parser reads, with the configured limits."""
     fields = fields_of(form)
-    return {"type": "object", "required": [field.name for field in fields if field.required],
-            "properties": {field.name: {**field.schema(limits), "description": field.describe(limits)}
-                           for field in fields}}
+    return {
+        "type": "object",
+        "required": [field.name for field in fields if field.required],
+        "properties": {field.name: {**field.schema(limits), "description": field.describe(limits)} for field in fields},
+    }
 
 
 def _read(form: Mapping, limits: HttpOptions, kind: str) -> dict[str, Any]:
@@ -241,11 +312,21 @@ class JobRequestForm(NamedTuple):
 def _analysis_request(values: dict[str, Any], observable_only: bool) -> AnalysisRequest:
     """Observable-only mode can be asked for per request, but a service configured for it stays in it: a client may
     make the mode stricter, never weaker."""
-    return AnalysisRequest(values["video"], values["sessionId"], AnalysisInput(
-        transcript=values["transcript"], context_phrase=values["context_phrase"],
-        mediapipe_samples=values["mediapipeSamples"], observable_only=observable_only or values["observable_only"],
-        speakers_expected=values["speakers_expected"], speaker=values["speaker"], language=values["language"],
-        feedback_language=values["feedback_language"], subject=values["subject"]))
+    return AnalysisRequest(
+        values["video"],
+        values["sessionId"],
+        AnalysisInput(
+            transcript=values["transcript"],
+            context_phrase=values["context_phrase"],
+            mediapipe_samples=values["mediapipeSamples"],
+            observable_only=observable_only or values["observable_only"],
+            speakers_expected=values["speakers_expected"],
+            speaker=values["speaker"],
+            language=values["language"],
+            feedback_language=values["feedback_language"],
+            subject=values["subject"],
+        ),
+    )
 
 
 def parse_analysis_request(form: Mapping, limits: HttpOptions, *, observable_only: bool) -> AnalysisRequest:

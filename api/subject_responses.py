@@ -50,7 +50,8 @@ class SubjectProgress(Body):
     sessions: list[SessionBody] = Field(description="This page's sessions, newest first.")
     series: dict[str, list[SeriesPoint]] = Field(
         description="Every stored metric and score (the categories and `overall`) of this page's sessions, newest "
-                    "first; a session without a value of it has no point.")
+        "first; a session without a value of it has no point."
+    )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last one.")
 
 
@@ -60,16 +61,26 @@ class SubjectDeleted(Body):
 
 
 class SubjectSettings(Body):
-    keep_transcripts: bool = Field(description="Whether the transcript is kept with each session of this owner's "
-                                               "subjects (default false; the video never is).")
+    keep_transcripts: bool = Field(
+        description="Whether the transcript is kept with each session of this owner's "
+        "subjects (default false; the video never is)."
+    )
 
 
 def subject_list(summaries: list[SubjectSummary], more: bool) -> dict:
-    return SubjectList(subjects=[SubjectBody(subject=s.subject, sessions=s.sessions, first_at=s.first_at,
-                                             last_at=s.last_at,
-                                             links=SubjectLinks(progress=f"{SUBJECTS_PATH}/{s.subject}/progress"))
-                                 for s in summaries],
-                       next_cursor=summaries[-1].subject if more and summaries else None).model_dump(mode="json")
+    return SubjectList(
+        subjects=[
+            SubjectBody(
+                subject=s.subject,
+                sessions=s.sessions,
+                first_at=s.first_at,
+                last_at=s.last_at,
+                links=SubjectLinks(progress=f"{SUBJECTS_PATH}/{s.subject}/progress"),
+            )
+            for s in summaries
+        ],
+        next_cursor=summaries[-1].subject if more and summaries else None,
+    ).model_dump(mode="json")
 
 
 def subject_progress(subject: str, sessions: list[StoredSession], more: bool) -> dict:
@@ -78,7 +89,11 @@ def subject_progress(subject: str, sessions: list[StoredSession], more: bool) ->
         for name, value in {**s.metrics, **s.scores}.items():
             series.setdefault(name, []).append(SeriesPoint(session=s.id, at=s.at, value=value))
     return SubjectProgress(
-        subject=subject, series=series,
-        sessions=[SessionBody(id=s.id, at=s.at, source=s.source, params_version=s.params_version,
-                              transcript=s.transcript) for s in sessions],
-        next_cursor=sessions[-1].id if more and sessions else None).model_dump(mode="json")
+        subject=subject,
+        series=series,
+        sessions=[
+            SessionBody(id=s.id, at=s.at, source=s.source, params_version=s.params_version, transcript=s.transcript)
+            for s in sessions
+        ],
+        next_cursor=sessions[-1].id if more and sessions else None,
+    ).model_dump(mode="json")

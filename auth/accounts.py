@@ -104,8 +104,14 @@ def csrf_matches(expected: str | None, candidate: str | None) -> bool:
 class AccountStore:
     """Accounts, sessions and sign-in throttling. Thread-safe: every call uses its own database session."""
 
-    def __init__(self, url: str, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None,
-                 policy: LoginPolicy = LoginPolicy()) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock = utc_now,
+        hasher: PasswordHasher | None = None,
+        policy: LoginPolicy = LoginPolicy(),
+    ) -> None:
         from sqlalchemy.orm import sessionmaker
 
         self._engine = connect(url)
@@ -171,8 +177,9 @@ class AccountStore:
             with self._sessions.begin() as session:
                 session.execute(update(User).where(User.id == row.id).values(password_hash=self._hash(password)))
         with self._sessions.begin() as session:
-            session.execute(delete(LoginFailure).where(
-                (LoginFailure.subject == subjects[0]) | LoginFailure.id.in_(attempt)))
+            session.execute(
+                delete(LoginFailure).where((LoginFailure.subject == subjects[0]) | LoginFailure.id.in_(attempt))
+            )
         return LoginResult(Account(row.id, row.email, row.owner))
 
     def create_session(self, account: Account, ttl: timedelta) -> str:
@@ -181,8 +188,9 @@ class AccountStore:
         now = self._clock()
         with self._sessions.begin() as session:
             session.execute(delete(WebSession).where(WebSession.expires_at <= now))
-            session.add(WebSession(token_hash=_token_hash(token), user_id=account.id, created_at=now,
-                                   expires_at=now + ttl))
+            session.add(
+                WebSession(token_hash=_token_hash(token), user_id=account.id, created_at=now, expires_at=now + ttl)
+            )
         return token
 
     def account_for_session(self, token: str | None) -> Account | None:
@@ -221,8 +229,9 @@ class AccountStore:
             hold_lock(session, _LOGIN_LOCK)
             for subject, limit in zip(subjects, limits):
                 count, oldest = session.execute(
-                    select(func.count(LoginFailure.id), func.min(LoginFailure.failed_at))
-                    .where(LoginFailure.subject == subject, LoginFailure.failed_at > since)
+                    select(func.count(LoginFailure.id), func.min(LoginFailure.failed_at)).where(
+                        LoginFailure.subject == subject, LoginFailure.failed_at > since
+                    )
                 ).one()
                 if count >= limit:
                     oldest = UTCDateTime().process_result_value(oldest, self._engine.dialect)

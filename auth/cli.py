@@ -48,7 +48,9 @@ def add_parsers(commands) -> None:
     )
     create.add_argument("--name", required=True, help='What the key is for, e.g. "Production Key".')
     create.add_argument(
-        "--expires", choices=tuple(EXPIRY_CHOICES), default=DEFAULT_EXPIRY,
+        "--expires",
+        choices=tuple(EXPIRY_CHOICES),
+        default=DEFAULT_EXPIRY,
         help=f"Lifetime of the key (default: {DEFAULT_EXPIRY}).",
     )
     key_commands.add_parser("list", parents=[owner_option], help="List keys (never shows a key).")
@@ -59,12 +61,11 @@ def add_parsers(commands) -> None:
     password_option = argparse.ArgumentParser(add_help=False)
     password_option.add_argument("--email", required=True, help="The sign-in email.")
     password_option.add_argument(
-        "--password-stdin", action="store_true",
+        "--password-stdin",
+        action="store_true",
         help="Read the password from stdin instead of generating one (printed once).",
     )
-    create_user = user_commands.add_parser(
-        "create", parents=[password_option], help="Create a dashboard account."
-    )
+    create_user = user_commands.add_parser("create", parents=[password_option], help="Create a dashboard account.")
     create_user.add_argument(
         "--owner", help="Owner name of the account's API keys (default: the email), as in `keys --owner`."
     )

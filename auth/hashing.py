@@ -64,8 +64,7 @@ def load_pepper(local_dir: Path | None) -> Pepper:
         return Pepper(_read_pepper_file(Path(pepper_file)), version)
     if local_dir is None:
         raise PepperError(
-            f"Set {PEPPER_ENV} or {PEPPER_FILE_ENV}: a shared key database needs one pepper "
-            "shared by every replica."
+            f"Set {PEPPER_ENV} or {PEPPER_FILE_ENV}: a shared key database needs one pepper shared by every replica."
         )
     return Pepper(_local_pepper(Path(local_dir) / LOCAL_PEPPER_FILE_NAME), version)
 

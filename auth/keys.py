@@ -21,9 +21,7 @@ CHECKSUM_LENGTH = 6  # 62**6 > 2**32, so any CRC32 fits
 KEY_LENGTH = len(KEY_PREFIX) + LOOKUP_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH
 
 # For secret scanners and log redaction.
-KEY_PATTERN = re.compile(
-    rf"\b{KEY_PREFIX}[0-9A-Za-z]{{{LOOKUP_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH}}}\b"
-)
+KEY_PATTERN = re.compile(rf"\b{KEY_PREFIX}[0-9A-Za-z]{{{LOOKUP_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH}}}\b")
 _LOOKUP_ID_PATTERN = re.compile(rf"[0-9A-Za-z]{{{LOOKUP_ID_LENGTH}}}")
 
 

@@ -68,7 +68,7 @@ class KeyRecord:
         return key_prefix(self.lookup_id)
 
     def status(self, now: datetime) -> str:
-        """"revoked", "expired" or "active". A key is valid while ``now < expires_at``."""
+        """ "revoked", "expired" or "active". A key is valid while ``now < expires_at``."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and now >= self.expires_at:
@@ -103,9 +103,7 @@ class KeyStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    def create_key(
-        self, owner: str, name: str, expires: timedelta | None
-    ) -> tuple[str, KeyRecord]:
+    def create_key(self, owner: str, name: str, expires: timedelta | None) -> tuple[str, KeyRecord]:
         """Return the full key (show it once, it is not recoverable) and its stored record."""
         owner = _checked_text("owner", owner, MAX_OWNER_CHARS)
         name = _checked_text("name", name, MAX_NAME_CHARS)
@@ -136,9 +134,7 @@ class KeyStore:
 
     def list_keys(self, owner: str) -> list[KeyRecord]:
         with self._sessions() as session:
-            rows = session.scalars(
-                select(ApiKey).where(ApiKey.owner == owner).order_by(ApiKey.created_at, ApiKey.id)
-            )
+            rows = session.scalars(select(ApiKey).where(ApiKey.owner == owner).order_by(ApiKey.created_at, ApiKey.id))
             return [KeyRecord.from_row(row) for row in rows]
 
     def revoke(self, owner: str, prefix: str) -> bool:

@@ -186,14 +186,25 @@ def score_clip(truth: ClipTruth, body: dict) -> ClipScore:
             look_found += 1
             look_errors.extend((abs(best[0] - s), abs(best[1] - e)))
     return ClipScore(
-        name=truth.name, voice=truth.voice, rate_wpm=truth.rate_wpm, exact=truth.exact, ref_words=len(ref),
-        word_errors=edit_distance(ref, hyp), fillers_true=len(true_fillers), fillers_found=len(found_fillers),
-        fillers_matched=match_fillers(true_fillers, found_fillers), pace_true_wpm=truth.pace_wpm,
+        name=truth.name,
+        voice=truth.voice,
+        rate_wpm=truth.rate_wpm,
+        exact=truth.exact,
+        ref_words=len(ref),
+        word_errors=edit_distance(ref, hyp),
+        fillers_true=len(true_fillers),
+        fillers_found=len(found_fillers),
+        fillers_matched=match_fillers(true_fillers, found_fillers),
+        pace_true_wpm=truth.pace_wpm,
         pace_measured_wpm=speech.get("pace_wpm"),
-        long_pauses=sum(e - s >= LONG_PAUSE_S for s, e in truth.pauses), long_pauses_found=long_found,
-        pause_edge_errors_s=tuple(pause_errors), face_visible_true=truth.face_visible_ratio,
-        face_visible_measured=face.get("face_visible_ratio"), look_aways=len(truth.face_absent),
-        look_aways_found=look_found, look_away_edge_errors_s=tuple(look_errors),
+        long_pauses=sum(e - s >= LONG_PAUSE_S for s, e in truth.pauses),
+        long_pauses_found=long_found,
+        pause_edge_errors_s=tuple(pause_errors),
+        face_visible_true=truth.face_visible_ratio,
+        face_visible_measured=face.get("face_visible_ratio"),
+        look_aways=len(truth.face_absent),
+        look_aways_found=look_found,
+        look_away_edge_errors_s=tuple(look_errors),
         transcript=body.get("transcript") or "",
     )
 
@@ -232,10 +243,10 @@ class Overall:
             f"filler precision >= {TARGET_FILLER_PRECISION}": self.filler_precision >= TARGET_FILLER_PRECISION,
             f"filler recall >= {TARGET_FILLER_RECALL}": self.filler_recall >= TARGET_FILLER_RECALL,
             f"pace error <= {TARGET_PACE_ERROR:.0%} on every clip": self.max_pace_error <= TARGET_PACE_ERROR,
-            f"every pause >= {LONG_PAUSE_S:.0f} s found within {PAUSE_EDGE_TOLERANCE_S} s":
-                self.long_pause_recall == 1.0,
-            f"face-visible ratio within {TARGET_FACE_VISIBLE_ERROR} on every clip":
-                self.max_face_visible_error <= TARGET_FACE_VISIBLE_ERROR,
+            f"every pause >= {LONG_PAUSE_S:.0f} s found within {PAUSE_EDGE_TOLERANCE_S} s": self.long_pause_recall
+            == 1.0,
+            f"face-visible ratio within {TARGET_FACE_VISIBLE_ERROR} on every clip": self.max_face_visible_error
+            <= TARGET_FACE_VISIBLE_ERROR,
         }
 
 
@@ -253,7 +264,8 @@ def overall(scores: list[ClipScore]) -> Overall:
         wer=sum(s.word_errors for s in scores) / sum(s.ref_words for s in scores),
         filler_precision=matched / found if found else 1.0,
         filler_recall=matched / true if true else 1.0,
-        max_pace_error=max(pace), mean_pace_error=float(np.mean(pace)),
+        max_pace_error=max(pace),
+        mean_pace_error=float(np.mean(pace)),
         long_pause_recall=sum(s.long_pauses_found for s in scores) / long_true if long_true else 1.0,
         mean_pause_edge_error_s=float(np.mean([e for s in scores for e in s.pause_edge_errors_s] or [np.nan])),
         max_face_visible_error=max(face),
@@ -263,26 +275,33 @@ def overall(scores: list[ClipScore]) -> Overall:
 
 
 def markdown(scores: list[ClipScore], total: Overall) -> str:
-    head = ("| clip | voice, rate | WER | filler P | filler R | pace true → measured (error) | pauses ≥ 2 s found "
-            "| pause edge err (s) | face-visible true → measured | look-aways found | look-away edge err (s) |")
+    head = (
+        "| clip | voice, rate | WER | filler P | filler R | pace true → measured (error) | pauses ≥ 2 s found "
+        "| pause edge err (s) | face-visible true → measured | look-aways found | look-away edge err (s) |"
+    )
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for s in scores:
         rate = "real" if s.rate_wpm == 0 else f"{s.rate_wpm} wpm"
-        pace = ("–" if s.pace_measured_wpm is None
-                else f"{s.pace_true_wpm:.0f} → {s.pace_measured_wpm:.0f} ({_pct(s.pace_error)})")
+        pace = (
+            "–"
+            if s.pace_measured_wpm is None
+            else f"{s.pace_true_wpm:.0f} → {s.pace_measured_wpm:.0f} ({_pct(s.pace_error)})"
+        )
         name = s.name if s.exact else f"{s.name} (approximate truth, not pooled)"
         lines.append(
             f"| {name} | {s.voice}, {rate} | {s.wer:.2f} | {_ratio(s.fillers_matched, s.fillers_found)} "
             f"| {_ratio(s.fillers_matched, s.fillers_true)} | {pace} | {_ratio(s.long_pauses_found, s.long_pauses)} "
             f"| {_mean(s.pause_edge_errors_s)} | {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} "
-            f"| {_ratio(s.look_aways_found, s.look_aways)} | {_mean(s.look_away_edge_errors_s)} |")
+            f"| {_ratio(s.look_aways_found, s.look_aways)} | {_mean(s.look_away_edge_errors_s)} |"
+        )
     lines.append(
         f"| **{sum(s.exact for s in scores)} constructed clips** | | **{total.wer:.2f}** | "
         f"**{total.filler_precision:.2f}** | "
         f"**{total.filler_recall:.2f}** | mean {_pct(total.mean_pace_error)}, max **{_pct(total.max_pace_error)}** | "
         f"**{total.long_pause_recall:.2f}** | {total.mean_pause_edge_error_s:.2f} | max error "
         f"**{total.max_face_visible_error:.3f}** | {total.look_away_recall:.2f} | "
-        f"{total.mean_look_away_edge_error_s:.2f} |")
+        f"{total.mean_look_away_edge_error_s:.2f} |"
+    )
     return "\n".join(lines)
 
 
@@ -300,11 +319,16 @@ def run(clips: list, responses_dir: Path, config: Path, speech_model: str | None
             config.write_text(yaml.safe_dump(settings))
         with running_service(Path(data_dir), config) as svc:
             for clip in clips:
-                response = svc.post("/api/v1/full-analysis", clip.path, timeout=900,
-                                    data={"sessionId": clip.name, **getattr(clip, "fields", {})})
+                response = svc.post(
+                    "/api/v1/full-analysis",
+                    clip.path,
+                    timeout=900,
+                    data={"sessionId": clip.name, **getattr(clip, "fields", {})},
+                )
                 body = response.json()
-                (responses_dir / f"{clip.name}.json").write_text(json.dumps(
-                    {"status": response.status_code, "body": body}, indent=1))
+                (responses_dir / f"{clip.name}.json").write_text(
+                    json.dumps({"status": response.status_code, "body": body}, indent=1)
+                )
                 answers.append((response.status_code, body))
                 print(f"analysed {clip.name}: {response.status_code}", file=sys.stderr, flush=True)
     return answers
@@ -341,13 +365,20 @@ def score_real_clip(clip: RealClip, status: int, body: dict) -> RealScore:
     scores = video.get("score_details", {}).get("categories", {})
     speech_scored = any(c["metric"] in SPEECH_METRICS for d in scores.values() for c in d["components"])
     return RealScore(
-        name=clip.name, status=status, ref_words=len(ref), word_errors=edit_distance(ref, content_words(transcript)),
-        filled_pauses_true=clip.filled_pauses, filled_pauses_found=found, pace_true_wpm=clip.pace_wpm,
-        pace_measured_wpm=video.get("speaking_pace_wpm"), face_visible_true=clip.face_visible_ratio,
+        name=clip.name,
+        status=status,
+        ref_words=len(ref),
+        word_errors=edit_distance(ref, content_words(transcript)),
+        filled_pauses_true=clip.filled_pauses,
+        filled_pauses_found=found,
+        pace_true_wpm=clip.pace_wpm,
+        pace_measured_wpm=video.get("speaking_pace_wpm"),
+        face_visible_true=clip.face_visible_ratio,
         face_visible_measured=face.get("face_visible_ratio"),
-        speech_claimed=not clip.has_speech and (speech_scored or video.get("speaking_pace_wpm") is not None
-                                                or bool(video.get("filler_word_count"))),
-        transcript=transcript)
+        speech_claimed=not clip.has_speech
+        and (speech_scored or video.get("speaking_pace_wpm") is not None or bool(video.get("filler_word_count"))),
+        transcript=transcript,
+    )
 
 
 @dataclass(frozen=True)
@@ -365,11 +396,11 @@ class RealOverall:
         return {
             "every real clip answers 200": self.non_200 == 0,
             f"content WER <= {TARGET_REAL_WER} on connected speech": self.content_wer <= TARGET_REAL_WER,
-            f"filled-pause precision >= {TARGET_FILLER_PRECISION}":
-                self.filled_pause_precision >= TARGET_FILLER_PRECISION,
+            f"filled-pause precision >= {TARGET_FILLER_PRECISION}": self.filled_pause_precision
+            >= TARGET_FILLER_PRECISION,
             f"filled-pause recall >= {TARGET_FILLER_RECALL}": self.filled_pause_recall >= TARGET_FILLER_RECALL,
-            f"face-visible ratio within {TARGET_REAL_FACE_VISIBLE_ERROR} on every clip":
-                self.max_face_visible_error <= TARGET_REAL_FACE_VISIBLE_ERROR,
+            f"face-visible ratio within {TARGET_REAL_FACE_VISIBLE_ERROR} on every clip": self.max_face_visible_error
+            <= TARGET_REAL_FACE_VISIBLE_ERROR,
             "no speech claims without speech": self.speech_claims_without_speech == 0,
         }
 
@@ -383,29 +414,37 @@ def real_overall(scores: list[RealScore]) -> RealOverall:
     true = sum(s.filled_pauses_true for s in scores)
     matched = sum(min(s.filled_pauses_found, s.filled_pauses_true) for s in scores)
     return RealOverall(
-        clips=len(scores), non_200=sum(s.status != 200 for s in scores),
+        clips=len(scores),
+        non_200=sum(s.status != 200 for s in scores),
         content_wer=_wer([s for s in scores if s.ref_words >= CONNECTED_SPEECH_MIN_WORDS]),
         short_clip_wer=_wer([s for s in scores if 0 < s.ref_words < CONNECTED_SPEECH_MIN_WORDS]),
         filled_pause_precision=matched / found if found else 1.0,
         filled_pause_recall=matched / true if true else 1.0,
         max_face_visible_error=max(s.face_visible_error if s.face_visible_error is not None else 1.0 for s in scores),
-        speech_claims_without_speech=sum(s.speech_claimed for s in scores))
+        speech_claims_without_speech=sum(s.speech_claimed for s in scores),
+    )
 
 
 def real_markdown(scores: list[RealScore], total: RealOverall) -> str:
-    head = ("| clip | status | content WER | filled pauses true → found | pace true → measured | "
-            "face-visible true → measured | transcript |")
+    head = (
+        "| clip | status | content WER | filled pauses true → found | pace true → measured | "
+        "face-visible true → measured | transcript |"
+    )
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for s in scores:
         wer = f"{s.word_errors / s.ref_words:.2f} ({s.word_errors}/{s.ref_words})" if s.ref_words else "–"
         pace = "–" if s.pace_true_wpm is None else f"{s.pace_true_wpm:.0f} → {_num(s.pace_measured_wpm, 0)}"
         text = s.transcript if len(s.transcript) <= 60 else s.transcript[:57] + "..."
-        lines.append(f"| {s.name} | {s.status} | {wer} | {s.filled_pauses_true} → {s.filled_pauses_found} | {pace} "
-                     f"| {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} | {text or '–'} |")
-    lines.append(f"| **{total.clips} real clips** | **{total.clips - total.non_200}/{total.clips} 200** "
-                 f"| **{total.content_wer:.3f}** connected speech, {total.short_clip_wer:.2f} short clips "
-                 f"| P **{total.filled_pause_precision:.2f}**, "
-                 f"R **{total.filled_pause_recall:.2f}** | | max error **{total.max_face_visible_error:.3f}** | |")
+        lines.append(
+            f"| {s.name} | {s.status} | {wer} | {s.filled_pauses_true} → {s.filled_pauses_found} | {pace} "
+            f"| {s.face_visible_true:.3f} → {_num(s.face_visible_measured)} | {text or '–'} |"
+        )
+    lines.append(
+        f"| **{total.clips} real clips** | **{total.clips - total.non_200}/{total.clips} 200** "
+        f"| **{total.content_wer:.3f}** connected speech, {total.short_clip_wer:.2f} short clips "
+        f"| P **{total.filled_pause_precision:.2f}**, "
+        f"R **{total.filled_pause_recall:.2f}** | | max error **{total.max_face_visible_error:.3f}** | |"
+    )
     return "\n".join(lines)
 
 
@@ -451,10 +490,18 @@ def score_language_clip(clip: LanguageClip, status: int, body: dict) -> Language
     transcript = body.get("transcript") or ""
     ref = language_units(clip.reference, clip.language) if clip.reference else []
     return LanguageScore(
-        name=clip.name, source=clip.source, language=clip.language, status=status, spoken=language.get("spoken"),
-        probability=language.get("probability"), supported=language.get("supported"), model=details.get("model"),
-        ref_units=len(ref), errors=edit_distance(ref, language_units(transcript, clip.language)) if ref else None,
-        transcript=transcript)
+        name=clip.name,
+        source=clip.source,
+        language=clip.language,
+        status=status,
+        spoken=language.get("spoken"),
+        probability=language.get("probability"),
+        supported=language.get("supported"),
+        model=details.get("model"),
+        ref_units=len(ref),
+        errors=edit_distance(ref, language_units(transcript, clip.language)) if ref else None,
+        transcript=transcript,
+    )
 
 
 def _error_rate(scores: list[LanguageScore]) -> str:
@@ -464,8 +511,10 @@ def _error_rate(scores: list[LanguageScore]) -> str:
 
 
 def languages_markdown(scores: list[LanguageScore]) -> str:
-    head = ("| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named "
-            "| supported marked right | model | error rate: real | error rate: espeak-ng |")
+    head = (
+        "| language | clips real / espeak-ng | identified: real | espeak-ng: identified or named "
+        "| supported marked right | model | error rate: real | error rate: espeak-ng |"
+    )
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for language in dict.fromkeys(s.language for s in scores):
         mine = [s for s in scores if s.language == language]
@@ -477,22 +526,30 @@ def languages_markdown(scores: list[LanguageScore]) -> str:
             f"| {_ratio(sum(s.identified for s in espeak), len(espeak))} "
             f"| {_ratio(sum(s.marked_right for s in mine), len(mine))} "
             f"| {', '.join(sorted({s.model or '–' for s in mine}))} "
-            f"| {unit} {_error_rate(real)} | {unit} {_error_rate(espeak)} |")
-    lines += ["", "| clip | status | spoken (probability) | model | error rate | transcript |",
-              "| --- | --- | --- | --- | --- | --- |"]
+            f"| {unit} {_error_rate(real)} | {unit} {_error_rate(espeak)} |"
+        )
+    lines += [
+        "",
+        "| clip | status | spoken (probability) | model | error rate | transcript |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for s in scores:
         rate = "–" if s.errors is None else f"{s.errors / s.ref_units:.2f} ({s.errors}/{s.ref_units})"
         text = s.transcript if len(s.transcript) <= 50 else s.transcript[:47] + "..."
-        lines.append(f"| {s.name} ({s.language}) | {s.status} | {s.spoken} ({_num(s.probability, 2)}) "
-                     f"| {s.model or '–'} | {rate} | {text or '–'} |")
+        lines.append(
+            f"| {s.name} ({s.language}) | {s.status} | {s.spoken} ({_num(s.probability, 2)}) "
+            f"| {s.model or '–'} | {rate} | {text or '–'} |"
+        )
     return "\n".join(lines)
 
 
 def languages_targets(scores: list[LanguageScore]) -> dict[str, bool]:
     real = [s for s in scores if s.source == "real"]
-    return {"every languages clip answers 200": all(s.status == 200 for s in scores),
-            "the language of every real recording identified": all(s.identified for s in real),
-            "every real recording's language marked supported or not as it is": all(s.marked_right for s in real)}
+    return {
+        "every languages clip answers 200": all(s.status == 200 for s in scores),
+        "the language of every real recording identified": all(s.identified for s in real),
+        "every real recording's language marked supported or not as it is": all(s.marked_right for s in real),
+    }
 
 
 def _scale(score: str) -> str:
@@ -508,8 +565,13 @@ def spread(rows: list[dict]) -> dict[str, dict]:
     out = {}
     for score in SCORES:
         values = [r[score] for r in rows if r[score] is not None]
-        out[score] = {"scored": len(values), "clips": len(rows), "min": min(values, default=None),
-                      "median": float(np.median(values)) if values else None, "max": max(values, default=None)}
+        out[score] = {
+            "scored": len(values),
+            "clips": len(rows),
+            "min": min(values, default=None),
+            "median": float(np.median(values)) if values else None,
+            "max": max(values, default=None),
+        }
     return out
 
 
@@ -522,18 +584,24 @@ def spread_markdown(spreads: dict[str, dict]) -> str:
         cells = []
         for n in names:
             s = spreads[n][score]
-            cells.append(f"{s['scored']}/{s['clips']} | {_score(s['min'])} | "
-                         f"{_score(None if s['median'] is None else round(s['median'], 3))} | {_score(s['max'])}")
+            cells.append(
+                f"{s['scored']}/{s['clips']} | {_score(s['min'])} | "
+                f"{_score(None if s['median'] is None else round(s['median'], 3))} | {_score(s['max'])}"
+            )
         lines.append(f"| {score} | {_scale(score)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def validity_checks(scores: dict[str, dict]) -> dict[str, bool]:
     """The rank order and the null scores benchmarks/validity_set.py expects, met or not."""
-    met = {f"{r.score}: {r.higher} > {r.lower}": None not in (scores[r.higher][r.score], scores[r.lower][r.score])
-           and scores[r.higher][r.score] > scores[r.lower][r.score] for r in RANKED}
-    met.update({f"{', '.join(names)} null on {clip}": all(scores[clip][k] is None for k in names)
-                for clip, names in UNSCORED})
+    met = {
+        f"{r.score}: {r.higher} > {r.lower}": None not in (scores[r.higher][r.score], scores[r.lower][r.score])
+        and scores[r.higher][r.score] > scores[r.lower][r.score]
+        for r in RANKED
+    }
+    met.update(
+        {f"{', '.join(names)} null on {clip}": all(scores[clip][k] is None for k in names) for clip, names in UNSCORED}
+    )
     return met
 
 
@@ -541,8 +609,11 @@ def validity_markdown(clips: dict[str, ValidityClip], scores: dict[str, dict]) -
     head = "| clip | differs by | pace true (wpm) | " + " | ".join(SCORES) + " |"
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for name, clip in clips.items():
-        lines.append(f"| {name} | {clip.differs_by} | {_num(clip.pace_wpm, 0)} | "
-                     + " | ".join(_score(scores[name][k]) for k in SCORES) + " |")
+        lines.append(
+            f"| {name} | {clip.differs_by} | {_num(clip.pace_wpm, 0)} | "
+            + " | ".join(_score(scores[name][k]) for k in SCORES)
+            + " |"
+        )
     lines.append("\nRank order (highest first) of the clips each expected comparison involves:\n")
     for score in dict.fromkeys(r.score for r in RANKED):
         involved = dict.fromkeys(n for r in RANKED if r.score == score for n in (r.higher, r.lower))
@@ -552,8 +623,17 @@ def validity_markdown(clips: dict[str, ValidityClip], scores: dict[str, dict]) -
     changes = []
     for k in SCORES:
         before, after = scores[reference][k], scores[clip][k]
-        change = ("null" if after is None else "unscored before" if before is None else "equal" if after == before
-                  else "lower" if after < before else "HIGHER")
+        change = (
+            "null"
+            if after is None
+            else "unscored before"
+            if before is None
+            else "equal"
+            if after == before
+            else "lower"
+            if after < before
+            else "HIGHER"
+        )
         changes.append(f"{k} {_score(before)} → {_score(after)} ({change})")
     lines.append(f"- {reference} → {clip}: " + "; ".join(changes))
     return "\n".join(lines)
@@ -562,14 +642,25 @@ def validity_markdown(clips: dict[str, ValidityClip], scores: dict[str, dict]) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--rescore", action="store_true",
-                        help="score the responses saved by the last run instead of starting the service")
-    parser.add_argument("--set", choices=("all", "constructed", "real", "languages"), default="all", dest="which",
-                        help="the constructed sets (the labelled espeak-ng clips and the validity clips), the "
-                             "real-recordings set, the languages set, or all")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="score the responses saved by the last run instead of starting the service",
+    )
+    parser.add_argument(
+        "--set",
+        choices=("all", "constructed", "real", "languages"),
+        default="all",
+        dest="which",
+        help="the constructed sets (the labelled espeak-ng clips and the validity clips), the "
+        "real-recordings set, the languages set, or all",
+    )
     parser.add_argument("--config", type=Path, default=SERVE_CONFIG, help="the Serve config to run")
-    parser.add_argument("--speech-model", choices=MODELS,
-                        help="run the config with this packaged Whisper model (speech.model) instead of its own")
+    parser.add_argument(
+        "--speech-model",
+        choices=MODELS,
+        help="run the config with this packaged Whisper model (speech.model) instead of its own",
+    )
     args = parser.parse_args(argv)
     constructed = labelled_set() if args.which in ("all", "constructed") else []
     real = real_set(CACHE_DIR) if args.which in ("all", "real") else []
@@ -577,20 +668,30 @@ def main(argv: list[str] | None = None) -> int:
     languages = languages_set(CACHE_DIR) if args.which in ("all", "languages") else []
     responses_dir = CACHE_DIR / "responses"
     responses_dir.mkdir(parents=True, exist_ok=True)
-    clips = [*constructed, *real, *(replace(c, name=f"validity_{c.name}") for c in validity.values()),
-             *(replace(c, name=f"languages_{c.name}") for c in languages)]
+    clips = [
+        *constructed,
+        *real,
+        *(replace(c, name=f"validity_{c.name}") for c in validity.values()),
+        *(replace(c, name=f"languages_{c.name}") for c in languages),
+    ]
     if args.rescore:
         saved = [json.loads((responses_dir / f"{c.name}.json").read_text()) for c in clips]
         answers = [(a["status"], a["body"]) for a in saved]
     else:
         answers = run(clips, responses_dir, args.config, args.speech_model)
-    source = "saved responses" if args.rescore else args.config.name + (
-        f", speech.model {args.speech_model}" if args.speech_model else "")
+    source = (
+        "saved responses"
+        if args.rescore
+        else args.config.name + (f", speech.model {args.speech_model}" if args.speech_model else "")
+    )
     met: dict[str, bool] = {}
     report: dict = {}
-    sets = {"labelled": answers[:len(constructed)], "real": answers[len(constructed):len(constructed) + len(real)],
-            "validity": answers[len(constructed) + len(real):len(answers) - len(languages)],
-            "languages": answers[len(answers) - len(languages):]}
+    sets = {
+        "labelled": answers[: len(constructed)],
+        "real": answers[len(constructed) : len(constructed) + len(real)],
+        "validity": answers[len(constructed) + len(real) : len(answers) - len(languages)],
+        "languages": answers[len(answers) - len(languages) :],
+    }
     if constructed:
         scores = [score_clip(c, body) for c, (_, body) in zip(constructed, sets["labelled"])]
         total = overall(scores)
@@ -612,8 +713,9 @@ def main(argv: list[str] | None = None) -> int:
         print(validity_markdown(validity, validity_scores) + "\n")
         met.update({f"validity: {k}": v for k, v in validity_checks(validity_scores).items()})
     if languages:
-        language_scores = [score_language_clip(c, status, body) for c, (status, body) in zip(languages,
-                                                                                              sets["languages"])]
+        language_scores = [
+            score_language_clip(c, status, body) for c, (status, body) in zip(languages, sets["languages"])
+        ]
         report["languages"] = {"clips": [asdict(s) for s in language_scores]}
         print(f"Languages: {len(languages)} clips ({source}), {datetime.date.today().isoformat()}\n")
         print(languages_markdown(language_scores) + "\n")

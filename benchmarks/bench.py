@@ -106,9 +106,14 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
 
     with _Timer() as t:
         audio = decode_audio(str(path), max_duration_s=opts.max_duration_s, max_decode_s=opts.max_decode_s)
-        video = VideoFrames(str(path), frame_rate_hz=opts.frame_rate_hz, max_side_px=opts.max_side_px,
-                            chunk_s=opts.face_chunk_s, max_duration_s=opts.max_duration_s,
-                            max_decode_s=opts.max_decode_s)
+        video = VideoFrames(
+            str(path),
+            frame_rate_hz=opts.frame_rate_hz,
+            max_side_px=opts.max_side_px,
+            chunk_s=opts.face_chunk_s,
+            max_duration_s=opts.max_duration_s,
+            max_decode_s=opts.max_decode_s,
+        )
         chunks = list(video)
         info = media_info(audio, video)
     result.stages["decode/split"] = t.result
@@ -116,8 +121,9 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
         voice = analyze_voice(audio.audio, audio.sample_rate)
     result.stages["voice analysis"] = t.result
     with _Timer() as t:
-        languages = detected_languages(models["stt"].identify_language(audio.audio, voice.speech_segments),
-                                       SENTENCE_LANGUAGE)
+        languages = detected_languages(
+            models["stt"].identify_language(audio.audio, voice.speech_segments), SENTENCE_LANGUAGE
+        )
     result.stages["language ID"] = t.result
     with _Timer() as t:
         ranges = split_at_silences(audio.audio, audio.sample_rate, opts.speech_segment_s)
@@ -145,9 +151,18 @@ def time_stages(path: Path, result: VideoResult, models: dict, opts) -> None:
     time_landmark_runtimes(chunks, result, models, opts)
     del chunks
     with _Timer() as t:
-        signals = measure_signals(info, voice=voice, transcript=transcript, provided_transcript=None,
-                                  face_chunks=tracks, client_track=None, window_s=opts.time_series_window_s,
-                                  pose_chunks=poses, diarization=diarization, languages=languages)
+        signals = measure_signals(
+            info,
+            voice=voice,
+            transcript=transcript,
+            provided_transcript=None,
+            face_chunks=tracks,
+            client_track=None,
+            window_s=opts.time_series_window_s,
+            pose_chunks=poses,
+            diarization=diarization,
+            languages=languages,
+        )
         measurements = measure(signals, window_s=opts.time_series_window_s, context_phrase=CONTEXT_PHRASE)
     result.stages["measure"] = t.result
     with _Timer() as t:
@@ -164,8 +179,10 @@ def time_landmark_runtimes(chunks: list, result: VideoResult, models: dict, opts
     keep = np.flatnonzero(np.diff(np.floor(times * min(8.0, opts.frame_rate_hz) + 1e-6), prepend=-1) > 0)
     bounds = np.searchsorted(times[keep], [c.frame_times_s[0] for c in chunks[1:]])
     pose_chunks = [(frames[k], times[k]) for k in np.split(keep, bounds)]
-    for runtime, face, pose in (("mediapipe", models["face_mediapipe"], models["pose_mediapipe"]),
-                                ("onnx", models["face_onnx"], models["pose_onnx"])):
+    for runtime, face, pose in (
+        ("mediapipe", models["face_mediapipe"], models["pose_mediapipe"]),
+        ("onnx", models["face_onnx"], models["pose_onnx"]),
+    ):
         with _Timer() as t:
             if runtime == "onnx":
                 face.landmarks_many([(c.frames, c.frame_times_s) for c in chunks])
@@ -185,19 +202,29 @@ def time_landmark_runtimes(chunks: list, result: VideoResult, models: dict, opts
 def print_landmark_runtimes(results: dict[int, VideoResult]) -> None:
     """CPU seconds per frame of both landmark runtimes, and what a 60 s video's landmarks cost at the CPU config's
     rates (face 8, pose 1 frame a second) and the GPU config's (8 and 8), all on this CPU."""
-    print("\n| video | face CPU s / frame (MediaPipe / onnx batched) | pose CPU s / frame (MediaPipe / onnx batched) "
-          "| 60 s video, CPU config rates, CPU s (MediaPipe / onnx) | 60 s video, GPU config rates, CPU s "
-          "(MediaPipe / onnx) |")
+    print(
+        "\n| video | face CPU s / frame (MediaPipe / onnx batched) | pose CPU s / frame (MediaPipe / onnx batched) "
+        "| 60 s video, CPU config rates, CPU s (MediaPipe / onnx) | 60 s video, GPU config rates, CPU s "
+        "(MediaPipe / onnx) |"
+    )
     print("|---|---|---|---|---|")
     for d, r in results.items():
-        per_frame = {(stage, runtime): r.cpu_s_per_frame(stage, runtime) for stage in ("face", "pose")
-                     for runtime in ("mediapipe", "onnx")}
-        cost = {(rates, runtime): 60 * (8 * per_frame[("face", runtime)] + pose_rate * per_frame[("pose", runtime)])
-                for rates, pose_rate in (("cpu", 1), ("gpu", 8)) for runtime in ("mediapipe", "onnx")}
-        print(f"| {d} s 720p | {per_frame[('face', 'mediapipe')]:.4f} / {per_frame[('face', 'onnx')]:.4f} | "
-              f"{per_frame[('pose', 'mediapipe')]:.4f} / {per_frame[('pose', 'onnx')]:.4f} | "
-              f"{cost[('cpu', 'mediapipe')]:.1f} / {cost[('cpu', 'onnx')]:.1f} | "
-              f"{cost[('gpu', 'mediapipe')]:.1f} / {cost[('gpu', 'onnx')]:.1f} |")
+        per_frame = {
+            (stage, runtime): r.cpu_s_per_frame(stage, runtime)
+            for stage in ("face", "pose")
+            for runtime in ("mediapipe", "onnx")
+        }
+        cost = {
+            (rates, runtime): 60 * (8 * per_frame[("face", runtime)] + pose_rate * per_frame[("pose", runtime)])
+            for rates, pose_rate in (("cpu", 1), ("gpu", 8))
+            for runtime in ("mediapipe", "onnx")
+        }
+        print(
+            f"| {d} s 720p | {per_frame[('face', 'mediapipe')]:.4f} / {per_frame[('face', 'onnx')]:.4f} | "
+            f"{per_frame[('pose', 'mediapipe')]:.4f} / {per_frame[('pose', 'onnx')]:.4f} | "
+            f"{cost[('cpu', 'mediapipe')]:.1f} / {cost[('cpu', 'onnx')]:.1f} | "
+            f"{cost[('gpu', 'mediapipe')]:.1f} / {cost[('gpu', 'onnx')]:.1f} |"
+        )
 
 
 def load_models(config: dict) -> dict:
@@ -211,15 +238,21 @@ def load_models(config: dict) -> dict:
 
     args = AppArgs(**config["applications"][0]["args"])
     confidences = (args.face.min_detection_confidence, args.face.min_tracking_confidence)
-    landmarkers = {"face_mediapipe": FaceLandmarker(*confidences), "pose_mediapipe": PoseLandmarker(*confidences),
-                   "face_onnx": BatchedFaceLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads),
-                   "pose_onnx": BatchedPoseLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads)}
-    return {"stt": SpeechToText(**args.speech.model_dump()),
-            "face": landmarkers[f"face_{args.face.runtime}"], "pose": landmarkers[f"pose_{args.face.runtime}"],
-            **landmarkers,
-            "voices": VoiceEncoder(),
-            "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
-            "analysis": args.analysis}
+    landmarkers = {
+        "face_mediapipe": FaceLandmarker(*confidences),
+        "pose_mediapipe": PoseLandmarker(*confidences),
+        "face_onnx": BatchedFaceLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads),
+        "pose_onnx": BatchedPoseLandmarker(*confidences, device="cpu", cpu_threads=args.face.cpu_threads),
+    }
+    return {
+        "stt": SpeechToText(**args.speech.model_dump()),
+        "face": landmarkers[f"face_{args.face.runtime}"],
+        "pose": landmarkers[f"pose_{args.face.runtime}"],
+        **landmarkers,
+        "voices": VoiceEncoder(),
+        "encoder": SentenceEncoder(model_dir=args.engine.model_dir, device=args.engine.device),
+        "analysis": args.analysis,
+    }
 
 
 def load_config(app_dir: Path, args: argparse.Namespace) -> dict:
@@ -252,12 +285,22 @@ class Service:
                     d.setdefault("ray_actor_options", {})["num_cpus"] = round(1.4 / 3 / self.replicas, 3)
         config_path = Path(self.tmp.name) / "serve_config.yaml"
         config_path.write_text(yaml.safe_dump(self.config))
-        env = {**os.environ, "SOFTSKILLS_DATA_DIR": self.tmp.name, "HF_HUB_OFFLINE": "1",
-               "SOFTSKILLS_KEY_PEPPER": "benchmark-pepper-0123456789abcdef0123", "RAY_USAGE_STATS_ENABLED": "0"}
+        env = {
+            **os.environ,
+            "SOFTSKILLS_DATA_DIR": self.tmp.name,
+            "HF_HUB_OFFLINE": "1",
+            "SOFTSKILLS_KEY_PEPPER": "benchmark-pepper-0123456789abcdef0123",
+            "RAY_USAGE_STATS_ENABLED": "0",
+        }
         self.log = open(Path(self.tmp.name) / "serve.log", "w")
-        self.process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),
-                                         "--app-dir", str(self.app_dir)], env=env, cwd=self.app_dir,
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "serve"), "run", str(config_path), "--app-dir", str(self.app_dir)],
+            env=env,
+            cwd=self.app_dir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 600
         while True:
@@ -272,8 +315,9 @@ class Service:
         os.environ["SOFTSKILLS_KEY_PEPPER"] = env["SOFTSKILLS_KEY_PEPPER"]
         from softskills.auth.store import KeyStore
 
-        self.key = KeyStore(f"sqlite:///{self.tmp.name}/softskills.db").create_key("bench", "bench",
-                                                                                  timedelta(days=1))[0]
+        self.key = KeyStore(f"sqlite:///{self.tmp.name}/softskills.db").create_key("bench", "bench", timedelta(days=1))[
+            0
+        ]
         self.peaks_mib: dict[str, float] = {}
         self._stop_sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample_memory, daemon=True)
@@ -323,10 +367,13 @@ class Service:
     def post(self, path: Path, **fields) -> float:
         started = time.perf_counter()
         with open(path, "rb") as f:
-            response = httpx.post(f"{self.base_url}/api/v1/full-analysis", timeout=1800,
-                                  headers={"Authorization": f"Bearer {self.key}"},
-                                  files={"video": (path.name, f, "video/mp4")},
-                                  data={"context_phrase": CONTEXT_PHRASE, **fields})
+            response = httpx.post(
+                f"{self.base_url}/api/v1/full-analysis",
+                timeout=1800,
+                headers={"Authorization": f"Bearer {self.key}"},
+                files={"video": (path.name, f, "video/mp4")},
+                data={"context_phrase": CONTEXT_PHRASE, **fields},
+            )
         if response.status_code != 200:
             raise RuntimeError(f"{response.status_code}: {response.text[:500]}")
         return time.perf_counter() - started
@@ -335,10 +382,12 @@ class Service:
         """(end-to-end s, speech replica CPU s) of the same talk in English and in Spanish, the language identified
         (auto) or named by the client."""
         costs = {}
-        for label, path, fields in (("English, auto", english, {}), ("English, language=en", english,
-                                                                       {"language": "en"}),
-                                    ("Spanish, auto", spanish, {}), ("Spanish, language=es", spanish,
-                                                                       {"language": "es"})):
+        for label, path, fields in (
+            ("English, auto", english, {}),
+            ("English, language=en", english, {"language": "en"}),
+            ("Spanish, auto", spanish, {}),
+            ("Spanish, language=es", spanish, {"language": "es"}),
+        ):
             before = self.cpu_seconds()
             seconds = self.post(path, **fields)
             speech = sum(v - before.get(k, 0.0) for k, v in self.cpu_seconds().items() if "SpeechToText" in k)
@@ -374,12 +423,16 @@ def main() -> int:
     parser.add_argument("--replicas", type=int, nargs="*", default=[], help="e.g. 1 2 4 (long video, restarts)")
     parser.add_argument("--replicas-video", type=int, default=600)
     parser.add_argument("--config", default="serve_config.cpu.yaml")
-    parser.add_argument("--baseline-app-dir", help="another checkout (e.g. `git archive HEAD`), measured end to end "
-                        "in the same run for a before/after comparison")
+    parser.add_argument(
+        "--baseline-app-dir",
+        help="another checkout (e.g. `git archive HEAD`), measured end to end "
+        "in the same run for a before/after comparison",
+    )
     parser.add_argument("--skip-stages", action="store_true")
     parser.add_argument("--speech-model", choices=MODELS, help="packaged Whisper model (speech.model) to run")
-    parser.add_argument("--frame-rate", type=float, help="analysis.frame_rate_hz (face frames per second; 15 scores "
-                        "blinks)")
+    parser.add_argument(
+        "--frame-rate", type=float, help="analysis.frame_rate_hz (face frames per second; 15 scores blinks)"
+    )
     parser.add_argument("--pose-frame-rate", type=float, help="analysis.pose_frame_rate_hz (0: body language off)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -395,8 +448,11 @@ def main() -> int:
         time_stages(paths[min(paths)], VideoResult(0), models, models["analysis"])  # warm-up: numba JIT, lazy init
         for d in args.videos:
             time_stages(paths[d], results[d], models, models["analysis"])
-            print(f"{d} s stages: " + ", ".join(f"{k} {v.wall_s:.2f}/{v.cpu_s:.2f}"
-                                                 for k, v in results[d].stages.items()), flush=True)
+            print(
+                f"{d} s stages: "
+                + ", ".join(f"{k} {v.wall_s:.2f}/{v.cpu_s:.2f}" for k, v in results[d].stages.items()),
+                flush=True,
+            )
         del models
         stage_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -413,10 +469,16 @@ def main() -> int:
                 before = service.cpu_seconds()
                 latency[d] = service.post(paths[d])
                 used = {k: v - before.get(k, 0.0) for k, v in service.cpu_seconds().items()}
-                print(f"{label}: {d} s end to end: {latency[d]:.2f} s; CPU s by process: "
-                      + ", ".join(f"{k.removeprefix('ServeReplica:softskills:')} {v:.2f}"
-                                  for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v >= 0.05)
-                      + f" (total {sum(used.values()):.2f})", flush=True)
+                print(
+                    f"{label}: {d} s end to end: {latency[d]:.2f} s; CPU s by process: "
+                    + ", ".join(
+                        f"{k.removeprefix('ServeReplica:softskills:')} {v:.2f}"
+                        for k, v in sorted(used.items(), key=lambda kv: -kv[1])
+                        if v >= 0.05
+                    )
+                    + f" (total {sum(used.values()):.2f})",
+                    flush=True,
+                )
             rates = {c: service.throughput(paths[args.throughput_video], c, args.per_client) for c in args.clients}
             print(f"{label}: videos per minute by clients: {rates}", flush=True)
             return latency, rates, dict(service.peaks_mib)
@@ -438,31 +500,47 @@ def main() -> int:
     print(f"\n## Results ({machine_name()}; load average after: {os.getloadavg()[0]:.2f})\n")
     if not args.skip_stages:
         stage_names = list(next(iter(results.values())).stages)
-        print("| video | " + " | ".join(f"{s} (wall / CPU s)" for s in stage_names)
-              + " | sum of stages (s) | end to end (s) | end to end / sum |")
+        print(
+            "| video | "
+            + " | ".join(f"{s} (wall / CPU s)" for s in stage_names)
+            + " | sum of stages (s) | end to end (s) | end to end / sum |"
+        )
         print("|---" * (len(stage_names) + 4) + "|")
         for d, r in results.items():
-            print(f"| {d} s 720p | " + " | ".join(f"{v.wall_s:.2f} / {v.cpu_s:.2f}" for v in r.stages.values())
-                  + f" | {r.stages_wall_s:.2f} | {r.end_to_end_s:.2f} | {r.end_to_end_s / r.stages_wall_s:.2f} |")
+            print(
+                f"| {d} s 720p | "
+                + " | ".join(f"{v.wall_s:.2f} / {v.cpu_s:.2f}" for v in r.stages.values())
+                + f" | {r.stages_wall_s:.2f} | {r.end_to_end_s:.2f} | {r.end_to_end_s / r.stages_wall_s:.2f} |"
+            )
     base = args.baseline_app_dir is not None
     if not args.skip_stages:
         print_landmark_runtimes(results)
-    print("\n| video | end to end (s)" + (" | baseline end to end (s) |" if base else " |")
-          + "\n|---|---|" + ("---|" if base else ""))
+    print(
+        "\n| video | end to end (s)"
+        + (" | baseline end to end (s) |" if base else " |")
+        + "\n|---|---|"
+        + ("---|" if base else "")
+    )
     for d, r in results.items():
         print(f"| {d} s 720p | {r.end_to_end_s:.2f} |" + (f" {base_latency[d]:.2f} |" if base else ""))
-    print(f"\n| concurrent clients | videos per minute ({args.throughput_video} s clips, full-analysis)"
-          + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else ""))
+    print(
+        f"\n| concurrent clients | videos per minute ({args.throughput_video} s clips, full-analysis)"
+        + (" | baseline |" if base else " |")
+        + "\n|---|---|"
+        + ("---|" if base else "")
+    )
     for c, rate in rates.items():
         print(f"| {c} | {rate:.2f} |" + (f" {base_rates[c]:.2f} |" if base else ""))
-    print("\n| process | peak RSS (MiB)" + (" | baseline |" if base else " |") + "\n|---|---|"
-          + ("---|" if base else ""))
+    print(
+        "\n| process | peak RSS (MiB)" + (" | baseline |" if base else " |") + "\n|---|---|" + ("---|" if base else "")
+    )
     if not args.skip_stages:
         print(f"| benchmark process running every stage alone | {stage_peak_mib:.0f} |" + (" – |" if base else ""))
     for name in sorted(set(peaks) | (set(base_peaks) if base else set())):
         print(f"| {name} | {peaks.get(name, 0):.0f} |" + (f" {base_peaks.get(name, 0):.0f} |" if base else ""))
-    print(f"\n| {args.throughput_video} s talk, full-analysis | end to end (s) | speech replica CPU (s) |\n"
-          "|---|---|---|")
+    print(
+        f"\n| {args.throughput_video} s talk, full-analysis | end to end (s) | speech replica CPU (s) |\n|---|---|---|"
+    )
     for label, (seconds, cpu) in language_costs.items():
         print(f"| {label} | {seconds:.2f} | {cpu:.2f} |")
     if replica_latency:

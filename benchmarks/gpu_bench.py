@@ -35,8 +35,16 @@ BEGIN, END = "<!-- gpu-bench:begin -->", "<!-- gpu-bench:end -->"
 
 
 def gpu_name() -> str:
-    out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                         capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return f"{len(out)} x {out[0]}"
 
 
@@ -52,17 +60,28 @@ def decode_comparison(video: Path) -> tuple[str, list]:
         chunks = list(frames)
         runs[requested] = (frames.decoder, chunks, time.perf_counter() - started, time.process_time() - cpu)
     (decoder, auto, *_), (_, cpu_chunks, *_) = runs["auto"], runs["cpu"]
-    same_times = np.array_equal(np.concatenate([c.frame_times_s for c in auto]),
-                                np.concatenate([c.frame_times_s for c in cpu_chunks]))
+    same_times = np.array_equal(
+        np.concatenate([c.frame_times_s for c in auto]), np.concatenate([c.frame_times_s for c in cpu_chunks])
+    )
     same_sizes = [c.frames.shape for c in auto] == [c.frames.shape for c in cpu_chunks]
-    difference = np.abs(np.concatenate([c.frames for c in auto]).astype(np.int16)
-                        - np.concatenate([c.frames for c in cpu_chunks])) if same_sizes else None
+    difference = (
+        np.abs(
+            np.concatenate([c.frames for c in auto]).astype(np.int16) - np.concatenate([c.frames for c in cpu_chunks])
+        )
+        if same_sizes
+        else None
+    )
     pixels = f"{difference.max()} / {difference.mean():.3f}" if difference is not None else "sizes differ"
-    rows = [f"| {requested} → {used} | {sum(len(c.frame_times_s) for c in chunks)} | {wall_s:.2f} | {cpu_s:.2f} |"
-            for requested, (used, chunks, wall_s, cpu_s) in runs.items()]
-    table = ("| video_decoder → decoder used | sampled frames | wall s | CPU s |\n|---|---|---|---|\n"
-             + "\n".join(rows) + f"\n\nDecoder `{decoder}` against the CPU's: same sampled times {same_times}, same "
-             f"sizes {same_sizes}, RGB difference max / mean {pixels} (of 255).\n")
+    rows = [
+        f"| {requested} → {used} | {sum(len(c.frame_times_s) for c in chunks)} | {wall_s:.2f} | {cpu_s:.2f} |"
+        for requested, (used, chunks, wall_s, cpu_s) in runs.items()
+    ]
+    table = (
+        "| video_decoder → decoder used | sampled frames | wall s | CPU s |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\nDecoder `{decoder}` against the CPU's: same sampled times {same_times}, same "
+        f"sizes {same_sizes}, RGB difference max / mean {pixels} (of 255).\n"
+    )
     return table, auto
 
 
@@ -76,21 +95,28 @@ def landmark_throughput(decoded: list, chunks: int, device: str = "cuda") -> tup
     frames = sum(len(times) for _, times in batch)
     figures = {}
     rows = []
-    for name, landmarker in (("face", BatchedFaceLandmarker(device=device)), ("pose", BatchedPoseLandmarker(
-            device=device))):
+    for name, landmarker in (
+        ("face", BatchedFaceLandmarker(device=device)),
+        ("pose", BatchedPoseLandmarker(device=device)),
+    ):
         landmarker.landmarks_many(batch[:1])  # warm-up: CUDA context, kernels
         started, cpu = time.perf_counter(), time.process_time()
         landmarker.landmarks_many(batch)
         wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         figures[name] = frames / wall_s
-        rows.append(f"| {name} ({landmarker.device}) | {chunks} | {frames} | {frames / wall_s:.0f} | "
-                    f"{cpu_s / frames * 1000:.2f} |")
+        rows.append(
+            f"| {name} ({landmarker.device}) | {chunks} | {frames} | {frames / wall_s:.0f} | "
+            f"{cpu_s / frames * 1000:.2f} |"
+        )
     per_video = 480 / figures["face"] + 480 / figures["pose"]  # 60 s at 8 + 8 frames a second
     figures["videos_per_minute"] = 60 / per_video
-    table = ("| network | chunks per batch | frames | landmark frames per second | host CPU ms per frame |\n"
-             "|---|---|---|---|---|\n" + "\n".join(rows) +
-             f"\n\nLandmark stage alone: {figures['videos_per_minute']:.1f} videos (60 s, face and pose at 8 frames "
-             "a second) per minute on one replica.\n")
+    table = (
+        "| network | chunks per batch | frames | landmark frames per second | host CPU ms per frame |\n"
+        "|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\nLandmark stage alone: {figures['videos_per_minute']:.1f} videos (60 s, face and pose at 8 frames "
+        "a second) per minute on one replica.\n"
+    )
     return table, figures
 
 
@@ -123,11 +149,13 @@ def main() -> int:
         wall_s = time.perf_counter() - started
     rate = args.requests / wall_s * 60
     p50, p95 = np.percentile(latencies_s, [50, 95])
-    table = (f"{BEGIN}\nMachine: {gpu}; {machine_name()}. Config: `{args.config}`. Command: `python -m "
-             f"benchmarks.gpu_bench --clients {args.clients} --requests {args.requests} --write`.\n\n"
-             "| clients | requests | videos per minute (60 s 720p) | p50 latency (s) | p95 latency (s) |\n"
-             "|---|---|---|---|---|\n"
-             f"| {args.clients} | {args.requests} | {rate:.1f} | {p50:.2f} | {p95:.2f} |\n\n{landmarks_table}{END}")
+    table = (
+        f"{BEGIN}\nMachine: {gpu}; {machine_name()}. Config: `{args.config}`. Command: `python -m "
+        f"benchmarks.gpu_bench --clients {args.clients} --requests {args.requests} --write`.\n\n"
+        "| clients | requests | videos per minute (60 s 720p) | p50 latency (s) | p95 latency (s) |\n"
+        "|---|---|---|---|---|\n"
+        f"| {args.clients} | {args.requests} | {rate:.1f} | {p50:.2f} | {p95:.2f} |\n\n{landmarks_table}{END}"
+    )
     print(table)
     if args.write:
         doc = REPO / "docs" / "benchmarks.md"

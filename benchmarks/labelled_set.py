@@ -101,53 +101,162 @@ class ClipTruth:
 # unit, set off) and in its verb and comparison senses inside phrases ("I like", "looks like"), which must not
 # be counted. Voices cover espeak-ng's US and British English with male and female variants, 120-190 wpm.
 CLIPS: tuple[ClipSpec, ...] = (
-    ClipSpec("interview_us_150", "en-us", 150, (
-        Say("Thanks for having me today."), Um("um"), Say("I have worked in sales for six years."), Gap(2.4),
-        Say("In my last role I led a small team,"), Um("you know,"), Say("and we doubled our revenue."),
-        Say("I like working with people."),
-    ), face_out=((5.0, 8.0),)),
-    ClipSpec("pitch_gb_170", "en-gb", 170, (
-        Say("Our product saves time for busy doctors."), Um("uh"), Say("It books appointments automatically."),
-        Gap(1.5), Say("Clinics using it see fewer missed visits,"), Um("like"), Say("about a third fewer."),
-        Gap(2.2), Say("It looks like a small change, but it adds up."),
-    )),
-    ClipSpec("talk_f3_130", "en-us+f3", 130, (
-        Say("Good afternoon everyone."), Gap(2.0), Say("Today I want to talk about habits."), Um("um"),
-        Say("Small habits shape our days."), Gap(1.2), Um("uh"), Say("and they are easy to start."),
-    ), face_out=((9.0, 11.5),)),
-    ClipSpec("answer_m7_185", "en-us+m7", 185, (
-        Say("That is a great question."), Um("you know"), Say("the hardest part was the deadline."),
-        Say("We had two weeks to rebuild the system."), Gap(2.6), Um("um"),
-        Say("so we split the work and shipped it on time."), Say("I would do it the same way again."),
-    ), face_out=((3.0, 4.5), (10.0, 12.0))),
-    ClipSpec("story_rp_120", "en-gb-x-rp+m3", 120, (
-        Say("When I started my first job,"), Um("uh"), Say("I was very nervous."), Gap(1.8),
-        Say("My manager said I should ask questions,"), Um("like"), Say("every single day."),
-    )),
-    ClipSpec("review_f2_160", "en-gb+f2", 160, (
-        Say("The project finished on budget."), Gap(3.0), Say("We learned three lessons."), Um("um"),
-        Say("First, plan the testing early."), Um("uh"), Say("Second, talk to users often."),
-        Say("Third, keep the scope small."),
-    ), face_out=((6.0, 9.0),)),
-    ClipSpec("pitch_f5_175", "en-us+f5", 175, (
-        Say("Imagine never losing your keys again."), Um("you know"), Say("our tag clips onto anything."),
-        Gap(2.1), Say("It costs ten dollars,"), Um("um"), Say("and the battery lasts a year."),
-        Say("People like how simple it is."),
-    ), face_out=((12.0, 20.0),)),
-    ClipSpec("interview_m3_140", "en-us+m3", 140, (
-        Say("I applied because I like hard problems."), Gap(1.4), Um("um"),
-        Say("At university I built a weather station."), Um("like"), Say("with solar power and sensors."),
-        Gap(2.5), Say("It taught me to finish what I start."),
-    ), face_out=((0.0, 2.0), (8.0, 9.5))),
-    ClipSpec("update_gb_190", "en-gb", 190, (
-        Say("Quick update on the launch."), Um("uh"), Say("the website is ready and the ads start Monday."),
-        Um("you know"), Say("the budget is the same as last time."), Gap(2.3),
-        Say("Sales looks like it will beat the target."), Um("um"), Say("any questions?"),
-    )),
-    ClipSpec("closing_f4_125", "en-us+f4", 125, (
-        Say("To sum up, we grew every quarter."), Gap(1.6), Um("um"), Say("our customers stayed with us."),
-        Gap(2.8), Say("Thank you for listening."),
-    ), face_out=((4.0, 6.5),)),
+    ClipSpec(
+        "interview_us_150",
+        "en-us",
+        150,
+        (
+            Say("Thanks for having me today."),
+            Um("um"),
+            Say("I have worked in sales for six years."),
+            Gap(2.4),
+            Say("In my last role I led a small team,"),
+            Um("you know,"),
+            Say("and we doubled our revenue."),
+            Say("I like working with people."),
+        ),
+        face_out=((5.0, 8.0),),
+    ),
+    ClipSpec(
+        "pitch_gb_170",
+        "en-gb",
+        170,
+        (
+            Say("Our product saves time for busy doctors."),
+            Um("uh"),
+            Say("It books appointments automatically."),
+            Gap(1.5),
+            Say("Clinics using it see fewer missed visits,"),
+            Um("like"),
+            Say("about a third fewer."),
+            Gap(2.2),
+            Say("It looks like a small change, but it adds up."),
+        ),
+    ),
+    ClipSpec(
+        "talk_f3_130",
+        "en-us+f3",
+        130,
+        (
+            Say("Good afternoon everyone."),
+            Gap(2.0),
+            Say("Today I want to talk about habits."),
+            Um("um"),
+            Say("Small habits shape our days."),
+            Gap(1.2),
+            Um("uh"),
+            Say("and they are easy to start."),
+        ),
+        face_out=((9.0, 11.5),),
+    ),
+    ClipSpec(
+        "answer_m7_185",
+        "en-us+m7",
+        185,
+        (
+            Say("That is a great question."),
+            Um("you know"),
+            Say("the hardest part was the deadline."),
+            Say("We had two weeks to rebuild the system."),
+            Gap(2.6),
+            Um("um"),
+            Say("so we split the work and shipped it on time."),
+            Say("I would do it the same way again."),
+        ),
+        face_out=((3.0, 4.5), (10.0, 12.0)),
+    ),
+    ClipSpec(
+        "story_rp_120",
+        "en-gb-x-rp+m3",
+        120,
+        (
+            Say("When I started my first job,"),
+            Um("uh"),
+            Say("I was very nervous."),
+            Gap(1.8),
+            Say("My manager said I should ask questions,"),
+            Um("like"),
+            Say("every single day."),
+        ),
+    ),
+    ClipSpec(
+        "review_f2_160",
+        "en-gb+f2",
+        160,
+        (
+            Say("The project finished on budget."),
+            Gap(3.0),
+            Say("We learned three lessons."),
+            Um("um"),
+            Say("First, plan the testing early."),
+            Um("uh"),
+            Say("Second, talk to users often."),
+            Say("Third, keep the scope small."),
+        ),
+        face_out=((6.0, 9.0),),
+    ),
+    ClipSpec(
+        "pitch_f5_175",
+        "en-us+f5",
+        175,
+        (
+            Say("Imagine never losing your keys again."),
+            Um("you know"),
+            Say("our tag clips onto anything."),
+            Gap(2.1),
+            Say("It costs ten dollars,"),
+            Um("um"),
+            Say("and the battery lasts a year."),
+            Say("People like how simple it is."),
+        ),
+        face_out=((12.0, 20.0),),
+    ),
+    ClipSpec(
+        "interview_m3_140",
+        "en-us+m3",
+        140,
+        (
+            Say("I applied because I like hard problems."),
+            Gap(1.4),
+            Um("um"),
+            Say("At university I built a weather station."),
+            Um("like"),
+            Say("with solar power and sensors."),
+            Gap(2.5),
+            Say("It taught me to finish what I start."),
+        ),
+        face_out=((0.0, 2.0), (8.0, 9.5)),
+    ),
+    ClipSpec(
+        "update_gb_190",
+        "en-gb",
+        190,
+        (
+            Say("Quick update on the launch."),
+            Um("uh"),
+            Say("the website is ready and the ads start Monday."),
+            Um("you know"),
+            Say("the budget is the same as last time."),
+            Gap(2.3),
+            Say("Sales looks like it will beat the target."),
+            Um("um"),
+            Say("any questions?"),
+        ),
+    ),
+    ClipSpec(
+        "closing_f4_125",
+        "en-us+f4",
+        125,
+        (
+            Say("To sum up, we grew every quarter."),
+            Gap(1.6),
+            Um("um"),
+            Say("our customers stayed with us."),
+            Gap(2.8),
+            Say("Thank you for listening."),
+        ),
+        face_out=((4.0, 6.5),),
+    ),
 )
 SET_VERSION = "1"
 
@@ -155,8 +264,9 @@ SET_VERSION = "1"
 def _espeak(text: str, voice: str, wpm: int) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         wav = os.path.join(tmp, "unit.wav")
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", wav, text], check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", wav, text], check=True, capture_output=True, timeout=60
+        )
         return load_audio(wav)
 
 
@@ -195,8 +305,11 @@ def _assemble(spec: ClipSpec) -> tuple[np.ndarray, ClipTruth]:
             prev = unit
             continue
         if prev is not None and not isinstance(prev, Gap):
-            join = FILLER_GAP_S if isinstance(unit, Um) or isinstance(prev, Um) else (
-                SENTENCE_GAP_S if prev.text.rstrip()[-1] in ".?!" else PHRASE_GAP_S)
+            join = (
+                FILLER_GAP_S
+                if isinstance(unit, Um) or isinstance(prev, Um)
+                else (SENTENCE_GAP_S if prev.text.rstrip()[-1] in ".?!" else PHRASE_GAP_S)
+            )
             parts.append(_silence(join))
             t += join
         rate = int(spec.wpm * FILLER_RATE_FACTOR) if isinstance(unit, Um) else spec.wpm
@@ -217,10 +330,18 @@ def _assemble(spec: ClipSpec) -> tuple[np.ndarray, ClipTruth]:
     speaking = speech_end - LEAD_IN_S - sum(e - s for s, e in pauses)
     absent = tuple((s, min(e, duration_s)) for s, e in spec.face_out)
     truth = ClipTruth(
-        name=spec.name, path="", voice=spec.voice, rate_wpm=spec.wpm, duration_s=round(duration_s, 3),
-        words=tuple(words), fillers=tuple(fillers), pauses=tuple(pauses), speaking_time_s=round(speaking, 3),
+        name=spec.name,
+        path="",
+        voice=spec.voice,
+        rate_wpm=spec.wpm,
+        duration_s=round(duration_s, 3),
+        words=tuple(words),
+        fillers=tuple(fillers),
+        pauses=tuple(pauses),
+        speaking_time_s=round(speaking, 3),
         pace_wpm=round(60 * len(words) / speaking, 2),
-        face_visible_ratio=round(1 - sum(e - s for s, e in absent) / duration_s, 4), face_absent=absent,
+        face_visible_ratio=round(1 - sum(e - s for s, e in absent) / duration_s, 4),
+        face_absent=absent,
         exact=True,
     )
     return audio, truth
@@ -243,8 +364,15 @@ def _build(root: Path) -> list[ClipTruth]:
     for spec in CLIPS:
         audio, truth = _assemble(spec)
         path = root / f"{spec.name}.mp4"
-        make_talking_head_video(path, audio, container="mp4", width=w, height=h, fps=FIXTURE_FPS,
-                                face_visible=_visible_intervals(truth.face_absent, truth.duration_s))
+        make_talking_head_video(
+            path,
+            audio,
+            container="mp4",
+            width=w,
+            height=h,
+            fps=FIXTURE_FPS,
+            face_visible=_visible_intervals(truth.face_absent, truth.duration_s),
+        )
         out.append(replace(truth, path=str(path)))
     recording = beckett_speech()
     # The recording carries mains hum and rumble (35-66 Hz) that would hold every silence above the silence
@@ -253,13 +381,23 @@ def _build(root: Path) -> list[ClipTruth]:
     beckett = measure_speech(scipy.signal.sosfiltfilt(sos, recording.audio).astype(np.float32), recording.words)
     path = root / "beckett_real.mp4"
     make_talking_head_video(path, recording.audio, container="mp4", width=w, height=h, fps=FIXTURE_FPS)
-    out.append(ClipTruth(
-        name="beckett_real", path=str(path), voice="real recording", rate_wpm=0,
-        duration_s=round(beckett.duration_s, 3), words=tuple(x.lower() for x in script_words(BECKETT_TEXT)),
-        fillers=(), pauses=beckett.pauses, speaking_time_s=beckett.speaking_time_s,
-        pace_wpm=beckett.pace_wpm,
-        face_visible_ratio=1.0, face_absent=(), exact=False,
-    ))
+    out.append(
+        ClipTruth(
+            name="beckett_real",
+            path=str(path),
+            voice="real recording",
+            rate_wpm=0,
+            duration_s=round(beckett.duration_s, 3),
+            words=tuple(x.lower() for x in script_words(BECKETT_TEXT)),
+            fillers=(),
+            pauses=beckett.pauses,
+            speaking_time_s=beckett.speaking_time_s,
+            pace_wpm=beckett.pace_wpm,
+            face_visible_ratio=1.0,
+            face_absent=(),
+            exact=False,
+        )
+    )
     return out
 
 
@@ -290,5 +428,7 @@ def labelled_set(root: str | os.PathLike = CACHE_DIR) -> list[ClipTruth]:
 
 if __name__ == "__main__":
     for clip in labelled_set():
-        print(f"{clip.name:18s} {clip.duration_s:5.1f} s  {len(clip.words):3d} words  {clip.pace_wpm:6.1f} wpm  "
-              f"fillers={[f.word for f in clip.fillers]} pauses={clip.pauses} face_absent={clip.face_absent}")
+        print(
+            f"{clip.name:18s} {clip.duration_s:5.1f} s  {len(clip.words):3d} words  {clip.pace_wpm:6.1f} wpm  "
+            f"fillers={[f.word for f in clip.fillers]} pauses={clip.pauses} face_absent={clip.face_absent}"
+        )

@@ -42,10 +42,19 @@ REGION_SHIFT_PX = 0.05
 """How far the open-loop table moves MediaPipe's own region to show how much its landmarks depend on the region's
 last fraction of a pixel (given the same region, the two runtimes' aux points differ by ~0.03 px)."""
 METRIC_TOLERANCES = {
-    "face visible ratio": 0.01, "eye contact ratio": 0.02, "blinks": 1, "smile ratio": 0.02,
-    "head motion (deg/s)": 0.5, "head yaw median (deg)": 1.0,
-    "face centre x": 0.01, "off-centre ratio": 0.02, "cut-by-edge ratio": 0.02, "shoulder tilt median (deg)": 1.0,
-    "head height (shoulder widths)": 0.05, "slouch ratio": 0.03, "hands visible ratio": 0.03,
+    "face visible ratio": 0.01,
+    "eye contact ratio": 0.02,
+    "blinks": 1,
+    "smile ratio": 0.02,
+    "head motion (deg/s)": 0.5,
+    "head yaw median (deg)": 1.0,
+    "face centre x": 0.01,
+    "off-centre ratio": 0.02,
+    "cut-by-edge ratio": 0.02,
+    "shoulder tilt median (deg)": 1.0,
+    "head height (shoulder widths)": 0.05,
+    "slouch ratio": 0.03,
+    "hands visible ratio": 0.03,
 }
 """Absolute differences allowed between the two runtimes' metrics (the benchmark prints them all)."""
 
@@ -83,8 +92,12 @@ def landmarkers(face_rate: float = 8.0):
     from softskills.models.face.landmarks import FaceLandmarker
     from softskills.models.face.mesh_network import BatchedFaceLandmarker
 
-    return {("face", "mediapipe"): FaceLandmarker(), ("face", "onnx"): BatchedFaceLandmarker(device="cpu"),
-            ("pose", "mediapipe"): PoseLandmarker(), ("pose", "onnx"): BatchedPoseLandmarker(device="cpu")}
+    return {
+        ("face", "mediapipe"): FaceLandmarker(),
+        ("face", "onnx"): BatchedFaceLandmarker(device="cpu"),
+        ("pose", "mediapipe"): PoseLandmarker(),
+        ("pose", "onnx"): BatchedPoseLandmarker(device="cpu"),
+    }
 
 
 def mediapipe_pose_with_regions():
@@ -97,8 +110,9 @@ def mediapipe_pose_with_regions():
 
     class RegionOutputs(SolutionBase):
         def __init__(self, *args, outputs, **kwargs):
-            super().__init__(*args, outputs=[*outputs, "pose_rect_from_detection", "pose_rect_from_landmarks"],
-                             **kwargs)
+            super().__init__(
+                *args, outputs=[*outputs, "pose_rect_from_detection", "pose_rect_from_landmarks"], **kwargs
+            )
 
     class PoseWithRegions(Pose, RegionOutputs):
         pass
@@ -131,8 +145,11 @@ def mediapipe_pose_step():
 
     from softskills.models.body.pose import SHIPPED_MODEL_COMPLEXITY
 
-    return SolutionBase(graph_config=MEDIAPIPE_POSE_STEP, outputs=["landmarks"],
-                        side_inputs={"model_complexity": SHIPPED_MODEL_COMPLEXITY, "enable_segmentation": False})
+    return SolutionBase(
+        graph_config=MEDIAPIPE_POSE_STEP,
+        outputs=["landmarks"],
+        side_inputs={"model_complexity": SHIPPED_MODEL_COMPLEXITY, "enable_segmentation": False},
+    )
 
 
 def compare_pose_open_loop(path: Path, converted, *, seconds: float | None = None, rate: float = 8.0) -> OpenLoop:
@@ -173,11 +190,13 @@ def compare_pose_open_loop(path: Path, converted, *, seconds: float | None = Non
                     result.errors_sw.append(np.linalg.norm(reference - converted_px, axis=1) / shoulders)
                 if shifted.landmarks is not None:
                     result.shifted_errors_sw.append(
-                        np.linalg.norm(reference - _points(shifted.landmarks, frame), axis=1) / shoulders)
+                        np.linalg.norm(reference - _points(shifted.landmarks, frame), axis=1) / shoulders
+                    )
                 if points is not None and tracked.pose_rect_from_landmarks is not None:
                     result.region_px.append(_region_difference_px(tracked.pose_rect_from_landmarks, next_rect, frame))
-                    result.rotation_deg.append(abs(math.degrees(tracked.pose_rect_from_landmarks.rotation
-                                                                - next_rect.rotation)))
+                    result.rotation_deg.append(
+                        abs(math.degrees(tracked.pose_rect_from_landmarks.rotation - next_rect.rotation))
+                    )
     finally:
         tracker.close()
         step.close()
@@ -187,8 +206,13 @@ def compare_pose_open_loop(path: Path, converted, *, seconds: float | None = Non
 def _moved(region, dx: float):
     from mediapipe.framework.formats import rect_pb2
 
-    return rect_pb2.NormalizedRect(x_center=region.x_center + dx, y_center=region.y_center, width=region.width,
-                                   height=region.height, rotation=region.rotation)
+    return rect_pb2.NormalizedRect(
+        x_center=region.x_center + dx,
+        y_center=region.y_center,
+        width=region.width,
+        height=region.height,
+        rotation=region.rotation,
+    )
 
 
 def _points(landmarks, frame: np.ndarray) -> np.ndarray | None:
@@ -200,12 +224,17 @@ def _points(landmarks, frame: np.ndarray) -> np.ndarray | None:
 
 def _region_difference_px(reference, rect, frame: np.ndarray) -> float:
     width, height = frame.shape[1], frame.shape[0]
-    return max(abs(reference.x_center - rect.x_center) * width, abs(reference.y_center - rect.y_center) * height,
-               abs(reference.width - rect.width) * width, abs(reference.height - rect.height) * height)
+    return max(
+        abs(reference.x_center - rect.x_center) * width,
+        abs(reference.y_center - rect.y_center) * height,
+        abs(reference.width - rect.width) * width,
+        abs(reference.height - rect.height) * height,
+    )
 
 
-def compare_video(path: Path, models: dict, *, seconds: float | None = None, face_rate: float = 8.0,
-                  pose_rate: float = 8.0) -> Comparison:
+def compare_video(
+    path: Path, models: dict, *, seconds: float | None = None, face_rate: float = 8.0, pose_rate: float = 8.0
+) -> Comparison:
     from softskills.models.body.metrics import analyze_body
     from softskills.models.face.landmarks import concatenate_tracks
     from softskills.models.face.metrics import analyze_face
@@ -236,8 +265,10 @@ def compare_video(path: Path, models: dict, *, seconds: float | None = None, fac
     face_metrics = {r: analyze_face(face[r]) for r in face}
     body_metrics = {r: analyze_body(pose[r]) for r in pose}
     readers = {
-        "face visible ratio": lambda f, b: f.face_visible_ratio, "eye contact ratio": lambda f, b: f.eye_contact_ratio,
-        "blinks": lambda f, b: f.blink_count, "smile ratio": lambda f, b: f.smile_ratio,
+        "face visible ratio": lambda f, b: f.face_visible_ratio,
+        "eye contact ratio": lambda f, b: f.eye_contact_ratio,
+        "blinks": lambda f, b: f.blink_count,
+        "smile ratio": lambda f, b: f.smile_ratio,
         "head motion (deg/s)": lambda f, b: f.head_motion_deg_per_s,
         "head yaw median (deg)": lambda f, b: f.head_yaw_median_deg,
         "face centre x": lambda f, b: b.framing.face_centre_x_median,
@@ -298,8 +329,9 @@ def summary(values: list) -> str:
     joined = np.concatenate(values) if values else np.empty(0)
     if not len(joined):
         return "–"
-    return " / ".join(f"{v:.4f}" for v in (np.median(joined), np.percentile(joined, 95), np.percentile(joined, 99),
-                                            joined.max()))
+    return " / ".join(
+        f"{v:.4f}" for v in (np.median(joined), np.percentile(joined, 95), np.percentile(joined, 99), joined.max())
+    )
 
 
 def agreement(found: list) -> str:
@@ -325,20 +357,29 @@ def main() -> int:
 
     torch.set_num_threads(1)
     models = landmarkers()
-    results = [compare_video(path, models, seconds=args.seconds, face_rate=args.face_rate, pose_rate=args.pose_rate)
-               for path in sorted(FACES.iterdir()) if path.suffix in (".mp4", ".mov")]
-    print("| video | face found (MediaPipe / onnx) | face error / IOD (median / p95 / p99 / max) | pose found | "
-          "pose error / shoulder width, visible points (median / p95 / p99 / max) | same, points MediaPipe does "
-          "not see |")
+    results = [
+        compare_video(path, models, seconds=args.seconds, face_rate=args.face_rate, pose_rate=args.pose_rate)
+        for path in sorted(FACES.iterdir())
+        if path.suffix in (".mp4", ".mov")
+    ]
+    print(
+        "| video | face found (MediaPipe / onnx) | face error / IOD (median / p95 / p99 / max) | pose found | "
+        "pose error / shoulder width, visible points (median / p95 / p99 / max) | same, points MediaPipe does "
+        "not see |"
+    )
     print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.name} | {agreement(r.face_found)} | {summary(r.face_errors_iod)} | {agreement(r.pose_found)} | "
-              f"{summary(r.pose_visible_errors_sw)} | {summary(r.pose_hidden_errors_sw)} |")
-    print(f"| all | {agreement([f for r in results for f in r.face_found])} | "
-          f"{summary([e for r in results for e in r.face_errors_iod])} | "
-          f"{agreement([f for r in results for f in r.pose_found])} | "
-          f"{summary([e for r in results for e in r.pose_visible_errors_sw])} | "
-          f"{summary([e for r in results for e in r.pose_hidden_errors_sw])} |")
+        print(
+            f"| {r.name} | {agreement(r.face_found)} | {summary(r.face_errors_iod)} | {agreement(r.pose_found)} | "
+            f"{summary(r.pose_visible_errors_sw)} | {summary(r.pose_hidden_errors_sw)} |"
+        )
+    print(
+        f"| all | {agreement([f for r in results for f in r.face_found])} | "
+        f"{summary([e for r in results for e in r.face_errors_iod])} | "
+        f"{agreement([f for r in results for f in r.pose_found])} | "
+        f"{summary([e for r in results for e in r.pose_visible_errors_sw])} | "
+        f"{summary([e for r in results for e in r.pose_hidden_errors_sw])} |"
+    )
     print()
     print("| metric | tolerance | " + " | ".join(r.name for r in results) + " |")
     print("|---|---|" + "---|" * len(results))
@@ -350,17 +391,23 @@ def main() -> int:
             cells.append(f"{_fmt(reference)} / {_fmt(converted)}{mark}")
         print(f"| {name} | {METRIC_TOLERANCES[name]} | " + " | ".join(cells) + " |")
     print()
-    open_loop = [compare_pose_open_loop(FACES / r.name, models[("pose", "onnx")], seconds=args.seconds,
-                                        rate=args.pose_rate) for r in results]
-    print(f"| video | frames with MediaPipe's region | found differs | pose error / shoulder width, all 33 points "
-          f"(median / p95 / p99 / max) | next region difference, px (median / p99 / max) | rotation difference, "
-          f"degrees (max) | MediaPipe against itself, region moved {REGION_SHIFT_PX} px: change / shoulder width "
-          f"(median / p95 / p99 / max) | found differs |")
+    open_loop = [
+        compare_pose_open_loop(FACES / r.name, models[("pose", "onnx")], seconds=args.seconds, rate=args.pose_rate)
+        for r in results
+    ]
+    print(
+        f"| video | frames with MediaPipe's region | found differs | pose error / shoulder width, all 33 points "
+        f"(median / p95 / p99 / max) | next region difference, px (median / p99 / max) | rotation difference, "
+        f"degrees (max) | MediaPipe against itself, region moved {REGION_SHIFT_PX} px: change / shoulder width "
+        f"(median / p95 / p99 / max) | found differs |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for o in open_loop:
-        print(f"| {o.name} | {o.frames} | {o.found_differs} | {summary(o.errors_sw)} | "
-              f"{_spread(o.region_px)} | {max(o.rotation_deg, default=0):.4f} | {summary(o.shifted_errors_sw)} | "
-              f"{o.shifted_found_differs} |")
+        print(
+            f"| {o.name} | {o.frames} | {o.found_differs} | {summary(o.errors_sw)} | "
+            f"{_spread(o.region_px)} | {max(o.rotation_deg, default=0):.4f} | {summary(o.shifted_errors_sw)} | "
+            f"{o.shifted_found_differs} |"
+        )
     print()
     print("| stage | frames | MediaPipe CPU s / frame | onnx (batch 1) CPU s / frame | of which around the networks |")
     print("|---|---|---|---|---|")
@@ -368,8 +415,10 @@ def main() -> int:
         spent = {runtime: sum(r.cpu_s[(stage, runtime)][0] for r in results) for runtime in ("mediapipe", "onnx")}
         frames = sum(r.cpu_s[(stage, "mediapipe")][1] for r in results)
         around = spent["onnx"] - sum(r.network_cpu_s[stage] for r in results)
-        print(f"| {stage} | {frames} | {spent['mediapipe'] / frames:.4f} | {spent['onnx'] / frames:.4f} | "
-              f"{around / frames:.4f} |")
+        print(
+            f"| {stage} | {frames} | {spent['mediapipe'] / frames:.4f} | {spent['onnx'] / frames:.4f} | "
+            f"{around / frames:.4f} |"
+        )
     return 0
 
 

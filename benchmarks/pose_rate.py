@@ -24,10 +24,12 @@ def main() -> None:
             media = decode_media(str(FACES / name), frame_rate_hz=rate)
             body = analyze_body(pose_in_chunks(pose, media.frames, media.frame_times_s))
             framing, posture = body.framing, body.posture
-            print(f"| {name} | {rate:g} | {len(media.frame_times_s)} | {framing.off_centre_ratio:.3f}, "
-                  f"{list(framing.off_centre_intervals)} | {posture.slouch_ratio:.3f}, "
-                  f"{list(posture.slouch_intervals)} |",
-                  flush=True)
+            print(
+                f"| {name} | {rate:g} | {len(media.frame_times_s)} | {framing.off_centre_ratio:.3f}, "
+                f"{list(framing.off_centre_intervals)} | {posture.slouch_ratio:.3f}, "
+                f"{list(posture.slouch_intervals)} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

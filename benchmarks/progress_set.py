@@ -43,7 +43,7 @@ def _without_ums(audio: np.ndarray) -> tuple[np.ndarray, int]:
     ums = [(start, end) for start, end, word in textgrid_words(MONOLOGUE.with_suffix(".TextGrid")) if word == "um"]
     keep = np.ones(len(audio), bool)
     for start, end in ums:
-        keep[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)] = False
+        keep[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] = False
     return audio[keep], len(ums)
 
 
@@ -56,10 +56,16 @@ def _build(root: Path, clips: dict) -> list[dict]:
         mux(paths[name], WEBCAM, 0.0, speech, len(speech) / SAMPLE_RATE, "mp4")
     spoken = count_filled_pauses(MONOLOGUE.with_suffix(".lab").read_text())
     series = (
-        ProgressSeries("constructed", (clips["fillers_150"].path,) * EARLIER_TAKES, clips["base_150"].path,
-                       len(FILLERS), 0),
-        ProgressSeries("real", (str(paths["monologue"]),) * EARLIER_TAKES, str(paths["monologue_fewer_ums"]), spoken,
-                       spoken - removed),
+        ProgressSeries(
+            "constructed", (clips["fillers_150"].path,) * EARLIER_TAKES, clips["base_150"].path, len(FILLERS), 0
+        ),
+        ProgressSeries(
+            "real",
+            (str(paths["monologue"]),) * EARLIER_TAKES,
+            str(paths["monologue_fewer_ums"]),
+            spoken,
+            spoken - removed,
+        ),
     )
     return [asdict(s) for s in series]
 
@@ -71,6 +77,9 @@ def progress_set(root: str | os.PathLike) -> dict[str, ProgressSeries]:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for source in (MONOLOGUE.with_suffix(".wav"), MONOLOGUE.with_suffix(".TextGrid"), WEBCAM):
         digest.update(source.read_bytes())
-    data = build_once(root / f"progress_set_{digest.hexdigest()[:16]}.json", lambda: _build(root, clips),
-                      lambda d: all(os.path.exists(p) for s in d for p in (*s["earlier"], s["latest"])))
+    data = build_once(
+        root / f"progress_set_{digest.hexdigest()[:16]}.json",
+        lambda: _build(root, clips),
+        lambda d: all(os.path.exists(p) for s in d for p in (*s["earlier"], s["latest"])),
+    )
     return {d["name"]: ProgressSeries(**{**d, "earlier": tuple(d["earlier"])}) for d in data}

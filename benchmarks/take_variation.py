@@ -32,8 +32,14 @@ def takes(name: str, take_s: float) -> list[dict[str, float | None]]:
     out = []
     for start in np.arange(0.0, media.duration_s - take_s + 1e-6, take_s):
         inside = (track.frame_times_s >= start) & (track.frame_times_s < start + take_s)
-        face = analyze_face(replace(track, frame_times_s=track.frame_times_s[inside],
-                                    landmarks=track.landmarks[inside], found=track.found[inside]))
+        face = analyze_face(
+            replace(
+                track,
+                frame_times_s=track.frame_times_s[inside],
+                landmarks=track.landmarks[inside],
+                found=track.found[inside],
+            )
+        )
         out.append({metric: getattr(face, metric) for metric in METRICS})
     return out
 
@@ -46,8 +52,11 @@ def main() -> None:
         rows = takes(name, take_s)
         for metric in METRICS:
             values = [row[metric] for row in rows if row[metric] is not None]
-            print(f"| {name} | {len(values)} × {take_s:g} s | `{metric}` | {', '.join(f'{v:.2f}' for v in values)} | "
-                  f"{stdev(values):.3f} | {robust_spread(values):.3f} | {floors[metric]['floor']:g} |", flush=True)
+            print(
+                f"| {name} | {len(values)} × {take_s:g} s | `{metric}` | {', '.join(f'{v:.2f}' for v in values)} | "
+                f"{stdev(values):.3f} | {robust_spread(values):.3f} | {floors[metric]['floor']:g} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

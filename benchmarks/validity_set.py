@@ -122,28 +122,62 @@ def _build(root: Path) -> list[ValidityClip]:
     # name, what differs, the speech (None: the muted track), espeak-ng rate, fillers inserted, face shown
     specs = (
         ("base_150", "nothing: espeak-ng's default intonation at 150 wpm", base, BASE_WPM, 0, True),
-        ("fillers_150", f"{len(FILLERS)} fillers (um, uh) open five sentences",
-         _speech(_with_fillers(SENTENCES), BASE_WPM), BASE_WPM, len(FILLERS), True),
+        (
+            "fillers_150",
+            f"{len(FILLERS)} fillers (um, uh) open five sentences",
+            _speech(_with_fillers(SENTENCES), BASE_WPM),
+            BASE_WPM,
+            len(FILLERS),
+            True,
+        ),
         ("slow_90", f"read at {SLOW_WPM} wpm", _speech(SENTENCES, SLOW_WPM), SLOW_WPM, 0, True),
         ("fast_230", f"read at {FAST_WPM} wpm", _speech(SENTENCES, FAST_WPM), FAST_WPM, 0, True),
-        ("flat_pitch", f"pitch range {FLAT_RANGE} (flat intonation)",
-         _speech(_with_range(SENTENCES, FLAT_RANGE), BASE_WPM), BASE_WPM, 0, True),
-        ("varied_pitch", f"pitch range {VARIED_RANGE} (lively intonation)",
-         _speech(_with_range(SENTENCES, VARIED_RANGE), BASE_WPM), BASE_WPM, 0, True),
+        (
+            "flat_pitch",
+            f"pitch range {FLAT_RANGE} (flat intonation)",
+            _speech(_with_range(SENTENCES, FLAT_RANGE), BASE_WPM),
+            BASE_WPM,
+            0,
+            True,
+        ),
+        (
+            "varied_pitch",
+            f"pitch range {VARIED_RANGE} (lively intonation)",
+            _speech(_with_range(SENTENCES, VARIED_RANGE), BASE_WPM),
+            BASE_WPM,
+            0,
+            True,
+        ),
         ("no_face", "the base audio over the empty background", base, BASE_WPM, 0, False),
-        ("no_speech", f"the face over a muted microphone (hiss at {MUTED_MICROPHONE_DBFS:g} dBFS)", None, None, 0,
-         True),
+        (
+            "no_speech",
+            f"the face over a muted microphone (hiss at {MUTED_MICROPHONE_DBFS:g} dBFS)",
+            None,
+            None,
+            0,
+            True,
+        ),
     )
     out = []
     for name, differs_by, speech, wpm, fillers, face in specs:
         audio = speech.audio if speech is not None else muted
         path = root / f"validity_{name}.mp4"
-        make_talking_head_video(path, audio, container="mp4", width=w, height=h, fps=FIXTURE_FPS,
-                                face_visible=None if face else [])
-        out.append(ValidityClip(
-            name=name, path=str(path), differs_by=differs_by, espeak_wpm=wpm,
-            pace_wpm=speech.pace_wpm if speech is not None else None, fillers_inserted=fillers, has_face=face,
-            has_speech=speech is not None, duration_s=round(len(audio) / SAMPLE_RATE, 3)))
+        make_talking_head_video(
+            path, audio, container="mp4", width=w, height=h, fps=FIXTURE_FPS, face_visible=None if face else []
+        )
+        out.append(
+            ValidityClip(
+                name=name,
+                path=str(path),
+                differs_by=differs_by,
+                espeak_wpm=wpm,
+                pace_wpm=speech.pace_wpm if speech is not None else None,
+                fillers_inserted=fillers,
+                has_face=face,
+                has_speech=speech is not None,
+                duration_s=round(len(audio) / SAMPLE_RATE, 3),
+            )
+        )
     return out
 
 
@@ -155,16 +189,21 @@ def _cache_key() -> str:
 def validity_set(root: str | os.PathLike) -> dict[str, ValidityClip]:
     """The clips by name, built once under root and reused while this module is unchanged."""
     root = Path(root)
-    data = build_once(root / f"validity_set_{_cache_key()}.json",
-                      lambda: [asdict(c) for c in _build(root)],
-                      lambda d: all(os.path.exists(c["path"]) for c in d))
+    data = build_once(
+        root / f"validity_set_{_cache_key()}.json",
+        lambda: [asdict(c) for c in _build(root)],
+        lambda d: all(os.path.exists(c["path"]) for c in d),
+    )
     return {d["name"]: ValidityClip(**d) for d in data}
 
 
 def interpretation_scores(i: Interpretation) -> dict[str, float | None]:
     """Every score of an interpretation, unrounded: overall 0-100, categories 0-10, levels 0-1."""
-    return {"overall": i.overall_score, **{k: c.score for k, c in i.categories.items()},
-            **{k: level.score for k, level in i.levels.items()}}
+    return {
+        "overall": i.overall_score,
+        **{k: c.score for k, c in i.categories.items()},
+        **{k: level.score for k, level in i.levels.items()},
+    }
 
 
 def body_scores(body: dict) -> dict[str, float | None]:
@@ -172,5 +211,8 @@ def body_scores(body: dict) -> dict[str, float | None]:
     video = body.get("video_analysis") or {}
     engine = body.get("engine_analysis") or {}
     categories = video.get("category_scores") or {}
-    return {"overall": video.get("overall_score"), **{k: categories.get(k) for k in CATEGORIES},
-            **{k: (engine.get(k) or {}).get("score") for k in LEVELS}}
+    return {
+        "overall": video.get("overall_score"),
+        **{k: categories.get(k) for k in CATEGORIES},
+        **{k: (engine.get(k) or {}).get("score") for k in LEVELS},
+    }

@@ -84,8 +84,10 @@ def _key_lines(key: str, expires_at: datetime, created: bool) -> str:
 
     kept_in = data_dir() / LOCAL_KEY_FILE_NAME
     state = "A new local API key" if created else "The local API key"
-    return (f"{state} (owner \"{LOCAL_OWNER}\", expires {expires_at:%Y-%m-%d}; kept in {kept_in}, 0600, and reused\n"
-            f"by every start until it expires or is revoked):\n\n    {key}")
+    return (
+        f'{state} (owner "{LOCAL_OWNER}", expires {expires_at:%Y-%m-%d}; kept in {kept_in}, 0600, and reused\n'
+        f"by every start until it expires or is revoked):\n\n    {key}"
+    )
 
 
 def ensure_local_account(accounts: AccountStore) -> str | None:
@@ -101,10 +103,14 @@ def ensure_local_account(accounts: AccountStore) -> str | None:
 
 def _dashboard_lines(base: str, password: str | None) -> str:
     if password is None:
-        return (f"Dashboard: {base}/dashboard   (sign in as {LOCAL_EMAIL}; its password was printed on the first\n"
-                f"start; set a new one with: .venv/bin/softskills users reset-password --email {LOCAL_EMAIL})")
-    return (f"Dashboard: {base}/dashboard   A new local account; the password is shown only this once:\n\n"
-            f"    email:    {LOCAL_EMAIL}\n    password: {password}")
+        return (
+            f"Dashboard: {base}/dashboard   (sign in as {LOCAL_EMAIL}; its password was printed on the first\n"
+            f"start; set a new one with: .venv/bin/softskills users reset-password --email {LOCAL_EMAIL})"
+        )
+    return (
+        f"Dashboard: {base}/dashboard   A new local account; the password is shown only this once:\n\n"
+        f"    email:    {LOCAL_EMAIL}\n    password: {password}"
+    )
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float = 600) -> bool:
@@ -120,8 +126,11 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float = 
 
 
 def add_parser(commands) -> None:
-    commands.add_parser("serve", help="Start the service locally (SQLite, CPU config, bundled weights) and print a "
-                                      "key and the curl commands to call it.")
+    commands.add_parser(
+        "serve",
+        help="Start the service locally (SQLite, CPU config, bundled weights) and print a "
+        "key and the curl commands to call it.",
+    )
 
 
 def run(args=None) -> int:
@@ -138,7 +147,8 @@ def run(args=None) -> int:
             print("The service did not come up; see the log above.", file=sys.stderr)
             process.terminate()
             return 1
-        print(f"""
+        print(
+            f"""
 ================================================================================
 SoftSkills API is running at {base}   (docs: {base}/docs)
 {_key_lines(key, expires_at, created)}
@@ -161,7 +171,9 @@ Or the client: SOFTSKILLS_API_KEY={key} .venv/bin/softskills analyze video.mp4 [
 Manage keys: .venv/bin/softskills keys list | create --name NAME --expires 90d | revoke PREFIX
 Stop with Ctrl-C.
 ================================================================================
-""", flush=True)
+""",
+            flush=True,
+        )
         return process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)

@@ -23,14 +23,25 @@ BAR_WIDTH = 30
 
 
 def add_parser(commands) -> None:
-    analyze = commands.add_parser("analyze", help="Analyse a video with the API (needs $SOFTSKILLS_API_KEY).",
-                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    analyze = commands.add_parser(
+        "analyze",
+        help="Analyse a video with the API (needs $SOFTSKILLS_API_KEY).",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     analyze.add_argument("video", help="The video file (mp4, mov, webm, mkv or avi).")
-    analyze.add_argument("--full", action="store_true", help="full-analysis: the engine's interpretation, the "
-                                                             "transcript and a temporary videoUrl too.")
+    analyze.add_argument(
+        "--full",
+        action="store_true",
+        help="full-analysis: the engine's interpretation, the transcript and a temporary videoUrl too.",
+    )
     analyze.add_argument("--context", help='The scenario, e.g. "job interview practice".')
-    analyze.add_argument("--async", dest="as_job", action="store_true",
-                         help="Queue it as a job (POST /api/v1/jobs) and print the job's id.")
+    analyze.add_argument(
+        "--async",
+        dest="as_job",
+        action="store_true",
+        help="Queue it as a job (POST /api/v1/jobs) and print the job's id.",
+    )
     analyze.add_argument("--wait", action="store_true", help="With --async: wait for the job and show its result.")
     analyze.add_argument("--json", action="store_true", help="Print the API's JSON instead of a summary.")
 
@@ -48,8 +59,9 @@ class Progress:
         self._last = percent
         if self._tty:
             filled = BAR_WIDTH * percent // 100
-            self._stream.write(f"\rUploading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}% "
-                               f"of {total / 2**20:.1f} MB")
+            self._stream.write(
+                f"\rUploading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}% of {total / 2**20:.1f} MB"
+            )
             if sent >= total:
                 self._stream.write("\n")
         elif sent >= total:
@@ -119,7 +131,10 @@ def _finished(job: dict, as_json: bool, name: str) -> int:
         print(summary(job["result"], name))
     if job["status"] != "succeeded":
         error = job.get("error") or {}
-        print(f"error: the job {job['status']}"
-              + (f" ({error.get('status_code')}): {error.get('detail')}" if error else "."), file=sys.stderr)
+        print(
+            f"error: the job {job['status']}"
+            + (f" ({error.get('status_code')}): {error.get('detail')}" if error else "."),
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -32,8 +32,14 @@ class Client:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}", "User-Agent": "softskills-cli/1"}
 
-    def upload(self, path: str, fields: dict[str, str], endpoint: str,
-               progress: Callable[[int, int], None] = lambda sent, total: None, headers: dict | None = None) -> dict:
+    def upload(
+        self,
+        path: str,
+        fields: dict[str, str],
+        endpoint: str,
+        progress: Callable[[int, int], None] = lambda sent, total: None,
+        headers: dict | None = None,
+    ) -> dict:
         """POSTs the video and fields as multipart/form-data, reading the file as it is sent."""
         boundary = secrets.token_hex(16)
         head, tail = _multipart(boundary, fields, Path(path).name)
@@ -52,9 +58,16 @@ class Client:
 
         timeout = httpx.Timeout(30.0, read=READ_TIMEOUT_S)
         with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
-            response = client.post(endpoint, content=body(), headers={
-                **self._headers(), **(headers or {}), "Content-Length": str(total),
-                "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            response = client.post(
+                endpoint,
+                content=body(),
+                headers={
+                    **self._headers(),
+                    **(headers or {}),
+                    "Content-Length": str(total),
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                },
+            )
         return _answer(response)
 
     def job(self, job_id: str) -> dict:
@@ -74,10 +87,14 @@ class Client:
 def _multipart(boundary: str, fields: dict[str, str], filename: str) -> tuple[bytes, bytes]:
     """The bytes before the video (the text fields, then the file part's header) and after it."""
     safe_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in filename)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-             for name, value in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="video"; filename="{safe_name}"\r\n'
-                 "Content-Type: application/octet-stream\r\n\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="video"; filename="{safe_name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
     return "".join(parts).encode(), f"\r\n--{boundary}--\r\n".encode()
 
 

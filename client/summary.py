@@ -32,17 +32,25 @@ def summary(body: dict, name: str) -> str:
         lines.append(f"  {category:<13} {shown:>4}  {_bar(score)}")
     pace, fillers = analysis.get("speaking_pace_wpm"), analysis.get("filler_word_count")
     pauses = [m for m in analysis.get("labeled_moments", []) if m.get("type") == "long_pause"]
-    lines.append(f"Pace {'n/a' if pace is None else f'{pace:.0f} wpm'} · "
-                 f"{'n/a' if fillers is None else fillers} filler words · {len(pauses)} long pauses")
+    lines.append(
+        f"Pace {'n/a' if pace is None else f'{pace:.0f} wpm'} · "
+        f"{'n/a' if fillers is None else fillers} filler words · {len(pauses)} long pauses"
+    )
     missing = evidence.get("missing") or {}
     for what, why in missing.items():
         lines.append(f"  not measured ({what}): {why}")
     _section(lines, "Strengths", [f"+ {text}" for text in analysis.get("strengths", [])])
-    _section(lines, "Top areas to work on",
-             [f"- {text}" for text in analysis.get("areas_for_improvement", [])[:TOP_AREAS]])
-    _section(lines, "Key moments", [
-        f"{clock(m['start_s'])}–{clock(m['end_s'])}  {m.get('tone', ''):<7}  {m.get('why') or m.get('label', '')}"
-        for m in analysis.get("key_moments", [])])
+    _section(
+        lines, "Top areas to work on", [f"- {text}" for text in analysis.get("areas_for_improvement", [])[:TOP_AREAS]]
+    )
+    _section(
+        lines,
+        "Key moments",
+        [
+            f"{clock(m['start_s'])}–{clock(m['end_s'])}  {m.get('tone', ''):<7}  {m.get('why') or m.get('label', '')}"
+            for m in analysis.get("key_moments", [])
+        ],
+    )
     if analysis.get("recommendation"):
         _section(lines, "Recommendation", [analysis["recommendation"]])
     if "videoUrl" in body:

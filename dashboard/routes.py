@@ -58,10 +58,12 @@ def _plotly_bundle() -> Path:
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 
-STATIC_FILES = {"app.css": (_HERE / "static" / "app.css", "text/css"),
-                "keys.js": (_HERE / "static" / "keys.js", "text/javascript"),
-                "report.js": (_HERE / "static" / "report.js", "text/javascript"),
-                "plotly.min.js": (_plotly_bundle(), "text/javascript")}
+STATIC_FILES = {
+    "app.css": (_HERE / "static" / "app.css", "text/css"),
+    "keys.js": (_HERE / "static" / "keys.js", "text/javascript"),
+    "report.js": (_HERE / "static" / "report.js", "text/javascript"),
+    "plotly.min.js": (_plotly_bundle(), "text/javascript"),
+}
 _templates = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
@@ -83,22 +85,39 @@ class DashboardBackend:
 
 
 def login_policy(options: DashboardOptions) -> LoginPolicy:
-    return LoginPolicy(options.login_max_failures, options.login_max_failures_per_ip,
-                       timedelta(seconds=options.login_window_s))
+    return LoginPolicy(
+        options.login_max_failures, options.login_max_failures_per_ip, timedelta(seconds=options.login_window_s)
+    )
 
 
-def dashboard_backend(options: DashboardOptions, *, accounts: AccountStore, keys: KeyStore, reports: JobStore,
-                      subjects: SubjectStore, analyze: Callable[[Request, str], Awaitable[Result]],
-                      media_sources: tuple[str, ...], reports_retention: timedelta,
-                      form_rate: MinimumRate | None) -> DashboardBackend:
+def dashboard_backend(
+    options: DashboardOptions,
+    *,
+    accounts: AccountStore,
+    keys: KeyStore,
+    reports: JobStore,
+    subjects: SubjectStore,
+    analyze: Callable[[Request, str], Awaitable[Result]],
+    media_sources: tuple[str, ...],
+    reports_retention: timedelta,
+    form_rate: MinimumRate | None,
+) -> DashboardBackend:
     """The backend the `dashboard` section describes. `analyze(request, owner)` is the replica's full-analysis
     minus the API-key check; each upload's report is kept `reports_retention` (`jobs.retention_s`); a form
     streaming slower than `form_rate` is dropped (408), as an upload is."""
     return DashboardBackend(
-        accounts=accounts, keys=keys, analyze=analyze, session_ttl=timedelta(seconds=options.session_ttl_s),
-        always_secure_cookies=options.secure_cookies == "always", media_sources=media_sources,
-        trusted_proxies=options.trusted_proxies, reports=reports, reports_retention=reports_retention,
-        form_rate=form_rate, subjects=subjects)
+        accounts=accounts,
+        keys=keys,
+        analyze=analyze,
+        session_ttl=timedelta(seconds=options.session_ttl_s),
+        always_secure_cookies=options.secure_cookies == "always",
+        media_sources=media_sources,
+        trusted_proxies=options.trusted_proxies,
+        reports=reports,
+        reports_retention=reports_retention,
+        form_rate=form_rate,
+        subjects=subjects,
+    )
 
 
 router = APIRouter(include_in_schema=False)
@@ -126,7 +145,8 @@ def _secured(board: DashboardBackend, response: Response) -> Response:
     media = " ".join(("'self'", "blob:", *board.media_sources))
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-        f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"  # signed video URLs must not leak via Referer
@@ -138,10 +158,24 @@ def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
-def _set_cookie(board: DashboardBackend, request: Request, response: Response, name: str, value: str,
-                max_age_s: int, same_site: str = "lax") -> None:
-    response.set_cookie(name, value, max_age=max_age_s, path=PREFIX, httponly=True, samesite=same_site,
-                        secure=board.always_secure_cookies or _is_https(request))
+def _set_cookie(
+    board: DashboardBackend,
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    max_age_s: int,
+    same_site: str = "lax",
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age_s,
+        path=PREFIX,
+        httponly=True,
+        samesite=same_site,
+        secure=board.always_secure_cookies or _is_https(request),
+    )
 
 
 def client_address(peer: str | None, forwarded_for: list[str], trusted_proxies: tuple[str, ...]) -> str:
@@ -193,15 +227,23 @@ async def _read_form(board: DashboardBackend, request: Request) -> FormData:
     """The posted form, bounded before it is parsed: body bytes counted as they stream in (so a missing or false
     Content-Length does not help), no file parts, a few small fields, the minimum rate (a sign-in form needs no key,
     so a trickled one must not hold a connection for long). Over a bound: an HttpError of the table."""
-    return await read_form(request, max_body_bytes=FORM_MAX_BODY_BYTES, max_files=0, max_fields=FORM_MAX_FIELDS,
-                           max_part_bytes=FORM_MAX_FIELD_BYTES, what="Form", min_rate=board.form_rate)
+    return await read_form(
+        request,
+        max_body_bytes=FORM_MAX_BODY_BYTES,
+        max_files=0,
+        max_fields=FORM_MAX_FIELDS,
+        max_part_bytes=FORM_MAX_FIELD_BYTES,
+        what="Form",
+        min_rate=board.form_rate,
+    )
 
 
 def _refused(board: DashboardBackend, refused: HttpError) -> Response:
     """A refused form as a page: the status and the reason from the error table, in the dashboard's look."""
     status, detail, _ = answer_for(refused)
-    return _page(board, "message.html", status, title="Request refused",
-                 message=f"{detail} Reload the page and try again.")
+    return _page(
+        board, "message.html", status, title="Request refused", message=f"{detail} Reload the page and try again."
+    )
 
 
 async def _session_form(board: DashboardBackend, request: Request) -> tuple[Account, str, FormData] | Response:
@@ -230,8 +272,14 @@ async def login_form(request: Request, board: Board) -> Response:
     return _login_page(board, request, error=None)
 
 
-def _login_page(board: DashboardBackend, request: Request, error: str | None, status_code: int = 200,
-                email: str = "", headers: dict[str, str] | None = None) -> Response:
+def _login_page(
+    board: DashboardBackend,
+    request: Request,
+    error: str | None,
+    status_code: int = 200,
+    email: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
     login_secret = secrets.token_urlsafe(32)
     response = _page(board, "login.html", status_code, csrf=csrf_token(login_secret), error=error, email=email)
     response.headers.update(headers or {})
@@ -250,13 +298,22 @@ async def login(request: Request, board: Board) -> Response:
     if not login_secret or not login_secret.isascii() or not csrf_matches(csrf_token(login_secret), form.get("csrf")):
         return _login_page(board, request, "Your sign-in form expired; please try again.", 403)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    client_ip = client_address(request.client.host if request.client else None,
-                               request.headers.getlist("x-forwarded-for"), board.trusted_proxies)
+    client_ip = client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        board.trusted_proxies,
+    )
     result = await asyncio.to_thread(board.accounts.verify_login, email, password, client_ip)
     if result.throttled:
         minutes = -(-result.retry_after_s // 60)
-        return _login_page(board, request, f"Too many failed sign-ins. Try again in {minutes} min.", 429, email,
-                           {"Retry-After": str(result.retry_after_s)})
+        return _login_page(
+            board,
+            request,
+            f"Too many failed sign-ins. Try again in {minutes} min.",
+            429,
+            email,
+            {"Retry-After": str(result.retry_after_s)},
+        )
     if result.account is None:
         return _login_page(board, request, "Wrong email or password.", 401, email)
     token = await asyncio.to_thread(board.accounts.create_session, result.account, board.session_ttl)
@@ -283,25 +340,48 @@ async def logout(request: Request, board: Board) -> Response:
 
 
 def _forbidden(board: DashboardBackend) -> Response:
-    return _page(board, "message.html", 403, title="Request refused",
-                 message="The form was missing its security token or it did not match your session. "
-                         "Reload the page and try again.")
+    return _page(
+        board,
+        "message.html",
+        403,
+        title="Request refused",
+        message="The form was missing its security token or it did not match your session. "
+        "Reload the page and try again.",
+    )
 
 
 def _key_rows(records: list[KeyRecord], now: datetime) -> list[dict]:
     def when(moment: datetime | None, missing: str) -> str:
         return missing if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
-    return [{"name": r.name, "prefix": r.prefix, "created": when(r.created_at, ""),
-             "expires": when(r.expires_at, "Never"), "last_used": when(r.last_used_at, "Never"),
-             "status": r.status(now)} for r in reversed(records)]
+    return [
+        {
+            "name": r.name,
+            "prefix": r.prefix,
+            "created": when(r.created_at, ""),
+            "expires": when(r.expires_at, "Never"),
+            "last_used": when(r.last_used_at, "Never"),
+            "status": r.status(now),
+        }
+        for r in reversed(records)
+    ]
 
 
-async def _keys_page(board: DashboardBackend, account: Account, token: str, status_code: int = 200,
-                     **context) -> Response:
+async def _keys_page(
+    board: DashboardBackend, account: Account, token: str, status_code: int = 200, **context
+) -> Response:
     records = await asyncio.to_thread(board.keys.list_keys, account.owner)
-    return _page(board, "keys.html", status_code, account=account, csrf=csrf_token(token), tab="keys",
-                 keys=_key_rows(records, board.clock()), expiry_labels=EXPIRY_LABELS, **context)
+    return _page(
+        board,
+        "keys.html",
+        status_code,
+        account=account,
+        csrf=csrf_token(token),
+        tab="keys",
+        keys=_key_rows(records, board.clock()),
+        expiry_labels=EXPIRY_LABELS,
+        **context,
+    )
 
 
 @router.get(PREFIX + "/keys")
@@ -322,8 +402,7 @@ async def generate_key(request: Request, board: Board) -> Response:
     if not name or expiry not in EXPIRY_CHOICES:
         return await _keys_page(board, account, token, 422, error="Enter a name and choose an expiry.")
     try:
-        full_key, record = await asyncio.to_thread(board.keys.create_key, account.owner, name,
-                                                   EXPIRY_CHOICES[expiry])
+        full_key, record = await asyncio.to_thread(board.keys.create_key, account.owner, name, EXPIRY_CHOICES[expiry])
     except ValueError as error:
         return await _keys_page(board, account, token, 422, error=str(error).capitalize() + ".")
     return await _keys_page(board, account, token, new_key=full_key, new_key_name=record.name)
@@ -338,10 +417,23 @@ async def confirm_revoke(request: Request, board: Board, prefix: str = "") -> Re
     records = await asyncio.to_thread(board.keys.list_keys, account.owner)
     record = next((r for r in records if r.prefix == prefix and r.revoked_at is None), None)
     if record is None:  # another account's key looks exactly like a key that does not exist
-        return _page(board, "message.html", 404, title="No such key", account=account, csrf=csrf_token(token),
-                     message="You have no active key with that prefix.")
-    return _page(board, "revoke.html", account=account, csrf=csrf_token(token), tab="keys",
-                 key=_key_rows([record], board.clock())[0])
+        return _page(
+            board,
+            "message.html",
+            404,
+            title="No such key",
+            account=account,
+            csrf=csrf_token(token),
+            message="You have no active key with that prefix.",
+        )
+    return _page(
+        board,
+        "revoke.html",
+        account=account,
+        csrf=csrf_token(token),
+        tab="keys",
+        key=_key_rows([record], board.clock())[0],
+    )
 
 
 @router.post(PREFIX + "/keys/revoke")
@@ -353,18 +445,28 @@ async def revoke_key(request: Request, board: Board) -> Response:
     prefix = str(form.get("prefix", ""))
     if not await asyncio.to_thread(board.keys.revoke, account.owner, prefix):
         return await _keys_page(board, account, token, 404, error="You have no active key with that prefix.")
-    return await _keys_page(board, account, token, notice=f"Revoked {prefix}. Requests with it are rejected "
-                                                            "within 5 seconds.")
+    return await _keys_page(
+        board, account, token, notice=f"Revoked {prefix}. Requests with it are rejected within 5 seconds."
+    )
 
 
 def _history_rows(records) -> list[dict]:
     def when(moment: datetime | None) -> str:
         return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
-    return [{"id": r.id, "kind": "Upload" if r.source == "dashboard" else "Job", "analysis": r.analysis,
-             "status": r.status, "created": when(r.created_at), "finished": when(r.finished_at),
-             "overall": "–" if r.overall_score is None else f"{r.overall_score:g}",
-             "error": r.error_detail if r.status == "failed" else None} for r in records]
+    return [
+        {
+            "id": r.id,
+            "kind": "Upload" if r.source == "dashboard" else "Job",
+            "analysis": r.analysis,
+            "status": r.status,
+            "created": when(r.created_at),
+            "finished": when(r.finished_at),
+            "overall": "–" if r.overall_score is None else f"{r.overall_score:g}",
+            "error": r.error_detail if r.status == "failed" else None,
+        }
+        for r in records
+    ]
 
 
 @router.get(PREFIX + "/reports")
@@ -373,10 +475,12 @@ async def reports_tab(request: Request, board: Board) -> Response:
     if isinstance(signed_in, Response):
         return signed_in
     account, token = signed_in
-    history = [] if board.reports is None else await asyncio.to_thread(board.reports.history, account.owner,
-                                                                       HISTORY_ROWS)
-    return _page(board, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
-                 history=_history_rows(history))
+    history = (
+        [] if board.reports is None else await asyncio.to_thread(board.reports.history, account.owner, HISTORY_ROWS)
+    )
+    return _page(
+        board, "reports.html", account=account, csrf=csrf_token(token), tab="reports", history=_history_rows(history)
+    )
 
 
 @router.get(PREFIX + "/reports/progress")
@@ -390,16 +494,31 @@ async def report_progress(request: Request, board: Board, subject: str = "") -> 
     owner = signed_in[0].owner
     if subject and SUBJECT_PATTERN.fullmatch(subject) is None:
         raise NotFound()
-    subjects = [] if board.subjects is None else (await asyncio.to_thread(board.subjects.subjects, owner,
-                                                                          PROGRESS_SUBJECTS))[0]
+    subjects = (
+        []
+        if board.subjects is None
+        else (await asyncio.to_thread(board.subjects.subjects, owner, PROGRESS_SUBJECTS))[0]
+    )
     latest = max(subjects, key=lambda s: s.last_at).subject if subjects else None
     chosen = subject or latest
-    sessions = [] if chosen is None else await asyncio.to_thread(board.subjects.earlier, owner, chosen,
-                                                                 PROGRESS_POINTS)
-    return _secured(board, JSONResponse({
-        "subjects": [s.subject for s in subjects], "subject": chosen,
-        "points": [{"at": s.at.isoformat().replace("+00:00", "Z"), "overall_score": s.scores.get("overall"),
-                    "category_scores": {name: s.scores.get(name) for name in CATEGORIES}} for s in sessions]}))
+    sessions = [] if chosen is None else await asyncio.to_thread(board.subjects.earlier, owner, chosen, PROGRESS_POINTS)
+    return _secured(
+        board,
+        JSONResponse(
+            {
+                "subjects": [s.subject for s in subjects],
+                "subject": chosen,
+                "points": [
+                    {
+                        "at": s.at.isoformat().replace("+00:00", "Z"),
+                        "overall_score": s.scores.get("overall"),
+                        "category_scores": {name: s.scores.get(name) for name in CATEGORIES},
+                    }
+                    for s in sessions
+                ],
+            }
+        ),
+    )
 
 
 @router.get(PREFIX + "/reports/{report_id}")
@@ -410,8 +529,9 @@ async def stored_report(request: Request, board: Board, report_id: str) -> Respo
         return signed_in
     account, token = signed_in
     record = await _own_report(board, account, report_id)
-    return _page(board, "reports.html", account=account, csrf=csrf_token(token), tab="reports",
-                 report=_history_rows([record])[0])
+    return _page(
+        board, "reports.html", account=account, csrf=csrf_token(token), tab="reports", report=_history_rows([record])[0]
+    )
 
 
 @router.get(PREFIX + "/reports/{report_id}/data")
@@ -420,8 +540,17 @@ async def stored_report_data(request: Request, board: Board, report_id: str) -> 
     if isinstance(signed_in, Response):
         raise SignInRequired()
     record = await _own_report(board, signed_in[0], report_id)
-    return _secured(board, JSONResponse({"analysis": record.analysis, "status": record.status,
-                                         "error": record.error_detail, "result": record.result}))
+    return _secured(
+        board,
+        JSONResponse(
+            {
+                "analysis": record.analysis,
+                "status": record.status,
+                "error": record.error_detail,
+                "result": record.result,
+            }
+        ),
+    )
 
 
 async def _own_report(board: DashboardBackend, account: Account, report_id: str):
@@ -458,15 +587,23 @@ async def analyze_upload(request: Request, board: Board) -> Response:
     return _secured(board, JSONResponse(result.body))
 
 
-async def _record_report(board: DashboardBackend, owner: str, result: Result | None,
-                         error: tuple[int, str] | None) -> None:
+async def _record_report(
+    board: DashboardBackend, owner: str, result: Result | None, error: tuple[int, str] | None
+) -> None:
     """Keeps an upload's report; failing to keep it never costs the answer."""
     if board.reports is None:
         return
     try:
-        await asyncio.to_thread(board.reports.record_report, owner, "full-analysis",
-                                None if result is None else result.body, None if result is None else result.summary,
-                                error, board.reports_retention, {"analysis": "full-analysis"})
+        await asyncio.to_thread(
+            board.reports.record_report,
+            owner,
+            "full-analysis",
+            None if result is None else result.body,
+            None if result is None else result.summary,
+            error,
+            board.reports_retention,
+            {"analysis": "full-analysis"},
+        )
     except Exception as exc:
         logger.warning("could not keep the upload's report: %s", type(exc).__name__)
 
@@ -477,5 +614,8 @@ async def static_file(name: str) -> Response:
     if entry is None:
         raise NotFound()
     path, media_type = entry
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600",
-                                                              "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

@@ -51,8 +51,9 @@ def connect(url: str | URL) -> Engine:
             is_sqlite = parsed_url.get_backend_name() == "sqlite"
             if is_sqlite and parsed_url.database not in (None, "", ":memory:"):
                 create_private_dir(Path(parsed_url.database).parent)
-            engine = create_engine(parsed_url, pool_pre_ping=not is_sqlite,
-                                   connect_args={"check_same_thread": False} if is_sqlite else {})
+            engine = create_engine(
+                parsed_url, pool_pre_ping=not is_sqlite, connect_args={"check_same_thread": False} if is_sqlite else {}
+            )
             migrate(engine)
             if parsed_url.database not in (None, "", ":memory:"):  # an in-memory database is its engine's own
                 _ENGINES[key] = engine

@@ -24,12 +24,28 @@ def build_app(args: AppArgs) -> Application:
     engine = EngineDeployment.bind(args.engine.model_dump())
     analysis, storage, jobs = args.analysis.model_dump(), args.storage.model_dump(), _with_broker(args.jobs)
     subjects = args.subjects.model_dump()
-    consumers = (job_consumer_deployment(jobs).bind(speech, face, engine, analysis, storage, jobs.model_dump(),
-                                                    subjects, args.http.retry_after_s),
-                 webhook_sender_deployment(jobs).bind(jobs.model_dump(), args.storage.public_base_url)
-                 ) if jobs.enabled else ()
-    return Ingress.bind(speech, face, engine, args.http.model_dump(), analysis, storage, args.dashboard.model_dump(),
-                        jobs.model_dump(), subjects, *consumers)
+    consumers = (
+        (
+            job_consumer_deployment(jobs).bind(
+                speech, face, engine, analysis, storage, jobs.model_dump(), subjects, args.http.retry_after_s
+            ),
+            webhook_sender_deployment(jobs).bind(jobs.model_dump(), args.storage.public_base_url),
+        )
+        if jobs.enabled
+        else ()
+    )
+    return Ingress.bind(
+        speech,
+        face,
+        engine,
+        args.http.model_dump(),
+        analysis,
+        storage,
+        args.dashboard.model_dump(),
+        jobs.model_dump(),
+        subjects,
+        *consumers,
+    )
 
 
 def _with_broker(jobs: JobOptions) -> JobOptions:

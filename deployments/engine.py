@@ -29,11 +29,16 @@ class EngineDeployment:
         concurrent requests are embedded together (one forward pass per batch); the rest runs in a thread."""
         from softskills.models.interpretation.model import interpret
 
-        texts = list(dict.fromkeys([s.text for s in measurements.sentences]
-                                   + ([measurements.context_phrase] if measurements.context_phrase else [])))
+        texts = list(
+            dict.fromkeys(
+                [s.text for s in measurements.sentences]
+                + ([measurements.context_phrase] if measurements.context_phrase else [])
+            )
+        )
         table = dict(zip(texts, await self._embed_batch(texts))) if texts else {}
-        return await asyncio.to_thread(interpret, measurements, lambda batch: np.stack([table[t] for t in batch]),
-                                       self._params, earlier)
+        return await asyncio.to_thread(
+            interpret, measurements, lambda batch: np.stack([table[t] for t in batch]), self._params, earlier
+        )
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def _embed_batch(self, text_lists: list[list[str]]) -> list[np.ndarray]:

@@ -20,8 +20,10 @@ from softskills.config.options import FaceOptions
 class FaceLandmarksDeployment:
     def __init__(self, options: dict | None = None):
         opts = FaceOptions(**(options or {}))
-        confidences = {"min_detection_confidence": opts.min_detection_confidence,
-                       "min_tracking_confidence": opts.min_tracking_confidence}
+        confidences = {
+            "min_detection_confidence": opts.min_detection_confidence,
+            "min_tracking_confidence": opts.min_tracking_confidence,
+        }
         if opts.runtime == "onnx":
             from softskills.models.body.pose import BatchedPoseLandmarker
             from softskills.models.face.mesh_network import BatchedFaceLandmarker

@@ -16,5 +16,6 @@ class QueueLengthPolicy(AsyncInferenceAutoscalingPolicy):
     reads as empty and the deployment stays at its minimum."""
 
     def __init__(self, queue_name: str, poll_interval_s: float = 10.0):
-        super().__init__(broker_url=os.environ.get(BROKER_URL_ENV, ""), queue_name=queue_name,
-                         poll_interval_s=poll_interval_s)
+        super().__init__(
+            broker_url=os.environ.get(BROKER_URL_ENV, ""), queue_name=queue_name, poll_interval_s=poll_interval_s
+        )

@@ -32,12 +32,28 @@ class AttemptFailed(Exception):
 
 
 class JobConsumer:
-    def __init__(self, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle, analysis: dict,
-                 storage: dict, jobs: dict, subjects: dict, retry_after_s: int):
+    def __init__(
+        self,
+        speech: DeploymentHandle,
+        face: DeploymentHandle,
+        engine: DeploymentHandle,
+        analysis: dict,
+        storage: dict,
+        jobs: dict,
+        subjects: dict,
+        retry_after_s: int,
+    ):
         self._loop = asyncio.get_running_loop()  # the replica's loop: the handler threads run analyses on it
-        self._services = job_consumer_services(AnalysisOptions(**analysis), StorageOptions(**storage),
-                                               JobOptions(**jobs), SubjectOptions(**subjects), retry_after_s, speech,
-                                               face, engine)
+        self._services = job_consumer_services(
+            AnalysisOptions(**analysis),
+            StorageOptions(**storage),
+            JobOptions(**jobs),
+            SubjectOptions(**subjects),
+            retry_after_s,
+            speech,
+            face,
+            engine,
+        )
 
     @task_handler(name=ANALYZE_TASK)
     def analyze_job(self, job_id: str) -> str:
@@ -67,10 +83,12 @@ class WebhookSender:
 def job_consumer_deployment(jobs: JobOptions):
     config = task_processor_config(jobs, analysis_queue(jobs))
     return serve.deployment(name="JobConsumer", ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=1)(
-        task_consumer(task_processor_config=config)(JobConsumer))
+        task_consumer(task_processor_config=config)(JobConsumer)
+    )
 
 
 def webhook_sender_deployment(jobs: JobOptions):
     config = task_processor_config(jobs, webhook_queue(jobs))
     return serve.deployment(name="WebhookSender", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=4)(
-        task_consumer(task_processor_config=config)(WebhookSender))
+        task_consumer(task_processor_config=config)(WebhookSender)
+    )

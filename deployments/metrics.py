@@ -13,16 +13,28 @@ def _metrics() -> dict:
     from ray.serve import metrics
 
     return {
-        "requests": metrics.Counter("softskills_requests", "Analysis requests by endpoint and status.",
-                                    tag_keys=("endpoint", "status")),
-        "errors": metrics.Counter("softskills_errors", "Analysis requests answered with a 4xx or 5xx, by status.",
-                                  tag_keys=("endpoint", "status")),
-        "latency": metrics.Histogram("softskills_request_seconds", "Time to answer an analysis request.",
-                                     boundaries=LATENCY_BUCKETS_S, tag_keys=("endpoint", "status")),
-        "stage": metrics.Histogram("softskills_stage_seconds", "Time per analysis stage: decode_audio, "
-                                   "decode_frames, language, "
-                                   "speech_to_text, voice, speakers, face, pose, measure, engine.",
-                                   boundaries=LATENCY_BUCKETS_S, tag_keys=("stage",)),
+        "requests": metrics.Counter(
+            "softskills_requests", "Analysis requests by endpoint and status.", tag_keys=("endpoint", "status")
+        ),
+        "errors": metrics.Counter(
+            "softskills_errors",
+            "Analysis requests answered with a 4xx or 5xx, by status.",
+            tag_keys=("endpoint", "status"),
+        ),
+        "latency": metrics.Histogram(
+            "softskills_request_seconds",
+            "Time to answer an analysis request.",
+            boundaries=LATENCY_BUCKETS_S,
+            tag_keys=("endpoint", "status"),
+        ),
+        "stage": metrics.Histogram(
+            "softskills_stage_seconds",
+            "Time per analysis stage: decode_audio, "
+            "decode_frames, language, "
+            "speech_to_text, voice, speakers, face, pose, measure, engine.",
+            boundaries=LATENCY_BUCKETS_S,
+            tag_keys=("stage",),
+        ),
     }
 
 

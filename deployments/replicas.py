@@ -71,39 +71,74 @@ class IngressServices:
     retention: Janitor  # deletes finished jobs, reports and subjects' sessions past retention
 
 
-def ingress_services(http: HttpOptions, analysis: AnalysisOptions, storage: StorageOptions,
-                     dashboard_options: DashboardOptions, jobs: JobOptions, subject_options: SubjectOptions,
-                     speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle) -> IngressServices:
+def ingress_services(
+    http: HttpOptions,
+    analysis: AnalysisOptions,
+    storage: StorageOptions,
+    dashboard_options: DashboardOptions,
+    jobs: JobOptions,
+    subject_options: SubjectOptions,
+    speech: DeploymentHandle,
+    face: DeploymentHandle,
+    engine: DeploymentHandle,
+) -> IngressServices:
     url = database_url()
     keys, job_store = KeyStore(url), JobStore(url)
     subjects = SubjectSessions(SubjectStore(url), subject_options)
     videos = start_video_store(storage, data_dir(), url)
-    intake = Intake(http, analysis.observable_only, ApiKeys(Authenticator(keys, cache_ttl_s=http.auth_cache_ttl_s)),
-                    Uploads(http), observe_request)
-    analyses = SynchronousAnalyses(_pipeline(analysis, speech, face, engine, http.retry_after_s), intake, videos,
-                                   subjects)
+    intake = Intake(
+        http,
+        analysis.observable_only,
+        ApiKeys(Authenticator(keys, cache_ttl_s=http.auth_cache_ttl_s)),
+        Uploads(http),
+        observe_request,
+    )
+    analyses = SynchronousAnalyses(
+        _pipeline(analysis, speech, face, engine, http.retry_after_s), intake, videos, subjects
+    )
     off_reason = jobs_off_reason(jobs, videos)
-    job_service = None if off_reason else JobService(
-        store=job_store, videos=videos, secrets=WebhookSecrets(url, SecretBox(keys.pepper)),
-        enqueue=enqueuer(jobs, analysis_queue(jobs)), max_active_per_owner=jobs.max_active_per_owner,
-        upload_ttl_s=jobs.upload_ttl_s, idempotency_ttl=timedelta(seconds=jobs.idempotency_ttl_s),
-        retention=timedelta(seconds=jobs.retention_s),
-        rotation_grace=timedelta(seconds=jobs.webhooks.secret_rotation_grace_s),
-        allowed_networks=jobs.webhooks.allowed_networks, retry_after_s=http.retry_after_s, subjects=subjects.store,
-        max_subjects_per_owner=subject_options.max_subjects_per_owner)
+    job_service = (
+        None
+        if off_reason
+        else JobService(
+            store=job_store,
+            videos=videos,
+            secrets=WebhookSecrets(url, SecretBox(keys.pepper)),
+            enqueue=enqueuer(jobs, analysis_queue(jobs)),
+            max_active_per_owner=jobs.max_active_per_owner,
+            upload_ttl_s=jobs.upload_ttl_s,
+            idempotency_ttl=timedelta(seconds=jobs.idempotency_ttl_s),
+            retention=timedelta(seconds=jobs.retention_s),
+            rotation_grace=timedelta(seconds=jobs.webhooks.secret_rotation_grace_s),
+            allowed_networks=jobs.webhooks.allowed_networks,
+            retry_after_s=http.retry_after_s,
+            subjects=subjects.store,
+            max_subjects_per_owner=subject_options.max_subjects_per_owner,
+        )
+    )
     submissions = Admission(jobs.max_concurrent_uploads, jobs.max_waiting_uploads, http.retry_after_s)
     board = None
     if dashboard_options.enabled:
         board = dashboard.dashboard_backend(
-            dashboard_options, accounts=AccountStore(url, policy=dashboard.login_policy(dashboard_options)),
-            keys=keys, reports=job_store, subjects=subjects.store,
+            dashboard_options,
+            accounts=AccountStore(url, policy=dashboard.login_policy(dashboard_options)),
+            keys=keys,
+            reports=job_store,
+            subjects=subjects.store,
             analyze=lambda request, owner: analyses.answer(request, full=True, session_owner=owner),
             media_sources=videos.media_origins if videos is not None else (),
-            reports_retention=timedelta(seconds=jobs.retention_s), form_rate=intake.uploads.min_rate)
+            reports_retention=timedelta(seconds=jobs.retention_s),
+            form_rate=intake.uploads.min_rate,
+        )
     return IngressServices(
-        http=http, analyses=analyses, jobs=JobRoutes(job_service, off_reason, intake, submissions),
-        subjects=SubjectRoutes(subjects, intake), media=videos.local_store if videos is not None else None,
-        dashboard=board, retention=start_retention_purge(job_store, jobs.sweep_interval_s, subjects.store.purge))
+        http=http,
+        analyses=analyses,
+        jobs=JobRoutes(job_service, off_reason, intake, submissions),
+        subjects=SubjectRoutes(subjects, intake),
+        media=videos.local_store if videos is not None else None,
+        dashboard=board,
+        retention=start_retention_purge(job_store, jobs.sweep_interval_s, subjects.store.purge),
+    )
 
 
 def ingress_app(services: IngressServices) -> FastAPI:
@@ -120,24 +155,44 @@ class ConsumerServices:
     sweeping: threading.Event  # set it to stop the replica's sweep
 
 
-def job_consumer_services(analysis: AnalysisOptions, storage: StorageOptions, jobs: JobOptions,
-                          subject_options: SubjectOptions, retry_after_s: int, speech: DeploymentHandle,
-                          face: DeploymentHandle, engine: DeploymentHandle) -> ConsumerServices:
+def job_consumer_services(
+    analysis: AnalysisOptions,
+    storage: StorageOptions,
+    jobs: JobOptions,
+    subject_options: SubjectOptions,
+    retry_after_s: int,
+    speech: DeploymentHandle,
+    face: DeploymentHandle,
+    engine: DeploymentHandle,
+) -> ConsumerServices:
     """`retry_after_s`: what a model deployment's full queue answers, a 503 the runner retries like any other."""
     url = database_url()
     store, videos = JobStore(url), start_video_store(storage, data_dir(), url)
     enqueue_job, enqueue_webhook = enqueuer(jobs, analysis_queue(jobs)), enqueuer(jobs, webhook_queue(jobs))
     lease, retention = timedelta(seconds=jobs.lease_timeout_s), timedelta(seconds=jobs.retention_s)
     runner = JobRunner(
-        store=store, pipeline=_pipeline(analysis, speech, face, engine, retry_after_s), videos=videos,
-        answer=lambda analysis, request: build_answer(analysis, request.analysis == "full-analysis",
-                                                       request.session_id),
-        classify=classify_failure, notify=webhook_notifier(store, enqueue_webhook),
+        store=store,
+        pipeline=_pipeline(analysis, speech, face, engine, retry_after_s),
+        videos=videos,
+        answer=lambda analysis, request: build_answer(
+            analysis, request.analysis == "full-analysis", request.session_id
+        ),
+        classify=classify_failure,
+        notify=webhook_notifier(store, enqueue_webhook),
         options=RunOptions(jobs.max_attempts, jobs.job_timeout_s, jobs.heartbeat_s, lease, retention),
-        subjects=SubjectSessions(SubjectStore(url), subject_options))
-    sweeping = Sweeper(store, videos, enqueue_job, enqueue_webhook, lease, timedelta(seconds=jobs.requeue_after_s),
-                       timedelta(seconds=jobs.upload_ttl_s), retention,
-                       lambda: prune_embedded_broker(jobs.broker_url, PIDBOX_LEFTOVER_S)).start(jobs.sweep_interval_s)
+        subjects=SubjectSessions(SubjectStore(url), subject_options),
+    )
+    sweeping = Sweeper(
+        store,
+        videos,
+        enqueue_job,
+        enqueue_webhook,
+        lease,
+        timedelta(seconds=jobs.requeue_after_s),
+        timedelta(seconds=jobs.upload_ttl_s),
+        retention,
+        lambda: prune_embedded_broker(jobs.broker_url, PIDBOX_LEFTOVER_S),
+    ).start(jobs.sweep_interval_s)
     return ConsumerServices(runner, sweeping)
 
 
@@ -151,15 +206,25 @@ def webhook_sender_services(jobs: JobOptions, public_base_url: str | None) -> Se
     """`public_base_url`: `storage.public_base_url`, the base of the links a delivery carries."""
     url, w = database_url(), jobs.webhooks
     sender = WebhookSender(
-        store=JobStore(url), secrets=WebhookSecrets(url, SecretBox(database_pepper(url))),
+        store=JobStore(url),
+        secrets=WebhookSecrets(url, SecretBox(database_pepper(url))),
         backoff=Backoff(w.max_attempts, w.first_retry_s, w.backoff_factor, w.max_retry_delay_s),
-        timeout_s=w.timeout_s, allowed_networks=w.allowed_networks,
-        lease_timeout=timedelta(seconds=jobs.lease_timeout_s), public_base_url=public_base_url)
+        timeout_s=w.timeout_s,
+        allowed_networks=w.allowed_networks,
+        lease_timeout=timedelta(seconds=jobs.lease_timeout_s),
+        public_base_url=public_base_url,
+    )
     return SenderServices(sender, enqueuer(jobs, webhook_queue(jobs)))
 
 
-def _pipeline(analysis: AnalysisOptions, speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
-              retry_after_s: int) -> Pipeline:
+def _pipeline(
+    analysis: AnalysisOptions,
+    speech: DeploymentHandle,
+    face: DeploymentHandle,
+    engine: DeploymentHandle,
+    retry_after_s: int,
+) -> Pipeline:
     """The analysis over the model deployments, each stage timed in the metrics."""
-    return Pipeline(model_stages(speech, face, engine, retry_after_s), analysis.pipeline_options(),
-                    observe=observe_stage)
+    return Pipeline(
+        model_stages(speech, face, engine, retry_after_s), analysis.pipeline_options(), observe=observe_stage
+    )

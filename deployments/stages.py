@@ -15,6 +15,7 @@ from softskills.models.pipeline import Stages
 def _stage(method, retry_after_s: int):
     """A deployment method as a pipeline stage: the remote request is cancelled when the caller is, and a model
     deployment whose queue is full means the service is overloaded."""
+
     async def call(*args):
         response = method.remote(*args)
         try:
@@ -28,12 +29,15 @@ def _stage(method, retry_after_s: int):
     return call
 
 
-def model_stages(speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle,
-                 retry_after_s: int) -> Stages:
-    return Stages(transcribe=_stage(speech.transcribe, retry_after_s),
-                  identify_language=_stage(speech.identify_language, retry_after_s),
-                  analyze_voice=_stage(speech.analyze_voice, retry_after_s),
-                  landmarks=_stage(face.landmarks, retry_after_s),
-                  interpret=_stage(engine.interpret, retry_after_s),
-                  pose=_stage(face.pose, retry_after_s),
-                  diarize=_stage(speech.diarize, retry_after_s))
+def model_stages(
+    speech: DeploymentHandle, face: DeploymentHandle, engine: DeploymentHandle, retry_after_s: int
+) -> Stages:
+    return Stages(
+        transcribe=_stage(speech.transcribe, retry_after_s),
+        identify_language=_stage(speech.identify_language, retry_after_s),
+        analyze_voice=_stage(speech.analyze_voice, retry_after_s),
+        landmarks=_stage(face.landmarks, retry_after_s),
+        interpret=_stage(engine.interpret, retry_after_s),
+        pose=_stage(face.pose, retry_after_s),
+        diarize=_stage(speech.diarize, retry_after_s),
+    )

@@ -33,11 +33,16 @@ def webhook_queue(jobs: JobOptions) -> Queue:
 def task_processor_config(jobs: JobOptions, queue: Queue) -> TaskProcessorConfig:
     settings = celery_settings(jobs.broker_url, jobs.result_backend_url)
     return TaskProcessorConfig(
-        queue_name=queue.name, max_retries=queue.max_retries,
+        queue_name=queue.name,
+        max_retries=queue.max_retries,
         adapter_config=CeleryAdapterConfig(
-            broker_url=settings.broker_url, backend_url=settings.backend_url,
-            broker_transport_options=settings.broker_transport_options, app_custom_config=settings.app_config,
-            task_custom_config=settings.task_config))
+            broker_url=settings.broker_url,
+            backend_url=settings.backend_url,
+            broker_transport_options=settings.broker_transport_options,
+            app_custom_config=settings.app_config,
+            task_custom_config=settings.task_config,
+        ),
+    )
 
 
 def enqueuer(jobs: JobOptions, queue: Queue) -> Callable[..., None]:

@@ -41,7 +41,7 @@ def write_whole(folder: Path, name: str, data: bytes) -> None:
         try:
             unwritten = memoryview(data)
             while unwritten:
-                unwritten = unwritten[os.write(descriptor, unwritten):]
+                unwritten = unwritten[os.write(descriptor, unwritten) :]
             os.fsync(descriptor)
         finally:
             os.close(descriptor)

@@ -20,20 +20,25 @@ class JobsOff(JobError):
 
 class JobAlreadyFinished(JobError):
     def __init__(self, status: str):
-        super().__init__(f"The job has already {'been cancelled' if status == 'cancelled' else status}; only a "
-                         "queued or running job can be cancelled.")
+        super().__init__(
+            f"The job has already {'been cancelled' if status == 'cancelled' else status}; only a "
+            "queued or running job can be cancelled."
+        )
 
 
 class IdempotencyKeyReused(JobError):
     def __init__(self):
-        super().__init__("This Idempotency-Key was used with a different request in the last 24 hours; use a new "
-                         "key for a new request.")
+        super().__init__(
+            "This Idempotency-Key was used with a different request in the last 24 hours; use a new "
+            "key for a new request."
+        )
 
 
 class TooManyActiveJobs(JobError):
     def __init__(self, limit: int, retry_after_s: int):
-        super().__init__(f"This account already has {limit} jobs queued or running (the limit); retry when one has "
-                         "finished.")
+        super().__init__(
+            f"This account already has {limit} jobs queued or running (the limit); retry when one has finished."
+        )
         self.retry_after_s = retry_after_s
 
 
@@ -49,16 +54,19 @@ class JobQueueUnavailable(JobError):
 
 class WebhookSecretMissing(JobError):
     def __init__(self):
-        super().__init__("Create a webhook signing secret first (POST /api/v1/webhooks/secret): every delivery is "
-                         "signed with it.")
+        super().__init__(
+            "Create a webhook signing secret first (POST /api/v1/webhooks/secret): every delivery is signed with it."
+        )
 
 
 class WebhookSecretUnreadable(JobError):
     """Recorded on a delivery attempt: the owner's secret was sealed under a pepper the server no longer has."""
 
     def __init__(self):
-        super().__init__("The webhook signing secret can no longer be read (the server's key pepper changed); create "
-                         "a new one (POST /api/v1/webhooks/secret).")
+        super().__init__(
+            "The webhook signing secret can no longer be read (the server's key pepper changed); create "
+            "a new one (POST /api/v1/webhooks/secret)."
+        )
 
 
 class WebhookUrlRefused(JobError):

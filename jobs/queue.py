@@ -55,18 +55,29 @@ def celery_settings(broker_url: str, backend_url: str) -> CelerySettings:
     if broker_url.startswith(EMBEDDED_SCHEME):
         from softskills.jobs.embedded_broker import prepare_folder
 
-        folder = prepare_folder(create_private_dir(Path(broker_url[len(EMBEDDED_SCHEME):])))
+        folder = prepare_folder(create_private_dir(Path(broker_url[len(EMBEDDED_SCHEME) :])))
         prepare_folder(folder / "control")
-        transport_options = {"data_folder_in": str(folder), "data_folder_out": str(folder),
-                             "control_folder": str(folder / "control")}
+        transport_options = {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        }
         broker_url, embedded = EMBEDDED_SCHEME, {"broker_transport": EMBEDDED_TRANSPORT}
     if backend_url.startswith("file://"):
-        create_private_dir(Path(backend_url[len("file://"):]))
+        create_private_dir(Path(backend_url[len("file://") :]))
     return CelerySettings(
-        broker_url=broker_url, backend_url=backend_url, broker_transport_options=transport_options,
-        app_config={"worker_prefetch_multiplier": 1, "worker_hijack_root_logger": False,
-                    "broker_connection_retry_on_startup": True, "worker_log_color": False, **embedded},
-        task_config={"ignore_result": True})
+        broker_url=broker_url,
+        backend_url=backend_url,
+        broker_transport_options=transport_options,
+        app_config={
+            "worker_prefetch_multiplier": 1,
+            "worker_hijack_root_logger": False,
+            "broker_connection_retry_on_startup": True,
+            "worker_log_color": False,
+            **embedded,
+        },
+        task_config={"ignore_result": True},
+    )
 
 
 def prune_embedded_broker(broker_url: str, older_than_s: float) -> int:
@@ -80,7 +91,7 @@ def prune_embedded_broker(broker_url: str, older_than_s: float) -> int:
 
     if not broker_url.startswith(EMBEDDED_SCHEME):
         return 0
-    folder, cutoff, deleted = Path(broker_url[len(EMBEDDED_SCHEME):]), time.time() - older_than_s, 0
+    folder, cutoff, deleted = Path(broker_url[len(EMBEDDED_SCHEME) :]), time.time() - older_than_s, 0
     for path in folder.glob("*.celery.pidbox.msg"):
         try:
             if path.stat().st_mtime < cutoff:

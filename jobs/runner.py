@@ -88,8 +88,12 @@ class JobRunner:
             return Outcome.SKIPPED, None
         job, attempt = claim.job, claim.attempt
         if attempt > self.options.max_attempts:  # every earlier worker was lost mid-analysis
-            return await self._fail(claim, 500, f"The analysis was interrupted {attempt - 1} times before it could "
-                                                "finish (its worker stopped); it was not retried again.")
+            return await self._fail(
+                claim,
+                500,
+                f"The analysis was interrupted {attempt - 1} times before it could "
+                "finish (its worker stopped); it was not retried again.",
+            )
         request = JobRequest.from_json(job.request)
         try:
             upload = await asyncio.to_thread(self.videos.open_upload, job.upload_object)
@@ -108,8 +112,9 @@ class JobRunner:
             logger.info("job %s attempt %d failed (%s); the queue retries it", job.id, attempt, type(exc).__name__)
             await asyncio.to_thread(self.store.release_for_retry, job.id, attempt, status, detail)
             return Outcome.RETRY, detail
-        if await asyncio.to_thread(self.store.succeed, job.id, attempt, result.body, result.summary,
-                                   self.options.retention):
+        if await asyncio.to_thread(
+            self.store.succeed, job.id, attempt, result.body, result.summary, self.options.retention
+        ):
             await self.subjects.keep(job.owner, request.input.subject, analysis, "job")
             await self._finished(job)
         return Outcome.FINISHED, None
@@ -117,14 +122,16 @@ class JobRunner:
     async def _analyze(self, job: JobRecord, request: JobRequest, upload: BinaryIO) -> tuple[Result, Analysis]:
         """The synchronous endpoints' pipeline and answer; full-analysis keeps a copy behind a videoUrl. A job with
         a subject is judged against the subject's sessions as they are when it runs."""
+
         async def keep_video():
             return await asyncio.to_thread(self.videos.save, upload, job.base_url, job.owner)
 
         try:
             earlier = await self.subjects.earlier(job.owner, request.input.subject)
             kept = keep_video if request.analysis == "full-analysis" else None
-            analysis = await asyncio.wait_for(self.pipeline.analyze(upload, request.input, kept, earlier),
-                                              timeout=self.options.job_timeout_s)
+            analysis = await asyncio.wait_for(
+                self.pipeline.analyze(upload, request.input, kept, earlier), timeout=self.options.job_timeout_s
+            )
             return await asyncio.to_thread(self.answer, analysis, request), analysis
         except asyncio.TimeoutError:
             raise JobTimedOut(self.options.job_timeout_s) from None
@@ -149,13 +156,22 @@ class JobRunner:
                     lost = not await asyncio.to_thread(self.store.heartbeat, job_id, attempt)
                     renewed_at = trying_at
                 except Exception as exc:
-                    logger.warning("job %s attempt %d could not renew its lease: %s", job_id, attempt,
-                                   type(exc).__name__, exc_info=exc)
+                    logger.warning(
+                        "job %s attempt %d could not renew its lease: %s",
+                        job_id,
+                        attempt,
+                        type(exc).__name__,
+                        exc_info=exc,
+                    )
                     lost = time.monotonic() + self.options.heartbeat_s >= renewed_at + lease_s
                     if lost:
-                        logger.error("job %s attempt %d stops: its lease, last renewed %.1f s ago, may lapse before "
-                                     "the next try; the job is taken over then", job_id, attempt,
-                                     time.monotonic() - renewed_at)
+                        logger.error(
+                            "job %s attempt %d stops: its lease, last renewed %.1f s ago, may lapse before "
+                            "the next try; the job is taken over then",
+                            job_id,
+                            attempt,
+                            time.monotonic() - renewed_at,
+                        )
             task.cancel()
 
         beat = asyncio.ensure_future(renew())
@@ -173,8 +189,9 @@ class JobRunner:
             beat.cancel()
 
     async def _fail(self, claim: Claim, status: int, detail: str) -> tuple[Outcome, None]:
-        if await asyncio.to_thread(self.store.fail, claim.job.id, claim.attempt, status, detail,
-                                   self.options.retention):
+        if await asyncio.to_thread(
+            self.store.fail, claim.job.id, claim.attempt, status, detail, self.options.retention
+        ):
             logger.info("job %s failed after %d attempts: %s", claim.job.id, claim.attempt, status)
             await self._finished(claim.job)
         return Outcome.FINISHED, None
@@ -197,10 +214,12 @@ def drop_upload(store: JobStore, videos: VideoStorage, job_id: str) -> None:
             logger.warning("could not delete job %s's upload: %s", job_id, type(exc).__name__)
 
 
-def webhook_notifier(store: JobStore, enqueue_webhook: Callable[[str, int], None]
-                     ) -> Callable[[JobRecord], Awaitable[None]]:
+def webhook_notifier(
+    store: JobStore, enqueue_webhook: Callable[[str, int], None]
+) -> Callable[[JobRecord], Awaitable[None]]:
     """A runner's `notify`: a finished job with a webhook URL gets its first delivery attempt on the webhook queue.
     An enqueue that fails is logged and left to the sweep, which enqueues the attempt once it is overdue."""
+
     async def notify(job: JobRecord) -> None:
         if job.webhook_url is None:
             return

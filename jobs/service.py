@@ -85,9 +85,17 @@ class JobService:
             kept = self.videos.keep_upload(s.upload, s.owner, self.upload_ttl_s)
         except StorageRefused as refused:
             raise JobUploadRefused(refused.reason) from None
-        new = NewJob(owner=s.owner, analysis=s.request.analysis, request=s.request.to_json(), base_url=s.base_url,
-                     upload_object=kept.object_id, upload_reservation=kept.reservation, webhook_url=s.webhook_url,
-                     idempotency_key=s.idempotency_key, request_hash=request_hash)
+        new = NewJob(
+            owner=s.owner,
+            analysis=s.request.analysis,
+            request=s.request.to_json(),
+            base_url=s.base_url,
+            upload_object=kept.object_id,
+            upload_reservation=kept.reservation,
+            webhook_url=s.webhook_url,
+            idempotency_key=s.idempotency_key,
+            request_hash=request_hash,
+        )
         try:
             job = self.store.create(new, self.idempotency_ttl)
         except DuplicateIdempotencyKey:  # a parallel request with the same key was stored first

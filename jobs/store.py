@@ -56,15 +56,21 @@ def new_job_id() -> str:
 
 
 def is_job_id(text: str) -> bool:
-    body = text[len(JOB_ID_PREFIX):]
-    return (text.startswith(JOB_ID_PREFIX) and len(body) == 22 and body.isascii()
-            and all(c.isalnum() or c in "-_" for c in body))
+    body = text[len(JOB_ID_PREFIX) :]
+    return (
+        text.startswith(JOB_ID_PREFIX)
+        and len(body) == 22
+        and body.isascii()
+        and all(c.isalnum() or c in "-_" for c in body)
+    )
 
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
-                      Index("ix_jobs_owner_created_at", "owner", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+        Index("ix_jobs_owner_created_at", "owner", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner: Mapped[str] = mapped_column(String(MAX_OWNER_CHARS))
@@ -163,16 +169,33 @@ class JobRecord:
 
     @classmethod
     def from_row(cls, row: Job, result: bool = False, history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
-        return cls(id=row.id, owner=row.owner, source=row.source, analysis=row.analysis, status=row.status,
-                   created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
-                   expires_at=row.expires_at, attempts=row.attempts, request=json.loads(row.request),
-                   base_url=row.base_url, upload_object=row.upload_object,
-                   upload_reservation=row.upload_reservation, overall_score=row.overall_score,
-                   category_scores=json.loads(row.category_scores) if row.category_scores else None,
-                   error_status=row.error_status, error_detail=row.error_detail, webhook_url=row.webhook_url,
-                   webhook_state=row.webhook_state, webhook_attempts=row.webhook_attempts,
-                   webhook_next_at=row.webhook_next_at, request_hash=row.request_hash,
-                   result=json.loads(row.result) if result and row.result else None, webhook_history=history)
+        return cls(
+            id=row.id,
+            owner=row.owner,
+            source=row.source,
+            analysis=row.analysis,
+            status=row.status,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            expires_at=row.expires_at,
+            attempts=row.attempts,
+            request=json.loads(row.request),
+            base_url=row.base_url,
+            upload_object=row.upload_object,
+            upload_reservation=row.upload_reservation,
+            overall_score=row.overall_score,
+            category_scores=json.loads(row.category_scores) if row.category_scores else None,
+            error_status=row.error_status,
+            error_detail=row.error_detail,
+            webhook_url=row.webhook_url,
+            webhook_state=row.webhook_state,
+            webhook_attempts=row.webhook_attempts,
+            webhook_next_at=row.webhook_next_at,
+            request_hash=row.request_hash,
+            result=json.loads(row.result) if result and row.result else None,
+            webhook_history=history,
+        )
 
 
 @dataclass(frozen=True)
@@ -229,26 +252,47 @@ class JobStore:
 
     def find_by_idempotency_key(self, owner: str, key: str) -> JobRecord | None:
         with self._sessions() as session:
-            row = session.scalars(select(Job).where(Job.owner == owner, Job.idempotency_key == key,
-                                                    Job.idempotency_expires_at > self.clock())).one_or_none()
+            row = session.scalars(
+                select(Job).where(
+                    Job.owner == owner, Job.idempotency_key == key, Job.idempotency_expires_at > self.clock()
+                )
+            ).one_or_none()
             return None if row is None else JobRecord.from_row(row)
 
     def create(self, new: NewJob, idempotency_ttl: timedelta) -> JobRecord:
         """Stores a queued job; DuplicateIdempotencyKey when another job holds its (unexpired) key."""
         now = self.clock()
-        row = Job(id=new_job_id(), owner=new.owner, source="api", analysis=new.analysis, status="queued",
-                  created_at=now, attempts=0, request=json.dumps(new.request), base_url=new.base_url,
-                  upload_object=new.upload_object, upload_reservation=new.upload_reservation,
-                  webhook_url=new.webhook_url, webhook_attempts=0, enqueued_at=now,
-                  idempotency_key=new.idempotency_key, request_hash=new.request_hash,
-                  idempotency_expires_at=now + idempotency_ttl if new.idempotency_key else None)
+        row = Job(
+            id=new_job_id(),
+            owner=new.owner,
+            source="api",
+            analysis=new.analysis,
+            status="queued",
+            created_at=now,
+            attempts=0,
+            request=json.dumps(new.request),
+            base_url=new.base_url,
+            upload_object=new.upload_object,
+            upload_reservation=new.upload_reservation,
+            webhook_url=new.webhook_url,
+            webhook_attempts=0,
+            enqueued_at=now,
+            idempotency_key=new.idempotency_key,
+            request_hash=new.request_hash,
+            idempotency_expires_at=now + idempotency_ttl if new.idempotency_key else None,
+        )
         try:
             with self._sessions.begin() as session:
                 if new.idempotency_key is not None:  # an expired key is free again
-                    session.execute(update(Job).where(Job.owner == new.owner,
-                                                      Job.idempotency_key == new.idempotency_key,
-                                                      Job.idempotency_expires_at <= now)
-                                    .values(idempotency_key=None))
+                    session.execute(
+                        update(Job)
+                        .where(
+                            Job.owner == new.owner,
+                            Job.idempotency_key == new.idempotency_key,
+                            Job.idempotency_expires_at <= now,
+                        )
+                        .values(idempotency_key=None)
+                    )
                 session.add(row)
                 session.flush()
                 return JobRecord.from_row(row)
@@ -262,8 +306,9 @@ class JobStore:
 
     def active_count(self, owner: str) -> int:
         with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(Job)
-                                  .where(Job.owner == owner, Job.status.in_(ACTIVE)))
+            return session.scalar(
+                select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE))
+            )
 
     def get(self, owner: str, job_id: str) -> JobRecord:
         """The owner's job with its result and webhook attempts; JobNotFound for anyone else's."""
@@ -271,14 +316,19 @@ class JobStore:
             row = session.scalars(select(Job).where(Job.id == job_id, Job.owner == owner)).one_or_none()
             if row is None:
                 raise JobNotFound()
-            attempts = session.scalars(select(WebhookAttempt).where(WebhookAttempt.job_id == job_id)
-                                       .order_by(WebhookAttempt.attempt, WebhookAttempt.id))
-            history = tuple(AttemptRecord(a.attempt, a.started_at, a.status_code, a.error, a.duration_ms)
-                            for a in attempts)
+            attempts = session.scalars(
+                select(WebhookAttempt)
+                .where(WebhookAttempt.job_id == job_id)
+                .order_by(WebhookAttempt.attempt, WebhookAttempt.id)
+            )
+            history = tuple(
+                AttemptRecord(a.attempt, a.started_at, a.status_code, a.error, a.duration_ms) for a in attempts
+            )
             return JobRecord.from_row(row, result=True, history=history)
 
-    def list(self, owner: str, limit: int, before: str | None = None,
-             sources: tuple[str, ...] = ("api",)) -> tuple[list[JobRecord], bool]:
+    def list(
+        self, owner: str, limit: int, before: str | None = None, sources: tuple[str, ...] = ("api",)
+    ) -> tuple[list[JobRecord], bool]:
         """The owner's jobs, newest first, after the job `before` (a cursor); and whether more follow."""
         query = select(Job).where(Job.owner == owner, Job.source.in_(sources))
         with self._sessions() as session:
@@ -286,8 +336,12 @@ class JobStore:
                 cursor = session.scalars(select(Job).where(Job.id == before, Job.owner == owner)).one_or_none()
                 if cursor is None:
                     raise JobNotFound()
-                query = query.where(or_(Job.created_at < cursor.created_at,
-                                        and_(Job.created_at == cursor.created_at, Job.id < cursor.id)))
+                query = query.where(
+                    or_(
+                        Job.created_at < cursor.created_at,
+                        and_(Job.created_at == cursor.created_at, Job.id < cursor.id),
+                    )
+                )
             rows = list(session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
             return [JobRecord.from_row(row) for row in rows[:limit]], len(rows) > limit
 
@@ -295,9 +349,11 @@ class JobStore:
         """Cancels a queued or running job (a running one stops at its next heartbeat); JobAlreadyFinished else."""
         now = self.clock()
         with self._sessions.begin() as session:
-            changed = session.execute(update(Job).where(Job.id == job_id, Job.owner == owner,
-                                                        Job.status.in_(ACTIVE))
-                                      .values(status="cancelled", finished_at=now, expires_at=now + retention))
+            changed = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.owner == owner, Job.status.in_(ACTIVE))
+                .values(status="cancelled", finished_at=now, expires_at=now + retention)
+            )
             row = session.scalars(select(Job).where(Job.id == job_id, Job.owner == owner)).one_or_none()
             if row is None:
                 raise JobNotFound()
@@ -313,12 +369,24 @@ class JobStore:
         now = self.clock()
         with self._sessions.begin() as session:
             claimed = session.execute(
-                update(Job).where(Job.id == job_id, or_(
-                    Job.status == "queued",
-                    and_(Job.status == "running", or_(Job.heartbeat_at.is_(None),
-                                                      Job.heartbeat_at < now - lease_timeout))))
-                .values(status="running", attempts=Job.attempts + 1, heartbeat_at=now,
-                        started_at=func.coalesce(Job.started_at, now)))
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    or_(
+                        Job.status == "queued",
+                        and_(
+                            Job.status == "running",
+                            or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < now - lease_timeout),
+                        ),
+                    ),
+                )
+                .values(
+                    status="running",
+                    attempts=Job.attempts + 1,
+                    heartbeat_at=now,
+                    started_at=func.coalesce(Job.started_at, now),
+                )
+            )
             if not claimed.rowcount:
                 return None
             row = session.scalars(select(Job).where(Job.id == job_id)).one()
@@ -327,49 +395,87 @@ class JobStore:
     def heartbeat(self, job_id: str, attempt: int) -> bool:
         """Renews the lease; False when this attempt no longer holds the job (cancelled, or taken over)."""
         with self._sessions.begin() as session:
-            return bool(session.execute(update(Job).where(Job.id == job_id, Job.attempts == attempt,
-                                                          Job.status == "running")
-                                        .values(heartbeat_at=self.clock())).rowcount)
+            return bool(
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+                    .values(heartbeat_at=self.clock())
+                ).rowcount
+            )
 
     def succeed(self, job_id: str, attempt: int, result: dict, summary: Summary, retention: timedelta) -> bool:
         now = self.clock()
         with self._sessions.begin() as session:
-            return bool(session.execute(
-                update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
-                .values(status="succeeded", finished_at=now, expires_at=now + retention, result=json.dumps(result),
-                        overall_score=summary.overall_score, error_status=None, error_detail=None,
-                        category_scores=None if summary.category_scores is None
+            return bool(
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+                    .values(
+                        status="succeeded",
+                        finished_at=now,
+                        expires_at=now + retention,
+                        result=json.dumps(result),
+                        overall_score=summary.overall_score,
+                        error_status=None,
+                        error_detail=None,
+                        category_scores=None
+                        if summary.category_scores is None
                         else json.dumps(summary.category_scores),
-                        webhook_state=_first_webhook_state(), webhook_next_at=now)).rowcount)
+                        webhook_state=_first_webhook_state(),
+                        webhook_next_at=now,
+                    )
+                ).rowcount
+            )
 
     def fail(self, job_id: str, attempt: int, status: int, detail: str, retention: timedelta) -> bool:
         now = self.clock()
         with self._sessions.begin() as session:
-            return bool(session.execute(
-                update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
-                .values(status="failed", finished_at=now, expires_at=now + retention, error_status=status,
-                        error_detail=detail, webhook_state=_first_webhook_state(), webhook_next_at=now)).rowcount)
+            return bool(
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+                    .values(
+                        status="failed",
+                        finished_at=now,
+                        expires_at=now + retention,
+                        error_status=status,
+                        error_detail=detail,
+                        webhook_state=_first_webhook_state(),
+                        webhook_next_at=now,
+                    )
+                ).rowcount
+            )
 
     def release_for_retry(self, job_id: str, attempt: int, status: int, detail: str) -> bool:
         """Queues the job again after a failed attempt, keeping the error until an attempt succeeds; the task
         queue redelivers it after its back-off."""
         now = self.clock()
         with self._sessions.begin() as session:
-            return bool(session.execute(
-                update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
-                .values(status="queued", heartbeat_at=None, enqueued_at=now, error_status=status,
-                        error_detail=detail)).rowcount)
+            return bool(
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+                    .values(
+                        status="queued", heartbeat_at=None, enqueued_at=now, error_status=status, error_detail=detail
+                    )
+                ).rowcount
+            )
 
     def take_upload(self, job_id: str) -> tuple[str, int | None] | None:
         """Detaches a finished job's upload (object id, quota reservation) so that exactly one caller deletes it."""
         with self._sessions.begin() as session:
-            row = session.execute(select(Job.upload_object, Job.upload_reservation)
-                                  .where(Job.id == job_id, Job.status.in_(FINISHED),
-                                         Job.upload_object.is_not(None))).one_or_none()
+            row = session.execute(
+                select(Job.upload_object, Job.upload_reservation).where(
+                    Job.id == job_id, Job.status.in_(FINISHED), Job.upload_object.is_not(None)
+                )
+            ).one_or_none()
             if row is None:
                 return None
-            taken = session.execute(update(Job).where(Job.id == job_id, Job.upload_object == row.upload_object)
-                                    .values(upload_object=None, upload_reservation=None))
+            taken = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.upload_object == row.upload_object)
+                .values(upload_object=None, upload_reservation=None)
+            )
             return (row.upload_object, row.upload_reservation) if taken.rowcount else None
 
     # The sweep (each consumer replica, every sweep_interval_s)
@@ -379,39 +485,59 @@ class JobStore:
         enqueue for `requeue_after` (a broker that lost it). Each is marked enqueued now, so that one sweeper, and
         one sweep, enqueues it; a duplicate message is dropped by `claim`."""
         now = self.clock()
-        lapsed = and_(Job.status == "running", Job.heartbeat_at < now - lease_timeout,
-                      or_(Job.enqueued_at.is_(None), Job.enqueued_at <= Job.heartbeat_at,
-                          Job.enqueued_at < now - requeue_after))
+        lapsed = and_(
+            Job.status == "running",
+            Job.heartbeat_at < now - lease_timeout,
+            or_(Job.enqueued_at.is_(None), Job.enqueued_at <= Job.heartbeat_at, Job.enqueued_at < now - requeue_after),
+        )
         forgotten = and_(Job.status == "queued", Job.enqueued_at < now - requeue_after)
         taken = []
         with self._sessions() as session:
             candidates = list(session.scalars(select(Job.id).where(or_(lapsed, forgotten)).limit(100)))
         for job_id in candidates:
             with self._sessions.begin() as session:
-                if session.execute(update(Job).where(Job.id == job_id, or_(lapsed, forgotten))
-                                   .values(enqueued_at=now)).rowcount:
+                if session.execute(
+                    update(Job).where(Job.id == job_id, or_(lapsed, forgotten)).values(enqueued_at=now)
+                ).rowcount:
                     taken.append(job_id)
         return taken
 
     def finished_with_uploads(self) -> list[str]:
         with self._sessions() as session:
-            return list(session.scalars(select(Job.id).where(Job.status.in_(FINISHED),
-                                                             Job.upload_object.is_not(None)).limit(100)))
+            return list(
+                session.scalars(
+                    select(Job.id).where(Job.status.in_(FINISHED), Job.upload_object.is_not(None)).limit(100)
+                )
+            )
 
     def expired_uploads(self, upload_ttl: timedelta) -> list[str]:
         """Queued jobs whose upload has outlived its lifetime (the store deletes it then)."""
         with self._sessions() as session:
-            return list(session.scalars(select(Job.id).where(Job.status == "queued", Job.source == "api",
-                                                             Job.created_at < self.clock() - upload_ttl).limit(100)))
+            return list(
+                session.scalars(
+                    select(Job.id)
+                    .where(Job.status == "queued", Job.source == "api", Job.created_at < self.clock() - upload_ttl)
+                    .limit(100)
+                )
+            )
 
     def expire_queued(self, job_id: str, detail: str, retention: timedelta) -> JobRecord | None:
         """Fails a job still queued when its upload's lifetime ended; the failed job, or None if it had moved on."""
         now = self.clock()
         with self._sessions.begin() as session:
-            if not session.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
-                                   .values(status="failed", finished_at=now, expires_at=now + retention,
-                                           error_status=500, error_detail=detail,
-                                           webhook_state=_first_webhook_state(), webhook_next_at=now)).rowcount:
+            if not session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "queued")
+                .values(
+                    status="failed",
+                    finished_at=now,
+                    expires_at=now + retention,
+                    error_status=500,
+                    error_detail=detail,
+                    webhook_state=_first_webhook_state(),
+                    webhook_next_at=now,
+                )
+            ).rowcount:
                 return None
             return JobRecord.from_row(session.scalars(select(Job).where(Job.id == job_id)).one())
 
@@ -419,8 +545,7 @@ class JobStore:
         """Deletes finished jobs past their retention, with their results and webhook attempts."""
         now = self.clock()
         with self._sessions.begin() as session:
-            expired = select(Job.id).where(Job.status.in_(FINISHED), Job.expires_at <= now,
-                                           Job.upload_object.is_(None))
+            expired = select(Job.id).where(Job.status.in_(FINISHED), Job.expires_at <= now, Job.upload_object.is_(None))
             session.execute(delete(WebhookAttempt).where(WebhookAttempt.job_id.in_(expired)))
             return session.execute(delete(Job).where(Job.id.in_(expired))).rowcount
 
@@ -433,44 +558,74 @@ class JobStore:
         attempt and a webhook fails for good after `max_attempts`, whatever became of its senders. None for a
         duplicate, a claim still held, a delivered webhook, or one that just failed for good."""
         now = self.clock()
-        claimable = and_(Job.id == job_id, Job.webhook_attempts == attempt - 1, or_(
-            Job.webhook_state == "pending",
-            and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease)))
+        claimable = and_(
+            Job.id == job_id,
+            Job.webhook_attempts == attempt - 1,
+            or_(
+                Job.webhook_state == "pending", and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease)
+            ),
+        )
         with self._sessions.begin() as session:
             row = session.scalars(select(Job).where(claimable)).one_or_none()
             if row is None:
                 return None
             interrupted_at = row.webhook_next_at if row.webhook_state == "sending" else None
             give_up = attempt > max_attempts
-            if not session.execute(update(Job).where(claimable, Job.webhook_state == row.webhook_state).values(
+            if not session.execute(
+                update(Job)
+                .where(claimable, Job.webhook_state == row.webhook_state)
+                .values(
                     webhook_attempts=attempt - 1 if give_up else attempt,
-                    webhook_state="failed" if give_up else "sending", webhook_next_at=None if give_up else now)
-                    .execution_options(synchronize_session=False)).rowcount:
+                    webhook_state="failed" if give_up else "sending",
+                    webhook_next_at=None if give_up else now,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount:
                 return None  # another sender claimed it meanwhile
             if interrupted_at is not None:
-                session.add(WebhookAttempt(job_id=job_id, attempt=attempt - 1, started_at=interrupted_at,
-                                           status_code=None, error=INTERRUPTED_ATTEMPT,
-                                           duration_ms=int((now - interrupted_at).total_seconds() * 1000)))
+                session.add(
+                    WebhookAttempt(
+                        job_id=job_id,
+                        attempt=attempt - 1,
+                        started_at=interrupted_at,
+                        status_code=None,
+                        error=INTERRUPTED_ATTEMPT,
+                        duration_ms=int((now - interrupted_at).total_seconds() * 1000),
+                    )
+                )
             if give_up:
                 return None
-            return JobRecord.from_row(session.scalars(select(Job).where(Job.id == job_id)
-                                                      .execution_options(populate_existing=True)).one())
+            return JobRecord.from_row(
+                session.scalars(select(Job).where(Job.id == job_id).execution_options(populate_existing=True)).one()
+            )
 
-    def record_webhook_attempt(self, job_id: str, attempt: AttemptRecord, next_at: datetime | None,
-                               delivered: bool) -> bool:
+    def record_webhook_attempt(
+        self, job_id: str, attempt: AttemptRecord, next_at: datetime | None, delivered: bool
+    ) -> bool:
         """Keeps the attempt and moves the webhook on: delivered, pending until `next_at`, or failed for good. False
         (nothing kept) when the attempt's claim was taken over meanwhile: the next attempt counted it as failed."""
         state = "delivered" if delivered else "pending" if next_at is not None else "failed"
         with self._sessions.begin() as session:
-            if not session.execute(update(Job).where(Job.id == job_id, Job.webhook_attempts == attempt.attempt,
-                                                     Job.webhook_state == "sending")
-                                   .values(webhook_state=state, webhook_next_at=next_at,
-                                           webhook_enqueued_at=self.clock() if next_at is not None else None)
-                                   ).rowcount:
+            if not session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.webhook_attempts == attempt.attempt, Job.webhook_state == "sending")
+                .values(
+                    webhook_state=state,
+                    webhook_next_at=next_at,
+                    webhook_enqueued_at=self.clock() if next_at is not None else None,
+                )
+            ).rowcount:
                 return False
-            session.add(WebhookAttempt(job_id=job_id, attempt=attempt.attempt, started_at=attempt.started_at,
-                                       status_code=attempt.status_code, error=attempt.error,
-                                       duration_ms=attempt.duration_ms))
+            session.add(
+                WebhookAttempt(
+                    job_id=job_id,
+                    attempt=attempt.attempt,
+                    started_at=attempt.started_at,
+                    status_code=attempt.status_code,
+                    error=attempt.error,
+                    duration_ms=attempt.duration_ms,
+                )
+            )
             return True
 
     def webhooks_to_enqueue(self, lease_timeout: timedelta) -> list[tuple[str, int]]:
@@ -478,17 +633,22 @@ class JobStore:
         sending for longer than a lease (the claim in `webhook_due`, with the attempt's own lease, decides whether
         its sender is gone). Marked enqueued now, so one sweeper enqueues each, once per lease."""
         now = self.clock()
-        overdue = and_(Job.webhook_url.is_not(None), or_(
-            and_(Job.webhook_state == "pending", Job.webhook_next_at < now - lease_timeout),
-            and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease_timeout)),
-            or_(Job.webhook_enqueued_at.is_(None), Job.webhook_enqueued_at < now - lease_timeout))
+        overdue = and_(
+            Job.webhook_url.is_not(None),
+            or_(
+                and_(Job.webhook_state == "pending", Job.webhook_next_at < now - lease_timeout),
+                and_(Job.webhook_state == "sending", Job.webhook_next_at < now - lease_timeout),
+            ),
+            or_(Job.webhook_enqueued_at.is_(None), Job.webhook_enqueued_at < now - lease_timeout),
+        )
         taken = []
         with self._sessions() as session:
             candidates = list(session.execute(select(Job.id, Job.webhook_attempts).where(overdue).limit(100)))
         for job_id, made in candidates:
             with self._sessions.begin() as session:
-                if session.execute(update(Job).where(Job.id == job_id, overdue)
-                                   .values(webhook_enqueued_at=now)).rowcount:
+                if session.execute(
+                    update(Job).where(Job.id == job_id, overdue).values(webhook_enqueued_at=now)
+                ).rowcount:
                     taken.append((job_id, made + 1))
         return taken
 
@@ -498,18 +658,38 @@ class JobStore:
 
     # The dashboard's history
 
-    def record_report(self, owner: str, analysis: str, result: dict | None, summary: Summary | None,
-                      error: tuple[int, str] | None, retention: timedelta, request: dict) -> JobRecord:
+    def record_report(
+        self,
+        owner: str,
+        analysis: str,
+        result: dict | None,
+        summary: Summary | None,
+        error: tuple[int, str] | None,
+        retention: timedelta,
+        request: dict,
+    ) -> JobRecord:
         """A synchronous dashboard upload's answer, kept as a finished report beside the jobs."""
         now = self.clock()
-        row = Job(id=new_job_id(), owner=owner, source="dashboard", analysis=analysis,
-                  status="succeeded" if error is None else "failed", created_at=now, started_at=now,
-                  finished_at=now, expires_at=now + retention, attempts=1, request=json.dumps(request),
-                  base_url="", result=None if result is None else json.dumps(result),
-                  overall_score=summary.overall_score if summary else None,
-                  category_scores=json.dumps(summary.category_scores) if summary and summary.category_scores
-                  else None, error_status=error[0] if error else None, error_detail=error[1] if error else None,
-                  webhook_attempts=0)
+        row = Job(
+            id=new_job_id(),
+            owner=owner,
+            source="dashboard",
+            analysis=analysis,
+            status="succeeded" if error is None else "failed",
+            created_at=now,
+            started_at=now,
+            finished_at=now,
+            expires_at=now + retention,
+            attempts=1,
+            request=json.dumps(request),
+            base_url="",
+            result=None if result is None else json.dumps(result),
+            overall_score=summary.overall_score if summary else None,
+            category_scores=json.dumps(summary.category_scores) if summary and summary.category_scores else None,
+            error_status=error[0] if error else None,
+            error_detail=error[1] if error else None,
+            webhook_attempts=0,
+        )
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()

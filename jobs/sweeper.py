@@ -33,8 +33,14 @@ class Sweeper:
 
     def sweep(self) -> dict[str, int]:
         """One pass; how many of each it handled (for the log and the tests)."""
-        counts = {"requeued": 0, "webhooks": 0, "expired": 0, "uploads": 0, "purged": 0,
-                  "broker_leftovers": self.housekeeping()}
+        counts = {
+            "requeued": 0,
+            "webhooks": 0,
+            "expired": 0,
+            "uploads": 0,
+            "purged": 0,
+            "broker_leftovers": self.housekeeping(),
+        }
         for job_id in self.store.jobs_to_enqueue(self.lease_timeout, self.requeue_after):
             self.enqueue_job(job_id)
             counts["requeued"] += 1
@@ -75,5 +81,6 @@ def start_retention_purge(store: JobStore, interval_s: float, *others: Callable[
     looked for every `interval_s` (`jobs.sweep_interval_s`) by each ingress replica, whatever is enabled: the
     consumers' sweep deletes them too, but there is none when jobs are off, and the dashboard keeps reports either
     way. `others` purge other records past their retention on the same schedule (the subjects' sessions)."""
-    return Janitor(lambda: store.purge_expired() + sum(purge() for purge in others), interval_s,
-                   "records past retention").start()
+    return Janitor(
+        lambda: store.purge_expired() + sum(purge() for purge in others), interval_s, "records past retention"
+    ).start()

@@ -75,16 +75,16 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300,
-           now: Callable[[], float] = time.time) -> bool:
+def verify(
+    secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300, now: Callable[[], float] = time.time
+) -> bool:
     """What a receiver does (docs/jobs.md shows the same in a few lines): a signature that matches, on a recent
     timestamp."""
     timestamp = headers.get("webhook-timestamp", "")
     if not timestamp.isdigit() or abs(now() - int(timestamp)) > tolerance_s:
         return False
     expected = sign(secret, headers.get("webhook-id", ""), int(timestamp), body)
-    return any(hmac.compare_digest(expected, candidate)
-               for candidate in headers.get("webhook-signature", "").split())
+    return any(hmac.compare_digest(expected, candidate) for candidate in headers.get("webhook-signature", "").split())
 
 
 def new_secret() -> str:
@@ -133,8 +133,11 @@ class WebhookSecrets:
             row = session.get(WebhookSecret, owner, with_for_update=True)
             sealed = self._box.seal(owner, secret)
             if row is None:
-                session.add(WebhookSecret(owner=owner, ciphertext=sealed, pepper_version=self._box.pepper_version,
-                                          created_at=now))
+                session.add(
+                    WebhookSecret(
+                        owner=owner, ciphertext=sealed, pepper_version=self._box.pepper_version, created_at=now
+                    )
+                )
                 return secret, SecretInfo(now, None)
             keep_previous = grace > timedelta(0)
             row.previous_ciphertext = row.ciphertext if keep_previous else None
@@ -181,8 +184,9 @@ class Target:
         return self.host if self.port == default else f"{self.host}:{self.port}"
 
 
-def check_url(url: str, allowed_networks: tuple[str, ...] = (),
-              resolve: Callable[[str, int], list[str]] | None = None) -> Target:
+def check_url(
+    url: str, allowed_networks: tuple[str, ...] = (), resolve: Callable[[str, int], list[str]] | None = None
+) -> Target:
     """The URL as a Target, or WebhookUrlRefused saying why. Blocking (DNS): call it from a worker thread."""
     if len(url) > MAX_URL_CHARS or not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):
         raise WebhookUrlRefused(f"The webhook URL must be at most {MAX_URL_CHARS} printable ASCII characters.")
@@ -205,9 +209,11 @@ def check_url(url: str, allowed_networks: tuple[str, ...] = (),
     networks = [ipaddress.ip_network(network) for network in allowed_networks]
     for address in addresses:
         if not _allowed(ipaddress.ip_address(address), networks):
-            raise WebhookUrlRefused("The webhook URL resolves to a private, loopback, link-local or reserved "
-                                    "address (or an IPv6 address that carries one), which this server does not "
-                                    "call.")
+            raise WebhookUrlRefused(
+                "The webhook URL resolves to a private, loopback, link-local or reserved "
+                "address (or an IPv6 address that carries one), which this server does not "
+                "call."
+            )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
@@ -265,11 +271,20 @@ class Backoff:
 def event_body(job: JobRecord, job_url: str, now: datetime) -> bytes:
     """The delivery's JSON: the event type and the job without its result (GET the job's URL for that)."""
     error = None if job.error_status is None else {"status_code": job.error_status, "detail": job.error_detail}
-    data = {"id": job.id, "status": job.status, "analysis": job.analysis, "url": job_url,
-            "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at), "attempts": job.attempts,
-            "overall_score": job.overall_score, "error": error}
-    return json.dumps({"type": f"job.{job.status}", "timestamp": _iso(now), "data": data},
-                      separators=(",", ":")).encode()
+    data = {
+        "id": job.id,
+        "status": job.status,
+        "analysis": job.analysis,
+        "url": job_url,
+        "created_at": _iso(job.created_at),
+        "finished_at": _iso(job.finished_at),
+        "attempts": job.attempts,
+        "overall_score": job.overall_score,
+        "error": error,
+    }
+    return json.dumps(
+        {"type": f"job.{job.status}", "timestamp": _iso(now), "data": data}, separators=(",", ":")
+    ).encode()
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -315,8 +330,11 @@ class WebhookSender:
         next_at = None if delay is None else self.store.clock() + timedelta(seconds=delay)
         record = AttemptRecord(attempt, started, status_code, error, int((time.monotonic() - clock_started) * 1000))
         if not self.store.record_webhook_attempt(job_id, record, next_at, delivered):
-            logger.warning("webhook attempt %d of job %s outlived its claim; the next attempt counted it as failed",
-                           attempt, job_id)
+            logger.warning(
+                "webhook attempt %d of job %s outlived its claim; the next attempt counted it as failed",
+                attempt,
+                job_id,
+            )
             return None
         return delay
 
@@ -332,12 +350,21 @@ class WebhookSender:
         base = (self.public_base_url or job.base_url).rstrip("/")
         body = event_body(job, f"{base}/api/v1/jobs/{job.id}", now)
         message_id, timestamp = f"{job.id}_{job.status}", int(now.timestamp())
-        headers = {"host": target.host_header(), "content-type": "application/json",
-                   "content-length": str(len(body)), "connection": "close", "user-agent": "softskills-webhooks/1",
-                   "webhook-id": message_id, "webhook-timestamp": str(timestamp),
-                   "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in signing)}
-        request = (f"POST {target.path} HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in
-                                                              headers.items()) + "\r\n").encode() + body
+        headers = {
+            "host": target.host_header(),
+            "content-type": "application/json",
+            "content-length": str(len(body)),
+            "connection": "close",
+            "user-agent": "softskills-webhooks/1",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in signing),
+        }
+        request = (
+            f"POST {target.path} HTTP/1.1\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            + "\r\n"
+        ).encode() + body
         try:
             status_code = _exchange(target, request, deadline, self.tls)
         except TimeoutError:
@@ -390,7 +417,7 @@ def _exchange(target: Target, request: bytes, deadline: float, tls: ssl.SSLConte
         unsent = memoryview(request)
         while unsent:
             sock.settimeout(_left(deadline))
-            unsent = unsent[sock.send(unsent):]
+            unsent = unsent[sock.send(unsent) :]
         answer = b""
         while (status_code := _final_status(answer)) is None:
             if len(answer) >= MAX_ANSWER_BYTES:
@@ -417,5 +444,5 @@ def _final_status(answer: bytes) -> int | None:
         interim_end = answer.find(b"\r\n\r\n")
         if interim_end < 0:
             return None
-        answer = answer[interim_end + 4:]
+        answer = answer[interim_end + 4 :]
     return None

@@ -38,8 +38,14 @@ class VideoUploader(HttpUser):
 
     def _upload(self, path: str, headers: dict, data: dict | None = None) -> None:
         name, content = next(self.videos)
-        with self.client.post(path, headers=headers, files={"video": (name, content, "application/octet-stream")},
-                              data=data, catch_response=True, timeout=600) as response:
+        with self.client.post(
+            path,
+            headers=headers,
+            files={"video": (name, content, "application/octet-stream")},
+            data=data,
+            catch_response=True,
+            timeout=600,
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
             elif "overall_score" not in response.text:
@@ -72,9 +78,14 @@ class JobUser(HttpUser):
     def job(self) -> None:
         name, content = next(self.videos)
         started = time.perf_counter()
-        with self.client.post("/api/v1/jobs", headers=self.headers, data={"analysis": "analyze-video"},
-                              files={"video": (name, content, "application/octet-stream")}, catch_response=True,
-                              timeout=600) as response:
+        with self.client.post(
+            "/api/v1/jobs",
+            headers=self.headers,
+            data={"analysis": "analyze-video"},
+            files={"video": (name, content, "application/octet-stream")},
+            catch_response=True,
+            timeout=600,
+        ) as response:
             if response.status_code != 202:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
                 return
@@ -82,8 +93,14 @@ class JobUser(HttpUser):
         status = "queued"
         while status not in FINISHED:
             time.sleep(JOB_POLL_S)
-            status = self.client.get(f"/api/v1/jobs/{job_id}", headers=self.headers,
-                                     name="/api/v1/jobs/[id]").json()["status"]
+            status = self.client.get(f"/api/v1/jobs/{job_id}", headers=self.headers, name="/api/v1/jobs/[id]").json()[
+                "status"
+            ]
         self.environment.events.request.fire(
-            request_type="JOB", name="submitted → finished", response_time=(time.perf_counter() - started) * 1000,
-            response_length=0, context={}, exception=None if status == "succeeded" else RuntimeError(status))
+            request_type="JOB",
+            name="submitted → finished",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            context={},
+            exception=None if status == "succeeded" else RuntimeError(status),
+        )

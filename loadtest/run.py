@@ -27,13 +27,17 @@ def _results(stats_csv: Path) -> list[dict]:
 
 
 def _table(rows: list[dict]) -> str:
-    lines = ["| endpoint | requests | failures | median s | p95 s | max s | req/s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| endpoint | requests | failures | median s | p95 s | max s | req/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for row in rows:
         name = "all" if row["Name"] == "Aggregated" else f"`{row['Type']} {row['Name']}`"
-        lines.append(f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
-                     f"{float(row['50%']) / 1000:.1f} | {float(row['95%']) / 1000:.1f} | "
-                     f"{float(row['Max Response Time']) / 1000:.1f} | {float(row['Requests/s']):.3f} |")
+        lines.append(
+            f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{float(row['50%']) / 1000:.1f} | {float(row['95%']) / 1000:.1f} | "
+            f"{float(row['Max Response Time']) / 1000:.1f} | {float(row['Requests/s']):.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -52,16 +56,34 @@ def main() -> int:
     from testkit.videos import FIXTURE_DIR, fixture_set
 
     fixture_set(FIXTURE_DIR)  # the real videos the users upload (built once, cached)
-    with tempfile.TemporaryDirectory(prefix="softskills-loadtest-") as tmp, \
-            running_service(Path(tmp), args.config) as service:
+    with (
+        tempfile.TemporaryDirectory(prefix="softskills-loadtest-") as tmp,
+        running_service(Path(tmp), args.config) as service,
+    ):
         # One untimed request first: each replica's first call pays one-off costs (librosa's numba JIT, lazy model
         # state) that a steady-state load test should not count.
         service.post("/api/v1/analyze-video", str(FIXTURE_DIR / "script.mp4")).raise_for_status()
         prefix = Path(tmp) / "locust"
-        command = [str(Path(sys.executable).parent / "locust"), "-f", str(REPO / "loadtest" / "locustfile.py"),
-                   "--host", service.base_url, "--headless", "-u", str(args.users), "-r", str(args.spawn_rate),
-                   "-t", args.duration, "--stop-timeout", "600", "--csv", str(prefix), "--only-summary",
-                   SCENARIOS[args.scenario]]
+        command = [
+            str(Path(sys.executable).parent / "locust"),
+            "-f",
+            str(REPO / "loadtest" / "locustfile.py"),
+            "--host",
+            service.base_url,
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.spawn_rate),
+            "-t",
+            args.duration,
+            "--stop-timeout",
+            "600",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            SCENARIOS[args.scenario],
+        ]
         print(f"$ {' '.join(command[1:])}", flush=True)
         subprocess.run(command, env={**os.environ, "SOFTSKILLS_API_KEY": service.key}, cwd=REPO, check=False)
         rows = _results(Path(f"{prefix}_stats.csv"))
@@ -77,9 +99,10 @@ def main() -> int:
     p95_s = float(timed["95%"]) / 1000
     print(f"\n{args.scenario}: {args.users} users, {args.duration}, {args.config.name}\n")
     print(_table(rows))
-    verdicts = [(f"failure ratio {failure_ratio:.3f} <= {args.max_failure_ratio}",
-                 failure_ratio <= args.max_failure_ratio),
-                (f"p95 {p95_s:.1f} s <= {args.max_p95_s:g} s", p95_s <= args.max_p95_s)]
+    verdicts = [
+        (f"failure ratio {failure_ratio:.3f} <= {args.max_failure_ratio}", failure_ratio <= args.max_failure_ratio),
+        (f"p95 {p95_s:.1f} s <= {args.max_p95_s:g} s", p95_s <= args.max_p95_s),
+    ]
     print("\n" + "\n".join(f"{'PASS' if ok else 'FAIL'}: {text}" for text, ok in verdicts))
     return 0 if all(ok for _, ok in verdicts) else 1
 

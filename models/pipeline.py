@@ -45,9 +45,11 @@ from softskills.models.speech.spoken_language import (
 from softskills.models.speech.transcribe import Transcript
 from softskills.models.speech.voice import VoiceAnalysis
 
-SAMPLES_WITHOUT_VIDEO = ("mediapipeSamples were sent with a file that has no video track: the landmarks are "
-                         "positions in the video's frames. Upload the video they were taken from, or omit "
-                         "mediapipeSamples.")
+SAMPLES_WITHOUT_VIDEO = (
+    "mediapipeSamples were sent with a file that has no video track: the landmarks are "
+    "positions in the video's frames. Upload the video they were taken from, or omit "
+    "mediapipeSamples."
+)
 
 
 @dataclass(frozen=True)
@@ -121,17 +123,28 @@ class Pipeline:
     options: PipelineOptions
     observe: Callable[[str, float], None] = _ignore  # (stage, seconds) for each stage, e.g. a metrics histogram
 
-    async def analyze(self, upload: BinaryIO, request: AnalysisInput,
-                      keep_video: Callable[[], Awaitable] | None = None,
-                      earlier: Sequence[SessionRecord] | None = None) -> Analysis:
+    async def analyze(
+        self,
+        upload: BinaryIO,
+        request: AnalysisInput,
+        keep_video: Callable[[], Awaitable] | None = None,
+        earlier: Sequence[SessionRecord] | None = None,
+    ) -> Analysis:
         """Runs every stage on the upload (a seekable binary file). `keep_video`, when given, runs once the media
         is known to be valid, beside the interpretation; its result is the analysis's `kept_video`. `earlier`: the
         stored sessions of the request's subject, which the interpretation judges progress against (None: no
         subject)."""
         signals = await self._measure(upload, request)
-        measurements = await self._timed("measure", asyncio.to_thread(
-            measure, signals, window_s=self.options.time_series_window_s, observable_only=request.observable_only,
-            context_phrase=request.context_phrase))
+        measurements = await self._timed(
+            "measure",
+            asyncio.to_thread(
+                measure,
+                signals,
+                window_s=self.options.time_series_window_s,
+                observable_only=request.observable_only,
+                context_phrase=request.context_phrase,
+            ),
+        )
         kept = keep_video() if keep_video is not None else _nothing()
         (interpretation, failure), kept_video = await asyncio.gather(self._interpret(measurements, earlier), kept)
         return Analysis(signals, measurements, interpretation, failure, kept_video)
@@ -139,60 +152,97 @@ class Pipeline:
     async def _measure(self, upload: BinaryIO, request: AnalysisInput) -> Signals:
         o = self.options
         decode_started = time.monotonic()
-        audio = await self._timed("decode_audio", asyncio.to_thread(
-            decode_audio, upload, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s))
+        audio = await self._timed(
+            "decode_audio",
+            asyncio.to_thread(decode_audio, upload, max_duration_s=o.max_duration_s, max_decode_s=o.max_decode_s),
+        )
         if request.mediapipe_samples is not None and not audio.has_video:
             raise InvalidLandmarkSamples(SAMPLES_WITHOUT_VIDEO)
         calls: list[asyncio.Task] = []
         try:
             voice = transcript = diarization = languages = None
             if audio.has_audio:
-                voice = self._call("voice", self.stages.analyze_voice(audio.audio, audio.sample_rate),
-                                   o.speech_timeout_s, calls)
+                voice = self._call(
+                    "voice", self.stages.analyze_voice(audio.audio, audio.sample_rate), o.speech_timeout_s, calls
+                )
                 if self.stages.diarize is not None:
-                    diarization = self._call("speakers", self._diarize(audio.audio, voice, request),
-                                             o.speech_timeout_s, calls)
-                languages = self._call("language", self._languages(audio.audio, voice, request),
-                                       o.speech_timeout_s, calls)
+                    diarization = self._call(
+                        "speakers", self._diarize(audio.audio, voice, request), o.speech_timeout_s, calls
+                    )
+                languages = self._call(
+                    "language", self._languages(audio.audio, voice, request), o.speech_timeout_s, calls
+                )
                 if request.transcript is None:
-                    transcript = self._call("speech_to_text",
-                                            self._transcribe(audio.audio, audio.sample_rate, languages),
-                                            o.speech_timeout_s, calls)
+                    transcript = self._call(
+                        "speech_to_text",
+                        self._transcribe(audio.audio, audio.sample_rate, languages),
+                        o.speech_timeout_s,
+                        calls,
+                    )
             samples = None
             if request.mediapipe_samples is not None:
                 samples = await asyncio.to_thread(parse_samples, request.mediapipe_samples)
             client_pose = samples is not None and has_pose_samples(samples)
-            video = VideoFrames(upload, frame_rate_hz=o.frame_rate_hz, max_side_px=o.max_side_px,
-                                chunk_s=o.face_chunk_s, max_duration_s=o.max_duration_s, max_pixels=o.max_pixels,
-                                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)),
-                                video_decoder=o.video_decoder)
-            face_calls, pose_calls = await self._timed("decode_frames", self._stream_frames(
-                video, calls, face=samples is None,
-                pose=self.stages.pose is not None and o.pose_frame_rate_hz > 0 and not client_pose))
+            video = VideoFrames(
+                upload,
+                frame_rate_hz=o.frame_rate_hz,
+                max_side_px=o.max_side_px,
+                chunk_s=o.face_chunk_s,
+                max_duration_s=o.max_duration_s,
+                max_pixels=o.max_pixels,
+                max_decode_s=max(1e-3, o.max_decode_s - (time.monotonic() - decode_started)),
+                video_decoder=o.video_decoder,
+            )
+            face_calls, pose_calls = await self._timed(
+                "decode_frames",
+                self._stream_frames(
+                    video,
+                    calls,
+                    face=samples is None,
+                    pose=self.stages.pose is not None and o.pose_frame_rate_hz > 0 and not client_pose,
+                ),
+            )
             info = media_info(audio, video)
             client_face = client_body = None
             if samples is not None:
-                client_face, client_body = await asyncio.to_thread(_client_tracks, samples, info.source_width,
-                                                                   info.source_height)
+                client_face, client_body = await asyncio.to_thread(
+                    _client_tracks, samples, info.source_width, info.source_height
+                )
             voice, transcript, diarization, languages, faces, poses = await asyncio.gather(
-                _result(voice), _result(transcript), _result(diarization), _result(languages),
-                asyncio.gather(*face_calls), asyncio.gather(*pose_calls))
+                _result(voice),
+                _result(transcript),
+                _result(diarization),
+                _result(languages),
+                asyncio.gather(*face_calls),
+                asyncio.gather(*pose_calls),
+            )
         except BaseException:
             for call in calls:
                 call.cancel()
             raise
         return await asyncio.to_thread(
-            measure_signals, info, voice=voice, transcript=transcript, provided_transcript=request.transcript,
-            face_chunks=list(faces), client_track=client_face, pose_chunks=list(poses), client_pose=client_body,
-            window_s=o.time_series_window_s, diarization=diarization, speaker=request.speaker,
-            languages=languages or _without_audio(request))
+            measure_signals,
+            info,
+            voice=voice,
+            transcript=transcript,
+            provided_transcript=request.transcript,
+            face_chunks=list(faces),
+            client_track=client_face,
+            pose_chunks=list(poses),
+            client_pose=client_body,
+            window_s=o.time_series_window_s,
+            diarization=diarization,
+            speaker=request.speaker,
+            languages=languages or _without_audio(request),
+        )
 
     async def _diarize(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Diarization:
         """Speakers from the voice activity, as soon as the voice analysis has found it (beside speech-to-text). The
         wait is shielded: this stage timing out must not cancel the voice analysis, whose own error (or timeout) is
         the one to report; an unshielded wait turned a voice timeout into a bare cancellation (a plain-text 500)."""
-        return await self.stages.diarize(audio, (await asyncio.shield(voice)).speech_segments,
-                                         request.speakers_expected)
+        return await self.stages.diarize(
+            audio, (await asyncio.shield(voice)).speech_segments, request.speakers_expected
+        )
 
     async def _languages(self, audio: np.ndarray, voice: asyncio.Task, request: AnalysisInput) -> Languages:
         """The language the client named, or the one identified (once per request) on the voice analysis's speech
@@ -218,8 +268,9 @@ class Pipeline:
             return transcripts[0]
         return merge_transcripts([(a / sample_rate, t) for (a, _), t in zip(ranges, transcripts)])
 
-    async def _stream_frames(self, video: VideoFrames, calls: list[asyncio.Task], face: bool,
-                             pose: bool) -> tuple[list[asyncio.Task], list[asyncio.Task]]:
+    async def _stream_frames(
+        self, video: VideoFrames, calls: list[asyncio.Task], face: bool, pose: bool
+    ) -> tuple[list[asyncio.Task], list[asyncio.Task]]:
         """Decodes one chunk at a time in a worker thread and sends it to the landmark stages at once: every frame
         to the face, the frames at pose_frame_rate_hz to the pose. Decoding waits while max_face_chunks_in_flight
         calls still hold frames. With client samples the frames are only checked (or only posed)."""
@@ -238,35 +289,47 @@ class Pipeline:
                     if done.done() and done.exception() is not None:
                         raise done.exception()
                 if face:
-                    face_calls.append(self._call("face", self.stages.landmarks(chunk.frames, chunk.frame_times_s),
-                                                 o.face_timeout_s, calls))
+                    face_calls.append(
+                        self._call(
+                            "face", self.stages.landmarks(chunk.frames, chunk.frame_times_s), o.face_timeout_s, calls
+                        )
+                    )
                 if pose:
                     slots = np.floor(chunk.frame_times_s * o.pose_frame_rate_hz + 1e-6).astype(int)
                     keep = np.flatnonzero(slots != np.concatenate([[pose_slot], slots[:-1]]))
                     if len(keep):
                         pose_slot = int(slots[-1])
-                        pose_calls.append(self._call("pose", self.stages.pose(
-                            np.ascontiguousarray(chunk.frames[keep]), chunk.frame_times_s[keep]),
-                            o.face_timeout_s, calls))
+                        pose_calls.append(
+                            self._call(
+                                "pose",
+                                self.stages.pose(np.ascontiguousarray(chunk.frames[keep]), chunk.frame_times_s[keep]),
+                                o.face_timeout_s,
+                                calls,
+                            )
+                        )
         finally:
             if not chunks.gi_running:  # a cancelled request leaves its thread to finish the chunk; GC closes it
                 chunks.close()
         return face_calls, pose_calls
 
-    async def _interpret(self, measurements: Measurements,
-                         earlier: Sequence[SessionRecord] | None) -> tuple[Interpretation | None, Text | None]:
+    async def _interpret(
+        self, measurements: Measurements, earlier: Sequence[SessionRecord] | None
+    ) -> tuple[Interpretation | None, Text | None]:
         """Without the engine the measurements still answer: the interpretation is null, with the reason."""
         try:
-            return await self._call("engine", self.stages.interpret(measurements, earlier),
-                                    self.options.engine_timeout_s, []), None
+            return await self._call(
+                "engine", self.stages.interpret(measurements, earlier), self.options.engine_timeout_s, []
+            ), None
         except StageTimeout:
-            return None, say("The interpretation engine did not answer within {seconds:g} s.",
-                             seconds=self.options.engine_timeout_s)
+            return None, say(
+                "The interpretation engine did not answer within {seconds:g} s.", seconds=self.options.engine_timeout_s
+            )
         except Exception as exc:
             return None, say("The interpretation engine failed ({error}).", error=type(exc).__name__)
 
     def _call(self, stage: str, awaitable: Awaitable, timeout_s: float, calls: list[asyncio.Task]) -> asyncio.Task:
         """Starts a stage now, bounded by its timeout; the task is added to `calls` so a failure can cancel it."""
+
         async def bounded():
             try:
                 return await asyncio.wait_for(awaitable, timeout=timeout_s)
@@ -292,8 +355,10 @@ def _without_audio(request: AnalysisInput) -> Languages:
 
 
 def _client_tracks(samples: list, image_width: int, image_height: int) -> tuple[FaceTrack, PoseTrack | None]:
-    return (face_track_from_samples(samples, image_width, image_height),
-            pose_track_from_samples(samples, image_width, image_height))
+    return (
+        face_track_from_samples(samples, image_width, image_height),
+        pose_track_from_samples(samples, image_width, image_height),
+    )
 
 
 async def _result(task: asyncio.Task | None):
@@ -304,8 +369,9 @@ async def _nothing() -> None:
     return None
 
 
-def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None = None,
-                 pose_landmarker=None, voice_encoder=None) -> Stages:
+def local_stages(
+    speech_to_text, landmarker, encoder=None, params: dict | None = None, pose_landmarker=None, voice_encoder=None
+) -> Stages:
     """The stages as in-process models, each run in a worker thread: for tests, benchmarks and tools that analyse
     without a Ray cluster. `speech_to_text` is a models.speech.transcribe.SpeechToText, `landmarker` a
     models.face.landmarks.FaceLandmarker, `encoder` a models.interpretation.engine.SentenceEncoder (None: no
@@ -322,10 +388,14 @@ def local_stages(speech_to_text, landmarker, encoder=None, params: dict | None =
         return call
 
     embed = encoder.embed if encoder is not None else None
-    return Stages(transcribe=threaded(speech_to_text.transcribe),
-                  identify_language=threaded(speech_to_text.identify_language), analyze_voice=threaded(analyze_voice),
-                  landmarks=threaded(landmarker.landmarks),
-                  interpret=threaded(lambda measurements, earlier: interpret(measurements, embed, params, earlier)),
-                  pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None,
-                  diarize=threaded(lambda audio, segments, expected: diarize(audio, segments, voice_encoder, expected))
-                  if voice_encoder is not None else None)
+    return Stages(
+        transcribe=threaded(speech_to_text.transcribe),
+        identify_language=threaded(speech_to_text.identify_language),
+        analyze_voice=threaded(analyze_voice),
+        landmarks=threaded(landmarker.landmarks),
+        interpret=threaded(lambda measurements, earlier: interpret(measurements, embed, params, earlier)),
+        pose=threaded(pose_landmarker.landmarks) if pose_landmarker is not None else None,
+        diarize=threaded(lambda audio, segments, expected: diarize(audio, segments, voice_encoder, expected))
+        if voice_encoder is not None
+        else None,
+    )

@@ -128,8 +128,9 @@ def baseline(series: Sequence[float], *, floor: float, centre_sessions: int, spr
     """The baseline of a chronological series: the median of its last `centre_sessions` values, and the larger of
     `floor` and the robust take-to-take SD over its last `spread_sessions`."""
     recent = list(series[-centre_sessions:])
-    return Baseline(centre=median(recent), spread=max(floor, robust_spread(series[-spread_sessions:])),
-                    sessions=len(recent))
+    return Baseline(
+        centre=median(recent), spread=max(floor, robust_spread(series[-spread_sessions:])), sessions=len(recent)
+    )
 
 
 def best_band(curve: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -176,16 +177,24 @@ def assess(current: Session, earlier: Sequence[SessionRecord], params: dict) -> 
         missing = need - len(ordered)
         return Progress(len(ordered), need, missing, feedback.progress_needs_sessions(need, len(ordered)), ())
     weighed = scored_metrics(params)
-    headlines = tuple(_headline(name, metric, current, ordered, params) for name, metric in spec["metrics"].items()
-                      if "better" in metric and (name in weighed or name not in params["metrics"])
-                      and (current.value(name) is not None or series_of(name, ordered)))
+    headlines = tuple(
+        _headline(name, metric, current, ordered, params)
+        for name, metric in spec["metrics"].items()
+        if "better" in metric
+        and (name in weighed or name not in params["metrics"])
+        and (current.value(name) is not None or series_of(name, ordered))
+    )
     return Progress(len(ordered), need, 0, None, headlines)
 
 
 def scored_metrics(params: dict) -> set[str]:
     """The metrics these parameters score (pace is pace_wpm in English, pace_relative in other languages)."""
-    return {metric for group in ("categories", "interpretations") for spec in params[group].values()
-            for metric in spec["weights"]}
+    return {
+        metric
+        for group in ("categories", "interpretations")
+        for spec in params[group].values()
+        for metric in spec["weights"]
+    }
 
 
 def _headline(name: str, spec: dict, current: Session, ordered: list[SessionRecord], params: dict) -> HeadlineProgress:
@@ -197,19 +206,44 @@ def _headline(name: str, spec: dict, current: Session, ordered: list[SessionReco
     value = current.value(name)
 
     def unjudged(reason: Text, base: Baseline | None = None) -> HeadlineProgress:
-        return HeadlineProgress(name, label, spec["better"], value, base.centre if base else None, None, None,
-                                base.spread if base else None, None, None, base.sessions if base else 0, reason)
+        return HeadlineProgress(
+            name,
+            label,
+            spec["better"],
+            value,
+            base.centre if base else None,
+            None,
+            None,
+            base.spread if base else None,
+            None,
+            None,
+            base.sessions if base else 0,
+            reason,
+        )
 
     if len(history) < cfg["min_sessions"]:
         return unjudged(feedback.headline_too_few(label, len(history), cfg["min_sessions"]))
-    base = baseline(history, floor=spec["floor"], centre_sessions=cfg["baseline_sessions"],
-                    spread_sessions=cfg["spread_sessions"])
+    base = baseline(
+        history, floor=spec["floor"], centre_sessions=cfg["baseline_sessions"], spread_sessions=cfg["spread_sessions"]
+    )
     if value is None:
         return unjudged(feedback.headline_not_measured(label), base)
     gain = improvement(value, base.centre, spec["better"], band)
     threshold = personal["spread_multiplier"] * base.spread
-    return HeadlineProgress(name, label, spec["better"], value, base.centre, value - base.centre, gain, base.spread,
-                            threshold, verdict(gain, threshold), base.sessions, None)
+    return HeadlineProgress(
+        name,
+        label,
+        spec["better"],
+        value,
+        base.centre,
+        value - base.centre,
+        gain,
+        base.spread,
+        threshold,
+        verdict(gain, threshold),
+        base.sessions,
+        None,
+    )
 
 
 def personal_baseline(metric: str, earlier: Sequence[SessionRecord], params: dict) -> Baseline | None:

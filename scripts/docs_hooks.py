@@ -28,8 +28,14 @@ REPO = Path(__file__).resolve().parent.parent
 GENERATED_DIR = REPO / "build" / "docs-generated"  # docs/api-reference.md reads ../build/docs-generated/openapi.json
 OPENAPI_NAME = "openapi.json"
 CONFIG_REFERENCE_NAME = "configuration-reference.md"
-_BOUNDS = ((Gt, "gt", "> {}"), (Ge, "ge", "≥ {}"), (Lt, "lt", "< {}"), (Le, "le", "≤ {}"),
-           (MinLen, "min_length", "at least {} long"), (MaxLen, "max_length", "at most {} long"))
+_BOUNDS = (
+    (Gt, "gt", "> {}"),
+    (Ge, "ge", "≥ {}"),
+    (Lt, "lt", "< {}"),
+    (Le, "le", "≤ {}"),
+    (MinLen, "min_length", "at least {} long"),
+    (MaxLen, "max_length", "at most {} long"),
+)
 
 
 REQUEST_FIELDS_MARKER = "<!-- request fields -->"
@@ -63,6 +69,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 # The request fields -----------------------------------------------------------------------------------------------
 
+
 def request_fields_table() -> str:
     """docs/api.md's table of the form fields: name, the endpoints that take it, its type, what it means (with the
     default limits)."""
@@ -72,8 +79,9 @@ def request_fields_table() -> str:
     limits = HttpOptions()
     lines = ["| field | endpoints | type | meaning |", "| --- | --- | --- | --- |"]
     for field in FIELDS:
-        endpoints = ", ".join(f"`{path.removeprefix('/api/v1/')}`" for form in field.forms
-                              for path in FORM_ENDPOINTS[form])
+        endpoints = ", ".join(
+            f"`{path.removeprefix('/api/v1/')}`" for form in field.forms for path in FORM_ENDPOINTS[form]
+        )
         schema = field.schema(limits)
         kind = "file" if schema.get("format") == "binary" else schema["type"]
         if "enum" in schema:
@@ -86,6 +94,7 @@ def request_fields_table() -> str:
 
 
 # The configuration reference --------------------------------------------------------------------------------------
+
 
 def configuration_reference() -> str:
     from softskills.config.options import AppArgs
@@ -115,8 +124,10 @@ def configuration_reference() -> str:
                 description = _cell(field.description)
             else:
                 raise ValueError(f"{name}.{field_name} has no description (config/options.py)")
-            lines.append(f"| `{field_name}` | {_type_name(field.annotation)} | {_default(field_name, field, nested)} | "
-                         f"{_bounds(field)} | {description} |")
+            lines.append(
+                f"| `{field_name}` | {_type_name(field.annotation)} | {_default(field_name, field, nested)} | "
+                f"{_bounds(field)} | {description} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -165,8 +176,12 @@ def _default(name: str, field: FieldInfo, nested: type[BaseModel] | None) -> str
 
 
 def _bounds(field: FieldInfo) -> str:
-    found = [text.format(getattr(item, attr)) for item in field.metadata
-             for kind, attr, text in _BOUNDS if isinstance(item, kind)]
+    found = [
+        text.format(getattr(item, attr))
+        for item in field.metadata
+        for kind, attr, text in _BOUNDS
+        if isinstance(item, kind)
+    ]
     return ", ".join(found) or "–"
 
 

@@ -28,8 +28,9 @@ def with_serve_config(manifest: str, serve_config: str) -> str:
     start = end = starts[0] + 1
     while end < len(lines) and (lines[end].startswith(BLOCK_INDENT) or not lines[end].strip()):
         end += 1
-    block = "".join(f"{BLOCK_INDENT}{line}\n" if line.strip() else "\n"
-                    for line in serve_config.rstrip("\n").splitlines())
+    block = "".join(
+        f"{BLOCK_INDENT}{line}\n" if line.strip() else "\n" for line in serve_config.rstrip("\n").splitlines()
+    )
     return "".join(lines[:start]) + block + "".join(lines[end:])
 
 
@@ -43,8 +44,11 @@ def main() -> int:
         print(f"{MANIFEST.relative_to(REPO)}: serveConfigV2 matches {SERVE_CONFIG.name}")
         return 0
     if args.check:
-        print(f"{MANIFEST.relative_to(REPO)}: serveConfigV2 differs from {SERVE_CONFIG.name}; run "
-              "python scripts/sync_kuberay.py", file=sys.stderr)
+        print(
+            f"{MANIFEST.relative_to(REPO)}: serveConfigV2 differs from {SERVE_CONFIG.name}; run "
+            "python scripts/sync_kuberay.py",
+            file=sys.stderr,
+        )
         return 1
     MANIFEST.write_text(synced)
     print(f"{MANIFEST.relative_to(REPO)}: serveConfigV2 rewritten from {SERVE_CONFIG.name}")

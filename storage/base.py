@@ -7,8 +7,13 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 # Containers the ingress accepts, by sniffed type; browsers play mp4/webm, the rest are offered for download.
-CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "mkv": "video/x-matroska",
-                 "avi": "video/x-msvideo"}
+CONTENT_TYPES = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "avi": "video/x-msvideo",
+}
 
 
 @dataclass(frozen=True)
@@ -36,4 +41,3 @@ class VideoStore(Protocol):
 
     def free_bytes(self) -> int | None:
         """Free space where the videos are written, or None where the store cannot tell (S3)."""
-

@@ -20,9 +20,17 @@ STORAGE_OFF_REASON = say("Video storage is off on this server.")
 STORAGE_FAILED_REASON = say("Not stored: the video store failed; the server log has the error.")
 
 
-def build_video_store(backend: str, *, url_ttl_s: int, data_dir: Path, local_dir: str | None = None,
-                      s3_bucket: str | None = None, s3_prefix: str = "videos/", s3_endpoint_url: str | None = None,
-                      s3_region: str | None = None) -> VideoStore | None:
+def build_video_store(
+    backend: str,
+    *,
+    url_ttl_s: int,
+    data_dir: Path,
+    local_dir: str | None = None,
+    s3_bucket: str | None = None,
+    s3_prefix: str = "videos/",
+    s3_endpoint_url: str | None = None,
+    s3_region: str | None = None,
+) -> VideoStore | None:
     """None when storage is switched off (`backend: off`): full-analysis then answers `videoUrl: null`."""
     if backend == "off":
         return None
@@ -60,8 +68,9 @@ class KeptUpload:
 class VideoStorage:
     """What the ingress holds: the configured store, its quotas, its purge thread, and the URL base rule."""
 
-    def __init__(self, store: VideoStore, ledger: VideoLedger, public_base_url: str | None,
-                 purge_interval_s: float) -> None:
+    def __init__(
+        self, store: VideoStore, ledger: VideoLedger, public_base_url: str | None, purge_interval_s: float
+    ) -> None:
         from softskills.storage.janitor import Janitor
 
         self.store, self.ledger = store, ledger
@@ -156,11 +165,19 @@ class VideoStorage:
 def start_video_store(options: StorageOptions, data_dir: Path, database_url: str) -> VideoStorage | None:
     """The configured store (`storage` in the serve config) with its quotas and its purge; None when storage is
     off. Its quota ledger is in the key store's database at `database_url`; local files live under `data_dir`."""
-    store = build_video_store(options.backend, url_ttl_s=options.url_ttl_s, data_dir=data_dir,
-                              local_dir=options.local_dir, s3_bucket=options.s3_bucket, s3_prefix=options.s3_prefix,
-                              s3_endpoint_url=options.s3_endpoint_url, s3_region=options.s3_region)
+    store = build_video_store(
+        options.backend,
+        url_ttl_s=options.url_ttl_s,
+        data_dir=data_dir,
+        local_dir=options.local_dir,
+        s3_bucket=options.s3_bucket,
+        s3_prefix=options.s3_prefix,
+        s3_endpoint_url=options.s3_endpoint_url,
+        s3_region=options.s3_region,
+    )
     if store is None:
         return None
     quota = VideoQuota(options.max_bytes_per_owner, options.max_total_bytes, options.min_free_disk_bytes)
-    return VideoStorage(store, VideoLedger(database_url, quota, store.ttl_s), options.public_base_url,
-                        options.purge_interval_s)
+    return VideoStorage(
+        store, VideoLedger(database_url, quota, store.ttl_s), options.public_base_url, options.purge_interval_s
+    )

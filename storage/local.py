@@ -40,8 +40,7 @@ class MediaForbidden(Exception):
 
 
 class LocalVideoStore:
-    def __init__(self, root: Path, signing_key: bytes, ttl_s: int, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, root: Path, signing_key: bytes, ttl_s: int, *, clock: Callable[[], float] = time.time) -> None:
         if len(signing_key) < MIN_SIGNING_KEY_BYTES:
             raise ValueError(f"the storage signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes")
         self.root = create_private_dir(Path(root))
@@ -58,8 +57,11 @@ class LocalVideoStore:
         with open(partial, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
         partial.rename(self.root / name)  # readers never see half a file
-        return StoredVideo(name, f"{base_url.rstrip('/')}{MEDIA_PATH}/{name}?signature={self.sign(name)}",
-                           datetime.fromtimestamp(expires_unix, timezone.utc))
+        return StoredVideo(
+            name,
+            f"{base_url.rstrip('/')}{MEDIA_PATH}/{name}?signature={self.sign(name)}",
+            datetime.fromtimestamp(expires_unix, timezone.utc),
+        )
 
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free

@@ -76,23 +76,36 @@ class VideoLedger:
         with self._sessions.begin() as session:
             hold_lock(session, _QUOTA_LOCK)
             size = StoredVideoRecord.size_bytes
-            total, in_flight = session.execute(select(
-                func.coalesce(func.sum(size), 0),
-                func.coalesce(func.sum(case((StoredVideoRecord.object_id.is_(None), size), else_=0)), 0))).one()
+            total, in_flight = session.execute(
+                select(
+                    func.coalesce(func.sum(size), 0),
+                    func.coalesce(func.sum(case((StoredVideoRecord.object_id.is_(None), size), else_=0)), 0),
+                )
+            ).one()
             owners = session.scalar(select(func.coalesce(func.sum(size), 0)).where(StoredVideoRecord.owner == owner))
             if owners + size_bytes > q.max_bytes_per_owner:
-                raise StorageRefused(say("Not stored: this video would take the owner's stored videos over the "
-                                         "{megabytes:g} MB quota per owner. Space is freed as earlier videoUrls "
-                                         "expire.", megabytes=_megabytes(q.max_bytes_per_owner)))
+                raise StorageRefused(
+                    say(
+                        "Not stored: this video would take the owner's stored videos over the "
+                        "{megabytes:g} MB quota per owner. Space is freed as earlier videoUrls "
+                        "expire.",
+                        megabytes=_megabytes(q.max_bytes_per_owner),
+                    )
+                )
             if total + size_bytes > q.max_total_bytes:
-                raise StorageRefused(say("Not stored: the service's video store is full (its limit is {megabytes:g} "
-                                         "MB). Space is freed as earlier videoUrls expire.",
-                                         megabytes=_megabytes(q.max_total_bytes)))
+                raise StorageRefused(
+                    say(
+                        "Not stored: the service's video store is full (its limit is {megabytes:g} "
+                        "MB). Space is freed as earlier videoUrls expire.",
+                        megabytes=_megabytes(q.max_total_bytes),
+                    )
+                )
             free = free_disk_bytes()
             if free is not None and free - in_flight - size_bytes < q.min_free_disk_bytes:
                 raise StorageRefused(say("Not stored: the server is low on disk space."))
-            record = StoredVideoRecord(owner=owner, size_bytes=size_bytes, object_id=None,
-                                       expires_at=self._at(self._clock() + self._ttl_s))
+            record = StoredVideoRecord(
+                owner=owner, size_bytes=size_bytes, object_id=None, expires_at=self._at(self._clock() + self._ttl_s)
+            )
             session.add(record)
             session.flush()
             return record.id
@@ -100,8 +113,11 @@ class VideoLedger:
     def confirm(self, reservation: int, object_id: str, expires_at: datetime) -> None:
         """The copy is complete: the row now names the object and lives exactly as long as its URL."""
         with self._sessions.begin() as session:
-            session.execute(update(StoredVideoRecord).where(StoredVideoRecord.id == reservation)
-                            .values(object_id=object_id, expires_at=expires_at))
+            session.execute(
+                update(StoredVideoRecord)
+                .where(StoredVideoRecord.id == reservation)
+                .values(object_id=object_id, expires_at=expires_at)
+            )
 
     def release(self, reservation: int) -> None:
         """The copy failed: its bytes no longer count."""
@@ -111,8 +127,9 @@ class VideoLedger:
     def forget_expired(self, now: float) -> int:
         """Deletes the rows of videos whose URL expired by `now` (their files are purged by then)."""
         with self._sessions.begin() as session:
-            return session.execute(delete(StoredVideoRecord)
-                                   .where(StoredVideoRecord.expires_at <= self._at(now))).rowcount
+            return session.execute(
+                delete(StoredVideoRecord).where(StoredVideoRecord.expires_at <= self._at(now))
+            ).rowcount
 
     def usage_bytes(self, owner: str | None = None) -> int:
         """Bytes counted against the quotas: the owner's, or everyone's."""

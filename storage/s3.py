@@ -21,20 +21,31 @@ MAX_PRESIGNED_TTL_S = 7 * 24 * 3600  # SigV4's limit
 
 
 class S3VideoStore:
-    def __init__(self, bucket: str, ttl_s: int, *, prefix: str = "videos/", endpoint_url: str | None = None,
-                 region: str | None = None, client=None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        ttl_s: int,
+        *,
+        prefix: str = "videos/",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client=None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not 0 < ttl_s <= MAX_PRESIGNED_TTL_S:
             raise ValueError(f"presigned URLs live at most {MAX_PRESIGNED_TTL_S} s")
         if client is None:
             import boto3
             from botocore.config import Config
 
-            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
-                                  config=Config(signature_version="s3v4"))
+            client = boto3.client(
+                "s3", endpoint_url=endpoint_url, region_name=region, config=Config(signature_version="s3v4")
+            )
         self._s3, self.bucket, self.prefix, self.ttl_s, self._clock = client, bucket, prefix, ttl_s, clock
         self.endpoint_url = endpoint_url
-        self._name = re.compile(re.escape(prefix) + r"(\d{1,12})-[0-9a-f]{32}\.(?:" + "|".join(CONTENT_TYPES) + ")",
-                                re.ASCII)
+        self._name = re.compile(
+            re.escape(prefix) + r"(\d{1,12})-[0-9a-f]{32}\.(?:" + "|".join(CONTENT_TYPES) + ")", re.ASCII
+        )
 
     def put(self, source: BinaryIO, extension: str, base_url: str, ttl_s: int | None = None) -> StoredVideo:
         if extension not in CONTENT_TYPES:
@@ -43,8 +54,9 @@ class S3VideoStore:
         expires_unix = int(self._clock()) + ttl_s
         key = f"{self.prefix}{expires_unix}-{uuid.uuid4().hex}.{extension}"
         self._s3.upload_fileobj(source, self.bucket, key, ExtraArgs={"ContentType": CONTENT_TYPES[extension]})
-        url = self._s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                              ExpiresIn=min(ttl_s, MAX_PRESIGNED_TTL_S))
+        url = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=min(ttl_s, MAX_PRESIGNED_TTL_S)
+        )
         return StoredVideo(key, url, datetime.fromtimestamp(expires_unix, timezone.utc))
 
     def open(self, object_id: str) -> BinaryIO:
@@ -80,5 +92,5 @@ class S3VideoStore:
                 if match is not None and int(match.group(1)) <= now:
                     expired.append({"Key": item["Key"]})
         for start in range(0, len(expired), 1000):  # DeleteObjects takes at most 1000 keys
-            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": expired[start:start + 1000]})
+            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": expired[start : start + 1000]})
         return len(expired)

@@ -20,7 +20,9 @@ class InvalidSubject(SubjectError):
 
 class TooManySubjects(SubjectError):
     def __init__(self, limit: int):
-        super().__init__(f"This account already keeps sessions of {limit} subjects (the limit, "
-                         "subjects.max_subjects_per_owner); delete one (DELETE /api/v1/subjects/{subject}) or send "
-                         "the request without 'subject'.")
+        super().__init__(
+            f"This account already keeps sessions of {limit} subjects (the limit, "
+            "subjects.max_subjects_per_owner); delete one (DELETE /api/v1/subjects/{subject}) or send "
+            "the request without 'subject'."
+        )
         self.limit = limit

@@ -51,14 +51,24 @@ class SubjectSessions:
         try:
             return await asyncio.to_thread(self._keep, owner, subject, analysis, source)
         except Exception as exc:
-            logger.error("an analysis (%s) was answered but its subject's session was not kept: %s", source,
-                         type(exc).__name__, exc_info=exc)
+            logger.error(
+                "an analysis (%s) was answered but its subject's session was not kept: %s",
+                source,
+                type(exc).__name__,
+                exc_info=exc,
+            )
             return None
 
     def _keep(self, owner: str, subject: str, analysis: Analysis, source: str) -> StoredSession:
         transcript = analysis.signals.full_transcript
         kept_text = transcript.text if transcript is not None and self.store.keeps_transcripts(owner) else None
         interpretation = analysis.interpretation
-        return self.store.add(owner, subject, interpretation.personal.session,
-                              params_version=interpretation.params_version, source=source, transcript=kept_text,
-                              limits=self.limits)
+        return self.store.add(
+            owner,
+            subject,
+            interpretation.personal.session,
+            params_version=interpretation.params_version,
+            source=source,
+            transcript=kept_text,
+            limits=self.limits,
+        )

@@ -85,8 +85,16 @@ class StoredSession:
 
     @classmethod
     def from_row(cls, row: SubjectSession) -> StoredSession:
-        return cls(row.id, row.subject, row.created_at, row.source, row.params_version, json.loads(row.metrics),
-                   json.loads(row.scores), row.transcript)
+        return cls(
+            row.id,
+            row.subject,
+            row.created_at,
+            row.source,
+            row.params_version,
+            json.loads(row.metrics),
+            json.loads(row.scores),
+            row.transcript,
+        )
 
     def record(self) -> SessionRecord:
         return SessionRecord(metrics=self.metrics, scores=self.scores, at=self.at)
@@ -115,8 +123,13 @@ class SubjectStore:
     def earlier(self, owner: str, subject: str, limit: int) -> list[SessionRecord]:
         """The subject's latest `limit` stored sessions, oldest first: what progress is judged against."""
         with self._sessions() as session:
-            rows = list(session.scalars(self._of(owner, subject).order_by(
-                SubjectSession.created_at.desc(), SubjectSession.id.desc()).limit(limit)))
+            rows = list(
+                session.scalars(
+                    self._of(owner, subject)
+                    .order_by(SubjectSession.created_at.desc(), SubjectSession.id.desc())
+                    .limit(limit)
+                )
+            )
         return [StoredSession.from_row(row).record() for row in reversed(rows)]
 
     def check_room(self, owner: str, subject: str, max_subjects: int) -> None:
@@ -125,32 +138,63 @@ class SubjectStore:
         with self._sessions() as session:
             self._check_room(session, owner, subject, max_subjects)
 
-    def add(self, owner: str, subject: str, stored: Session, *, params_version: str, source: str,
-            transcript: str | None, limits: SubjectLimits) -> StoredSession:
+    def add(
+        self,
+        owner: str,
+        subject: str,
+        stored: Session,
+        *,
+        params_version: str,
+        source: str,
+        transcript: str | None,
+        limits: SubjectLimits,
+    ) -> StoredSession:
         """Stores a session; the subject's oldest beyond `limits.max_sessions` are erased in the same transaction."""
         now = self.clock()
-        row = SubjectSession(id=SESSION_ID_PREFIX + secrets.token_urlsafe(12), owner=owner, subject=subject,
-                             created_at=now, expires_at=now + limits.retention, source=source,
-                             params_version=params_version, metrics=json.dumps(dict(stored.metrics)),
-                             scores=json.dumps(dict(stored.scores)), transcript=transcript)
+        row = SubjectSession(
+            id=SESSION_ID_PREFIX + secrets.token_urlsafe(12),
+            owner=owner,
+            subject=subject,
+            created_at=now,
+            expires_at=now + limits.retention,
+            source=source,
+            params_version=params_version,
+            metrics=json.dumps(dict(stored.metrics)),
+            scores=json.dumps(dict(stored.scores)),
+            transcript=transcript,
+        )
         with self._sessions.begin() as session:
             hold_lock(session, f"subjects:{owner}")
             self._check_room(session, owner, subject, limits.max_subjects)
             session.add(row)
             session.flush()
-            kept = (self._of(owner, subject).with_only_columns(SubjectSession.id)
-                    .order_by(SubjectSession.created_at.desc(), SubjectSession.id.desc())
-                    .limit(limits.max_sessions))
-            session.execute(delete(SubjectSession).where(
-                SubjectSession.owner == owner, SubjectSession.subject == subject,
-                SubjectSession.id.not_in(list(session.scalars(kept)))))
+            kept = (
+                self._of(owner, subject)
+                .with_only_columns(SubjectSession.id)
+                .order_by(SubjectSession.created_at.desc(), SubjectSession.id.desc())
+                .limit(limits.max_sessions)
+            )
+            session.execute(
+                delete(SubjectSession).where(
+                    SubjectSession.owner == owner,
+                    SubjectSession.subject == subject,
+                    SubjectSession.id.not_in(list(session.scalars(kept))),
+                )
+            )
         return StoredSession.from_row(row)
 
     def subjects(self, owner: str, limit: int, after: str | None = None) -> tuple[list[SubjectSummary], bool]:
         """The owner's subjects in name order, after the subject `after` (a cursor); and whether more follow."""
-        query = (select(SubjectSession.subject, func.count(), func.min(SubjectSession.created_at),
-                        func.max(SubjectSession.created_at))
-                 .where(SubjectSession.owner == owner).group_by(SubjectSession.subject))
+        query = (
+            select(
+                SubjectSession.subject,
+                func.count(),
+                func.min(SubjectSession.created_at),
+                func.max(SubjectSession.created_at),
+            )
+            .where(SubjectSession.owner == owner)
+            .group_by(SubjectSession.subject)
+        )
         if after is not None:
             query = query.where(SubjectSession.subject > after)
         with self._sessions() as session:
@@ -158,8 +202,9 @@ class SubjectStore:
         summaries = [SubjectSummary(*row) for row in rows[:limit]]
         return summaries, len(rows) > limit
 
-    def sessions(self, owner: str, subject: str, limit: int,
-                 before: str | None = None) -> tuple[list[StoredSession], bool]:
+    def sessions(
+        self, owner: str, subject: str, limit: int, before: str | None = None
+    ) -> tuple[list[StoredSession], bool]:
         """The subject's sessions, newest first, after the session `before` (a cursor); and whether more follow.
         SubjectNotFound when the owner has no session of it (or the cursor is not one of its sessions)."""
         with self._sessions() as session:
@@ -168,20 +213,27 @@ class SubjectStore:
                 cursor = session.scalars(self._of(owner, subject).where(SubjectSession.id == before)).one_or_none()
                 if cursor is None:
                     raise SubjectNotFound()
-                query = query.where(or_(SubjectSession.created_at < cursor.created_at,
-                                        and_(SubjectSession.created_at == cursor.created_at,
-                                             SubjectSession.id < cursor.id)))
+                query = query.where(
+                    or_(
+                        SubjectSession.created_at < cursor.created_at,
+                        and_(SubjectSession.created_at == cursor.created_at, SubjectSession.id < cursor.id),
+                    )
+                )
             elif session.scalars(self._of(owner, subject).limit(1)).first() is None:
                 raise SubjectNotFound()
-            rows = list(session.scalars(query.order_by(SubjectSession.created_at.desc(),
-                                                       SubjectSession.id.desc()).limit(limit + 1)))
+            rows = list(
+                session.scalars(
+                    query.order_by(SubjectSession.created_at.desc(), SubjectSession.id.desc()).limit(limit + 1)
+                )
+            )
         return [StoredSession.from_row(row) for row in rows[:limit]], len(rows) > limit
 
     def delete(self, owner: str, subject: str) -> int:
         """Erases every stored session of the subject in one statement; SubjectNotFound when there was none."""
         with self._sessions.begin() as session:
-            erased = session.execute(delete(SubjectSession).where(SubjectSession.owner == owner,
-                                                                  SubjectSession.subject == subject)).rowcount
+            erased = session.execute(
+                delete(SubjectSession).where(SubjectSession.owner == owner, SubjectSession.subject == subject)
+            ).rowcount
         if not erased:
             raise SubjectNotFound()
         return erased
@@ -191,8 +243,11 @@ class SubjectStore:
         erased = 0
         while True:
             with self._sessions.begin() as session:
-                expired = list(session.scalars(select(SubjectSession.id).where(
-                    SubjectSession.expires_at <= self.clock()).limit(PURGE_BATCH)))
+                expired = list(
+                    session.scalars(
+                        select(SubjectSession.id).where(SubjectSession.expires_at <= self.clock()).limit(PURGE_BATCH)
+                    )
+                )
                 if expired:
                     session.execute(delete(SubjectSession).where(SubjectSession.id.in_(expired)))
             erased += len(expired)
@@ -221,7 +276,8 @@ class SubjectStore:
         known = select(SubjectSession.id).where(SubjectSession.owner == owner, SubjectSession.subject == subject)
         if session.scalars(known.limit(1)).first() is not None:
             return
-        subjects = session.scalar(select(func.count(func.distinct(SubjectSession.subject))).where(
-            SubjectSession.owner == owner))
+        subjects = session.scalar(
+            select(func.count(func.distinct(SubjectSession.subject))).where(SubjectSession.owner == owner)
+        )
         if subjects >= max_subjects:
             raise TooManySubjects(max_subjects)

@@ -28,8 +28,17 @@ class HostileFile:
     why: str
 
 
-def _encode(fmt: str, codec: str, *, width: int, height: int, fps: int, n_frames: int,
-            pix_fmt: str = "yuv420p", pts_step: int = 1) -> bytes:
+def _encode(
+    fmt: str,
+    codec: str,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    n_frames: int,
+    pix_fmt: str = "yuv420p",
+    pts_step: int = 1,
+) -> bytes:
     """A small video of noise frames, in memory."""
     buffer = io.BytesIO()
     rng = np.random.default_rng(1)
@@ -37,8 +46,7 @@ def _encode(fmt: str, codec: str, *, width: int, height: int, fps: int, n_frames
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         for i in range(n_frames):
-            frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
-                                               format="rgb24")
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), format="rgb24")
             frame.pts = i * pts_step
             out.mux(stream.encode(frame))
         out.mux(stream.encode())
@@ -107,8 +115,12 @@ def build_corpus() -> list[HostileFile]:
     return [
         HostileFile("empty.mp4", b"", 422, "zero bytes"),
         HostileFile("random.mp4", rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes(), 415, "random bytes"),
-        HostileFile("random_after_ftyp.mp4", ftyp + rng.integers(0, 256, 100_000, dtype=np.uint8).tobytes(), 422,
-                    "an mp4 signature followed by random bytes"),
+        HostileFile(
+            "random_after_ftyp.mp4",
+            ftyp + rng.integers(0, 256, 100_000, dtype=np.uint8).tobytes(),
+            422,
+            "an mp4 signature followed by random bytes",
+        ),
         HostileFile("truncated.mp4", mp4[: len(mp4) // 2], 422, "an mp4 cut in half"),
         HostileFile("header_only.mp4", mp4[:40], 422, "only the first 40 bytes of an mp4"),
         HostileFile("truncated.webm", webm[: len(webm) // 3], 422, "a webm cut at a third"),
@@ -119,13 +131,26 @@ def build_corpus() -> list[HostileFile]:
         HostileFile("concat.mkv", concat, 415, "an FFmpeg concat script naming local files and a URL"),
         HostileFile("playlist_in_ftyp.mp4", ftyp + playlist, 422, "an HLS playlist behind an mp4 signature"),
         HostileFile("playlist_in_ebml.mkv", ebml_mkv + playlist, 422, "an HLS playlist behind a Matroska header"),
-        HostileFile("resolution_change.avi", _resolution_change_mjpeg_avi(), 422,
-                    "Motion-JPEG that grows from 16x16 to 4200x4200 frames after the first"),
-        HostileFile("enormous.avi", _enormous_mjpeg_avi(), 422,
-                    f"Motion-JPEG declaring {HUGE_SIDE_PX}x{HUGE_SIDE_PX} frames"),
-        HostileFile("one_hour.mkv", _encode("matroska", "libx264", width=16, height=16, fps=1, n_frames=3600), 422,
-                    "a 16x16 video one hour long at 1 frame per second"),
-        HostileFile("one_hour_sparse.mp4", _encode("mp4", "libx264", width=16, height=16, fps=1, n_frames=3,
-                                                   pts_step=1800), 422, "three 16x16 frames spread over an hour"),
+        HostileFile(
+            "resolution_change.avi",
+            _resolution_change_mjpeg_avi(),
+            422,
+            "Motion-JPEG that grows from 16x16 to 4200x4200 frames after the first",
+        ),
+        HostileFile(
+            "enormous.avi", _enormous_mjpeg_avi(), 422, f"Motion-JPEG declaring {HUGE_SIDE_PX}x{HUGE_SIDE_PX} frames"
+        ),
+        HostileFile(
+            "one_hour.mkv",
+            _encode("matroska", "libx264", width=16, height=16, fps=1, n_frames=3600),
+            422,
+            "a 16x16 video one hour long at 1 frame per second",
+        ),
+        HostileFile(
+            "one_hour_sparse.mp4",
+            _encode("mp4", "libx264", width=16, height=16, fps=1, n_frames=3, pts_step=1800),
+            422,
+            "three 16x16 frames spread over an hour",
+        ),
         HostileFile("subtitles_only.mkv", _subtitles_only_mkv(), 422, "a Matroska file with only a subtitle track"),
     ]

@@ -48,8 +48,15 @@ OBJECT_STORE_BYTES = 256 * 1024 * 1024
 # face at 2 replicas for a whole 150 s burst (speech went to 3 and back), so the target is 0.25 and the ingress runs
 # four analyses at once. Small delays, and handles that report their load every second, make a short burst show the
 # scale-up and the quiet after it the scale-down (serve_config.yaml: a target of 2, delays of 10 s and 300 s).
-MODEL_AUTOSCALING = {"min_replicas": 2, "max_replicas": 3, "target_ongoing_requests": 0.25, "upscale_delay_s": 2,
-                     "downscale_delay_s": 10, "look_back_period_s": 5, "metrics_interval_s": 1}
+MODEL_AUTOSCALING = {
+    "min_replicas": 2,
+    "max_replicas": 3,
+    "target_ongoing_requests": 0.25,
+    "upscale_delay_s": 2,
+    "downscale_delay_s": 10,
+    "look_back_period_s": 5,
+    "metrics_interval_s": 1,
+}
 MAX_CONCURRENT_ANALYSES = 4
 MAX_UPLOADS_PER_OWNER = 8  # the ingress's default max_concurrent_uploads
 # A call on a lost node fails fast (the replica's process dies with it), but if one ever hung, this bounds it to a
@@ -71,8 +78,9 @@ def cluster_serve_config(http_port: int, video_dir: Path) -> dict:
     # One key plays every client of a burst, so all its uploads may stream in at once.
     app["args"]["storage"] = {"backend": "local", "local_dir": str(video_dir)}
     app["args"].setdefault("analysis", {}).update(speech_timeout_s=STAGE_TIMEOUT_S, face_timeout_s=STAGE_TIMEOUT_S)
-    app["args"].setdefault("http", {}).update(max_concurrent_analyses=MAX_CONCURRENT_ANALYSES,
-                                              max_uploads_per_owner=MAX_UPLOADS_PER_OWNER)
+    app["args"].setdefault("http", {}).update(
+        max_concurrent_analyses=MAX_CONCURRENT_ANALYSES, max_uploads_per_owner=MAX_UPLOADS_PER_OWNER
+    )
     for deployment in app["deployments"]:
         if deployment["name"] in MODEL_DEPLOYMENTS:
             deployment.pop("num_replicas", None)
@@ -123,10 +131,17 @@ class RayTestCluster:
 
     def replicas(self) -> list[Replica]:
         app = self.details()["applications"].get(APP_NAME) or {"deployments": {}}
-        return [Replica(name, r["replica_id"], r["state"], r.get("node_id") or "",
-                        self.logs_dir / Path(r["log_file_path"]).relative_to("/")
-                        if r.get("log_file_path") else None)
-                for name, deployment in app["deployments"].items() for r in deployment["replicas"]]
+        return [
+            Replica(
+                name,
+                r["replica_id"],
+                r["state"],
+                r.get("node_id") or "",
+                self.logs_dir / Path(r["log_file_path"]).relative_to("/") if r.get("log_file_path") else None,
+            )
+            for name, deployment in app["deployments"].items()
+            for r in deployment["replicas"]
+        ]
 
     def running(self, deployment: str) -> list[Replica]:
         return [r for r in self.replicas() if r.deployment == deployment and r.state == "RUNNING"]
@@ -200,32 +215,51 @@ def running_cluster(work_dir: Path, database_url: str, workers: int = 2) -> Iter
     ray_temp_dir = ray_root / "ray"
     ray_temp_dir.mkdir()
     http_port, dashboard_port = free_port(), free_port()
-    node_env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-                "DATABASE_URL": database_url, "SOFTSKILLS_KEY_PEPPER": TEST_PEPPER,
-                "SOFTSKILLS_STORAGE_KEY": STORAGE_KEY, "SOFTSKILLS_DATA_DIR": str(data_dir),
-                "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0",
-                # Ray writes the cluster's address under $RAY_TMPDIR/ray, /tmp/ray by default: ours stays apart.
-                "RAY_TMPDIR": str(ray_root)}
+    node_env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "DATABASE_URL": database_url,
+        "SOFTSKILLS_KEY_PEPPER": TEST_PEPPER,
+        "SOFTSKILLS_STORAGE_KEY": STORAGE_KEY,
+        "SOFTSKILLS_DATA_DIR": str(data_dir),
+        "HF_HUB_OFFLINE": "1",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        # Ray writes the cluster's address under $RAY_TMPDIR/ray, /tmp/ray by default: ours stays apart.
+        "RAY_TMPDIR": str(ray_root),
+    }
     worker_args = {"num_cpus": NODE_CPUS, "object_store_memory": OBJECT_STORE_BYTES}
     store = KeyStore(database_url, pepper=Pepper(TEST_PEPPER.encode()))
     key, _ = store.create_key("cluster", "Cluster Key", timedelta(days=1))
     try:
         with _environment(**node_env):
-            cluster = Cluster(initialize_head=True, head_node_args={
-                **worker_args, "resources": {HEAD_RESOURCE: 100}, "temp_dir": str(ray_temp_dir),
-                "gcs_server_port": free_port(), "include_dashboard": True, "dashboard_host": "127.0.0.1",
-                "dashboard_port": dashboard_port, "dashboard_agent_listen_port": free_port()})
+            cluster = Cluster(
+                initialize_head=True,
+                head_node_args={
+                    **worker_args,
+                    "resources": {HEAD_RESOURCE: 100},
+                    "temp_dir": str(ray_temp_dir),
+                    "gcs_server_port": free_port(),
+                    "include_dashboard": True,
+                    "dashboard_host": "127.0.0.1",
+                    "dashboard_port": dashboard_port,
+                    "dashboard_agent_listen_port": free_port(),
+                },
+            )
             try:
                 test_cluster = RayTestCluster(
-                    cluster, f"http://127.0.0.1:{dashboard_port}",
+                    cluster,
+                    f"http://127.0.0.1:{dashboard_port}",
                     Service(f"http://127.0.0.1:{http_port}", key, store, work_dir / "serve.log"),
-                    Path(cluster.head_node.get_logs_dir_path()), video_dir, worker_args)
+                    Path(cluster.head_node.get_logs_dir_path()),
+                    video_dir,
+                    worker_args,
+                )
                 for number in range(1, workers + 1):
                     test_cluster.add_worker(f"worker-{number}")
                 config = cluster_serve_config(http_port, video_dir)
                 (work_dir / "cluster_serve_config.yaml").write_text(yaml.safe_dump(config))
-                httpx.put(f"{test_cluster.dashboard_url}/api/serve/applications/", json=config,
-                          timeout=60).raise_for_status()
+                httpx.put(
+                    f"{test_cluster.dashboard_url}/api/serve/applications/", json=config, timeout=60
+                ).raise_for_status()
                 _wait_for_application(test_cluster, f"{test_cluster.service.base_url}/health")
                 yield test_cluster
             finally:

@@ -23,9 +23,25 @@ def throwaway_redis(binary: str) -> Iterator[str]:
     """Yields a redis:// URL (database 0) of a server that lives as long as the block."""
     root = tempfile.mkdtemp(prefix="softskills-redis-")
     port = free_port()
-    process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", root, "--logfile", os.path.join(root, "redis.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            root,
+            "--logfile",
+            os.path.join(root, "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

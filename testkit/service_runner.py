@@ -79,9 +79,13 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s:
 
 
 @contextmanager
-def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml", *,
-                    configure: Callable[[dict], None] | None = None,
-                    env: dict[str, str] | None = None) -> Iterator[Service]:
+def running_service(
+    data_dir: Path,
+    config: Path = REPO / "serve_config.cpu.yaml",
+    *,
+    configure: Callable[[dict], None] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Service]:
     """`serve run` the config on a free port with its key store in data_dir; yields a Service holding a fresh key.
     `configure` may change the application's `args` first; `env` adds to the service's environment. Starting again
     on the same data_dir is a restart: the keys, the jobs and the embedded broker's queue are still there. The
@@ -94,13 +98,24 @@ def running_service(data_dir: Path, config: Path = REPO / "serve_config.cpu.yaml
         configure(settings["applications"][0]["args"])
     config_path = data_dir / "serve_config.yaml"
     config_path.write_text(yaml.safe_dump(settings))
-    env = {**os.environ, "SOFTSKILLS_DATA_DIR": str(data_dir), "SOFTSKILLS_KEY_PEPPER": TEST_PEPPER,
-           "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+    env = {
+        **os.environ,
+        "SOFTSKILLS_DATA_DIR": str(data_dir),
+        "SOFTSKILLS_KEY_PEPPER": TEST_PEPPER,
+        "HF_HUB_OFFLINE": "1",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        **(env or {}),
+    }
     log_path = data_dir / "serve.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "serve"), "run", str(config_path),
-                                    "--app-dir", str(REPO)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   cwd=REPO, start_new_session=True)
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "serve"), "run", str(config_path), "--app-dir", str(REPO)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+        )
     previous_pepper = os.environ.get("SOFTSKILLS_KEY_PEPPER")
     try:
         wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path)

@@ -45,8 +45,13 @@ _CODECS = {
     "mp4": ("mp4", "libx264", {"preset": "ultrafast", "tune": "zerolatency"}, "aac", 16000),
     "mov": ("mov", "libx264", {"preset": "ultrafast", "tune": "zerolatency"}, "aac", 16000),
     "mkv": ("matroska", "libx264", {"preset": "ultrafast", "tune": "zerolatency"}, "libopus", 48000),
-    "webm": ("webm", "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "40", "b": "0"},
-             "libopus", 48000),
+    "webm": (
+        "webm",
+        "libvpx-vp9",
+        {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "40", "b": "0"},
+        "libopus",
+        48000,
+    ),
     "avi": ("avi", "mpeg4", {"qscale": "6"}, "pcm_s16le", 16000),
 }
 
@@ -139,8 +144,9 @@ def measure_speech(audio: np.ndarray, words: tuple[str, ...]) -> SpeechTruth:
     )
 
 
-def synthesize_script(sentences: list[str], *, pauses_ms: dict[int, int] | None = None, wpm: int = 150,
-                      voice: str = "en-us") -> SpeechTruth:
+def synthesize_script(
+    sentences: list[str], *, pauses_ms: dict[int, int] | None = None, wpm: int = 150, voice: str = "en-us"
+) -> SpeechTruth:
     """espeak-ng reads the sentences; pauses_ms[i] inserts an SSML break of that length after sentence i."""
     pauses_ms = pauses_ms or {}
     parts = []
@@ -151,8 +157,12 @@ def synthesize_script(sentences: list[str], *, pauses_ms: dict[int, int] | None 
     ssml = "<speak>" + " ".join(parts) + "</speak>"
     with tempfile.TemporaryDirectory() as tmp:
         wav = os.path.join(tmp, "speech.wav")
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-m", "-w", wav, ssml], check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-m", "-w", wav, ssml],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         audio = load_audio(wav)
     return measure_speech(audio, script_words(" ".join(sentences)))
 
@@ -183,10 +193,18 @@ def _visible(t_s: float, intervals: tuple[tuple[float, float], ...]) -> bool:
     return any(start <= t_s < end for start, end in intervals)
 
 
-def make_talking_head_video(path: str | os.PathLike, audio: np.ndarray | None, *, container: str,
-                            face_visible: list[tuple[float, float]] | None = None, width: int = 1280,
-                            height: int = 720, fps: int = 25, with_audio: bool = True,
-                            duration_s: float | None = None) -> tuple[tuple[float, float], ...]:
+def make_talking_head_video(
+    path: str | os.PathLike,
+    audio: np.ndarray | None,
+    *,
+    container: str,
+    face_visible: list[tuple[float, float]] | None = None,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 25,
+    with_audio: bool = True,
+    duration_s: float | None = None,
+) -> tuple[tuple[float, float], ...]:
     """Encode the portrait with a gentle head sway over the audio; returns the face-visible intervals.
 
     face_visible=None keeps the face in frame throughout; outside the given intervals the frame shows only the
@@ -256,14 +274,24 @@ FIXTURE_FPS = 25
 _FIXTURE_VERSION = "2"
 
 
-def _fixture(path: Path, container: str, speech: SpeechTruth | None, face_visible, duration_s: float,
-             exact: bool) -> VideoFixture:
+def _fixture(
+    path: Path, container: str, speech: SpeechTruth | None, face_visible, duration_s: float, exact: bool
+) -> VideoFixture:
     return VideoFixture(
-        path=str(path), container=container, duration_s=round(duration_s, 3), has_audio=speech is not None,
-        words=speech.words if speech else (), word_count=speech.word_count if speech else 0,
-        pace_wpm=speech.pace_wpm if speech else None, speaking_time_s=speech.speaking_time_s if speech else None,
-        pauses=speech.pauses if speech else (), silent_gaps=speech.silent_gaps if speech else (),
-        face_visible=tuple(face_visible), width=FIXTURE_SIZE[0], height=FIXTURE_SIZE[1], fps=FIXTURE_FPS,
+        path=str(path),
+        container=container,
+        duration_s=round(duration_s, 3),
+        has_audio=speech is not None,
+        words=speech.words if speech else (),
+        word_count=speech.word_count if speech else 0,
+        pace_wpm=speech.pace_wpm if speech else None,
+        speaking_time_s=speech.speaking_time_s if speech else None,
+        pauses=speech.pauses if speech else (),
+        silent_gaps=speech.silent_gaps if speech else (),
+        face_visible=tuple(face_visible),
+        width=FIXTURE_SIZE[0],
+        height=FIXTURE_SIZE[1],
+        fps=FIXTURE_FPS,
         exact_truth=exact,
     )
 
@@ -294,8 +322,17 @@ def _build_fixture_set(root: Path) -> dict[str, VideoFixture]:
 
 
 def _cache_key() -> str:
-    spec = [_FIXTURE_VERSION, SCRIPT_SENTENCES, SCRIPT_PAUSES_MS, SCRIPT_WPM, FACE_OUT_INTERVALS, FIXTURE_SIZE,
-            FIXTURE_FPS, repr(_CODECS), Path(__file__).read_text()]
+    spec = [
+        _FIXTURE_VERSION,
+        SCRIPT_SENTENCES,
+        SCRIPT_PAUSES_MS,
+        SCRIPT_WPM,
+        FACE_OUT_INTERVALS,
+        FIXTURE_SIZE,
+        FIXTURE_FPS,
+        repr(_CODECS),
+        Path(__file__).read_text(),
+    ]
     return hashlib.sha256(json.dumps(spec, default=str).encode()).hexdigest()[:16]
 
 

@@ -12,10 +12,10 @@ from softskills.models.speech.spoken_language import requested_languages
 ENGLISH = requested_languages("en", SENTENCE_LANGUAGE)  # the test recordings' language, as a client names it
 
 
-def analyze_signals(signals, embed=None, *, observable_only: bool = False, context_phrase: str | None = None,
-                    window_s: float = 5.0) -> Analysis:
-    measurements = measure(signals, window_s=window_s, observable_only=observable_only,
-                           context_phrase=context_phrase)
+def analyze_signals(
+    signals, embed=None, *, observable_only: bool = False, context_phrase: str | None = None, window_s: float = 5.0
+) -> Analysis:
+    measurements = measure(signals, window_s=window_s, observable_only=observable_only, context_phrase=context_phrase)
     return Analysis(signals, measurements, interpret(measurements, embed))
 
 
@@ -23,5 +23,7 @@ def bodies(analysis: Analysis) -> tuple[dict, dict]:
     """(analyze-video body, full-analysis body) as JSON-ready dicts."""
     from softskills.api.responses import build_full_analysis, build_video_analysis
 
-    return (build_video_analysis(analysis).model_dump(mode="json", by_alias=True),
-            build_full_analysis(analysis, "session-1", None).model_dump(mode="json", by_alias=True))
+    return (
+        build_video_analysis(analysis).model_dump(mode="json", by_alias=True),
+        build_full_analysis(analysis, "session-1", None).model_dump(mode="json", by_alias=True),
+    )

@@ -50,6 +50,13 @@ def real_recordings() -> dict:
     """Real speech over real faces (benchmarks/real_set.py): the cases that broke the first version."""
     from benchmarks.real_set import real_set
 
-    names = {"monologue_webm", "falsetto_avi", "mfa_uhuh_webm", "face_then_cut_mkv", "single_face_near_silent_avi",
-             "muted_microphone_mp4", "no_audio_track_mov"}
+    names = {
+        "monologue_webm",
+        "falsetto_avi",
+        "mfa_uhuh_webm",
+        "face_then_cut_mkv",
+        "single_face_near_silent_avi",
+        "muted_microphone_mp4",
+        "no_audio_track_mov",
+    }
     return {clip.name: clip for clip in real_set(FIXTURE_DIR, names)}

@@ -20,9 +20,12 @@ LEASE_TIMEOUT_S = 10  # a killed consumer's job is taken over within this plus a
 def job_test_args(args: dict) -> None:
     """Short leases and sweeps, so takeovers happen within seconds; fast webhook back-off; the tests' receiver on
     127.0.0.1 allowed."""
-    args["jobs"] = {"heartbeat_s": 1, "lease_timeout_s": LEASE_TIMEOUT_S, "sweep_interval_s": 1,
-                    "webhooks": {"allowed_networks": ["127.0.0.1/32"], "first_retry_s": 1, "backoff_factor": 2,
-                                 "max_attempts": 4}}
+    args["jobs"] = {
+        "heartbeat_s": 1,
+        "lease_timeout_s": LEASE_TIMEOUT_S,
+        "sweep_interval_s": 1,
+        "webhooks": {"allowed_networks": ["127.0.0.1/32"], "first_retry_s": 1, "backoff_factor": 2, "max_attempts": 4},
+    }
 
 
 def auth(key: str) -> dict[str, str]:
@@ -31,16 +34,26 @@ def auth(key: str) -> dict[str, str]:
 
 def submit(service, path: str, *, key: str | None = None, data: dict | None = None, headers: dict | None = None):
     with httpx.Client(base_url=service.base_url, timeout=120) as client, open(path, "rb") as video:
-        return client.post("/api/v1/jobs", headers={**auth(key or service.key), **(headers or {})},
-                           files={"video": ("talk.mp4", video, "application/octet-stream")}, data=data or {})
+        return client.post(
+            "/api/v1/jobs",
+            headers={**auth(key or service.key), **(headers or {})},
+            files={"video": ("talk.mp4", video, "application/octet-stream")},
+            data=data or {},
+        )
 
 
 def get_job(service, job_id: str, key: str | None = None) -> httpx.Response:
     return httpx.get(f"{service.base_url}/api/v1/jobs/{job_id}", headers=auth(key or service.key), timeout=30)
 
 
-def wait_for(service, job_id: str, done=lambda job: job["status"] in ("succeeded", "failed", "cancelled"),
-             timeout_s: float = 240, poll_s: float = 0.5, key: str | None = None) -> dict:
+def wait_for(
+    service,
+    job_id: str,
+    done=lambda job: job["status"] in ("succeeded", "failed", "cancelled"),
+    timeout_s: float = 240,
+    poll_s: float = 0.5,
+    key: str | None = None,
+) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
         job = get_job(service, job_id, key).json()
@@ -124,10 +137,21 @@ class TricklingReceiver:
     `release` when given, then sends `at_once` and `trickled` one byte every `interval_s`, as a slow or hostile
     receiver would. Keeps each request and the most connections it had open at once."""
 
-    def __init__(self, at_once: bytes = b"", trickled: bytes = b"", interval_s: float = 0.0,
-                 release: threading.Event | None = None, tls=None):
-        self.at_once, self.trickled, self.interval_s, self.release, self.tls = at_once, trickled, interval_s, \
-            release, tls
+    def __init__(
+        self,
+        at_once: bytes = b"",
+        trickled: bytes = b"",
+        interval_s: float = 0.0,
+        release: threading.Event | None = None,
+        tls=None,
+    ):
+        self.at_once, self.trickled, self.interval_s, self.release, self.tls = (
+            at_once,
+            trickled,
+            interval_s,
+            release,
+            tls,
+        )
         self.requests: list[bytes] = []
         self.open_connections = self.most_open_connections = 0
         self._lock = threading.Lock()
@@ -155,8 +179,9 @@ class TricklingReceiver:
             while b"\r\n\r\n" not in request:
                 request += connection.recv(65536)
             head, _, body = request.partition(b"\r\n\r\n")
-            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:")))
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+            )
             while len(body) < length:
                 body += connection.recv(65536)
             self.requests.append(head + b"\r\n\r\n" + body)

@@ -23,9 +23,12 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def accounts(store_url, clock):
     """On SQLite, and on PostgreSQL (marker `postgres`) like the key store."""
-    store = AccountStore(store_url, clock=clock, hasher=FAST_HASHER,
-                         policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=5,
-                                            window=timedelta(minutes=15)))
+    store = AccountStore(
+        store_url,
+        clock=clock,
+        hasher=FAST_HASHER,
+        policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=5, window=timedelta(minutes=15)),
+    )
     yield store
     store.close()
 
@@ -99,15 +102,21 @@ def test_failed_sign_ins_per_address_are_throttled_across_emails(accounts):
 def test_parallel_failed_sign_ins_never_exceed_the_limit(store_url, clock, spread):
     """20 simultaneous wrong passwords: exactly the limit (5 per email, or 5 per address) are checked, the rest are
     refused unchecked, and then even the right password is refused."""
-    accounts = AccountStore(store_url, clock=clock, hasher=PasswordHasher(time_cost=2, memory_cost=2048,
-                                                                          parallelism=1),
-                            policy=LoginPolicy(max_failures_per_email=5, max_failures_per_ip=5))
+    accounts = AccountStore(
+        store_url,
+        clock=clock,
+        hasher=PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1),
+        policy=LoginPolicy(max_failures_per_email=5, max_failures_per_ip=5),
+    )
     accounts.create_account("a@example.com", PASSWORD)
     start = threading.Barrier(20)
 
     def attempt(index: int):
-        email, address = (("a@example.com", f"10.0.0.{index}") if spread == "many addresses"
-                          else (f"user{index}@example.com", "203.0.113.9"))
+        email, address = (
+            ("a@example.com", f"10.0.0.{index}")
+            if spread == "many addresses"
+            else (f"user{index}@example.com", "203.0.113.9")
+        )
         start.wait()
         return accounts.verify_login(email, "wrong password", address)
 

@@ -21,7 +21,11 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env["SOFTSKILLS_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "softskills.cli.main", "keys", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

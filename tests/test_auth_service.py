@@ -199,7 +199,7 @@ def _fuzz_values(rng: random.Random, key: str) -> list[object]:
             position = rng.randrange(3, len(key))
             values.append(key[:position] + rng.choice("aZ9_-é\x00") + key[position + 1 :])
         elif kind == 4:
-            values.append(key[: -CHECKSUM_LENGTH] + "".join(rng.choice("0123abcXYZ") for _ in range(CHECKSUM_LENGTH)))
+            values.append(key[:-CHECKSUM_LENGTH] + "".join(rng.choice("0123abcXYZ") for _ in range(CHECKSUM_LENGTH)))
         elif kind == 5:
             values.append(rng.choice(["", "Bearer ", "ng_"]) + generate_key()[0])  # valid format, unknown
         elif kind == 6:

@@ -12,8 +12,19 @@ WIDTH, HEIGHT = 640, 480
 FPS = 8.0
 # An upright person facing the camera, normalised coordinates: shoulders 0.3 of the width apart (192 px), eyes
 # 150 px above the shoulder line (0.78 shoulder widths), wrists below the frame.
-UPRIGHT = {0: (0.5, 0.36), 2: (0.47, 0.33), 5: (0.53, 0.33), 7: (0.44, 0.35), 8: (0.56, 0.35), 9: (0.48, 0.42),
-           10: (0.52, 0.42), 11: (0.65, 0.6425), 12: (0.35, 0.6425), 15: (0.7, 1.3), 16: (0.3, 1.3)}
+UPRIGHT = {
+    0: (0.5, 0.36),
+    2: (0.47, 0.33),
+    5: (0.53, 0.33),
+    7: (0.44, 0.35),
+    8: (0.56, 0.35),
+    9: (0.48, 0.42),
+    10: (0.52, 0.42),
+    11: (0.65, 0.6425),
+    12: (0.35, 0.6425),
+    15: (0.7, 1.3),
+    16: (0.3, 1.3),
+}
 SHOULDER_WIDTH_PX = 0.3 * WIDTH
 
 
@@ -138,8 +149,13 @@ def test_close_up_without_shoulders_or_hands_gives_reasons_not_scores():
     move(landmarks, slice(None), [11, 12], dy_px=0.7 * HEIGHT)  # shoulders at y = 1.34: a face-only close-up
     metrics = analyze_body(track(landmarks))
     assert metrics.framing.off_centre_ratio == 0.0
-    for key in ("shoulder_tilt_median_deg", "tilted_ratio", "slouch_ratio", "slouch_intervals",
-                "upright_head_height_shoulder_widths"):
+    for key in (
+        "shoulder_tilt_median_deg",
+        "tilted_ratio",
+        "slouch_ratio",
+        "slouch_intervals",
+        "upright_head_height_shoulder_widths",
+    ):
         assert getattr(metrics.posture, key) is None, key
     assert "the shoulders were never in or just below the frame" in metrics.posture.slouch_reason
     assert metrics.gestures.gesture_rate_per_min is None
@@ -203,7 +219,7 @@ def test_fast_small_rocking_is_fidgeting_and_slow_sway_or_noise_is_not():
     oscillate(landmarks, frames_at(25, 35, 320), 0.15, 0.4)  # large slow sway
     landmarks[:, :, :2] += np.random.default_rng(2).normal(0, 0.002 * SHOULDER_WIDTH_PX / WIDTH, (320, 33, 2))
     fidget = analyze_body(track(landmarks)).fidgeting
-    (start_s, end_s), = fidget.fidget_intervals
+    ((start_s, end_s),) = fidget.fidget_intervals
     assert start_s == pytest.approx(10.0, abs=0.6) and end_s == pytest.approx(20.0, abs=0.6)
     assert fidget.fidget_ratio == pytest.approx(10 / 40, abs=0.04)
     assert fidget.measured_s == pytest.approx(40.0)

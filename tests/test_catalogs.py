@@ -30,8 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = {"en", "es", "fr", "de", "pt", "ja"}
 CATALOGS = [language for language in feedback_languages() if language != "en"]
 # gettext's Plural-Forms for each language (the GNU gettext manual's table): French counts 0 as singular.
-PLURAL_FORMS = {"es": (2, "(n != 1)"), "de": (2, "(n != 1)"), "it": (2, "(n != 1)"), "pt": (2, "(n != 1)"),
-                "fr": (2, "(n > 1)"), "ja": (1, "0"), "zh": (1, "0")}
+PLURAL_FORMS = {
+    "es": (2, "(n != 1)"),
+    "de": (2, "(n != 1)"),
+    "it": (2, "(n != 1)"),
+    "pt": (2, "(n != 1)"),
+    "fr": (2, "(n > 1)"),
+    "ja": (1, "0"),
+    "zh": (1, "0"),
+}
 
 
 def messages(path: Path) -> dict:
@@ -44,12 +51,27 @@ def placeholders(text: str) -> set[tuple[str, str]]:
 
 
 def test_the_template_holds_exactly_the_messages_the_code_says(tmp_path, monkeypatch):
-    """`make catalogs` extracts this template: a message added to the code without extracting it fails here."""
+    """`make catalogs` extracts this template: a message added to the code without extracting it fails here, and so
+    does a translator's comment that no longer sits right above its message (a reformat can move it away)."""
     monkeypatch.chdir(ROOT)
     extracted = tmp_path / "softskills.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "pyproject.toml", "--add-location=file",
-                                "-o", str(extracted), "models", "storage"])
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            "pyproject.toml",
+            "--add-location=file",
+            "-o",
+            str(extracted),
+            "models",
+            "storage",
+        ]
+    )
     assert set(messages(extracted)) == set(messages(TEMPLATE))
+    comments = {msgid: " ".join(m.auto_comments) for msgid, m in messages(extracted).items()}
+    assert comments == {msgid: " ".join(m.auto_comments) for msgid, m in messages(TEMPLATE).items()}
 
 
 def test_the_required_languages_have_catalogs():
@@ -82,9 +104,15 @@ def test_every_message_is_translated_with_the_same_placeholders(language):
 
 @pytest.mark.parametrize("language", CATALOGS)
 def test_plurals_follow_the_language(language):
-    fluent = [say_plural("Fluent delivery: {n} filler word in {seconds:.0f} s of speech.",
-                         "Fluent delivery: {n} filler words in {seconds:.0f} s of speech.", n, seconds=30.0)
-              for n in (0, 1, 2)]
+    fluent = [
+        say_plural(
+            "Fluent delivery: {n} filler word in {seconds:.0f} s of speech.",
+            "Fluent delivery: {n} filler words in {seconds:.0f} s of speech.",
+            n,
+            seconds=30.0,
+        )
+        for n in (0, 1, 2)
+    ]
     zero, one, two = (translator(language).render(text) for text in fluent)
     assert "1" in one and "2" in two and one != two
     if PLURAL_FORMS[language][0] == 1:  # one form: only the number changes
@@ -137,7 +165,8 @@ def test_a_sentence_outside_the_catalogs_is_an_error_not_english():
 
 def test_messages_travel_between_processes():
     """Records cross Ray as pickles: a message keeps what it was made from."""
-    text = Capitalised(say("the hands were visible for only {seconds:.1f} s; gestures need {least:g} s",
-                           seconds=1.25, least=3.0))
+    text = Capitalised(
+        say("the hands were visible for only {seconds:.1f} s; gestures need {least:g} s", seconds=1.25, least=3.0)
+    )
     copy = pickle.loads(pickle.dumps(text))
     assert copy == text and translator("es").render(copy) == translator("es").render(text)

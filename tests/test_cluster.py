@@ -45,16 +45,23 @@ def cluster(tmp_path_factory, postgres_url, talking_head_videos) -> RayTestClust
 
 def _post(cluster: RayTestCluster, video, request_id: str, path: str = "/api/v1/analyze-video", **kwargs):
     """Posts with our own X-Request-ID, which Serve keeps as the request's id in every replica's log lines."""
-    return cluster.service.post(path, video.path, headers={"Authorization": f"Bearer {cluster.service.key}",
-                                                           "X-Request-ID": request_id}, **kwargs)
+    return cluster.service.post(
+        path,
+        video.path,
+        headers={"Authorization": f"Bearer {cluster.service.key}", "X-Request-ID": request_id},
+        **kwargs,
+    )
 
 
 def _assert_measured(analysis: dict, video) -> None:
     """The values test_service.py checks: pace near the truth, the known 2.5 s pause found, the face seen."""
     assert abs(analysis["speaking_pace_wpm"] - video.pace_wpm) <= PACE_TOLERANCE * video.pace_wpm
-    (truth_start, truth_end), = [p for p in video.pauses if p[1] - p[0] >= 2.0]
-    assert any(abs(m["start_s"] - truth_start) < 0.5 and abs(m["end_s"] - truth_end) < 0.5
-               for m in analysis["labeled_moments"] if m["type"] == "long_pause")
+    ((truth_start, truth_end),) = [p for p in video.pauses if p[1] - p[0] >= 2.0]
+    assert any(
+        abs(m["start_s"] - truth_start) < 0.5 and abs(m["end_s"] - truth_end) < 0.5
+        for m in analysis["labeled_moments"]
+        if m["type"] == "long_pause"
+    )
     assert analysis["evidence_quality"]["face_visible_ratio"] >= 0.9
     assert 0 <= analysis["overall_score"] <= 100
 
@@ -72,8 +79,12 @@ def _spread_at_min(cluster: RayTestCluster, nodes: set[str]) -> bool:
     for deployment in MODEL_DEPLOYMENTS:
         replicas = [r for r in cluster.replicas() if r.deployment == deployment]
         node_ids = [r.node_id for r in replicas]
-        if (len(replicas) != MODEL_AUTOSCALING["min_replicas"] or any(r.state != "RUNNING" for r in replicas)
-                or len(set(node_ids)) != len(node_ids) or not set(node_ids) <= nodes):
+        if (
+            len(replicas) != MODEL_AUTOSCALING["min_replicas"]
+            or any(r.state != "RUNNING" for r in replicas)
+            or len(set(node_ids)) != len(node_ids)
+            or not set(node_ids) <= nodes
+        ):
             return False
     return True
 
@@ -101,12 +112,14 @@ def test_requests_are_served_across_nodes(cluster, talking_head):
     for response in responses:
         assert response.status_code == 200, response.text
         _assert_measured(response.json(), talking_head)
-    working_nodes = {r.node_id for d in MODEL_DEPLOYMENTS for r in cluster.running(d)
-                     if started_request_ids(r.log_file) & set(ids)}
+    working_nodes = {
+        r.node_id for d in MODEL_DEPLOYMENTS for r in cluster.running(d) if started_request_ids(r.log_file) & set(ids)
+    }
     assert len(working_nodes) >= 2, "every call went to one node"
 
-    response = _post(cluster, talking_head, "spread-full", "/api/v1/full-analysis",
-                     data={"context_phrase": "team results update"})
+    response = _post(
+        cluster, talking_head, "spread-full", "/api/v1/full-analysis", data={"context_phrase": "team results update"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     _assert_measured(body["video_analysis"], talking_head)
@@ -161,13 +174,20 @@ def test_losing_a_worker_under_load_loses_only_its_requests(cluster, talking_hea
     on_victim = set().union(*(started_request_ids(log) for log in victim_logs)) & set(ids)
     unfinished_on_victim = {rid for rid in on_victim if finished_at[rid] > removed_at}
     failed = {rid for rid, response in responses.items() if response.status_code != 200}
-    print(f"removed {victim} (replicas: {', '.join(by_node[victim_id])}) with {len(ids)} requests in flight: "
-          f"{len(cut_off)} had a call cut off there, {len(unfinished_on_victim)} unanswered had calls there; "
-          "failed: "
-          + (", ".join(f"{responses[rid].status_code} {finished_at[rid] - removed_at:.1f} s after the removal"
-                       for rid in sorted(failed)) or "none")
-          + f"; {len(ids) - len(failed)} answered 200, the last "
-          f"{max(finished_at.values()) - removed_at:.1f} s after the removal")
+    print(
+        f"removed {victim} (replicas: {', '.join(by_node[victim_id])}) with {len(ids)} requests in flight: "
+        f"{len(cut_off)} had a call cut off there, {len(unfinished_on_victim)} unanswered had calls there; "
+        "failed: "
+        + (
+            ", ".join(
+                f"{responses[rid].status_code} {finished_at[rid] - removed_at:.1f} s after the removal"
+                for rid in sorted(failed)
+            )
+            or "none"
+        )
+        + f"; {len(ids) - len(failed)} answered 200, the last "
+        f"{max(finished_at.values()) - removed_at:.1f} s after the removal"
+    )
     assert failed <= unfinished_on_victim
     for rid in failed:
         response = responses[rid]
@@ -181,11 +201,17 @@ def test_losing_a_worker_under_load_loses_only_its_requests(cluster, talking_hea
         _assert_measured(responses[rid].json(), talking_head)
 
     survivors = set(cluster.node_names())
-    took = cluster.wait_until(lambda: _spread_at_min(cluster, survivors), RESCHEDULE_TIMEOUT_S,
-                              "rescheduled on the nodes left")
-    print(f"lost replicas rescheduled {took:.0f} s after the node-loss requests were answered: "
-          + "; ".join(f"{r.deployment} on {cluster.node_names()[r.node_id]}" for r in cluster.replicas()
-                      if r.deployment in MODEL_DEPLOYMENTS))
+    took = cluster.wait_until(
+        lambda: _spread_at_min(cluster, survivors), RESCHEDULE_TIMEOUT_S, "rescheduled on the nodes left"
+    )
+    print(
+        f"lost replicas rescheduled {took:.0f} s after the node-loss requests were answered: "
+        + "; ".join(
+            f"{r.deployment} on {cluster.node_names()[r.node_id]}"
+            for r in cluster.replicas()
+            if r.deployment in MODEL_DEPLOYMENTS
+        )
+    )
     later = [f"after-loss-{i}" for i in range(3)]
     with ThreadPoolExecutor(len(later)) as pool:
         for response in pool.map(lambda rid: _post(cluster, talking_head, rid), later):

@@ -30,17 +30,64 @@ from softskills.models.speech.voice import SAMPLE_RATE, analyze_voice
 from tests.analysis_support import ENGLISH, analyze_signals, bodies
 from tests.test_face import portrait_frame
 
-GUIDE_FIELDS = {"overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
-                "speaking_pace_wpm", "detailed_feedback", "session_summary", "recommendation",
-                "time_series_scores", "labeled_moments", "key_moments"}
-FACE_METRICS = {"eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s",
-                "blink_rate_per_min"}
+GUIDE_FIELDS = {
+    "overall_score",
+    "category_scores",
+    "strengths",
+    "areas_for_improvement",
+    "filler_word_count",
+    "speaking_pace_wpm",
+    "detailed_feedback",
+    "session_summary",
+    "recommendation",
+    "time_series_scores",
+    "labeled_moments",
+    "key_moments",
+}
+FACE_METRICS = {
+    "eye_contact_ratio",
+    "look_away_rate_per_min",
+    "smile_ratio",
+    "head_motion_deg_per_s",
+    "blink_rate_per_min",
+}
 # Phrases only a sentence about measured speech or face uses (the missing-evidence sentences avoid them).
 SPEECH_CLAIMS = ("words per minute", "wpm", "filler word", "pause", "semitone", "dB", "You spoke", "articulation")
-FACE_CLAIMS = ("eye contact in", "looking at the camera", "smiling in", "smiled in", "face was visible", "blink",
-               "head move", "°/s")
-VOCABULARY = ["um", "uh", "uh,", "hmm", "like,", "so", "the", "a.", "market", "grew", "forty", "percent.",
-              "you", "know,", "basically", "I", "mean", "we", "shipped", "it!", "Okay?", "[laughter]", "-"]
+FACE_CLAIMS = (
+    "eye contact in",
+    "looking at the camera",
+    "smiling in",
+    "smiled in",
+    "face was visible",
+    "blink",
+    "head move",
+    "°/s",
+)
+VOCABULARY = [
+    "um",
+    "uh",
+    "uh,",
+    "hmm",
+    "like,",
+    "so",
+    "the",
+    "a.",
+    "market",
+    "grew",
+    "forty",
+    "percent.",
+    "you",
+    "know,",
+    "basically",
+    "I",
+    "mean",
+    "we",
+    "shipped",
+    "it!",
+    "Okay?",
+    "[laughter]",
+    "-",
+]
 STEP_S = 1 / 8
 # 16 kHz, real
 SPEECH, _ = sf.read(Path(__file__).parent.parent / "testkit" / "assets" / "speech_beckett.wav", dtype="float32")
@@ -89,8 +136,8 @@ def audio_tracks(draw, duration_s: float) -> np.ndarray:
             audio[i:j] += 0.3 * np.sin(2 * np.pi * np.cumsum(f0) / SAMPLE_RATE).astype(np.float32)
     if kind == "speech":
         offset = draw(st.integers(0, max(0, len(SPEECH) - n)))
-        clip = SPEECH[offset:offset + n]
-        audio[:len(clip)] += clip
+        clip = SPEECH[offset : offset + n]
+        audio[: len(clip)] += clip
     return audio
 
 
@@ -106,8 +153,9 @@ def transcripts(draw, duration_s: float) -> Transcript:
     words.sort(key=lambda w: w.start_s)
     confidence = float(np.mean([w.probability for w in words])) if words else None
     segments = ((words[0].start_s, words[-1].end_s, " ".join(w.text for w in words)),) if words else ()
-    return Transcript(" ".join(w.text for w in words), tuple(words), "en", "speech_to_text", "measured",
-                      confidence, segments)
+    return Transcript(
+        " ".join(w.text for w in words), tuple(words), "en", "speech_to_text", "measured", confidence, segments
+    )
 
 
 def components_by_category(body: dict) -> set[str]:
@@ -143,21 +191,40 @@ def uploads(draw, points: np.ndarray):
             chunks = [face_tracks(draw, points, b - a, a * STEP_S, "face_mesh") for a, b in zip(edges, edges[1:])]
         elif source == "client_samples":
             client = face_tracks(draw, points, draw(st.integers(0, n_frames)), 0.0, "client_samples")
-    return (Decoded(duration_s, draw(st.sampled_from(["mp4", "mov", "webm", "avi", "mkv"])), has_audio, has_video),
-            audio, transcript, provided, chunks, client, draw(st.booleans()))
+    return (
+        Decoded(duration_s, draw(st.sampled_from(["mp4", "mov", "webm", "avi", "mkv"])), has_audio, has_video),
+        audio,
+        transcript,
+        provided,
+        chunks,
+        client,
+        draw(st.booleans()),
+    )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_points, encoder):
     media, audio, transcript, provided, chunks, client, observable_only = data.draw(uploads(face_points))
     voice = analyze_voice(audio, SAMPLE_RATE) if audio is not None else None
-    signals = measure_signals(media, voice=voice, transcript=transcript, provided_transcript=provided,
-                              face_chunks=chunks, client_track=client, window_s=5.0, languages=ENGLISH)
+    signals = measure_signals(
+        media,
+        voice=voice,
+        transcript=transcript,
+        provided_transcript=provided,
+        face_chunks=chunks,
+        client_track=client,
+        window_s=5.0,
+        languages=ENGLISH,
+    )
 
-    body, full = bodies(analyze_signals(signals, encoder.embed, observable_only=observable_only,
-                                        context_phrase="quarterly results"))
+    body, full = bodies(
+        analyze_signals(signals, encoder.embed, observable_only=observable_only, context_phrase="quarterly results")
+    )
     kpis, engine_analysis = full["engine_kpis"], full["engine_analysis"]
     json.dumps(full, allow_nan=False)
     assert GUIDE_FIELDS <= body.keys()
@@ -165,13 +232,18 @@ def test_any_combination_of_missing_signals_composes_an_honest_body(data, face_p
     missing = body["evidence_quality"]["missing"]
     event(f"speech: {missing.get('speech', 'scored')[:24]}")
     event(f"face: {missing.get('face', 'scored')[:24]}")
-    components = {c["metric"] for details in body["score_details"]["categories"].values()
-                  for c in details["components"]}
+    components = {
+        c["metric"] for details in body["score_details"]["categories"].values() for c in details["components"]
+    }
     claims = [*body["strengths"], *body["areas_for_improvement"], body["detailed_feedback"], body["recommendation"]]
     for reason in missing.values():  # the sentences that say what was not measured, and why
         claims = [text.replace(reason.rstrip("."), "") for text in claims]
-    claims = [sentence for text in claims for sentence in text.split(". ")
-              if not sentence.startswith(("No audio", "No speech", "Only ", "No face", "The video has no", ":"))]
+    claims = [
+        sentence
+        for text in claims
+        for sentence in text.split(". ")
+        if not sentence.startswith(("No audio", "No speech", "Only ", "No face", "The video has no", ":"))
+    ]
     for row in body["time_series_scores"]:  # a window's speech is measured, or null with the reason
         assert (row["pace_wpm"] is None) == (row["speech_reason"] is not None), row
     if "speech" in missing:
@@ -218,8 +290,16 @@ def test_a_muted_microphone_is_no_speech_not_an_error():
     media = Decoded(8.0, "mp4", has_audio=True, has_video=False)
     silent = analyze_voice(np.zeros(8 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
     no_words = Transcript("", (), "en", "speech_to_text", "measured", None, ())
-    signals = measure_signals(media, voice=silent, transcript=no_words, provided_transcript=None, face_chunks=[],
-                              client_track=None, window_s=5.0, languages=ENGLISH)
+    signals = measure_signals(
+        media,
+        voice=silent,
+        transcript=no_words,
+        provided_transcript=None,
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        languages=ENGLISH,
+    )
     body, _ = bodies(analyze_signals(signals))
     assert body["evidence_quality"]["missing"]["speech"] == "No speech was detected in the audio."
     assert body["overall_score"] is None and body["speaking_pace_wpm"] is None
@@ -229,12 +309,21 @@ def test_a_muted_microphone_is_no_speech_not_an_error():
 def test_a_provided_transcript_without_audio_is_content_not_timing():
     """Text given for a video with no audio track has no times: no pace, no "Fluent delivery" from it."""
     media = Decoded(8.0, "webm", has_audio=False, has_video=False)
-    signals = measure_signals(media, voice=None, transcript=None, provided_transcript="so um we grew forty percent.",
-                              face_chunks=[], client_track=None, window_s=5.0, languages=ENGLISH)
+    signals = measure_signals(
+        media,
+        voice=None,
+        transcript=None,
+        provided_transcript="so um we grew forty percent.",
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        languages=ENGLISH,
+    )
     body, _ = bodies(analyze_signals(signals))
     assert body["speaking_pace_wpm"] is None and body["filler_word_count"] is None
     assert "Fluent" not in " ".join(body["strengths"]) and body["strengths"] == []
     assert body["evidence_quality"]["missing"]["speech"] == (
-        "The video has no audio track; the provided transcript is used for its content only.")
+        "The video has no audio track; the provided transcript is used for its content only."
+    )
     assert body["evidence_quality"]["transcript_source"] == "provided"
     assert '"so um we grew forty percent."' in body["session_summary"]

@@ -69,9 +69,18 @@ def outputs(conversation, models):
 
 def signals_for(conversation, outputs, speaker=None):
     voice, transcript, diarization = outputs
-    return measure_signals(Audio(conversation.duration_s), voice=voice, transcript=transcript,
-                           provided_transcript=None, face_chunks=[], client_track=None, window_s=5.0,
-                           diarization=diarization, speaker=speaker, languages=ENGLISH)
+    return measure_signals(
+        Audio(conversation.duration_s),
+        voice=voice,
+        transcript=transcript,
+        provided_transcript=None,
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        diarization=diarization,
+        speaker=speaker,
+        languages=ENGLISH,
+    )
 
 
 def words_of(signals) -> set[str]:
@@ -87,12 +96,29 @@ def constructed_conversation(turns: list[tuple[int, float, float]], words_per_s:
         step = (end_s - start_s) / count
         words += [Word(f"s{speaker}w{i}", start_s + i * step, start_s + (i + 0.8) * step, 0.9) for i in range(count)]
         speech.append(SpeakerSpan(speaker, start_s, end_s))
-    transcript = Transcript(" ".join(w.text for w in words), tuple(words), "en", "speech_to_text", "measured", 0.9,
-                            ((words[0].start_s, words[-1].end_s, "all"),))
-    diarization = Diarization(len({t[0] for t in turns}), tuple(speech), turns_from_speech(speech), "constructed",
-                              None, 0.5, 10)
-    return measure_signals(Audio(turns[-1][2]), voice=None, transcript=transcript, provided_transcript=None,
-                           face_chunks=[], client_track=None, window_s=5.0, diarization=diarization, languages=ENGLISH)
+    transcript = Transcript(
+        " ".join(w.text for w in words),
+        tuple(words),
+        "en",
+        "speech_to_text",
+        "measured",
+        0.9,
+        ((words[0].start_s, words[-1].end_s, "all"),),
+    )
+    diarization = Diarization(
+        len({t[0] for t in turns}), tuple(speech), turns_from_speech(speech), "constructed", None, 0.5, 10
+    )
+    return measure_signals(
+        Audio(turns[-1][2]),
+        voice=None,
+        transcript=transcript,
+        provided_transcript=None,
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        diarization=diarization,
+        languages=ENGLISH,
+    )
 
 
 def test_the_listener_has_no_pace_while_the_other_person_speaks():
@@ -104,8 +130,9 @@ def test_the_listener_has_no_pace_while_the_other_person_speaks():
     rows = {row["start_s"]: row for row in bodies(analysis)[0]["time_series_scores"]}
     listening = rows[10.0]
     assert listening["pace_wpm"] is None and listening["filler_count"] is None
-    assert listening["speech_reason"].startswith("Speaker 2 is talking here and speaker 1, the one analysed, is "
-                                                 "listening")
+    assert listening["speech_reason"].startswith(
+        "Speaker 2 is talking here and speaker 1, the one analysed, is listening"
+    )
     assert listening["overall_score"] is None and listening["scores"]["clarity"] is None
     for start_s in (0.0, 5.0, 15.0, 20.0):  # their own talk, 2.5 words a second, however much of it is theirs
         assert rows[start_s]["pace_wpm"] == pytest.approx(150, rel=0.1), start_s
@@ -114,10 +141,20 @@ def test_the_listener_has_no_pace_while_the_other_person_speaks():
 
 def test_everyone_together_has_pace_in_every_turn():
     analysis = analyze_signals(constructed_conversation([(1, 0.0, 8.0), (2, 8.0, 16.0), (1, 16.0, 24.0)]))
-    everyone = analyze_signals(measure_signals(
-        Audio(24.0), voice=None, transcript=analysis.signals.full_transcript, provided_transcript=None,
-        face_chunks=[], client_track=None, window_s=5.0, diarization=analysis.signals.speakers.diarization,
-        speaker=EVERYONE, languages=ENGLISH))
+    everyone = analyze_signals(
+        measure_signals(
+            Audio(24.0),
+            voice=None,
+            transcript=analysis.signals.full_transcript,
+            provided_transcript=None,
+            face_chunks=[],
+            client_track=None,
+            window_s=5.0,
+            diarization=analysis.signals.speakers.diarization,
+            speaker=EVERYONE,
+            languages=ENGLISH,
+        )
+    )
     assert all(w.values["pace_wpm"] == pytest.approx(150, rel=0.1) for w in everyone.measurements.windows)
 
 
@@ -135,8 +172,11 @@ def test_the_other_speaker_is_neither_a_pause_nor_the_coached_speakers_words(con
     for pause in signals.speech.pauses:
         assert not any(min(pause.end_s, e) - max(pause.start_s, s) > 0.2 for s, e in beckett), pause
     # The coached speaker's voice is measured on their turns only.
-    assert all(not signals.voice.voiced[int(s / signals.voice.hop_s) + 5:int(e / signals.voice.hop_s) - 5].any()
-               for s, e in beckett if e - s > 0.3)
+    assert all(
+        not signals.voice.voiced[int(s / signals.voice.hop_s) + 5 : int(e / signals.voice.hop_s) - 5].any()
+        for s, e in beckett
+        if e - s > 0.3
+    )
 
 
 def test_windows_of_the_other_speakers_turn_have_no_pace_for_the_listener(conversation, outputs):
@@ -153,12 +193,20 @@ def test_the_coached_pace_is_the_pace_of_their_speech_alone(conversation, output
     """JFK's turns cut out of the conversation and joined: the pace measured there is the pace in the conversation."""
     jfk = sorted((s, e) for v, s, e in conversation.reference if v == "jfk")
     gap = np.zeros(int(0.5 * SAMPLE_RATE), np.float32)
-    alone = np.concatenate([piece for s, e in jfk for piece in
-                            (conversation.audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)], gap)])
+    alone = np.concatenate(
+        [piece for s, e in jfk for piece in (conversation.audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)], gap)]
+    )
     voice = analyze_voice(alone)
-    alone_signals = measure_signals(Audio(len(alone) / SAMPLE_RATE), voice=voice,
-                                    transcript=models["stt"].transcribe(alone), provided_transcript=None,
-                                    face_chunks=[], client_track=None, window_s=5.0, languages=ENGLISH)
+    alone_signals = measure_signals(
+        Audio(len(alone) / SAMPLE_RATE),
+        voice=voice,
+        transcript=models["stt"].transcribe(alone),
+        provided_transcript=None,
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        languages=ENGLISH,
+    )
     together = signals_for(conversation, outputs)
     assert together.speech.pace_wpm == pytest.approx(alone_signals.speech.pace_wpm, rel=0.15)
     assert together.speech.word_count == pytest.approx(alone_signals.speech.word_count, abs=2)
@@ -187,8 +235,10 @@ def test_conversation_metrics_add_up_and_name_who(conversation, outputs):
 def test_through_the_pipeline_the_answer_labels_every_word(conversation, models, tmp_path):
     path = tmp_path / "conversation.mp4"
     make_talking_head_video(path, conversation.audio, container="mp4", width=640, height=360)
-    pipeline = Pipeline(local_stages(models["stt"], FaceLandmarker(), voice_encoder=models["voices"]),
-                        AnalysisOptions().pipeline_options())
+    pipeline = Pipeline(
+        local_stages(models["stt"], FaceLandmarker(), voice_encoder=models["voices"]),
+        AnalysisOptions().pipeline_options(),
+    )
 
     async def run():
         with open(path, "rb") as upload:

@@ -28,9 +28,12 @@ class Dashboard:
         url = f"sqlite:///{tmp_path / 'dashboard.db'}"
         self.clock = clock
         self.keys = KeyStore(url, pepper=TEST_PEPPER, clock=clock)
-        self.accounts = AccountStore(url, clock=clock, hasher=PasswordHasher(time_cost=1, memory_cost=8,
-                                                                             parallelism=1),
-                                     policy=LoginPolicy(max_failures_per_email=3))
+        self.accounts = AccountStore(
+            url,
+            clock=clock,
+            hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+            policy=LoginPolicy(max_failures_per_email=3),
+        )
         self.uploads: list[tuple[str, int, str]] = []
         self.app = FastAPI()
         routes.mount(self.app, routes.DashboardBackend(self.accounts, self.keys, self._record_upload, clock=clock))
@@ -59,8 +62,9 @@ class Dashboard:
 
 def sign_in(client: TestClient, email: str, password: str):
     csrf = _CSRF.search(client.get("/dashboard/login").text).group(1)
-    return client.post("/dashboard/login", data={"csrf": csrf, "email": email, "password": password},
-                       follow_redirects=False)
+    return client.post(
+        "/dashboard/login", data={"csrf": csrf, "email": email, "password": password}, follow_redirects=False
+    )
 
 
 def csrf_of(client: TestClient) -> str:
@@ -106,8 +110,11 @@ def test_sign_in_sets_a_hardened_session_cookie(dashboard):
 
 def test_cookie_is_secure_behind_https(dashboard):
     client = dashboard.client(base_url="https://dashboard.example")
-    cookie = next(c for c in sign_in(client, "alice@example.com", PASSWORD).headers.get_list("set-cookie")
-                  if c.startswith("ss_session="))
+    cookie = next(
+        c
+        for c in sign_in(client, "alice@example.com", PASSWORD).headers.get_list("set-cookie")
+        if c.startswith("ss_session=")
+    )
     assert "Secure" in cookie
     proxied = dashboard.client(headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in sign_in(proxied, "bob@example.com", PASSWORD).headers["set-cookie"]
@@ -129,13 +136,20 @@ def test_wrong_password_then_rate_limit(dashboard):
 def test_sign_in_form_needs_its_csrf_token(dashboard):
     client = dashboard.client()
     client.get("/dashboard/login")
-    forged = client.post("/dashboard/login", data={"csrf": "0" * 64, "email": "alice@example.com",
-                                                   "password": PASSWORD}, follow_redirects=False)
+    forged = client.post(
+        "/dashboard/login",
+        data={"csrf": "0" * 64, "email": "alice@example.com", "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert forged.status_code == 403 and "ss_session" not in client.cookies
     cookieless = dashboard.client()  # a cross-site form post carries no SameSite=Strict login cookie
     token = _CSRF.search(dashboard.client().get("/dashboard/login").text).group(1)
-    assert cookieless.post("/dashboard/login", data={"csrf": token, "email": "alice@example.com",
-                                                     "password": PASSWORD}).status_code == 403
+    assert (
+        cookieless.post(
+            "/dashboard/login", data={"csrf": token, "email": "alice@example.com", "password": PASSWORD}
+        ).status_code
+        == 403
+    )
 
 
 def test_generated_key_is_shown_once_then_only_its_prefix(dashboard):
@@ -154,8 +168,9 @@ def test_generated_key_is_shown_once_then_only_its_prefix(dashboard):
     assert rows(client)[prefix][4] == "2025-03-01 12:00 UTC"  # last used
 
 
-@pytest.mark.parametrize(("choice", "expires"), [("30d", "2025-03-31 12:00 UTC"), ("1y", "2026-03-01 12:00 UTC"),
-                                                 ("never", "Never")])
+@pytest.mark.parametrize(
+    ("choice", "expires"), [("30d", "2025-03-31 12:00 UTC"), ("1y", "2026-03-01 12:00 UTC"), ("never", "Never")]
+)
 def test_expiry_choices(dashboard, choice, expires):
     client = dashboard.signed_in("alice@example.com")
     prefix = generate(client, f"key {choice}", choice)[:13]
@@ -217,8 +232,14 @@ def test_upload_is_authorised_by_the_session_and_csrf_header(dashboard):
     page = client.get("/dashboard/reports")
     token = re.search(r'<meta name="csrf-token" content="([0-9a-f]{64})">', page.text).group(1)
     assert client.post("/dashboard/reports/analyze", files=video).status_code == 403
-    assert client.post("/dashboard/reports/analyze", files=video,
-                       headers={"X-CSRF-Token": csrf_of(dashboard.signed_in("bob@example.com"))}).status_code == 403
+    assert (
+        client.post(
+            "/dashboard/reports/analyze",
+            files=video,
+            headers={"X-CSRF-Token": csrf_of(dashboard.signed_in("bob@example.com"))},
+        ).status_code
+        == 403
+    )
     assert dashboard.uploads == []
     response = client.post("/dashboard/reports/analyze", files=video, headers={"X-CSRF-Token": token})
     assert response.status_code == 200 and response.json() == {"received": "talk.mp4"}
@@ -237,12 +258,18 @@ def test_plotly_is_served_locally(dashboard):
 # Hostile forms: each is refused by the body or parser bounds, before any CSRF check or sign-in.
 TEN_MB = 10 * 1024 * 1024
 HOSTILE_FORMS = {
-    "1000 fields": ({"data": {f"field{i}": "x" for i in range(1000)}}, 422,
-                    "Too many fields. Maximum number of fields is 4."),
+    "1000 fields": (
+        {"data": {f"field{i}": "x" for i in range(1000)}},
+        422,
+        "Too many fields. Maximum number of fields is 4.",
+    ),
     "a 10 MB field": ({"data": {"password": "x" * TEN_MB}}, 413, "Form larger than the 32 KB limit"),
     "a 20 KB field": ({"data": {"name": "x" * 20 * 1024}}, 422, "Field exceeded maximum size of 16KB."),
-    "a file part": ({"data": {"csrf": "0" * 64}, "files": {"video": ("talk.mp4", b"\x00" * 4096, "video/mp4")}},
-                    422, "Too many files. Maximum number of files is 0."),
+    "a file part": (
+        {"data": {"csrf": "0" * 64}, "files": {"video": ("talk.mp4", b"\x00" * 4096, "video/mp4")}},
+        422,
+        "Too many files. Maximum number of files is 0.",
+    ),
 }
 FORM_ROUTES = ["/dashboard/login", "/dashboard/keys", "/dashboard/keys/revoke", "/dashboard/logout"]
 
@@ -289,11 +316,20 @@ def _post_raw(app, path: str, headers: list[tuple[bytes, bytes]], receive) -> tu
         elif message["type"] == "http.response.body":
             answer["body"] += message.get("body", b"")
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
-                         *headers],
-             "client": ("203.0.113.5", 50000), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"), *headers],
+        "client": ("203.0.113.5", 50000),
+        "server": ("testserver", 80),
+    }
     asyncio.run(app(scope, receive, send))
     return answer["status"], answer["body"].decode()
 
@@ -351,8 +387,14 @@ def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(dashboard):
 
     def attempt(index: int) -> int:
         start.wait()
-        return clients[index].post("/dashboard/login", data={"csrf": tokens[index], "email": "alice@example.com",
-                                                              "password": "wrong password!"}).status_code
+        return (
+            clients[index]
+            .post(
+                "/dashboard/login",
+                data={"csrf": tokens[index], "email": "alice@example.com", "password": "wrong password!"},
+            )
+            .status_code
+        )
 
     with ThreadPoolExecutor(len(clients)) as pool:
         statuses = sorted(pool.map(attempt, range(len(clients))))
@@ -361,16 +403,19 @@ def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(dashboard):
     assert sign_in(dashboard.client(), "bob@example.com", PASSWORD).status_code == 303
 
 
-@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
-    ("198.51.100.7", ["203.0.113.1"], "198.51.100.7"),  # not a proxy: its X-Forwarded-For is ignored
-    ("10.0.0.2", ["203.0.113.1"], "203.0.113.1"),
-    ("10.0.0.2", ["1.2.3.4, 203.0.113.1"], "203.0.113.1"),  # the client's own prefix is never reached
-    ("10.0.0.2", ["1.2.3.4", "203.0.113.1, 10.0.0.3"], "203.0.113.1"),  # two proxies, two headers
-    ("10.0.0.2", [], "10.0.0.2"),
-    ("10.0.0.2", ["not-an-address"], "10.0.0.2"),
-    ("10.0.0.2", ["10.0.0.9"], "10.0.0.9"),  # proxies all the way: the farthest one
-    ("testclient", ["203.0.113.1"], "testclient"),
-])
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("198.51.100.7", ["203.0.113.1"], "198.51.100.7"),  # not a proxy: its X-Forwarded-For is ignored
+        ("10.0.0.2", ["203.0.113.1"], "203.0.113.1"),
+        ("10.0.0.2", ["1.2.3.4, 203.0.113.1"], "203.0.113.1"),  # the client's own prefix is never reached
+        ("10.0.0.2", ["1.2.3.4", "203.0.113.1, 10.0.0.3"], "203.0.113.1"),  # two proxies, two headers
+        ("10.0.0.2", [], "10.0.0.2"),
+        ("10.0.0.2", ["not-an-address"], "10.0.0.2"),
+        ("10.0.0.2", ["10.0.0.9"], "10.0.0.9"),  # proxies all the way: the farthest one
+        ("testclient", ["203.0.113.1"], "testclient"),
+    ],
+)
 def test_client_address_believes_forwarded_for_only_from_trusted_proxies(peer, forwarded, expected):
     assert routes.client_address(peer, forwarded, ("10.0.0.0/8",)) == expected
 
@@ -379,26 +424,42 @@ def _throttled_by_address(dashboard, trusted_proxies: tuple[str, ...]):
     """The dashboard with a per-address limit of 3 failures, behind the given trusted proxies."""
     import dataclasses
 
-    accounts = AccountStore(f"sqlite:///{dashboard.keys._engine.url.database}", clock=dashboard.clock,
-                            hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
-                            policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=3))
-    dashboard.app.state.dashboard = dataclasses.replace(dashboard.backend, accounts=accounts,
-                                                        trusted_proxies=trusted_proxies)
+    accounts = AccountStore(
+        f"sqlite:///{dashboard.keys._engine.url.database}",
+        clock=dashboard.clock,
+        hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+        policy=LoginPolicy(max_failures_per_email=3, max_failures_per_ip=3),
+    )
+    dashboard.app.state.dashboard = dataclasses.replace(
+        dashboard.backend, accounts=accounts, trusted_proxies=trusted_proxies
+    )
 
 
 def _sign_in_from(dashboard, peer: str, email: str, password: str, forwarded_for: str | None = None) -> int:
     client = dashboard.client(client=(peer, 40000))
     token = _CSRF.search(client.get("/dashboard/login").text).group(1)
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post("/dashboard/login", data={"csrf": token, "email": email, "password": password},
-                       headers=headers, follow_redirects=False).status_code
+    return client.post(
+        "/dashboard/login",
+        data={"csrf": token, "email": email, "password": password},
+        headers=headers,
+        follow_redirects=False,
+    ).status_code
 
 
 def test_forged_forwarded_for_does_not_escape_the_address_limit(dashboard):
     _throttled_by_address(dashboard, trusted_proxies=())
     for index in range(3):
-        assert _sign_in_from(dashboard, "198.51.100.7", f"guess{index}@example.com", "wrong password!",
-                             forwarded_for=f"203.0.113.{index}") == 401
+        assert (
+            _sign_in_from(
+                dashboard,
+                "198.51.100.7",
+                f"guess{index}@example.com",
+                "wrong password!",
+                forwarded_for=f"203.0.113.{index}",
+            )
+            == 401
+        )
     assert _sign_in_from(dashboard, "198.51.100.7", "bob@example.com", PASSWORD, forwarded_for="203.0.113.99") == 429
     assert _sign_in_from(dashboard, "198.51.100.8", "bob@example.com", PASSWORD) == 303
 
@@ -406,8 +467,16 @@ def test_forged_forwarded_for_does_not_escape_the_address_limit(dashboard):
 def test_trusted_proxy_forwarded_for_names_the_client(dashboard):
     _throttled_by_address(dashboard, trusted_proxies=("10.0.0.0/8",))
     for index in range(3):
-        assert _sign_in_from(dashboard, "10.0.0.2", f"guess{index}@example.com", "wrong password!",
-                             forwarded_for=f"192.0.2.{index}, 198.51.100.7") == 401
+        assert (
+            _sign_in_from(
+                dashboard,
+                "10.0.0.2",
+                f"guess{index}@example.com",
+                "wrong password!",
+                forwarded_for=f"192.0.2.{index}, 198.51.100.7",
+            )
+            == 401
+        )
     assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.7") == 429
     assert _sign_in_from(dashboard, "10.0.0.2", "bob@example.com", PASSWORD, forwarded_for="198.51.100.8") == 303
 

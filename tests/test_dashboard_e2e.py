@@ -23,8 +23,15 @@ pytestmark = pytest.mark.integration
 SUBJECT = "e2e-practice"
 
 CHROMIUM = Path("/usr/bin/chromium")  # installed by scripts/install-system-deps.sh; never `playwright install`
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO / "tests" / "artifacts"
 EMAIL, PASSWORD = "e2e@example.com", "an end-to-end password"
 AUTH_CACHE_S = 5  # documented bound: a revoked key is refused on every replica within 5 s
@@ -153,8 +160,9 @@ def test_keys_flow_and_report_in_the_browser(service, page, talking_head_videos)
     # Report history: a job of this account's beside the upload, the progress chart (the subject's two sessions), and
     # a stored report reopened.
     job_key, _ = service.store.create_key(EMAIL, "Jobs", None)
-    job_id = submit(service, video.path, key=job_key,
-                    data={"analysis": "analyze-video", "subject": SUBJECT}).json()["id"]
+    job_id = submit(service, video.path, key=job_key, data={"analysis": "analyze-video", "subject": SUBJECT}).json()[
+        "id"
+    ]
     job = wait_for(service, job_id, key=job_key)
     page.goto("/dashboard/reports")
     rows = page.locator("tr[data-report]")

@@ -13,9 +13,23 @@ README_MAX_LINES = 250
 
 def test_the_site_builds_strictly_with_both_generated_references(tmp_path):
     site = tmp_path / "site"
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-                            str(REPO / "mkdocs.yml"), "--site-dir", str(site)],
-                           cwd=REPO, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(REPO / "mkdocs.yml"),
+            "--site-dir",
+            str(site),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert built.returncode == 0, built.stderr[-4000:]
     api_reference = (site / "api-reference" / "index.html").read_text()
     assert "/api/v1/analyze-video" in api_reference and "/api/v1/webhooks/secret" in api_reference

@@ -38,8 +38,13 @@ def test_embeddings_are_normalised(encoder):
 
 
 def test_similar_sentences_are_closer_than_unrelated_ones(encoder):
-    a, b, c = encoder.embed(["We cut checkout errors by forty percent.", "Checkout failures fell by 40%.",
-                             "Penguins live in the southern hemisphere."])
+    a, b, c = encoder.embed(
+        [
+            "We cut checkout errors by forty percent.",
+            "Checkout failures fell by 40%.",
+            "Penguins live in the southern hemisphere.",
+        ]
+    )
     assert a @ b > a @ c + 0.2
 
 
@@ -51,8 +56,9 @@ class FakeWord:
 
 
 def test_sentence_times_from_words():
-    words = tuple(FakeWord(" " + w, i * 0.5, i * 0.5 + 0.4)
-                  for i, w in enumerate("Ever tried. Ever failed. No matter.".split()))
+    words = tuple(
+        FakeWord(" " + w, i * 0.5, i * 0.5 + 0.4) for i, w in enumerate("Ever tried. Ever failed. No matter.".split())
+    )
     sentences = split_sentences({"text": " Ever tried. Ever failed. No matter.", "words": words})
     assert [(s.start_s, s.end_s) for s in sentences] == [(0.0, 0.9), (1.0, 1.9), (2.0, 2.9)]
 

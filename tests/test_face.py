@@ -84,8 +84,16 @@ def test_blank_frames_have_no_face_and_no_metrics(landmarker):
     assert np.isnan(track.landmarks).all()
     metrics = analyze_face(track)
     assert metrics.face_visible_ratio == 0.0
-    for key in ("eye_contact_ratio", "look_away_intervals", "blink_count", "blink_rate_per_min",
-                "head_motion_deg_per_s", "smile_ratio", "smile_intervals", "head_yaw_median_deg"):
+    for key in (
+        "eye_contact_ratio",
+        "look_away_intervals",
+        "blink_count",
+        "blink_rate_per_min",
+        "head_motion_deg_per_s",
+        "smile_ratio",
+        "smile_intervals",
+        "head_yaw_median_deg",
+    ):
         assert getattr(metrics, key) is None, key
 
 
@@ -94,7 +102,7 @@ def test_missing_face_gives_visible_ratio_and_look_away_interval(landmarker):
     frames[16:28] = 0  # 1.5 s without a face
     metrics = analyze_face(landmarker.landmarks(frames, times(40)))
     assert metrics.face_visible_ratio == pytest.approx(28 / 40, abs=0.03)
-    (start_s, end_s), = metrics.look_away_intervals
+    ((start_s, end_s),) = metrics.look_away_intervals
     assert start_s == pytest.approx(16 * STEP_S, abs=STEP_S + 1e-9)
     assert end_s == pytest.approx(28 * STEP_S, abs=STEP_S + 1e-9)
 
@@ -148,12 +156,14 @@ def test_dict_points_and_every_time_key(portrait_track, time_key):
 
 def test_mediapipe_js_face_list_and_empty_faces(portrait_track):
     face = portrait_track.landmarks[1].tolist()
-    raw = json.dumps([
-        {"timestampMs": 0, "faceLandmarks": [[{"x": x, "y": y, "z": z} for x, y, z in face]]},
-        {"timestampMs": 125, "faceLandmarks": []},
-        {"timestampMs": 250, "faceLandmarks": [[]]},
-        {"timestampMs": 375, "landmarks": []},
-    ])
+    raw = json.dumps(
+        [
+            {"timestampMs": 0, "faceLandmarks": [[{"x": x, "y": y, "z": z} for x, y, z in face]]},
+            {"timestampMs": 125, "faceLandmarks": []},
+            {"timestampMs": 250, "faceLandmarks": [[]]},
+            {"timestampMs": 375, "landmarks": []},
+        ]
+    )
     parsed = face_track_from_samples(raw, 640, 360)
     assert parsed.found.tolist() == [True, False, False, False]
     np.testing.assert_array_equal(parsed.landmarks[0], portrait_track.landmarks[1])
@@ -194,14 +204,22 @@ def sample(t=0.0, points=None, **extra):
         (json.dumps([{"t": 0, "landmarks": {"x": 1}}]), "landmarks must be a list, got an object"),
         (json.dumps([sample(points=[POINT] * 300)]), "sample 0 has 300 landmarks; expected 468"),
         (json.dumps([sample(points=[POINT] * 477 + [[0.5, 0.5]])]), "sample 0, point 477: expected [x, y, z]"),
-        (json.dumps([sample(points=[POINT] * 10 + [[0.5, "a", 0]] + [POINT] * 467)]),
-         "sample 0, point 10: x, y and z must be numbers"),
-        (json.dumps([sample(points=[{"x": 0.5, "y": 0.5, "z": 0}] * 5 + [{"x": 0.5, "y": 0.5}] * 473)]),
-         "sample 0, point 5: x, y and z must be numbers"),
-        (json.dumps([sample(), sample(1, points=[POINT] * 7 + [[0.5, 2.0, 0]] + [POINT] * 470)]),
-         "sample 1, point 7: coordinate is outside -0.5..1.5"),
-        ('[{"t": 0, "landmarks": [[0.5, NaN, 0]' + ", [0.5, 0.5, 0]" * 477 + "]}]",
-         "sample 0, point 0: coordinate is not finite"),
+        (
+            json.dumps([sample(points=[POINT] * 10 + [[0.5, "a", 0]] + [POINT] * 467)]),
+            "sample 0, point 10: x, y and z must be numbers",
+        ),
+        (
+            json.dumps([sample(points=[{"x": 0.5, "y": 0.5, "z": 0}] * 5 + [{"x": 0.5, "y": 0.5}] * 473)]),
+            "sample 0, point 5: x, y and z must be numbers",
+        ),
+        (
+            json.dumps([sample(), sample(1, points=[POINT] * 7 + [[0.5, 2.0, 0]] + [POINT] * 470)]),
+            "sample 1, point 7: coordinate is outside -0.5..1.5",
+        ),
+        (
+            '[{"t": 0, "landmarks": [[0.5, NaN, 0]' + ", [0.5, 0.5, 0]" * 477 + "]}]",
+            "sample 0, point 0: coordinate is not finite",
+        ),
     ],
 )
 def test_invalid_samples_say_what_is_wrong(raw, message):

@@ -174,8 +174,9 @@ def test_face_missing_everywhere_or_no_frames(base):
     assert none_found.eye_contact_ratio is None and none_found.blink_count is None
     assert none_found.look_away_intervals is None and none_found.smile_intervals is None
     assert not none_found.eye_contact.any()
-    empty = analyze_face(FaceTrack(np.zeros(0), np.zeros((0, 478, 3), np.float32), np.zeros(0, bool), 0, 0,
-                                   "face_mesh"))
+    empty = analyze_face(
+        FaceTrack(np.zeros(0), np.zeros((0, 478, 3), np.float32), np.zeros(0, bool), 0, 0, "face_mesh")
+    )
     assert empty.frames_analyzed == 0 and empty.face_visible_ratio is None
 
 

@@ -38,9 +38,11 @@ from tests.test_multilingual_text import pieces, transcript, words_from
 CLIPS = ("monologue_webm", "face_then_cut_mkv", "falsetto_avi")  # speech and a face; no speech; too little speech
 # English words that are words in none of the Latin-script catalog languages: one of them outside a quote is an
 # English sentence (or part of one) left in the answer.
-ENGLISH_ONLY = frozenset("the and of is are was were your you with this that for not by at from be been have it its "
-                         "than which while would could each every more only into over under about after before to "
-                         "there their they what when where who how".split())
+ENGLISH_ONLY = frozenset(
+    "the and of is are was were your you with this that for not by at from be been have it its "
+    "than which while would could each every more only into over under about after before to "
+    "there their they what when where who how".split()
+)
 # What the user said, quoted as said in each language's catalog: not part of the answer's own language.
 QUOTED = re.compile(r"«[^»]*»|「[^」]*」|“[^”]*”|„[^“]*“|\"[^\"]*\"")
 
@@ -55,8 +57,9 @@ def english_left(text: str, language: str) -> set[str]:
 @pytest.fixture(scope="module")
 def analyses(real_recordings) -> dict[str, Analysis]:
     """Real recordings through the service's pipeline (in-process stages), and a Japanese and a Spanish talk."""
-    stages = local_stages(SpeechToText(), FaceLandmarker(), SentenceEncoder(device="cpu"),
-                          pose_landmarker=PoseLandmarker())
+    stages = local_stages(
+        SpeechToText(), FaceLandmarker(), SentenceEncoder(device="cpu"), pose_landmarker=PoseLandmarker()
+    )
     pipeline = Pipeline(stages, AnalysisOptions().pipeline_options())
 
     async def analyse(path: str) -> Analysis:
@@ -64,12 +67,20 @@ def analyses(real_recordings) -> dict[str, Analysis]:
             return await pipeline.analyze(upload, AnalysisInput(context_phrase="a product launch"))
 
     found = {name: asyncio.run(analyse(real_recordings[name].path)) for name in CLIPS}
-    for language, words in (("ja", pieces(*(["えーと、", "今日", "は", "東京", "へ", "行き", "ました。"] * 6))),
-                            ("es", words_from("Bueno, este, hoy les presento el proyecto que terminamos. " * 6))):
-        signals = measure_signals(Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False),
-                                  voice=None, transcript=transcript(words, language), provided_transcript=None,
-                                  face_chunks=[], client_track=None, window_s=5.0,
-                                  languages=requested_languages(language))
+    for language, words in (
+        ("ja", pieces(*(["えーと、", "今日", "は", "東京", "へ", "行き", "ました。"] * 6))),
+        ("es", words_from("Bueno, este, hoy les presento el proyecto que terminamos. " * 6)),
+    ):
+        signals = measure_signals(
+            Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False),
+            voice=None,
+            transcript=transcript(words, language),
+            provided_transcript=None,
+            face_chunks=[],
+            client_track=None,
+            window_s=5.0,
+            languages=requested_languages(language),
+        )
         found[f"talk_{language}"] = analyze_signals(signals)
     return found
 
@@ -78,20 +89,37 @@ def sentences_of(body: dict) -> list[str]:
     """Every text of a full-analysis body that a user reads, the answer's own sentences."""
     video, engine = body["video_analysis"], body["engine_analysis"] or {}
     score = video["score_details"]
-    texts = [*video["strengths"], *video["areas_for_improvement"], video["detailed_feedback"],
-             video["session_summary"], video["recommendation"], score["overall_reason"],
-             *(c["reason"] for c in score["categories"].values()), *score["withheld"].values(),
-             *video["evidence_quality"]["missing"].values(), *(row["speech_reason"] for row in
-                                                               video["time_series_scores"]),
-             *(m["label"] for m in video["labeled_moments"]), *(m["label"] for m in video["key_moments"]),
-             *(m["why"] for m in video["key_moments"]), body["engine_analysis_reason"], body["videoUrlReason"]]
+    texts = [
+        *video["strengths"],
+        *video["areas_for_improvement"],
+        video["detailed_feedback"],
+        video["session_summary"],
+        video["recommendation"],
+        score["overall_reason"],
+        *(c["reason"] for c in score["categories"].values()),
+        *score["withheld"].values(),
+        *video["evidence_quality"]["missing"].values(),
+        *(row["speech_reason"] for row in video["time_series_scores"]),
+        *(m["label"] for m in video["labeled_moments"]),
+        *(m["label"] for m in video["key_moments"]),
+        *(m["why"] for m in video["key_moments"]),
+        body["engine_analysis_reason"],
+        body["videoUrlReason"],
+    ]
     speech, face_body = video["metrics"]["speech"], video["metrics"]["body"]
     if speech:
         texts += speech["reasons"].values()
     if face_body:
-        texts += [face_body[part][key] for part, key in (("framing", "reason"), ("posture", "tilt_reason"),
-                                                          ("posture", "slouch_reason"), ("gestures", "reason"),
-                                                          ("fidgeting", "reason"))]
+        texts += [
+            face_body[part][key]
+            for part, key in (
+                ("framing", "reason"),
+                ("posture", "tilt_reason"),
+                ("posture", "slouch_reason"),
+                ("gestures", "reason"),
+                ("fidgeting", "reason"),
+            )
+        ]
     for name in ("engagement", "composure", "expressiveness", "vocal_energy", "eye_contact"):
         if name in engine:
             texts.append(engine[name]["reason"])
@@ -107,8 +135,9 @@ def in_language(analysis: Analysis, language: str) -> Analysis:
 
 
 def bodies(analysis: Analysis, language: str) -> dict:
-    return build_full_analysis(in_language(analysis, language), "session-1", None).model_dump(mode="json",
-                                                                                            by_alias=True)
+    return build_full_analysis(in_language(analysis, language), "session-1", None).model_dump(
+        mode="json", by_alias=True
+    )
 
 
 @pytest.mark.parametrize("language", ["es", "ja"])
@@ -127,12 +156,15 @@ def test_an_answer_in_spanish_or_japanese_has_no_english_sentence(analyses, lang
 def test_numbers_are_written_with_the_languages_decimal_separator(analyses):
     decimals = {"es": ",", "fr": ",", "de": ",", "pt": ",", "it": ",", "ja": ".", "zh": "."}
     for language, separator in decimals.items():
-        texts = " ".join(QUOTED.sub(" ", text) for analysis in analyses.values()
-                         for text in sentences_of(bodies(analysis, language)))
+        texts = " ".join(
+            QUOTED.sub(" ", text) for analysis in analyses.values() for text in sentences_of(bodies(analysis, language))
+        )
         other = "." if separator == "," else ","
         assert re.search(rf"\d{re.escape(separator)}\d", texts), language
-        assert not re.search(rf"\d{re.escape(other)}\d", texts), (language, re.findall(rf".{{30}}\d\{other}\d.{{30}}",
-                                                                                     texts)[:3])
+        assert not re.search(rf"\d{re.escape(other)}\d", texts), (
+            language,
+            re.findall(rf".{{30}}\d\{other}\d.{{30}}", texts)[:3],
+        )
 
 
 def test_every_feedback_language_says_every_sentence(analyses):
@@ -163,17 +195,28 @@ def test_the_feedback_language_is_the_spoken_one_with_a_catalog_unless_asked(ana
     assert translator("es").render(unknown).startswith("No se pudo identificar el idioma con 2 s de habla")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_any_combination_of_missing_signals_is_said_in_every_language(data, face_points, encoder):
     """Whatever is missing (composition's own generator), every language says every sentence, none in English."""
     media, audio, words, provided, chunks, client, observable_only = data.draw(uploads(face_points))
-    signals = measure_signals(media, voice=analyze_voice(audio) if audio is not None else None, transcript=words,
-                              provided_transcript=provided, face_chunks=chunks, client_track=client, window_s=5.0,
-                              languages=requested_languages("en"))
-    analysis = analyze_signals(signals, encoder.embed, observable_only=observable_only,
-                               context_phrase="quarterly results")
+    signals = measure_signals(
+        media,
+        voice=analyze_voice(audio) if audio is not None else None,
+        transcript=words,
+        provided_transcript=provided,
+        face_chunks=chunks,
+        client_track=client,
+        window_s=5.0,
+        languages=requested_languages("en"),
+    )
+    analysis = analyze_signals(
+        signals, encoder.embed, observable_only=observable_only, context_phrase="quarterly results"
+    )
     for language in feedback_languages():
         texts = sentences_of(bodies(analysis, language))
         if language != "en":
@@ -184,6 +227,7 @@ def test_any_combination_of_missing_signals_is_said_in_every_language(data, face
 def test_the_feedback_language_field_is_read_bounded_and_kept_by_jobs():
     """`feedback_language` on both forms: `auto` or a language with a catalog, any other value a 422 naming it;
     a job keeps it with its request."""
+
     def form(value: str) -> FormData:
         video = UploadFile(file=io.BytesIO(b"video"), filename="talk.mp4", headers=Headers())
         return FormData([("video", video), ("feedback_language", value)])

@@ -132,8 +132,9 @@ def test_the_rate_is_first_measured_after_the_grace_period():
         meter.advance(5.0, 199)  # 199 bytes in the window 3-5 s: one short of 100 bytes/s
     status, detail, headers = answer_for(slow.value)
     assert status == 408 and headers == {"Connection": "close"}
-    assert detail == ("Upload slower than the minimum of 100 bytes per second (averaged over 2 s); send it over a "
-                      "faster connection.")
+    assert detail == (
+        "Upload slower than the minimum of 100 bytes per second (averaged over 2 s); send it over a faster connection."
+    )
 
 
 def test_each_window_must_bring_its_share_whatever_came_before():
@@ -162,9 +163,11 @@ def test_the_meter_refuses_exactly_the_bodies_with_a_short_window(gaps_and_sizes
         received += size
     last = arrivals[-1][0]
     windows = range(int(RATE.grace_s), last - int(RATE.window_s) + 1, int(RATE.window_s))
-    short = [start for start in windows
-             if sum(size for at, size in arrivals if start <= at < start + RATE.window_s)
-             < RATE.bytes_per_s * RATE.window_s]
+    short = [
+        start
+        for start in windows
+        if sum(size for at, size in arrivals if start <= at < start + RATE.window_s) < RATE.bytes_per_s * RATE.window_s
+    ]
     assert refused == bool(short)
 
 
@@ -201,6 +204,7 @@ FAST_RATE = MinimumRate(bytes_per_s=1000, window_s=0.2, grace_s=0.1)
 
 def test_a_body_that_stops_sending_is_dropped_within_grace_and_one_window():
     """Nothing arrives after the first bytes: the wait is cut at the window's end, not when a byte next comes."""
+
     async def stalled():
         receive = limited_receive(_trickle([(0, b"x" * 10), (60, b"never")]), 10**6, min_rate=FAST_RATE)
         started = asyncio.get_running_loop().time()
@@ -223,6 +227,7 @@ def test_a_steady_body_is_read_whole_across_windows_and_nothing_is_lost():
 
 def test_a_complete_body_is_no_longer_timed():
     """After the last chunk, a receive waits for a disconnect however long: that is not a slow upload."""
+
     async def complete_then_wait():
         receive = limited_receive(_trickle([(0, b"x" * 500)], then_wait=True), 10**6, min_rate=FAST_RATE)
         assert await _read_body(receive) == b"x" * 500
@@ -238,21 +243,37 @@ BOUNDARY = "limits-boundary"
 
 
 def _upload_request(chunks: list[tuple[float, bytes]], hold: asyncio.Event | None = None) -> Request:
-    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"talk.mp4\"\r\n"
-            "Content-Type: video/mp4\r\n\r\n").encode()
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="video"; filename="talk.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
-    return Request({"type": "http", "method": "POST", "path": "/api/v1/analyze-video", "query_string": b"",
-                    "headers": [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())]},
-                   receive=_trickle([(0, head), *chunks, (0, tail)], hold=hold))
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/analyze-video",
+            "query_string": b"",
+            "headers": [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())],
+        },
+        receive=_trickle([(0, head), *chunks, (0, tail)], hold=hold),
+    )
 
 
-SLOTS = HttpOptions(max_concurrent_uploads=3, max_uploads_per_owner=2, retry_after_s=9,
-                       min_upload_bytes_per_s=1000, upload_rate_window_s=0.2, upload_grace_s=0.1)
+SLOTS = HttpOptions(
+    max_concurrent_uploads=3,
+    max_uploads_per_owner=2,
+    retry_after_s=9,
+    min_upload_bytes_per_s=1000,
+    upload_rate_window_s=0.2,
+    upload_grace_s=0.1,
+)
 
 
 def test_one_owner_cannot_take_every_upload_slot():
     """Bodies still streaming hold their slots: a third of alice's is refused (429), bob still gets one, and a
     second of bob's finds every slot taken (503)."""
+
     async def uploads_at_once():
         uploads, streaming = Uploads(SLOTS.model_copy(update={"min_upload_bytes_per_s": 0})), asyncio.Event()
 
@@ -269,8 +290,12 @@ def test_one_owner_cannot_take_every_upload_slot():
 
     alice_1, alice_2, alice_3, bob_1, bob_2 = asyncio.run(uploads_at_once())
     assert (alice_1, alice_2) == (100, 100)
-    assert answer_for(alice_3) == (429, "Too many uploads at once from this owner (the limit is 2). Retry after the "
-                                        "number of seconds in the Retry-After header.", {"Retry-After": "9"})
+    assert answer_for(alice_3) == (
+        429,
+        "Too many uploads at once from this owner (the limit is 2). Retry after the "
+        "number of seconds in the Retry-After header.",
+        {"Retry-After": "9"},
+    )
     assert isinstance(alice_3, TooManyUploads)
     assert bob_1 == 100  # another owner still gets a slot
     assert isinstance(bob_2, UploadsFull)
@@ -303,6 +328,7 @@ def test_an_upload_slot_is_free_once_the_body_is_in_and_after_a_failure():
 
 # The form fields' own bounds, checked before any work, and what /openapi.json says of them.
 
+
 def _form(**fields: str) -> FormData:
     video = UploadFile(file=__import__("io").BytesIO(b"video"), filename="talk.mp4", headers=Headers())
     return FormData([("video", video), *fields.items()])
@@ -310,8 +336,9 @@ def _form(**fields: str) -> FormData:
 
 @pytest.mark.parametrize("field, limit", [("context_phrase", 1000), ("sessionId", 200)])
 def test_context_phrase_and_session_id_have_their_own_bound(field, limit):
-    _, session_id, analysis_input = parse_analysis_request(_form(**{field: "a" * limit}), HttpOptions(),
-                                                          observable_only=False)
+    _, session_id, analysis_input = parse_analysis_request(
+        _form(**{field: "a" * limit}), HttpOptions(), observable_only=False
+    )
     assert (session_id if field == "sessionId" else analysis_input.context_phrase) == "a" * limit
     with pytest.raises(InvalidRequest) as refused:
         parse_analysis_request(_form(**{field: "a" * (limit + 1)}), HttpOptions(), observable_only=False)
@@ -319,7 +346,6 @@ def test_context_phrase_and_session_id_have_their_own_bound(field, limit):
     tighter = HttpOptions(max_context_phrase_chars=10, max_session_id_chars=10)
     with pytest.raises(InvalidRequest, match="longer than 10 characters"):
         parse_analysis_request(_form(**{field: "a" * 11}), tighter, observable_only=False)
-
 
 
 def test_a_subject_is_read_within_its_bound_and_the_subject_limit_is_a_429_naming_it():
@@ -333,17 +359,24 @@ def test_a_subject_is_read_within_its_bound_and_the_subject_limit_is_a_429_namin
         with pytest.raises(InvalidSubject) as refused:
             parse_analysis_request(_form(subject=bad), HttpOptions(), observable_only=False)
         assert answer_for(refused.value)[:2] == (
-            422, "Field 'subject' must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.")
+            422,
+            "Field 'subject' must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.",
+        )
     status, detail = answer_for(TooManySubjects(1000))[:2]
     assert status == 429 and "1000 subjects" in detail and "subjects.max_subjects_per_owner" in detail
     assert form_schema(ANALYSIS, HttpOptions())["properties"]["subject"]["maxLength"] == 64
+
 
 def test_the_openapi_document_states_the_fields_bounds_and_the_new_answers():
     options = HttpOptions()
     _FIELDS = form_schema(ANALYSIS, options)["properties"]
     assert _FIELDS["context_phrase"]["maxLength"] == options.max_context_phrase_chars == 1000
     assert _FIELDS["sessionId"]["maxLength"] == options.max_session_id_chars == 200
-    assert _FIELDS["speakers_expected"] == {"type": "integer", "minimum": 1, "maximum": 8,
-                                            "description": _FIELDS["speakers_expected"]["description"]}
+    assert _FIELDS["speakers_expected"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 8,
+        "description": _FIELDS["speakers_expected"]["description"],
+    }
     assert _FIELDS["speaker"]["enum"] == ["auto", "everyone", "1", "2", "3", "4", "5", "6", "7", "8"]
     assert {408, 429, 503} <= set(ERROR_RESPONSES) and {408, 429, 503} <= set(JOB_ERROR_RESPONSES)

@@ -23,20 +23,49 @@ from softskills.models.speech.voice import analyze_voice
 from tests.analysis_support import ENGLISH, analyze_signals, bodies
 
 PARAMS = load_params()
-INTERVIEW = ("I led a team of five engineers to rebuild our payment service. We cut checkout errors by forty "
-             "percent in three months. My manager asked me to present the results to the leadership team. I learned "
-             "to explain technical trade-offs to people outside engineering. That is why I am applying for this "
-             "senior engineering role.")
-UNRELATED = ("Penguins live mostly in the southern hemisphere. The quarterly tax filing deadline is next Tuesday. "
-             "Boil the pasta in salted water for nine minutes. Jupiter has dozens of known moons.")
-GOOD = {"pace_wpm": 150.0, "filler_rate_per_min": 1.0, "long_pause_rate_per_min": 0.5, "stt_confidence": 0.93,
-        "pitch_sd_semitones": 4.0, "monotone_ratio": 0.05, "loudness_range_db": 16.0, "hedge_rate_per_100_words": 1.0,
-        "vocabulary_diversity_mattr": 0.75, "eye_contact_ratio": 0.85, "look_away_rate_per_min": 0.5,
-        "smile_ratio": 0.3, "head_motion_deg_per_s": 4.0}
-FACTS = Facts(duration_s=60.0, word_count=150, speaking_time_s=55.0, filler_count=1, top_fillers=(("um", 1),),
-              pause_count=2, long_pause_count=1, longest_pause=(20.0, 2.4), pitch_median_hz=120.0,
-              face_visible_ratio=1.0, look_away_count=1, blink_count=3, hedge_count=1, top_hedges=(("maybe", 1),),
-              question_count=0, transcript_source="speech_to_text")
+INTERVIEW = (
+    "I led a team of five engineers to rebuild our payment service. We cut checkout errors by forty "
+    "percent in three months. My manager asked me to present the results to the leadership team. I learned "
+    "to explain technical trade-offs to people outside engineering. That is why I am applying for this "
+    "senior engineering role."
+)
+UNRELATED = (
+    "Penguins live mostly in the southern hemisphere. The quarterly tax filing deadline is next Tuesday. "
+    "Boil the pasta in salted water for nine minutes. Jupiter has dozens of known moons."
+)
+GOOD = {
+    "pace_wpm": 150.0,
+    "filler_rate_per_min": 1.0,
+    "long_pause_rate_per_min": 0.5,
+    "stt_confidence": 0.93,
+    "pitch_sd_semitones": 4.0,
+    "monotone_ratio": 0.05,
+    "loudness_range_db": 16.0,
+    "hedge_rate_per_100_words": 1.0,
+    "vocabulary_diversity_mattr": 0.75,
+    "eye_contact_ratio": 0.85,
+    "look_away_rate_per_min": 0.5,
+    "smile_ratio": 0.3,
+    "head_motion_deg_per_s": 4.0,
+}
+FACTS = Facts(
+    duration_s=60.0,
+    word_count=150,
+    speaking_time_s=55.0,
+    filler_count=1,
+    top_fillers=(("um", 1),),
+    pause_count=2,
+    long_pause_count=1,
+    longest_pause=(20.0, 2.4),
+    pitch_median_hz=120.0,
+    face_visible_ratio=1.0,
+    look_away_count=1,
+    blink_count=3,
+    hedge_count=1,
+    top_hedges=(("maybe", 1),),
+    question_count=0,
+    transcript_source="speech_to_text",
+)
 
 
 def sentences(text: str) -> tuple[Sentence, ...]:
@@ -44,13 +73,32 @@ def sentences(text: str) -> tuple[Sentence, ...]:
     return tuple(Sentence(p, 4.0 * i, 4.0 * i + 3.5) for i, p in enumerate(pieces))
 
 
-def measured(values: dict | None = None, *, withheld: dict | None = None, speech_gap: str | None = None,
-             face_gap: str | None = None, text: str = INTERVIEW, context: str | None = None,
-             windows=(), events=(), observable_only: bool = False) -> Measurements:
-    return Measurements(duration_s=60.0, values=dict(GOOD if values is None else values), withheld=withheld or {},
-                        facts=FACTS, language=None, events=tuple(events), windows=tuple(windows),
-                        sentences=sentences(text) if text else (), speech_gap=speech_gap, face_gap=face_gap,
-                        observable_only=observable_only, context_phrase=context)
+def measured(
+    values: dict | None = None,
+    *,
+    withheld: dict | None = None,
+    speech_gap: str | None = None,
+    face_gap: str | None = None,
+    text: str = INTERVIEW,
+    context: str | None = None,
+    windows=(),
+    events=(),
+    observable_only: bool = False,
+) -> Measurements:
+    return Measurements(
+        duration_s=60.0,
+        values=dict(GOOD if values is None else values),
+        withheld=withheld or {},
+        facts=FACTS,
+        language=None,
+        events=tuple(events),
+        windows=tuple(windows),
+        sentences=sentences(text) if text else (),
+        speech_gap=speech_gap,
+        face_gap=face_gap,
+        observable_only=observable_only,
+        context_phrase=context,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +131,9 @@ def test_a_category_without_enough_evidence_is_null_with_the_reasons():
 
 def test_no_overall_score_without_speech_even_with_a_smiling_face():
     """A face and no speech scored 86 and 98 overall in the first version."""
-    face_only = {k: GOOD[k] for k in ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio",
-                                      "head_motion_deg_per_s")}
+    face_only = {
+        k: GOOD[k] for k in ("eye_contact_ratio", "look_away_rate_per_min", "smile_ratio", "head_motion_deg_per_s")
+    }
     result = interpret(measured(face_only, speech_gap="No speech was detected in the audio."))
     assert result.overall_score is None and "No speech was detected" in result.overall_reason
     assert result.categories["clarity"].score is None
@@ -93,15 +142,26 @@ def test_no_overall_score_without_speech_even_with_a_smiling_face():
 
 def test_observable_only_drops_the_inferred_categories():
     result = interpret(measured(observable_only=True))
-    assert (result.categories["likeability"].score is None
-            and "observable-only" in result.categories["likeability"].reason)
+    assert (
+        result.categories["likeability"].score is None and "observable-only" in result.categories["likeability"].reason
+    )
     assert result.categories["authenticity"].score is None and result.categories["clarity"].score is not None
 
 
 def test_a_window_scores_counts_not_rates():
     """One filler in a 5 s window was a rate of 12 a minute and scored about 1/10."""
-    one_filler = WindowMeasurement(0.0, 5.0, {"pace_wpm": 150.0, "filler_count": 1.0, "long_pause_count": 0.0,
-                                              "stt_confidence": 0.9, "eye_contact_ratio": 0.9}, None)
+    one_filler = WindowMeasurement(
+        0.0,
+        5.0,
+        {
+            "pace_wpm": 150.0,
+            "filler_count": 1.0,
+            "long_pause_count": 0.0,
+            "stt_confidence": 0.9,
+            "eye_contact_ratio": 0.9,
+        },
+        None,
+    )
     silent = WindowMeasurement(5.0, 10.0, {"eye_contact_ratio": 0.9}, "Under 1.5 s of speech in this window.")
     result = interpret(measured(windows=[one_filler, silent]))
     window_filler_curve = PARAMS["metrics"]["filler_rate_per_min"]["window"]["curve"]
@@ -110,18 +170,22 @@ def test_a_window_scores_counts_not_rates():
     assert result.windows[1].overall is None  # a window without speech has no overall score
 
 
-WINDOW_CURVES = {spec["window"]["metric"]: spec["window"]["curve"] for spec in PARAMS["metrics"].values()
-                 if "window" in spec}
+WINDOW_CURVES = {
+    spec["window"]["metric"]: spec["window"]["curve"] for spec in PARAMS["metrics"].values() if "window" in spec
+}
 
 
 @settings(max_examples=80, deadline=None)
-@given(values=st.fixed_dictionaries({metric: st.floats(0, 1.5 * curve[-1][0]) for metric, curve in
-                                     WINDOW_CURVES.items()}), observable_only=st.booleans())
+@given(
+    values=st.fixed_dictionaries({metric: st.floats(0, 1.5 * curve[-1][0]) for metric, curve in WINDOW_CURVES.items()}),
+    observable_only=st.booleans(),
+)
 def test_a_window_with_every_window_metric_scores_every_category(values, observable_only):
     """Whatever their values: window confidence and authenticity were null in every window once body language
     raised confidence's total weight (a window cannot see body language, hedges or blinks)."""
-    window = interpret(measured(windows=[WindowMeasurement(0.0, 5.0, values, None)],
-                                observable_only=observable_only)).windows[0]
+    window = interpret(
+        measured(windows=[WindowMeasurement(0.0, 5.0, values, None)], observable_only=observable_only)
+    ).windows[0]
     for name, spec in PARAMS["categories"].items():
         if observable_only and spec["inferred"]:
             assert window.categories[name] is None
@@ -151,8 +215,9 @@ def test_a_better_metric_never_lowers_a_level_or_a_category(metric, low, high):
     """Levels and categories are weighted means of the same metric scores, so they move in one direction."""
     curve = PARAMS["metrics"][metric]["curve"]
     xs = [x for x, _ in curve]
-    values = sorted([xs[0] + low * (xs[-1] - xs[0]), xs[0] + high * (xs[-1] - xs[0])],
-                    key=lambda v: metric_score(curve, v))
+    values = sorted(
+        [xs[0] + low * (xs[-1] - xs[0]), xs[0] + high * (xs[-1] - xs[0])], key=lambda v: metric_score(curve, v)
+    )
     worse, better = (interpret(measured({**GOOD, metric: v})) for v in values)
     for name in worse.categories:
         if worse.categories[name].score is not None:
@@ -164,8 +229,11 @@ def test_a_better_metric_never_lowers_a_level_or_a_category(metric, low, high):
 
 def test_feedback_never_calls_a_metric_both_a_strength_and_an_area():
     mixed = {**GOOD, "pace_wpm": 95.0, "filler_rate_per_min": 9.0}
-    result = interpret(measured(mixed, events=[Event("filler", 4.1, 4.3, 'Filler "um"', {}),
-                                               Event("filler", 4.4, 4.6, 'Filler "um"', {})]))
+    result = interpret(
+        measured(
+            mixed, events=[Event("filler", 4.1, 4.3, 'Filler "um"', {}), Event("filler", 4.4, 4.6, 'Filler "um"', {})]
+        )
+    )
     assert not set(result.strengths) & set(result.areas_for_improvement)
     assert any("slow" in a for a in result.areas_for_improvement)
     filler_area = next(a for a in result.areas_for_improvement if "filler" in a)
@@ -174,10 +242,21 @@ def test_feedback_never_calls_a_metric_both_a_strength_and_an_area():
 
 def test_strongest_is_said_only_of_a_strength():
     weak = {k: v for k, v in GOOD.items()}
-    weak.update(pace_wpm=80.0, filler_rate_per_min=12.0, eye_contact_ratio=0.2, smile_ratio=0.0,
-                pitch_sd_semitones=1.0, loudness_range_db=4.0, hedge_rate_per_100_words=9.0, stt_confidence=0.4,
-                long_pause_rate_per_min=6.0, monotone_ratio=0.8, head_motion_deg_per_s=45.0,
-                vocabulary_diversity_mattr=0.5, look_away_rate_per_min=8.0)
+    weak.update(
+        pace_wpm=80.0,
+        filler_rate_per_min=12.0,
+        eye_contact_ratio=0.2,
+        smile_ratio=0.0,
+        pitch_sd_semitones=1.0,
+        loudness_range_db=4.0,
+        hedge_rate_per_100_words=9.0,
+        stt_confidence=0.4,
+        long_pause_rate_per_min=6.0,
+        monotone_ratio=0.8,
+        head_motion_deg_per_s=45.0,
+        vocabulary_diversity_mattr=0.5,
+        look_away_rate_per_min=8.0,
+    )
     result = interpret(measured(weak))
     assert result.strengths == () and "Strongest" not in result.detailed_feedback
 
@@ -217,8 +296,16 @@ def script_analysis(talking_head_videos):
     voice = analyze_voice(media.audio, media.sample_rate)
     transcript = SpeechToText().transcribe(media.audio)
     track = FaceLandmarker().landmarks(media.frames, media.frame_times_s)
-    signals = measure_signals(media, voice=voice, transcript=transcript, provided_transcript=None,
-                              face_chunks=[track], client_track=None, window_s=5.0, languages=ENGLISH)
+    signals = measure_signals(
+        media,
+        voice=voice,
+        transcript=transcript,
+        provided_transcript=None,
+        face_chunks=[track],
+        client_track=None,
+        window_s=5.0,
+        languages=ENGLISH,
+    )
     return analyze_signals(signals, SentenceEncoder(device="cpu").embed, context_phrase="quarterly team review")
 
 
@@ -228,17 +315,23 @@ def test_the_bodies_are_computed_from_the_video(script_analysis, talking_head_vi
     json.dumps(full, allow_nan=False)
     assert body["speaking_pace_wpm"] == pytest.approx(truth.pace_wpm, rel=0.15)
     assert body["filler_word_count"] == sum(m["type"] == "filler" for m in body["labeled_moments"])
-    (pause_start, pause_end), = [p for p in truth.pauses if p[1] - p[0] >= 2]
-    assert any(m["type"] == "long_pause" and abs(m["start_s"] - pause_start) < 0.3
-               and abs(m["end_s"] - pause_end) < 0.3 for m in body["labeled_moments"])
+    ((pause_start, pause_end),) = [p for p in truth.pauses if p[1] - p[0] >= 2]
+    assert any(
+        m["type"] == "long_pause" and abs(m["start_s"] - pause_start) < 0.3 and abs(m["end_s"] - pause_end) < 0.3
+        for m in body["labeled_moments"]
+    )
     assert 3 <= len(body["key_moments"]) <= 5
     assert [r["start_s"] for r in body["time_series_scores"]] == [0.0, 5.0, 10.0]
     assert f"{body['speaking_pace_wpm']:.0f}" in body["detailed_feedback"]
     assert body["session_summary"].startswith(f"In this {body['evidence_quality']['duration_s']:.0f} s video")
     assert body["metrics"]["face"]["smile_ratio"] == pytest.approx(1.0, abs=0.05)  # the portrait smiles
     # The KPIs sent to the engine are the values the categories scored (the engine adds its content cosines).
-    components = {c["metric"]: c["value"] for d in body["score_details"]["categories"].values()
-                  for c in d["components"] if PARAMS["metrics"][c["metric"]]["evidence"] != "content"}
+    components = {
+        c["metric"]: c["value"]
+        for d in body["score_details"]["categories"].values()
+        for c in d["components"]
+        if PARAMS["metrics"][c["metric"]]["evidence"] != "content"
+    }
     for metric, value in components.items():
         assert full["engine_kpis"][metric] == pytest.approx(value, abs=1e-3)
     assert full["engine_kpis"]["long_pause_count"] == 1

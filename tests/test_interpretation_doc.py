@@ -56,8 +56,9 @@ def documented(text: str) -> dict:
     params: dict = {"metrics": {}, "categories": {}, "interpretations": {}, "overall": {"weights": {}}}
     for metric, shape, _status, _source in tables["Metric|Curve (value → score)|Status|Source / rationale"]:
         params["metrics"][name(metric)] = {"curve": curve(shape)}
-    windows = {name(metric): window for metric, window in
-               tables["Metric|In a window (window measurement: value → score)"]}
+    windows = {
+        name(metric): window for metric, window in tables["Metric|In a window (window measurement: value → score)"]
+    }
     for metric in params["metrics"].keys() - windows.keys():
         params["metrics"][metric]["window"] = "missing from the Windows table"
     for metric, window in windows.items():
@@ -66,8 +67,7 @@ def documented(text: str) -> dict:
             measured, points = re.fullmatch(r"`(\w+)`: ([^(]*?)(?: \(.*\))?", window).groups()
             spec["window"] = {"metric": measured, "curve": curve(points)}
     for category, inferred, overall, metrics in tables["Category|Inferred|Overall weight|Metrics (weight)"]:
-        params["categories"][category] = {"inferred": {"yes": True, "no": False}[inferred],
-                                          "weights": weights(metrics)}
+        params["categories"][category] = {"inferred": {"yes": True, "no": False}[inferred], "weights": weights(metrics)}
         params["overall"]["weights"][category] = float(overall)
     for level, metrics, moments in tables["Level|Metrics (weight)|Moments shown"]:
         params["interpretations"][level] = {"weights": weights(metrics), "moments": re.findall(r"`(\w+)`", moments)}
@@ -130,30 +130,44 @@ def changed(edit) -> dict:
     return params
 
 
-@pytest.mark.parametrize("edit, where", [
-    (lambda p: p["metrics"]["pace_wpm"]["curve"][2].__setitem__(1, 7), ".metrics.pace_wpm.curve[2][1]"),
-    (lambda p: p["metrics"]["filler_rate_per_min"]["window"]["curve"].pop(), ".metrics.filler_rate_per_min.window"),
-    (lambda p: p["metrics"]["smile_ratio"].pop("window"), ".metrics.smile_ratio.window: in the document"),
-    (lambda p: p["metrics"]["blink_rate_per_min"].update(window={"metric": "blink_count", "curve": [[0, 5]]}),
-     ".metrics.blink_rate_per_min.window: in the file"),
-    (lambda p: p["metrics"].update(speech_ratio={"curve": [[0, 0], [1, 10]]}), ".metrics.speech_ratio: in the file"),
-    (lambda p: p["metrics"].pop("fidget_ratio"), ".metrics.fidget_ratio: in the document"),
-    (lambda p: p["categories"]["confidence"]["weights"].pop("slouch_ratio"),
-     ".categories.confidence.weights.slouch_ratio: in the document"),
-    (lambda p: p["categories"]["likeability"].update(inferred=False), ".categories.likeability.inferred"),
-    (lambda p: p["overall"]["weights"].update(clarity=0.4), ".overall.weights.clarity"),
-    (lambda p: p["interpretations"]["composure"]["moments"].append("hedge"), ".interpretations.composure.moments"),
-    (lambda p: p.update(min_coverage=0.5), ".min_coverage"),
-    (lambda p: p.update(version="9.9"), ".version"),
-    (lambda p: p["content"].update(max_summary_words=80), ".content.max_summary_words: in the file"),
-    (lambda p: p["personal"]["metrics"]["pace_wpm"].update(floor=5.0), ".personal.metrics.pace_wpm.floor"),
-    (lambda p: p["personal"]["metrics"]["eye_contact_ratio"].update(better="lower"),
-     ".personal.metrics.eye_contact_ratio.better"),
-    (lambda p: p["personal"]["metrics"]["smile_ratio"]["personal_curve"].pop(), ".personal.metrics.smile_ratio"),
-    (lambda p: p["personal"]["metrics"]["clarity"].update(personal_curve=[[0, 10]]),
-     ".personal.metrics.clarity.personal_curve: in the file"),
-    (lambda p: p["personal"]["calibration"].update(weight=0.3), ".personal.calibration.weight"),
-])
+@pytest.mark.parametrize(
+    "edit, where",
+    [
+        (lambda p: p["metrics"]["pace_wpm"]["curve"][2].__setitem__(1, 7), ".metrics.pace_wpm.curve[2][1]"),
+        (lambda p: p["metrics"]["filler_rate_per_min"]["window"]["curve"].pop(), ".metrics.filler_rate_per_min.window"),
+        (lambda p: p["metrics"]["smile_ratio"].pop("window"), ".metrics.smile_ratio.window: in the document"),
+        (
+            lambda p: p["metrics"]["blink_rate_per_min"].update(window={"metric": "blink_count", "curve": [[0, 5]]}),
+            ".metrics.blink_rate_per_min.window: in the file",
+        ),
+        (
+            lambda p: p["metrics"].update(speech_ratio={"curve": [[0, 0], [1, 10]]}),
+            ".metrics.speech_ratio: in the file",
+        ),
+        (lambda p: p["metrics"].pop("fidget_ratio"), ".metrics.fidget_ratio: in the document"),
+        (
+            lambda p: p["categories"]["confidence"]["weights"].pop("slouch_ratio"),
+            ".categories.confidence.weights.slouch_ratio: in the document",
+        ),
+        (lambda p: p["categories"]["likeability"].update(inferred=False), ".categories.likeability.inferred"),
+        (lambda p: p["overall"]["weights"].update(clarity=0.4), ".overall.weights.clarity"),
+        (lambda p: p["interpretations"]["composure"]["moments"].append("hedge"), ".interpretations.composure.moments"),
+        (lambda p: p.update(min_coverage=0.5), ".min_coverage"),
+        (lambda p: p.update(version="9.9"), ".version"),
+        (lambda p: p["content"].update(max_summary_words=80), ".content.max_summary_words: in the file"),
+        (lambda p: p["personal"]["metrics"]["pace_wpm"].update(floor=5.0), ".personal.metrics.pace_wpm.floor"),
+        (
+            lambda p: p["personal"]["metrics"]["eye_contact_ratio"].update(better="lower"),
+            ".personal.metrics.eye_contact_ratio.better",
+        ),
+        (lambda p: p["personal"]["metrics"]["smile_ratio"]["personal_curve"].pop(), ".personal.metrics.smile_ratio"),
+        (
+            lambda p: p["personal"]["metrics"]["clarity"].update(personal_curve=[[0, 10]]),
+            ".personal.metrics.clarity.personal_curve: in the file",
+        ),
+        (lambda p: p["personal"]["calibration"].update(weight=0.3), ".personal.calibration.weight"),
+    ],
+)
 def test_the_comparison_finds_every_kind_of_change(edit, where):
     found = check(changed(edit))
     assert any(d.startswith(where) for d in found), found

@@ -17,12 +17,24 @@ from testkit.redis_server import throwaway_redis
 
 def _context(replicas: int) -> AutoscalingContext:
     return AutoscalingContext(
-        deployment_id=DeploymentID("JobConsumer", "softskills"), deployment_name="JobConsumer",
-        app_name="softskills", current_num_replicas=replicas, target_num_replicas=replicas, running_replicas=[],
-        total_num_requests=0, total_queued_requests=0, aggregated_metrics={}, raw_metrics={},
-        capacity_adjusted_min_replicas=1, capacity_adjusted_max_replicas=8, policy_state={},
-        last_scale_up_time=None, last_scale_down_time=None, current_time=None,
-        config=AutoscalingConfig(min_replicas=1, max_replicas=8, target_ongoing_requests=2))
+        deployment_id=DeploymentID("JobConsumer", "softskills"),
+        deployment_name="JobConsumer",
+        app_name="softskills",
+        current_num_replicas=replicas,
+        target_num_replicas=replicas,
+        running_replicas=[],
+        total_num_requests=0,
+        total_queued_requests=0,
+        aggregated_metrics={},
+        raw_metrics={},
+        capacity_adjusted_min_replicas=1,
+        capacity_adjusted_max_replicas=8,
+        policy_state={},
+        last_scale_up_time=None,
+        last_scale_down_time=None,
+        current_time=None,
+        config=AutoscalingConfig(min_replicas=1, max_replicas=8, target_ongoing_requests=2),
+    )
 
 
 def test_replicas_follow_the_redis_queue(monkeypatch):

@@ -17,8 +17,9 @@ from softskills.jobs.errors import JobsOff
 
 
 def request(headers: list[tuple[bytes, bytes]], query: bytes = b"") -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/api/v1/jobs", "headers": headers,
-                    "query_string": query})
+    return Request(
+        {"type": "http", "method": "POST", "path": "/api/v1/jobs", "headers": headers, "query_string": query}
+    )
 
 
 @pytest.mark.parametrize("values", [[b""], [b"k" * 256], ["ключ".encode()], [b"a\x07b"], [b"one", b"two"]])
@@ -32,10 +33,13 @@ def test_a_good_idempotency_key_is_taken_as_sent():
     assert _idempotency_key(request([])) is None
 
 
-@pytest.mark.parametrize("options, videos, reason", [
-    (JobOptions(enabled=False), object(), "Jobs are off on this server."),
-    (JobOptions(), None, STORAGE_OFF_DETAIL),
-])
+@pytest.mark.parametrize(
+    "options, videos, reason",
+    [
+        (JobOptions(enabled=False), object(), "Jobs are off on this server."),
+        (JobOptions(), None, STORAGE_OFF_DETAIL),
+    ],
+)
 def test_jobs_off_answer_404_with_the_reason(options, videos, reason):
     class NeverAuthenticated:
         async def owner(self, req):

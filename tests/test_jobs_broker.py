@@ -50,9 +50,15 @@ def fresh_broker_state():
 
 def connect(folder: Path) -> Connection:
     prepare_folder(folder)  # as jobs/queue.py does
-    return Connection("filesystem://", transport=Transport,
-                      transport_options={"data_folder_in": str(folder), "data_folder_out": str(folder),
-                                         "control_folder": str(folder / "control")})
+    return Connection(
+        "filesystem://",
+        transport=Transport,
+        transport_options={
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        },
+    )
 
 
 class Reader:
@@ -110,8 +116,11 @@ def being_written(folder: Path, earlier: set[str]) -> bool:
 def kill_mid_write(folder: Path, first_number: int, sent_before: int) -> tuple[list[int], bool]:
     """Starts a writer and, once it has sent `sent_before` messages, SIGKILLs it the moment it is writing the next
     one; returns the numbers it had sent, and whether the kill left that message half-written."""
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder), str(first_number), QUEUE,
-                               str(BLOB_BYTES)], stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(folder), str(first_number), QUEUE, str(BLOB_BYTES)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     sent = [int(writer.stdout.readline()) for _ in range(sent_before)]
     earlier = set(os.listdir(folder / WRITING))
     deadline = time.monotonic() + 60

@@ -56,11 +56,16 @@ class Replica:
         async def notify(job):
             pass
 
-        self.runner = JobRunner(self.store, analysis, videos,
-                                answer=lambda analysis, request: Result(BODY, Summary(70, {"clarity": 7.0})),
-                                classify=lambda exc: (500, type(exc).__name__), notify=notify,
-                                options=RunOptions(3, 600, HEARTBEAT_S, LEASE, timedelta(days=30)),
-                                subjects=SubjectSessions(SubjectStore(url), SubjectOptions()))
+        self.runner = JobRunner(
+            self.store,
+            analysis,
+            videos,
+            answer=lambda analysis, request: Result(BODY, Summary(70, {"clarity": 7.0})),
+            classify=lambda exc: (500, type(exc).__name__),
+            notify=notify,
+            options=RunOptions(3, 600, HEARTBEAT_S, LEASE, timedelta(days=30)),
+            subjects=SubjectSessions(SubjectStore(url), SubjectOptions()),
+        )
 
     def failing_heartbeats(self, failures: int | None) -> list[float]:
         """The next `failures` lease renewals (every one, for None) raise a database error; returns when each
@@ -81,12 +86,25 @@ class Replica:
 def shared(tmp_path, talking_head):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     KeyStore(url, pepper=TEST_PEPPER)
-    videos = VideoStorage(LocalVideoStore(tmp_path / "videos", b"k" * 32, 3600),
-                          VideoLedger(url, VideoQuota(10**9, 10**10, 0), 3600), None, purge_interval_s=3600)
+    videos = VideoStorage(
+        LocalVideoStore(tmp_path / "videos", b"k" * 32, 3600),
+        VideoLedger(url, VideoQuota(10**9, 10**10, 0), 3600),
+        None,
+        purge_interval_s=3600,
+    )
     with open(talking_head.path, "rb") as upload:
         kept = videos.keep_upload(upload, "alice", 3600)
-    job = JobStore(url).create(NewJob("alice", "analyze-video", JobRequest("analyze-video", AnalysisInput()).to_json(),
-                                      "http://api/", kept.object_id, kept.reservation), timedelta(days=1))
+    job = JobStore(url).create(
+        NewJob(
+            "alice",
+            "analyze-video",
+            JobRequest("analyze-video", AnalysisInput()).to_json(),
+            "http://api/",
+            kept.object_id,
+            kept.reservation,
+        ),
+        timedelta(days=1),
+    )
     return url, videos, job.id
 
 

@@ -25,8 +25,9 @@ class RedisBacked:
         self.data_dir, self.broker, self._stack, self.service = data_dir, broker, ExitStack(), None
 
     def start(self):
-        self.service = self._stack.enter_context(running_service(
-            self.data_dir, configure=job_test_args, env={"SOFTSKILLS_BROKER_URL": self.broker}))
+        self.service = self._stack.enter_context(
+            running_service(self.data_dir, configure=job_test_args, env={"SOFTSKILLS_BROKER_URL": self.broker})
+        )
         return self.service
 
     def stop(self):

@@ -59,21 +59,46 @@ def models():
 class Jobs:
     """A service, a runner and a sweeper on one store, as the ingress and a consumer replica hold them."""
 
-    def __init__(self, tmp_path, models, *, quota_bytes=200 * MB, lease_s=60.0, heartbeat_s=5.0, max_attempts=3,
-                 speech_timeout_s=600.0, max_active=10, max_subjects=2, **stages):
+    def __init__(
+        self,
+        tmp_path,
+        models,
+        *,
+        quota_bytes=200 * MB,
+        lease_s=60.0,
+        heartbeat_s=5.0,
+        max_attempts=3,
+        speech_timeout_s=600.0,
+        max_active=10,
+        max_subjects=2,
+        **stages,
+    ):
         url = f"sqlite:///{tmp_path / 'store.db'}"
         KeyStore(url, pepper=TEST_PEPPER)
         self.store = JobStore(url)
         store = LocalVideoStore(tmp_path / "videos", b"k" * 32, 3600)
-        self.videos = VideoStorage(store, VideoLedger(url, VideoQuota(quota_bytes, 10 * quota_bytes, 0), 3600),
-                                   None, purge_interval_s=3600)
+        self.videos = VideoStorage(
+            store, VideoLedger(url, VideoQuota(quota_bytes, 10 * quota_bytes, 0), 3600), None, purge_interval_s=3600
+        )
         self.queue: list[str] = []
         self.notified: list[str] = []
         self.secrets = WebhookSecrets(url, SecretBox(TEST_PEPPER))
         self.subjects = SubjectStore(url)
-        self.service = JobService(self.store, self.videos, self.secrets, self.queue.append, max_active, 3600,
-                                  timedelta(days=1), RETENTION, timedelta(0), ("127.0.0.1/32",), 10, self.subjects,
-                                  max_subjects)
+        self.service = JobService(
+            self.store,
+            self.videos,
+            self.secrets,
+            self.queue.append,
+            max_active,
+            3600,
+            timedelta(days=1),
+            RETENTION,
+            timedelta(0),
+            ("127.0.0.1/32",),
+            10,
+            self.subjects,
+            max_subjects,
+        )
         options = AnalysisOptions(speech_timeout_s=speech_timeout_s).pipeline_options()
         base = local_stages(models["stt"], models["face"], models["encoder"])
         self.pipeline = Pipeline(dataclasses.replace(base, **stages), options)
@@ -82,20 +107,32 @@ class Jobs:
         async def notify(job):
             self.notified.append(job.id)
 
-        self.runner = JobRunner(self.store, self.pipeline, self.videos,
-                                answer=lambda analysis, r: build_answer(analysis, r.analysis == "full-analysis",
-                                                                        r.session_id),
-                                classify=classify_failure, notify=notify,
-                                options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION),
-                                subjects=SubjectSessions(self.subjects, SubjectOptions()))
-        self.sweeper = Sweeper(self.store, self.videos, self.queue.append, lambda job_id, attempt: None, lease,
-                               timedelta(minutes=30), timedelta(hours=1), RETENTION)
+        self.runner = JobRunner(
+            self.store,
+            self.pipeline,
+            self.videos,
+            answer=lambda analysis, r: build_answer(analysis, r.analysis == "full-analysis", r.session_id),
+            classify=classify_failure,
+            notify=notify,
+            options=RunOptions(max_attempts, 600, heartbeat_s, lease, RETENTION),
+            subjects=SubjectSessions(self.subjects, SubjectOptions()),
+        )
+        self.sweeper = Sweeper(
+            self.store,
+            self.videos,
+            self.queue.append,
+            lambda job_id, attempt: None,
+            lease,
+            timedelta(minutes=30),
+            timedelta(hours=1),
+            RETENTION,
+        )
 
     def submit(self, path, analysis="analyze-video", owner="alice", analysis_input=AnalysisInput(), **kwargs):
         with open(path, "rb") as upload:
-            job, replayed = self.service.submit(Submission(owner, upload, JobRequest(analysis, analysis_input,
-                                                                                     "s-1"), "http://api/",
-                                                           **kwargs))
+            job, replayed = self.service.submit(
+                Submission(owner, upload, JobRequest(analysis, analysis_input, "s-1"), "http://api/", **kwargs)
+            )
         return job, replayed
 
     def deliver(self, job_id):
@@ -140,8 +177,15 @@ def test_a_job_with_a_subject_keeps_its_session_when_it_succeeds(tmp_path, model
     answered = jobs.store.get("alice", job.id).result["speaking_pace_wpm"]  # the answer rounds to 3 decimals
     assert kept.metrics["pace_wpm"] == pytest.approx(answered, abs=1e-3)
     assert jobs.subjects.subjects("alice", 10)[0][0].sessions == 1 and jobs.subjects.subjects("bob", 10) == ([], False)
-    jobs.subjects.add("alice", "ben", kept.record(), params_version="2.4", source="api", transcript=None,
-                      limits=SubjectLimits(max_subjects=2, max_sessions=10, retention=RETENTION))
+    jobs.subjects.add(
+        "alice",
+        "ben",
+        kept.record(),
+        params_version="2.4",
+        source="api",
+        transcript=None,
+        limits=SubjectLimits(max_subjects=2, max_sessions=10, retention=RETENTION),
+    )
     with pytest.raises(TooManySubjects, match="2 subjects"):
         jobs.submit(talking_head.path, analysis_input=AnalysisInput(subject="carl"))
 
@@ -177,7 +221,7 @@ def test_a_video_that_does_not_decode_fails_at_once(tmp_path, models, talking_he
 def test_client_samples_for_a_file_without_video_fail_the_job_at_once(tmp_path, models):
     """It was a 500 from a ValueError, retried max_attempts times."""
     voice = tmp_path / "voice.m4a"
-    make_audio_only_file(voice, load_audio(BECKETT_WAV)[:16000 * 4])
+    make_audio_only_file(voice, load_audio(BECKETT_WAV)[: 16000 * 4])
     jobs = Jobs(tmp_path, models)
     job, _ = jobs.submit(voice, analysis_input=AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
     assert jobs.deliver(job.id) == (Outcome.FINISHED, None)
@@ -196,6 +240,7 @@ def client_errors(base=AnalysisError) -> list[type[AnalysisError]]:
 def test_a_failure_of_the_clients_input_is_never_retried(tmp_path, models, talking_head, error):
     """Whatever the stage that finds it: a client error fails the job on its first attempt with the status and
     detail the synchronous endpoint answers."""
+
     async def refuse(*audio):
         raise error("what is wrong with the upload")
 
@@ -205,8 +250,7 @@ def test_a_failure_of_the_clients_input_is_never_retried(tmp_path, models, talki
     failed = jobs.store.get("alice", job.id)
     status, detail = classify_failure(error("what is wrong with the upload"))
     assert 400 <= status < 500
-    assert (failed.status, failed.attempts, failed.error_status, failed.error_detail) == (
-        "failed", 1, status, detail)
+    assert (failed.status, failed.attempts, failed.error_status, failed.error_detail) == ("failed", 1, status, detail)
 
 
 def test_cancelling_a_running_job_stops_its_analysis(tmp_path, models, talking_head):

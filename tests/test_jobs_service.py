@@ -70,8 +70,8 @@ def test_jobs_are_documented_in_openapi(service):
     assert {"id", "status", "result", "error", "webhook", "attempts", "links"} <= set(job)
     assert "202" in spec["paths"]["/api/v1/jobs"]["post"]["responses"]
     assert {"analysis", "webhook_url", "video"} <= set(
-        spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-        ["properties"])
+        spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    )
 
 
 def test_a_job_answers_what_the_synchronous_endpoint_answers(service, talking_head):
@@ -105,15 +105,20 @@ def test_idempotency_keys_and_owners(service, talking_head_no_audio):
     stranger, _ = service.store.create_key("someone-else", "Other", None)
     missing = get_job(service, "job_" + "A" * 22)
     assert missing.status_code == 404
-    for response in (get_job(service, job_id, stranger),
-                     httpx.delete(f"{service.base_url}/api/v1/jobs/{job_id}", headers=auth(stranger))):
+    for response in (
+        get_job(service, job_id, stranger),
+        httpx.delete(f"{service.base_url}/api/v1/jobs/{job_id}", headers=auth(stranger)),
+    ):
         assert (response.status_code, response.json()) == (404, missing.json())  # as if it did not exist
-    assert httpx.get(f"{service.base_url}/api/v1/jobs", headers=auth(stranger)).json() == {"jobs": [],
-                                                                                           "next_cursor": None}
+    assert httpx.get(f"{service.base_url}/api/v1/jobs", headers=auth(stranger)).json() == {
+        "jobs": [],
+        "next_cursor": None,
+    }
     page = httpx.get(f"{service.base_url}/api/v1/jobs", params={"limit": 1}, headers=auth(service.key)).json()
     assert [j["id"] for j in page["jobs"]] == [job_id] and page["next_cursor"] == job_id
-    rest = httpx.get(f"{service.base_url}/api/v1/jobs", params={"cursor": page["next_cursor"]},
-                     headers=auth(service.key)).json()
+    rest = httpx.get(
+        f"{service.base_url}/api/v1/jobs", params={"cursor": page["next_cursor"]}, headers=auth(service.key)
+    ).json()
     assert job_id not in [j["id"] for j in rest["jobs"]] and len(rest["jobs"]) >= 2
     assert wait_for(service, job_id)["status"] == "succeeded"
 
@@ -129,8 +134,9 @@ def test_webhooks_are_signed_retried_and_recorded(service, talking_head_no_audio
     assert private.status_code == 422 and "private" in private.json()["detail"]
 
     with Receiver([500]) as receiver:
-        job_id = submit(service, talking_head_no_audio.path,
-                        data={"analysis": "analyze-video", "webhook_url": receiver.url}).json()["id"]
+        job_id = submit(
+            service, talking_head_no_audio.path, data={"analysis": "analyze-video", "webhook_url": receiver.url}
+        ).json()["id"]
         job = wait_for(service, job_id, lambda j: j["webhook"]["state"] in ("delivered", "failed"), timeout_s=240)
     assert job["status"] == "succeeded" and job["webhook"]["state"] == "delivered"
     attempts = job["webhook"]["attempts"]
@@ -141,8 +147,9 @@ def test_webhooks_are_signed_retried_and_recorded(service, talking_head_no_audio
         assert event["type"] == "job.succeeded" and event["data"]["id"] == job_id
         assert event["data"]["url"] == f"{service.base_url}/api/v1/jobs/{job_id}"
     assert receiver.received[0][0]["webhook-id"] == receiver.received[1][0]["webhook-id"]
-    gap_s = (time.mktime(time.strptime(attempts[1]["at"][:19], "%Y-%m-%dT%H:%M:%S"))
-             - time.mktime(time.strptime(attempts[0]["at"][:19], "%Y-%m-%dT%H:%M:%S")))
+    gap_s = time.mktime(time.strptime(attempts[1]["at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.mktime(
+        time.strptime(attempts[0]["at"][:19], "%Y-%m-%dT%H:%M:%S")
+    )
     assert gap_s >= 1  # the back-off's first wait (first_retry_s)
 
 
@@ -164,8 +171,14 @@ def _cli(service, *args, key=True):
     env.pop("SOFTSKILLS_API_KEY", None)
     if key:
         env["SOFTSKILLS_API_KEY"] = service.key
-    return subprocess.run([sys.executable, "-m", "softskills.cli.main", "analyze", *args], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "softskills.cli.main", "analyze", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 def test_the_command_line_client(service, talking_head, talking_head_no_audio):
@@ -201,8 +214,9 @@ def test_a_job_survives_its_consumer_being_killed(service, talking_head):
     assert replica_pids("JobConsumer") and consumer not in replica_pids("JobConsumer")
 
 
-def test_a_job_survives_a_crash_and_a_failing_one_is_retried_then_failed(restartable, talking_head,
-                                                                         talking_head_no_audio):
+def test_a_job_survives_a_crash_and_a_failing_one_is_retried_then_failed(
+    restartable, talking_head, talking_head_no_audio
+):
     """The whole service is killed at once (every process, as a power cut would) with a job unfinished, then started
     again, into a configuration whose speech stage times out at once. The video without audio needs no speech
     stage, so that job succeeds; a video with speech then fails every attempt, a server-side error the task queue

@@ -27,9 +27,17 @@ def jobs(store_url, clock):  # noqa: F811
 
 
 def new_job(owner="alice", key=None, request_hash=None, webhook=None) -> NewJob:
-    return NewJob(owner=owner, analysis="analyze-video", request={"analysis": "analyze-video", "input": {}},
-                  base_url="http://testserver/", upload_object="obj", upload_reservation=None, webhook_url=webhook,
-                  idempotency_key=key, request_hash=request_hash)
+    return NewJob(
+        owner=owner,
+        analysis="analyze-video",
+        request={"analysis": "analyze-video", "input": {}},
+        base_url="http://testserver/",
+        upload_object="obj",
+        upload_reservation=None,
+        webhook_url=webhook,
+        idempotency_key=key,
+        request_hash=request_hash,
+    )
 
 
 def test_ids_are_random_and_checked(jobs):
@@ -163,7 +171,9 @@ def test_an_attempt_whose_sender_vanished_counts_and_the_webhook_fails_after_the
     seen = jobs.get("alice", job.id)
     assert seen.webhook_state == "failed" and seen.webhook_next_at is None
     assert [(a.attempt, a.started_at, a.status_code) for a in seen.webhook_history] == [
-        (1, started, None), (2, started + LEASE * 1.5, None)]
+        (1, started, None),
+        (2, started + LEASE * 1.5, None),
+    ]
     assert all("interrupted" in a.error for a in seen.webhook_history)
     assert jobs.webhooks_to_enqueue(LEASE) == []
 
@@ -173,8 +183,15 @@ def test_finished_jobs_are_purged_after_retention_and_reports_kept_meanwhile(job
     jobs.claim(job.id, LEASE)
     jobs.succeed(job.id, 1, {"overall_score": 60}, Summary(60, {"clarity": 6.0}), RETENTION)
     clock.advance(timedelta(seconds=1))
-    report = jobs.record_report("alice", "full-analysis", {"video_analysis": {}}, Summary(70, {"clarity": 8.0}),
-                                None, RETENTION, {"analysis": "full-analysis"})
+    report = jobs.record_report(
+        "alice",
+        "full-analysis",
+        {"video_analysis": {}},
+        Summary(70, {"clarity": 8.0}),
+        None,
+        RETENTION,
+        {"analysis": "full-analysis"},
+    )
     assert [r.id for r in jobs.history("alice", 10)] == [report.id, job.id]
     assert jobs.list("alice", 10)[0][0].id == job.id  # the API lists jobs only
     clock.advance(RETENTION)

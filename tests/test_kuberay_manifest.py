@@ -36,42 +36,103 @@ FULL_CRD_ENV = "KUBERAY_CRD"
 # the manifest against that whole schema (test_manifest_validates_against_the_full_crd).
 _STRING = {"type": "string"}
 _COUNT = {"type": "integer", "minimum": 0}
-_CONTAINER = {"type": "object", "required": ["name"], "properties": {
-    "name": _STRING, "image": _STRING,
-    "ports": {"type": "array", "items": {"type": "object", "required": ["containerPort"],
-                                         "properties": {"containerPort": {"type": "integer"}, "name": _STRING}}},
-    "env": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
-        "name": _STRING, "value": _STRING,
-        "valueFrom": {"type": "object", "properties": {"secretKeyRef": {
-            "type": "object", "required": ["key"], "properties": {"key": _STRING, "name": _STRING}}}}}}},
-    "readinessProbe": {"type": "object", "properties": {"httpGet": {"type": "object", "required": ["port"]}}},
-    "volumeMounts": {"type": "array", "items": {"type": "object", "required": ["mountPath", "name"]}},
-}}
-_POD_TEMPLATE = {"type": "object", "required": ["spec"], "properties": {"spec": {
-    "type": "object", "required": ["containers"],
-    "properties": {"containers": {"type": "array", "minItems": 1, "items": _CONTAINER}}}}}
+_CONTAINER = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": _STRING,
+        "image": _STRING,
+        "ports": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["containerPort"],
+                "properties": {"containerPort": {"type": "integer"}, "name": _STRING},
+            },
+        },
+        "env": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": _STRING,
+                    "value": _STRING,
+                    "valueFrom": {
+                        "type": "object",
+                        "properties": {
+                            "secretKeyRef": {
+                                "type": "object",
+                                "required": ["key"],
+                                "properties": {"key": _STRING, "name": _STRING},
+                            }
+                        },
+                    },
+                },
+            },
+        },
+        "readinessProbe": {"type": "object", "properties": {"httpGet": {"type": "object", "required": ["port"]}}},
+        "volumeMounts": {"type": "array", "items": {"type": "object", "required": ["mountPath", "name"]}},
+    },
+}
+_POD_TEMPLATE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["containers"],
+            "properties": {"containers": {"type": "array", "minItems": 1, "items": _CONTAINER}},
+        }
+    },
+}
 _RAY_START_PARAMS = {"type": "object", "additionalProperties": _STRING}
 RAYSERVICE_REQUIRED = {
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
     "properties": {
         "apiVersion": {"const": "ray.io/v1"},
         "kind": {"const": "RayService"},
-        "metadata": {"type": "object", "required": ["name"], "properties": {
-            "name": {"type": "string", "maxLength": 47, "pattern": r"^[a-z]([-a-z0-9]*[a-z0-9])?$"}}},
-        "spec": {"type": "object", "required": ["rayClusterConfig"], "properties": {
-            "serveConfigV2": _STRING,
-            "rayClusterConfig": {"type": "object", "required": ["headGroupSpec"], "properties": {
-                "rayVersion": _STRING,
-                "enableInTreeAutoscaling": {"type": "boolean"},
-                "headGroupSpec": {"type": "object", "required": ["template"], "properties": {
-                    "rayStartParams": _RAY_START_PARAMS, "template": _POD_TEMPLATE}},
-                "workerGroupSpecs": {"type": "array", "items": {
-                    "type": "object", "required": ["groupName", "maxReplicas", "minReplicas", "template"],
-                    "properties": {"groupName": _STRING, "replicas": _COUNT, "minReplicas": _COUNT,
-                                   "maxReplicas": _COUNT, "rayStartParams": _RAY_START_PARAMS,
-                                   "template": _POD_TEMPLATE}}},
-            }},
-        }},
+        "metadata": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "maxLength": 47, "pattern": r"^[a-z]([-a-z0-9]*[a-z0-9])?$"}},
+        },
+        "spec": {
+            "type": "object",
+            "required": ["rayClusterConfig"],
+            "properties": {
+                "serveConfigV2": _STRING,
+                "rayClusterConfig": {
+                    "type": "object",
+                    "required": ["headGroupSpec"],
+                    "properties": {
+                        "rayVersion": _STRING,
+                        "enableInTreeAutoscaling": {"type": "boolean"},
+                        "headGroupSpec": {
+                            "type": "object",
+                            "required": ["template"],
+                            "properties": {"rayStartParams": _RAY_START_PARAMS, "template": _POD_TEMPLATE},
+                        },
+                        "workerGroupSpecs": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["groupName", "maxReplicas", "minReplicas", "template"],
+                                "properties": {
+                                    "groupName": _STRING,
+                                    "replicas": _COUNT,
+                                    "minReplicas": _COUNT,
+                                    "maxReplicas": _COUNT,
+                                    "rayStartParams": _RAY_START_PARAMS,
+                                    "template": _POD_TEMPLATE,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 
@@ -106,8 +167,10 @@ def test_serve_config_v2_is_serve_config_yaml(manifest, serve_config):
 
 def test_sync_rewrites_a_drifted_serve_config(tmp_path):
     drifted = with_serve_config(MANIFEST.read_text(), "proxy_location: HeadOnly\napplications: []\n")
-    assert yaml.safe_load(yaml.safe_load(drifted)["spec"]["serveConfigV2"]) == {"proxy_location": "HeadOnly",
-                                                                               "applications": []}
+    assert yaml.safe_load(yaml.safe_load(drifted)["spec"]["serveConfigV2"]) == {
+        "proxy_location": "HeadOnly",
+        "applications": [],
+    }
     assert with_serve_config(drifted, SERVE_CONFIG.read_text()) == MANIFEST.read_text()
 
 
@@ -120,14 +183,17 @@ def test_manifest_has_the_fields_the_rayservice_crd_requires(manifest):
         assert not (resource_params & set(group.get("rayStartParams", {})) and group.get("resources"))
 
 
-@pytest.mark.parametrize("break_it, message", [
-    (lambda m: _cluster(m)["workerGroupSpecs"][0].pop("groupName"), "'groupName' is a required property"),
-    (lambda m: _cluster(m)["workerGroupSpecs"][0].update(minReplicas="1"), "'1' is not of type 'integer'"),
-    (lambda m: _cluster(m)["headGroupSpec"]["rayStartParams"].update({"num-cpus": 0}), "0 is not of type 'string'"),
-    (lambda m: _cluster(m).pop("headGroupSpec"), "'headGroupSpec' is a required property"),
-    (lambda m: _cluster(m)["headGroupSpec"]["template"]["spec"].update(containers=[]), "should be non-empty"),
-    (lambda m: m["metadata"].update(name="SoftSkills"), "does not match"),
-])
+@pytest.mark.parametrize(
+    "break_it, message",
+    [
+        (lambda m: _cluster(m)["workerGroupSpecs"][0].pop("groupName"), "'groupName' is a required property"),
+        (lambda m: _cluster(m)["workerGroupSpecs"][0].update(minReplicas="1"), "'1' is not of type 'integer'"),
+        (lambda m: _cluster(m)["headGroupSpec"]["rayStartParams"].update({"num-cpus": 0}), "0 is not of type 'string'"),
+        (lambda m: _cluster(m).pop("headGroupSpec"), "'headGroupSpec' is a required property"),
+        (lambda m: _cluster(m)["headGroupSpec"]["template"]["spec"].update(containers=[]), "should be non-empty"),
+        (lambda m: m["metadata"].update(name="SoftSkills"), "does not match"),
+    ],
+)
 def test_the_required_fields_check_catches_a_broken_manifest(manifest, break_it, message):
     broken = copy.deepcopy(manifest)
     break_it(broken)
@@ -172,7 +238,8 @@ def test_gpu_workers_hold_every_replica(manifest, serve_config):
     pod_gpus, pod_cpus = int(limits["nvidia.com/gpu"]), float(limits["cpu"])
     assert pod_gpus >= 1
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in group["template"]["spec"][
-        "tolerations"]
+        "tolerations"
+    ]
     needed_cpus = needed_gpus = 0.0
     for deployment in serve_config["applications"][0]["deployments"]:
         options = deployment["ray_actor_options"]

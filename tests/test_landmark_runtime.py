@@ -63,8 +63,9 @@ def test_rotation_levels_the_eyes_and_uprights_the_body():
     tilted = rotation_between(np.array([0.4, 0.5]), np.array([0.6, 0.5 + 0.2 * 640 / 360]), (640, 360), 0.0)
     assert math.isclose(tilted, math.pi / 4)
     # hips below shoulders, target 90 degrees: upright needs no rotation
-    assert math.isclose(rotation_between(np.array([0.5, 0.8]), np.array([0.5, 0.4]), (640, 360), 90.0), 0.0,
-                        abs_tol=1e-12)
+    assert math.isclose(
+        rotation_between(np.array([0.5, 0.8]), np.array([0.5, 0.4]), (640, 360), 90.0), 0.0, abs_tol=1e-12
+    )
 
 
 def test_scaled_square_is_square_in_pixels():
@@ -84,12 +85,19 @@ def test_projection_undoes_the_crop():
 
 def test_crop_of_the_whole_square_image_is_the_image_rescaled():
     image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    crop = crop_to_tensor(image, Rect(0.5, 0.5, 1.0, 1.0), 64, keep_aspect_ratio=True, zero_border=True,
-                          value_range=(-1.0, 1.0))
+    crop = crop_to_tensor(
+        image, Rect(0.5, 0.5, 1.0, 1.0), 64, keep_aspect_ratio=True, zero_border=True, value_range=(-1.0, 1.0)
+    )
     assert crop.padding == (0.0, 0.0, 0.0, 0.0)
     assert np.allclose(crop.tensor, image / 127.5 - 1.0, atol=1e-5)
-    wide = crop_to_tensor(np.zeros((32, 64, 3), np.uint8), Rect(0.5, 0.5, 1.0, 1.0), 64, keep_aspect_ratio=True,
-                          zero_border=True, value_range=(0.0, 1.0))
+    wide = crop_to_tensor(
+        np.zeros((32, 64, 3), np.uint8),
+        Rect(0.5, 0.5, 1.0, 1.0),
+        64,
+        keep_aspect_ratio=True,
+        zero_border=True,
+        value_range=(0.0, 1.0),
+    )
     assert wide.padding == (0.0, 0.25, 0.0, 0.25)
 
 
@@ -144,8 +152,9 @@ def test_heatmap_refinement_is_the_calculators_loop_vectorised(seed):
     rows, channels = int(rng.integers(4, 24)), int(rng.integers(1, 8))
     heatmap = rng.normal(rng.uniform(-8, 2), rng.uniform(0.1, 6), (rows, rows, channels)).astype(np.float32)
     points = rng.uniform(-0.3, 1.3, (channels, 2))
-    assert np.allclose(refine_from_heatmap(points, heatmap[None]), _refined_point_by_point(points, heatmap),
-                       rtol=0, atol=1e-12)
+    assert np.allclose(
+        refine_from_heatmap(points, heatmap[None]), _refined_point_by_point(points, heatmap), rtol=0, atol=1e-12
+    )
 
 
 def test_heatmap_refinement_keeps_mediapipes_bounds():
@@ -153,10 +162,14 @@ def test_heatmap_refinement_keeps_mediapipes_bounds():
     heatmap = np.full((rows, rows, 4), -10.0, np.float32)
     heatmap[-3:, 30:34, :2] = 5.0  # a confident blob on the bottom rows for the first two points
     heatmap[-3:, 0:2, 2] = 5.0  # and one in the bottom-left corner for the third
-    points = np.array([[0.5, 1.0 + 0.5 / rows],  # one row below the heatmap: MediaPipe still refines it
-                       [0.5, 1.0 + 5.5 / rows],  # five rows below: its window is empty
-                       [-0.4 / rows, 0.99],  # int() truncates toward zero: column 0, considered
-                       [0.5, 0.99]])  # no cell reaches 0.5
+    points = np.array(
+        [
+            [0.5, 1.0 + 0.5 / rows],  # one row below the heatmap: MediaPipe still refines it
+            [0.5, 1.0 + 5.5 / rows],  # five rows below: its window is empty
+            [-0.4 / rows, 0.99],  # int() truncates toward zero: column 0, considered
+            [0.5, 0.99],
+        ]
+    )  # no cell reaches 0.5
     refined = refine_from_heatmap(points, heatmap)
     assert 1.0 - 3 / rows < refined[0, 1] < 1.0 and math.isclose(refined[0, 0], 31.5 / rows, abs_tol=1e-4)
     assert np.array_equal(refined[1], points[1]) and np.array_equal(refined[3], points[3])
@@ -178,8 +191,9 @@ class _ScriptedLandmarker:
 
     def landmarks_in(self, frames, rects, states):
         self.landmark_batches.append(len(frames))
-        return [(np.full((2, 3), f[0, 0, 0], np.float32), r) if f[0, 0, 0] else (None, None)
-                for f, r in zip(frames, rects)]
+        return [
+            (np.full((2, 3), f[0, 0, 0], np.float32), r) if f[0, 0, 0] else (None, None) for f, r in zip(frames, rects)
+        ]
 
 
 def test_tracking_detects_first_and_after_a_loss_and_batches_chunks_in_lockstep():
@@ -188,7 +202,8 @@ def test_tracking_detects_first_and_after_a_loss_and_batches_chunks_in_lockstep(
     chunk_b = np.ones((3, 4, 4, 3), np.uint8)
     landmarker = _ScriptedLandmarker()
     (times_a, points_a, found_a, width, height), (_, _, found_b, _, _) = track_chunks(
-        landmarker, [(chunk_a, np.arange(5) / 8), (chunk_b, np.arange(3) / 8)], (2, 3))
+        landmarker, [(chunk_a, np.arange(5) / 8), (chunk_b, np.arange(3) / 8)], (2, 3)
+    )
     assert found_a.tolist() == [True, True, False, True, True] and found_b.all()
     assert points_a[1, 0, 0] == 2 and np.isnan(points_a[2]).all() and (width, height) == (4, 4)
     # step 0: both chunks detect together; step 2: chunk a's landmarks lose the face; step 3: it detects again
@@ -228,7 +243,7 @@ def models():
 def test_converted_runtime_matches_mediapipe_on_real_faces(models, video):
     result = compare_video(FACES / video, models, seconds=3.0)
     for found in (result.face_found, result.pose_found):
-        (reference, converted), = found
+        ((reference, converted),) = found
         assert reference.all() and (reference == converted).all()
     face_errors = np.concatenate(result.face_errors_iod)
     assert face_errors.max() < FACE_TOLERANCE_IOD

@@ -52,7 +52,7 @@ def test_mattr_is_none_below_one_window_and_one_for_all_new_words():
 
 @given(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "eps"]), min_size=MATTR_WINDOW, max_size=200))
 def test_mattr_equals_the_mean_of_window_type_token_ratios(tokens):
-    windows = [len(set(tokens[i:i + MATTR_WINDOW])) / MATTR_WINDOW for i in range(len(tokens) - MATTR_WINDOW + 1)]
+    windows = [len(set(tokens[i : i + MATTR_WINDOW])) / MATTR_WINDOW for i in range(len(tokens) - MATTR_WINDOW + 1)]
     assert mattr(tokens) == pytest.approx(sum(windows) / len(windows))
 
 

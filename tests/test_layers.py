@@ -10,8 +10,20 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FOLDERS = ("models", "db", "config", "auth", "storage", "subjects", "jobs", "api", "dashboard", "deployments", "cli",
-           "client")
+FOLDERS = (
+    "models",
+    "db",
+    "config",
+    "auth",
+    "storage",
+    "subjects",
+    "jobs",
+    "api",
+    "dashboard",
+    "deployments",
+    "cli",
+    "client",
+)
 FRAMEWORKS = {"ray": "Ray", "fastapi": "HTTP", "starlette": "HTTP"}
 FRAMEWORK_FREE = ("models", "db", "config", "auth", "jobs", "storage", "subjects")
 # The one place api/ reads Serve: the id Serve gave the request being handled, for the log line of an unexpected
@@ -69,22 +81,34 @@ def test_no_folder_imports_another_in_a_circle():
 
 
 def test_the_inner_folders_use_neither_ray_nor_http():
-    offences = [f"{path.relative_to(REPO)} imports {module} ({FRAMEWORKS[module.split('.')[0]]})"
-                for path, imported in modules().items() if path.relative_to(REPO).parts[0] in FRAMEWORK_FREE
-                for module in sorted(imported) if module.split(".")[0] in FRAMEWORKS]
+    offences = [
+        f"{path.relative_to(REPO)} imports {module} ({FRAMEWORKS[module.split('.')[0]]})"
+        for path, imported in modules().items()
+        if path.relative_to(REPO).parts[0] in FRAMEWORK_FREE
+        for module in sorted(imported)
+        if module.split(".")[0] in FRAMEWORKS
+    ]
     assert offences == []
 
 
 def test_deployments_holds_serve_modules_only_and_the_api_none():
     found = modules()
-    not_serve = [str(path.relative_to(REPO)) for path, imported in found.items()
-                 if path.parts[-2] == "deployments" and path.name != "__init__.py"
-                 and not any(module.split(".")[0] == "ray" for module in imported)]
+    not_serve = [
+        str(path.relative_to(REPO))
+        for path, imported in found.items()
+        if path.parts[-2] == "deployments"
+        and path.name != "__init__.py"
+        and not any(module.split(".")[0] == "ray" for module in imported)
+    ]
     assert not_serve == []
-    api_uses_serve = [f"{path.relative_to(REPO)}: {module}" for path, imported in found.items()
-                      if path.relative_to(REPO).parts[0] == "api" for module in sorted(imported)
-                      if (module.split(".")[0] == "ray" or folder_of(module) == "deployments")
-                      and API_READS_SERVE.get(str(path.relative_to(REPO))) != module]
+    api_uses_serve = [
+        f"{path.relative_to(REPO)}: {module}"
+        for path, imported in found.items()
+        if path.relative_to(REPO).parts[0] == "api"
+        for module in sorted(imported)
+        if (module.split(".")[0] == "ray" or folder_of(module) == "deployments")
+        and API_READS_SERVE.get(str(path.relative_to(REPO))) != module
+    ]
     assert api_uses_serve == []
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-USE_KERNELS = ("import numpy as np; from softskills.models.speech.voice import analyze_voice; "
-               "analyze_voice((np.random.default_rng(1).normal(0, 0.1, 32000)).astype(np.float32))")
+USE_KERNELS = (
+    "import numpy as np; from softskills.models.speech.voice import analyze_voice; "
+    "analyze_voice((np.random.default_rng(1).normal(0, 0.1, 32000)).astype(np.float32))"
+)
 
 
 def test_processes_compiling_at_once_leave_a_cache_every_later_process_can_load(tmp_path):

@@ -87,8 +87,10 @@ def _bad_files(tmp_path, mp4_path):
     }
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "testkit", "assets", "portrait_astronaut.png"),
-                tmp_path / "photo.mp4")
+    shutil.copy(
+        os.path.join(os.path.dirname(__file__), "..", "testkit", "assets", "portrait_astronaut.png"),
+        tmp_path / "photo.mp4",
+    )
     return sorted(files) + ["photo.mp4"]
 
 

@@ -27,7 +27,12 @@ def test_streamed_decode_matches_one_pass(talking_head_container):
     assert len(chunks) == int(np.ceil(whole.frame_times_s[-1] / 4.0))
     assert all(c.frame_times_s[0] >= 4.0 * i and c.frame_times_s[-1] < 4.0 * (i + 1) for i, c in enumerate(chunks))
     assert (info.duration_s, info.container, info.source_width, info.source_height, info.frame_count) == (
-        whole.duration_s, whole.container, whole.source_width, whole.source_height, len(whole.frames))
+        whole.duration_s,
+        whole.container,
+        whole.source_width,
+        whole.source_height,
+        len(whole.frames),
+    )
 
 
 def test_audio_pass_of_a_silent_video(talking_head_no_audio):
@@ -111,8 +116,9 @@ def _chunks(video: VideoFrames) -> list:
 
 
 def _same_chunks(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(np.array_equal(ta, tb) and np.array_equal(fa, fb) for (ta, fa), (tb, fb) in
-                                    zip(a, b))
+    return len(a) == len(b) and all(
+        np.array_equal(ta, tb) and np.array_equal(fa, fb) for (ta, fa), (tb, fb) in zip(a, b)
+    )
 
 
 def test_a_file_the_gpu_decoder_cannot_open_is_decoded_on_the_cpu(fresh_choice, monkeypatch, caplog):
@@ -127,7 +133,10 @@ def test_a_file_the_gpu_decoder_cannot_open_is_decoded_on_the_cpu(fresh_choice, 
         assert _same_chunks(_chunks(video), expected)
     assert video.decoder == "cpu" and "decoding this file on the CPU" in caplog.text
     assert (video.frame_count, video.source_width, video.last_frame_s) == (
-        on_cpu.frame_count, on_cpu.source_width, on_cpu.last_frame_s)
+        on_cpu.frame_count,
+        on_cpu.source_width,
+        on_cpu.last_frame_s,
+    )
 
 
 def test_a_gpu_decoder_failing_mid_file_resumes_on_the_cpu_without_repeating_chunks(fresh_choice, monkeypatch):

@@ -60,9 +60,15 @@ def test_a_first_release_store_upgrades_in_place_and_keeps_its_keys(store_url): 
 
     reopened = KeyStore(store_url, pepper=TEST_PEPPER)
     assert revision_of(store_url) == HEAD
-    assert {"stored_videos", "named_locks", "jobs", "webhook_attempts", "webhook_secrets", "subject_sessions",
-            "subject_settings"} <= set(
-        inspect(create_engine(store_url)).get_table_names())
+    assert {
+        "stored_videos",
+        "named_locks",
+        "jobs",
+        "webhook_attempts",
+        "webhook_secrets",
+        "subject_sessions",
+        "subject_settings",
+    } <= set(inspect(create_engine(store_url)).get_table_names())
     record = reopened.find_by_lookup_id(parse_key(key).lookup_id)
     assert record is not None and record.owner == "alice" and record.name == "Old key"
 

@@ -73,13 +73,32 @@ def test_chinese_demonstrative_fillers_only_when_set_off():
     assert fillers(words, "zh") == ["嗯", "那个"]
 
 
-ENGLISH_ONLY_FILLERS = ["um", "uh", "er", "erm", "uhm", "like", "so", "basically", "actually", "literally", "you",
-                        "know", "i", "mean"]
+ENGLISH_ONLY_FILLERS = [
+    "um",
+    "uh",
+    "er",
+    "erm",
+    "uhm",
+    "like",
+    "so",
+    "basically",
+    "actually",
+    "literally",
+    "you",
+    "know",
+    "i",
+    "mean",
+]
 
 
-@given(st.sampled_from(OTHER_LANGUAGES),
-       st.lists(st.tuples(st.sampled_from(ENGLISH_ONLY_FILLERS), st.sampled_from(["", ",", ".", "?"]),
-                          st.floats(0.0, 1.0)), min_size=1, max_size=12))
+@given(
+    st.sampled_from(OTHER_LANGUAGES),
+    st.lists(
+        st.tuples(st.sampled_from(ENGLISH_ONLY_FILLERS), st.sampled_from(["", ",", ".", "?"]), st.floats(0.0, 1.0)),
+        min_size=1,
+        max_size=12,
+    ),
+)
 def test_english_only_filler_words_are_never_fillers_in_another_language(language, tokens):
     t, words = 0.0, []
     for text, punct, gap in tokens:
@@ -104,11 +123,24 @@ def test_english_is_unchanged_by_the_language_argument():
     assert [f.word for f in lexical_fillers(words)] == ["um", "you know", "like", "basically", "like"]
 
 
-@pytest.mark.parametrize("language, word, count", [
-    ("es", "casa", 2), ("es", "día", 2), ("es", "aéreo", 4), ("es", "enfáticamente", 6),
-    ("de", "Unabhängigkeitserklärung", 8), ("de", "Dinosaurier", 5), ("fr", "déclaration", 4), ("fr", "naïf", 2),
-    ("pt", "coração", 3), ("pt", "construída", 4), ("it", "università", 5), ("it", "cioè", 2), ("en", "beautiful", 3),
-])
+@pytest.mark.parametrize(
+    "language, word, count",
+    [
+        ("es", "casa", 2),
+        ("es", "día", 2),
+        ("es", "aéreo", 4),
+        ("es", "enfáticamente", 6),
+        ("de", "Unabhängigkeitserklärung", 8),
+        ("de", "Dinosaurier", 5),
+        ("fr", "déclaration", 4),
+        ("fr", "naïf", 2),
+        ("pt", "coração", 3),
+        ("pt", "construída", 4),
+        ("it", "università", 5),
+        ("it", "cioè", 2),
+        ("en", "beautiful", 3),
+    ],
+)
 def test_syllables_of_known_words(language, word, count):
     assert word_syllables(word, language) == count
 
@@ -159,8 +191,10 @@ def test_english_pace_scores_are_unchanged_and_other_languages_use_the_relative_
         assert metric_score(relative_curve, wpm / 150) == pytest.approx(metric_score(wpm_curve, wpm), abs=1e-4)
     assert for_language(params, "en") is params
     spanish = for_language(params, "es")
-    assert spanish["categories"]["clarity"]["weights"]["pace_relative"] == params["categories"]["clarity"]["weights"][
-        "pace_wpm"]
+    assert (
+        spanish["categories"]["clarity"]["weights"]["pace_relative"]
+        == params["categories"]["clarity"]["weights"]["pace_wpm"]
+    )
     assert "pace_wpm" not in spanish["categories"]["clarity"]["weights"]
     # A typical Spanish reader (7.82 syllables/s read, scaled to conversational pace) at the centre of the Spanish
     # range scores 10; the same speaker's ~190 words per minute would score under 8 by English norms.
@@ -175,8 +209,19 @@ def test_every_lexicon_entry_names_its_source_and_has_a_prompt():
     assert disfluency_prompt("pt-BR") == LEXICONS["pt"].disfluency_prompt and disfluency_prompt("sv") is None
 
 
-@pytest.mark.parametrize("text, expected", [("Um,", "um"), ("I'm.", "i'm"), ("ました。", "ました"), ("¿Qué?", "qué"),
-                                            ("है", "है"), ("e\u0301", "é"), ("Über.", "über"), ("（笑）", "笑")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Um,", "um"),
+        ("I'm.", "i'm"),
+        ("ました。", "ました"),
+        ("¿Qué?", "qué"),
+        ("है", "है"),
+        ("e\u0301", "é"),
+        ("Über.", "über"),
+        ("（笑）", "笑"),
+    ],
+)
 def test_normalize_word_keeps_every_script(text, expected):
     assert normalize_word(text) == expected
 
@@ -209,10 +254,16 @@ def _bodies(words: list[Word], language: str, embed=None):
     from tests.analysis_support import analyze_signals, bodies
     from tests.test_composition_properties import Decoded
 
-    signals = measure_signals(Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False), voice=None,
-                              transcript=transcript(words, language), provided_transcript=None, face_chunks=[],
-                              client_track=None, window_s=5.0,
-                              languages=requested_languages(language, SENTENCE_LANGUAGE))
+    signals = measure_signals(
+        Decoded(words[-1].end_s + 1.0, "mp4", has_audio=True, has_video=False),
+        voice=None,
+        transcript=transcript(words, language),
+        provided_transcript=None,
+        face_chunks=[],
+        client_track=None,
+        window_s=5.0,
+        languages=requested_languages(language, SENTENCE_LANGUAGE),
+    )
     return bodies(analyze_signals(signals, embed))
 
 
@@ -236,7 +287,8 @@ def test_a_spanish_talk_gets_spanish_norms_and_no_english_sentence_model():
     body, full = _bodies(talk, "es", embed=lambda texts: pytest.fail("the English sentence model read Spanish"))
     speech = body["metrics"]["speech"]
     assert speech["pace_wpm"] > 0 and speech["pace_relative"] == pytest.approx(
-        speech["syllables_per_s"] / lexicon("es").comfortable_rate, rel=1e-2)
+        speech["syllables_per_s"] / lexicon("es").comfortable_rate, rel=1e-2
+    )
     assert [f["word"] for f in speech["fillers"]] == ["bueno", "este"] * 5
     components = {c["metric"] for c in body["score_details"]["categories"]["clarity"]["components"]}
     assert "pace_relative" in components and "pace_wpm" not in components

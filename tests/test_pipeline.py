@@ -41,8 +41,11 @@ def run(pipeline: Pipeline, path: str, request: AnalysisInput, **kwargs):
 
 def test_full_analysis_of_a_real_video(models, talking_head):
     observed: list[str] = []
-    pipeline = Pipeline(in_process_stages(models), AnalysisOptions().pipeline_options(),
-                        observe=lambda stage, seconds: observed.append(stage))
+    pipeline = Pipeline(
+        in_process_stages(models),
+        AnalysisOptions().pipeline_options(),
+        observe=lambda stage, seconds: observed.append(stage),
+    )
 
     async def keep():
         return "kept"
@@ -113,6 +116,7 @@ def test_a_voice_timeout_is_a_stage_timeout_even_while_speakers_wait_for_it(mode
     """Speaker detection waits for the voice analysis under the same timeout. When both run out together and the
     voice call takes a moment to cancel (as a remote call does), the waiting stage must not cancel the voice task:
     that turned the timeout into a bare CancelledError (a plain-text 500, a job left running)."""
+
     async def stuck_voice(audio, sample_rate):
         try:
             await asyncio.sleep(30)
@@ -144,15 +148,14 @@ def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(mo
     """A voice recording sent with mediapipeSamples was a 500 (a ValueError from a 0x0 frame size) after every
     speech stage had run, and a job retried it max_attempts times."""
     path = tmp_path / "voice.m4a"
-    make_audio_only_file(path, load_audio(BECKETT_WAV)[:16000 * 4])
+    make_audio_only_file(path, load_audio(BECKETT_WAV)[: 16000 * 4])
     started: list[str] = []
 
     async def voice(audio, sample_rate):
         started.append("voice")
 
     pipeline = Pipeline(in_process_stages(models, analyze_voice=voice), AnalysisOptions().pipeline_options())
-    with pytest.raises(InvalidLandmarkSamples, match="^mediapipeSamples were sent with a file that has no video "
-                                                     "track"):
+    with pytest.raises(InvalidLandmarkSamples, match="^mediapipeSamples were sent with a file that has no video track"):
         run(pipeline, str(path), AnalysisInput(mediapipe_samples='[{"t": 0, "landmarks": []}]'))
     assert started == []
 
@@ -160,6 +163,7 @@ def test_client_samples_for_a_file_without_video_are_refused_before_any_stage(mo
 def _routing_fakes(calls: list):
     """Stand-ins for the speech models that only record how the pipeline routes a request (what the real models
     do with real speech is in tests/test_spoken_language.py)."""
+
     async def identify(audio, segments):
         calls.append(("identify", len(segments)))
         return LanguageIdentification("es", 0.96, 1, 10.0)
@@ -174,22 +178,30 @@ def _routing_fakes(calls: list):
 def test_the_language_is_identified_once_and_every_part_is_transcribed_in_it(models, talking_head):
     calls: list = []
     options = dataclasses.replace(AnalysisOptions().pipeline_options(), speech_segment_s=4.0)
-    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), options), talking_head.path,
-                   AnalysisInput())
+    analysis = run(
+        Pipeline(in_process_stages(models, **_routing_fakes(calls)), options), talking_head.path, AnalysisInput()
+    )
     assert calls[0][0] == "identify" and calls[0][1] > 0  # on the voice analysis's speech segments
     assert [c for c in calls if c[0] == "identify"] == [calls[0]]
     parts = [c for c in calls if c[0] == "transcribe"]
     assert len(parts) > 1 and {language for _, language in parts} == {"es"}
     languages = analysis.signals.languages
     # The sentences follow the speech when a catalog has its language (models/i18n; issue 24 item 6).
-    assert (languages.spoken, languages.probability, languages.source, languages.feedback) == ("es", 0.96,
-                                                                                              "detected", "es")
+    assert (languages.spoken, languages.probability, languages.source, languages.feedback) == (
+        "es",
+        0.96,
+        "detected",
+        "es",
+    )
 
 
 def test_a_requested_language_skips_identification(models, talking_head):
     calls: list = []
-    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
-                   talking_head.path, AnalysisInput(language="fr"))
+    analysis = run(
+        Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
+        talking_head.path,
+        AnalysisInput(language="fr"),
+    )
     assert calls == [("transcribe", "fr")]
     languages = analysis.signals.languages
     assert (languages.spoken, languages.probability, languages.source) == ("fr", None, "requested")
@@ -197,7 +209,10 @@ def test_a_requested_language_skips_identification(models, talking_head):
 
 def test_a_provided_transcript_is_taken_in_the_identified_language(models, talking_head):
     calls: list = []
-    analysis = run(Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
-                   talking_head.path, AnalysisInput(transcript="hola a todos"))
+    analysis = run(
+        Pipeline(in_process_stages(models, **_routing_fakes(calls)), AnalysisOptions().pipeline_options()),
+        talking_head.path,
+        AnalysisInput(transcript="hola a todos"),
+    )
     assert [c[0] for c in calls] == ["identify"]
     assert analysis.signals.transcript.language == "es" and analysis.signals.transcript.source == "provided"

@@ -120,13 +120,15 @@ def test_rejects_frames_that_are_not_rgb_uint8(landmarker):
 
 
 def test_chunk_tracks_concatenate_in_time_order(webcam_track):
-    first = concatenate_tracks([
-        pose_track_from_samples(samples(3, start_s=1.0), 400, 300), pose_track_from_samples(samples(2), 400, 300)])
+    first = concatenate_tracks(
+        [pose_track_from_samples(samples(3, start_s=1.0), 400, 300), pose_track_from_samples(samples(2), 400, 300)]
+    )
     assert first.frame_times_s.tolist() == pytest.approx([0.0, 0.125, 1.0, 1.125, 1.25])
     assert first.landmarks.shape == (5, POSE_POINTS, 4) and first.source == "client_samples"
 
 
 # --- client samples -------------------------------------------------------------------------------------------
+
 
 def pose_points(style: str = "dict") -> list:
     rng = np.random.default_rng(0)
@@ -146,10 +148,14 @@ def test_client_samples_in_every_mediapipe_shape_are_read():
     dicts = pose_track_from_samples(samples(3), 640, 480)
     assert dicts.found.all() and dicts.source == "client_samples"
     assert dicts.landmarks[0, 0, 3] == pytest.approx(0.9)
-    tasks = json.dumps([{"timestampMs": 0, "poseLandmarks": [pose_points("list4")]},  # a list of poses
-                        {"timestampMs": 125, "pose_landmarks": pose_points("list3")},  # no visibility
-                        {"timestampMs": 250, "poseLandmarks": []},  # no person
-                        {"timestampMs": 375}])  # the key left out: JS drops an undefined result
+    tasks = json.dumps(
+        [
+            {"timestampMs": 0, "poseLandmarks": [pose_points("list4")]},  # a list of poses
+            {"timestampMs": 125, "pose_landmarks": pose_points("list3")},  # no visibility
+            {"timestampMs": 250, "poseLandmarks": []},  # no person
+            {"timestampMs": 375},
+        ]
+    )  # the key left out: JS drops an undefined result
     track = pose_track_from_samples(tasks, 640, 480)
     assert track.frame_times_s.tolist() == pytest.approx([0.0, 0.125, 0.25, 0.375])
     assert track.found.tolist() == [True, True, False, False]
@@ -168,27 +174,36 @@ def test_an_already_parsed_array_is_accepted():
     assert track.found.all()
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("{", "mediapipeSamples is not valid JSON"),
-    ('{"t": 0}', "must be a JSON array of samples, got an object"),
-    ('[{"t": 0, "poseLandmarks": []}, 3]', "sample 1 must be an object, got a number"),
-    ('[{"poseLandmarks": []}]', "sample 0 has no time"),
-    ('[{"t": 1, "poseLandmarks": []}, {"t": 0.5, "poseLandmarks": []}]', "sample 1 has time 0.5 s, not after sample 0"),
-    ('[{"t": 0, "poseLandmarks": "x"}]', "sample 0: poseLandmarks must be a list, got a string"),
-    ('[{"t": 0, "poseLandmarks": [[0.5, 0.5, 0]]}]', "sample 0 has 1 pose landmarks; expected 33"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("{", "mediapipeSamples is not valid JSON"),
+        ('{"t": 0}', "must be a JSON array of samples, got an object"),
+        ('[{"t": 0, "poseLandmarks": []}, 3]', "sample 1 must be an object, got a number"),
+        ('[{"poseLandmarks": []}]', "sample 0 has no time"),
+        (
+            '[{"t": 1, "poseLandmarks": []}, {"t": 0.5, "poseLandmarks": []}]',
+            "sample 1 has time 0.5 s, not after sample 0",
+        ),
+        ('[{"t": 0, "poseLandmarks": "x"}]', "sample 0: poseLandmarks must be a list, got a string"),
+        ('[{"t": 0, "poseLandmarks": [[0.5, 0.5, 0]]}]', "sample 0 has 1 pose landmarks; expected 33"),
+    ],
+)
 def test_bad_samples_are_rejected_naming_the_sample(raw, message):
     with pytest.raises(InvalidLandmarkSamples, match=message.replace("(", r"\(")):
         pose_track_from_samples(raw, 640, 480)
 
 
-@pytest.mark.parametrize("point, message", [
-    ({"x": 0.5, "y": "a", "z": 0}, "pose point 4: x, y, z and visibility must be numbers"),
-    ({"x": 0.5, "y": 9.0, "z": 0}, "pose point 4: coordinate is outside -5.0..6.0"),
-    ({"x": 0.5, "y": 0.5, "z": 0, "visibility": 1.5}, "pose point 4: visibility 1.5 is outside 0..1"),
-    ([0.5, 0.5], "pose point 4: expected"),
-    (None, "pose point 4: expected"),
-])
+@pytest.mark.parametrize(
+    "point, message",
+    [
+        ({"x": 0.5, "y": "a", "z": 0}, "pose point 4: x, y, z and visibility must be numbers"),
+        ({"x": 0.5, "y": 9.0, "z": 0}, "pose point 4: coordinate is outside -5.0..6.0"),
+        ({"x": 0.5, "y": 0.5, "z": 0, "visibility": 1.5}, "pose point 4: visibility 1.5 is outside 0..1"),
+        ([0.5, 0.5], "pose point 4: expected"),
+        (None, "pose point 4: expected"),
+    ],
+)
 def test_bad_points_are_rejected_naming_sample_and_point(point, message):
     body = pose_points()
     body[4] = point

@@ -35,15 +35,28 @@ from tests.test_interpretation import GOOD, measured
 
 PARAMS = load_params()
 PERSONAL = PARAMS["personal"]
-HEADLINES = [name for name, spec in PERSONAL["metrics"].items()  # as English speech is scored (pace in wpm)
-             if "better" in spec and (name in scored_metrics(PARAMS) or name not in PARAMS["metrics"])]
+HEADLINES = [
+    name
+    for name, spec in PERSONAL["metrics"].items()  # as English speech is scored (pace in wpm)
+    if "better" in spec and (name in scored_metrics(PARAMS) or name not in PARAMS["metrics"])
+]
 METRICS = [name for name in HEADLINES if name in PARAMS["metrics"]]
 SCORES = [name for name in HEADLINES if name not in PARAMS["metrics"]]
 START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 FLIP = {IMPROVED: WORSE, WORSE: IMPROVED, USUAL: USUAL}
-USUAL_VALUES = {"filler_rate_per_min": 4.0, "pace_wpm": 150.0, "long_pause_rate_per_min": 1.0,
-                "pitch_sd_semitones": 3.0, "eye_contact_ratio": 0.7, "hedge_rate_per_100_words": 2.0,
-                "clarity": 7.0, "confidence": 7.0, "likeability": 7.0, "authenticity": 7.0, "overall": 70.0}
+USUAL_VALUES = {
+    "filler_rate_per_min": 4.0,
+    "pace_wpm": 150.0,
+    "long_pause_rate_per_min": 1.0,
+    "pitch_sd_semitones": 3.0,
+    "eye_contact_ratio": 0.7,
+    "hedge_rate_per_100_words": 2.0,
+    "clarity": 7.0,
+    "confidence": 7.0,
+    "likeability": 7.0,
+    "authenticity": 7.0,
+    "overall": 70.0,
+}
 
 
 def floor(name: str) -> float:
@@ -52,9 +65,14 @@ def floor(name: str) -> float:
 
 def records(rows: list[dict[str, float]]) -> list[SessionRecord]:
     """Sessions a day apart, in order; metrics and scores split as the interpretation stores them."""
-    return [SessionRecord(metrics={k: v for k, v in row.items() if k in PARAMS["metrics"]},
-                          scores={k: v for k, v in row.items() if k not in PARAMS["metrics"]},
-                          at=START + timedelta(days=i)) for i, row in enumerate(rows)]
+    return [
+        SessionRecord(
+            metrics={k: v for k, v in row.items() if k in PARAMS["metrics"]},
+            scores={k: v for k, v in row.items() if k not in PARAMS["metrics"]},
+            at=START + timedelta(days=i),
+        )
+        for i, row in enumerate(rows)
+    ]
 
 
 def session(row: dict[str, float]) -> Session:
@@ -116,8 +134,9 @@ def test_too_few_earlier_sessions_say_how_many_more_are_needed():
     assert progress.headlines == () and "2 more are needed" in progress.reason
     result = interpret(measured(), earlier=[])
     assert result.personal.progress.sessions_needed == 3
-    assert result.personal.progress.feedback == ("Progress against your own baseline starts after 3 sessions of "
-                                                 "this subject: 3 more sessions to go.",)
+    assert result.personal.progress.feedback == (
+        "Progress against your own baseline starts after 3 sessions of this subject: 3 more sessions to go.",
+    )
 
 
 def test_a_headline_without_enough_values_or_missing_now_has_no_verdict_and_says_why():
@@ -134,7 +153,8 @@ def test_a_headline_without_enough_values_or_missing_now_has_no_verdict_and_says
 def test_the_progress_entry_carries_value_baseline_change_and_threshold():
     rows = [{**USUAL_VALUES, "filler_rate_per_min": v} for v in (6.0, 6.5, 5.5, 6.0)]
     entry = by_name(assess(session({**USUAL_VALUES, "filler_rate_per_min": 2.0}), records(rows), PARAMS))[
-        "filler_rate_per_min"]
+        "filler_rate_per_min"
+    ]
     assert (entry.value, entry.baseline, entry.change, entry.improvement) == (2.0, 6.0, -4.0, 4.0)
     # differences 0.5, -1, 0.5: median 0.5, deviations 0, 1.5, 0 → MAD 0 → the floor, 1 filler a minute
     assert entry.usual_variation == 1.0 and entry.threshold == 2.5 and entry.verdict == IMPROVED
@@ -149,6 +169,7 @@ def test_the_progress_entry_carries_value_baseline_change_and_threshold():
 def test_fillers_dropping_steadily_are_improved_while_the_rest_jitters_as_usual(earlier, drop, data):
     """Fillers fall by `drop` a minute per take (with a little noise); every other headline jitters within its floor
     around its usual value."""
+
     def jitter(name: str, centre: float) -> float:
         return centre + data.draw(st.floats(-1.0, 1.0)) * floor(name)
 
@@ -157,12 +178,14 @@ def test_fillers_dropping_steadily_are_improved_while_the_rest_jitters_as_usual(
     progress = by_name(assess(session(rows[-1]), records(rows[:-1]), PARAMS))
     assert progress["filler_rate_per_min"].verdict == IMPROVED
     assert {k: h.verdict for k, h in progress.items() if k != "filler_rate_per_min"} == {
-        k: USUAL for k in HEADLINES if k != "filler_rate_per_min"}
+        k: USUAL for k in HEADLINES if k != "filler_rate_per_min"
+    }
 
 
 @settings(max_examples=100, deadline=None)
-@given(takes=st.lists(st.floats(0.0, 20.0), min_size=5, max_size=5), which=st.integers(0, 4),
-       outlier=st.floats(-1e6, 1e6))
+@given(
+    takes=st.lists(st.floats(0.0, 20.0), min_size=5, max_size=5), which=st.integers(0, 4), outlier=st.floats(-1e6, 1e6)
+)
 def test_one_outlier_take_moves_the_baseline_at_most_to_a_neighbouring_take(takes, which, outlier):
     before = baseline(takes, floor=1.0, centre_sessions=5, spread_sessions=10)
     changed = [outlier if i == which else v for i, v in enumerate(takes)]
@@ -184,8 +207,9 @@ def test_reversing_the_direction_flips_the_verdict(takes, value):
 
 
 @settings(max_examples=100, deadline=None)
-@given(takes=st.lists(st.floats(50.0, 250.0), min_size=3, max_size=10), a=st.floats(50.0, 250.0),
-       b=st.floats(50.0, 250.0))
+@given(
+    takes=st.lists(st.floats(50.0, 250.0), min_size=3, max_size=10), a=st.floats(50.0, 250.0), b=st.floats(50.0, 250.0)
+)
 def test_a_value_nearer_the_better_side_never_gets_a_worse_verdict(takes, a, b):
     rank = {WORSE: 0, USUAL: 1, IMPROVED: 2}
     band = best_band(PARAMS["metrics"]["pace_wpm"]["curve"])
@@ -233,8 +257,10 @@ def test_a_request_without_a_subject_is_unchanged():
     assert first.categories == plain.categories and first.overall_score == plain.overall_score
     assert first.recommendation == plain.recommendation and first.personal.calibration == ()
     assert first.personal.session.metrics == GOOD
-    assert first.personal.session.scores == {**{k: c.score for k, c in plain.categories.items()},
-                                             "overall": float(plain.overall_score)}
+    assert first.personal.session.scores == {
+        **{k: c.score for k, c in plain.categories.items()},
+        "overall": float(plain.overall_score),
+    }
 
 
 def test_through_the_interpretation_fewer_fillers_are_improved_and_no_other_metric_changes():
@@ -246,8 +272,10 @@ def test_through_the_interpretation_fewer_fillers_are_improved_and_no_other_metr
     assert all(progress[k].verdict == USUAL for k in METRICS if k != "filler_rate_per_min")
     # scores that weigh fillers may rise with them; none falls
     assert all(progress[k].verdict in (USUAL, IMPROVED) for k in SCORES)
-    assert "Better than your usual, beyond your take-to-take variation: your filler words, 2.0 per minute against " \
-           "9.0 per minute (the median of 4 earlier sessions)." in result.detailed_feedback
+    assert (
+        "Better than your usual, beyond your take-to-take variation: your filler words, 2.0 per minute against "
+        "9.0 per minute (the median of 4 earlier sessions)." in result.detailed_feedback
+    )
 
 
 def test_the_recommendation_prefers_what_is_worse_than_the_persons_own_baseline():
@@ -255,8 +283,10 @@ def test_the_recommendation_prefers_what_is_worse_than_the_persons_own_baseline(
     rows = [{**slow, "eye_contact_ratio": 0.95}] * 4 + [{**slow, "eye_contact_ratio": 0.7}]
     assert "Pace is slow" in interpret(measured(rows[-1])).recommendation
     result = interpret_series(rows)
-    assert result.recommendation.startswith("Focus on one thing next take, where you are worse than your own usual: "
-                                            "your eye contact, 70% of the frames against 95% of the frames")
+    assert result.recommendation.startswith(
+        "Focus on one thing next take, where you are worse than your own usual: "
+        "your eye contact, 70% of the frames against 95% of the frames"
+    )
     assert result.recommendation.endswith("Put a sticker next to the lens and finish each sentence looking at it.")
     assert by_name(result.personal.progress)["pace_wpm"].verdict == USUAL
 
@@ -284,8 +314,9 @@ def test_personal_calibration_starts_after_enough_sessions_and_feeds_the_categor
 def test_category_progress_compares_like_with_like_after_a_rules_change():
     rows = [dict(GOOD)] * 4
     earlier = [stored(interpret(measured(row), earlier=[]), START + timedelta(days=i)) for i, row in enumerate(rows)]
-    old_rules = [SessionRecord(metrics=s.metrics, scores={k: v / 2 for k, v in s.scores.items()}, at=s.at)
-                 for s in earlier]  # as if an older parameter version had scored them half as high
+    old_rules = [
+        SessionRecord(metrics=s.metrics, scores={k: v / 2 for k, v in s.scores.items()}, at=s.at) for s in earlier
+    ]  # as if an older parameter version had scored them half as high
     progress = by_name(interpret(measured(), earlier=old_rules).personal.progress)
     assert all(progress[k].verdict == USUAL and progress[k].change == 0 for k in SCORES)
 
@@ -297,8 +328,9 @@ def test_pace_is_judged_in_the_metric_the_language_is_scored_by():
 
     def in_spanish(values: dict) -> Measurements:
         m = measured(values)
-        facts = replace(m.facts, syllables_per_s=4.11 * values["pace_relative"], comfortable_rate=4.11,
-                        pace_unit="syllable")
+        facts = replace(
+            m.facts, syllables_per_s=4.11 * values["pace_relative"], comfortable_rate=4.11, pace_unit="syllable"
+        )
         return replace(m, facts=facts, spoken_language="es")
 
     earlier = [stored(interpret(in_spanish(spanish), earlier=[]), START + timedelta(i)) for i in range(5)]
@@ -306,8 +338,9 @@ def test_pace_is_judged_in_the_metric_the_language_is_scored_by():
     progress = by_name(result.personal.progress)
     assert "pace_wpm" not in progress and progress["pace_relative"].verdict == WORSE
     assert [c.metric for c in result.personal.calibration if c.metric.startswith("pace")] == ["pace_relative"]
-    english = by_name(interpret(measured(), earlier=[stored(interpret(measured(), earlier=[]), START)] * 3)
-                      .personal.progress)
+    english = by_name(
+        interpret(measured(), earlier=[stored(interpret(measured(), earlier=[]), START)] * 3).personal.progress
+    )
     assert "pace_relative" not in english and english["pace_wpm"].verdict == USUAL
 
 
@@ -317,11 +350,17 @@ def test_progress_is_said_in_the_feedback_language(language):
     no English word is left in another language's progress."""
     from tests.test_feedback_language import english_left
 
-    rows = [{**GOOD, "filler_rate_per_min": f, "eye_contact_ratio": e}
-            for f, e in ((9.0, 0.85), (8.5, 0.86), (9.5, 0.84), (9.0, 0.85), (2.0, 0.40))]
+    rows = [
+        {**GOOD, "filler_rate_per_min": f, "eye_contact_ratio": e}
+        for f, e in ((9.0, 0.85), (8.5, 0.86), (9.5, 0.84), (9.0, 0.85), (2.0, 0.40))
+    ]
     judged, too_few = interpret_series(rows), interpret_series(rows[:2])
     say = translator(language).render
-    texts = [say(judged.detailed_feedback), say(judged.recommendation), say(too_few.personal.progress.feedback[0]),
-             *(say(h.label) for h in judged.personal.progress.headlines),
-             *(say(h.reason) for h in too_few.personal.progress.headlines if h.reason)]
+    texts = [
+        say(judged.detailed_feedback),
+        say(judged.recommendation),
+        say(too_few.personal.progress.feedback[0]),
+        *(say(h.label) for h in judged.personal.progress.headlines),
+        *(say(h.reason) for h in too_few.personal.progress.headlines if h.reason),
+    ]
     assert all(texts) and not any(english_left(text, language) for text in texts), texts

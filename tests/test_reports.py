@@ -34,9 +34,15 @@ class ReportingDashboard(Dashboard):
         self.jobs = JobStore(f"sqlite:///{tmp_path / 'dashboard.db'}", clock=clock)
         self.subjects = SubjectStore(f"sqlite:///{tmp_path / 'dashboard.db'}", clock=clock)
         self.fail_next: Exception | None = None
-        self.app.state.dashboard = routes.DashboardBackend(self.accounts, self.keys, self._analyze, clock=clock,
-                                                           reports=self.jobs, reports_retention=timedelta(days=30),
-                                                           subjects=self.subjects)
+        self.app.state.dashboard = routes.DashboardBackend(
+            self.accounts,
+            self.keys,
+            self._analyze,
+            clock=clock,
+            reports=self.jobs,
+            reports_retention=timedelta(days=30),
+            subjects=self.subjects,
+        )
 
     async def _analyze(self, request: Request, owner: str) -> Result:
         await request.form()
@@ -57,18 +63,24 @@ def dashboard(tmp_path, clock):  # noqa: F811
 
 
 def upload(client, status=200):
-    token = re.search(r'<meta name="csrf-token" content="([0-9a-f]{64})">',
-                      client.get("/dashboard/reports").text).group(1)
-    response = client.post("/dashboard/reports/analyze", files={"video": ("talk.mp4", b"\x00" * 64, "video/mp4")},
-                           headers={"X-CSRF-Token": token})
+    token = re.search(
+        r'<meta name="csrf-token" content="([0-9a-f]{64})">', client.get("/dashboard/reports").text
+    ).group(1)
+    response = client.post(
+        "/dashboard/reports/analyze",
+        files={"video": ("talk.mp4", b"\x00" * 64, "video/mp4")},
+        headers={"X-CSRF-Token": token},
+    )
     assert response.status_code == status
     return response
 
 
 def history(client) -> list[dict]:
     html = client.get("/dashboard/reports").text
-    return [{"id": rid, "cells": [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]}
-            for rid, row in re.findall(r'<tr data-report="([^"]+)">(.*?)</tr>', html, re.S)]
+    return [
+        {"id": rid, "cells": [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]}
+        for rid, row in re.findall(r'<tr data-report="([^"]+)">(.*?)</tr>', html, re.S)
+    ]
 
 
 def test_uploads_and_jobs_are_kept_listed_and_reopened(dashboard, clock):  # noqa: F811
@@ -79,18 +91,23 @@ def test_uploads_and_jobs_are_kept_listed_and_reopened(dashboard, clock):  # noq
     dashboard.fail_next = InvalidMedia("The uploaded file is empty.")
     upload(alice, status=422)
     clock.advance(timedelta(minutes=1))
-    job = dashboard.jobs.create(NewJob("alice@example.com", "analyze-video", {}, "http://api/", "obj", None),
-                                timedelta(days=1))
+    job = dashboard.jobs.create(
+        NewJob("alice@example.com", "analyze-video", {}, "http://api/", "obj", None), timedelta(days=1)
+    )
     dashboard.jobs.claim(job.id, timedelta(seconds=60))
-    later = dict(SAMPLE["video_analysis"], overall_score=81, category_scores={"likeability": 7.0, "authenticity":
-                 6.0, "clarity": 9.5, "confidence": 8.8})
+    later = dict(
+        SAMPLE["video_analysis"],
+        overall_score=81,
+        category_scores={"likeability": 7.0, "authenticity": 6.0, "clarity": 9.5, "confidence": 8.8},
+    )
     dashboard.jobs.succeed(job.id, 1, later, Summary(81, later["category_scores"]), timedelta(days=30))
 
     rows = history(alice)
     assert [r["cells"][1:5] for r in rows] == [
         ["Job", "analyze-video", "succeeded", "81"],
         ["Upload", "full-analysis", "failed", "–"],
-        ["Upload", "full-analysis", "succeeded", str(SAMPLE["video_analysis"]["overall_score"])]]
+        ["Upload", "full-analysis", "succeeded", str(SAMPLE["video_analysis"]["overall_score"])],
+    ]
     assert 'title="The uploaded file is empty."' in alice.get("/dashboard/reports").text
 
     reopened = alice.get(f"/dashboard/reports/{rows[2]['id']}")
@@ -100,12 +117,17 @@ def test_uploads_and_jobs_are_kept_listed_and_reopened(dashboard, clock):  # noq
     assert alice.get(f"/dashboard/reports/{rows[0]['id']}/data").json()["result"] == later
 
 
-
 def keep_session(dashboard, owner: str, subject: str, overall: float, categories: dict[str, float]) -> None:
     dashboard.clock.advance(timedelta(minutes=1))
-    dashboard.subjects.add(owner, subject, Session({"pace_wpm": 150.0}, {**categories, "overall": overall}),
-                           params_version="2.4", source="dashboard", transcript=None,
-                           limits=SubjectLimits(10, 10, timedelta(days=30)))
+    dashboard.subjects.add(
+        owner,
+        subject,
+        Session({"pace_wpm": 150.0}, {**categories, "overall": overall}),
+        params_version="2.4",
+        source="dashboard",
+        transcript=None,
+        limits=SubjectLimits(10, 10, timedelta(days=30)),
+    )
 
 
 def test_the_progress_chart_reads_a_subjects_sessions(dashboard):
@@ -137,8 +159,12 @@ def test_another_account_sees_none_of_it(dashboard):
     assert history(bob) == []
     assert bob.get("/dashboard/reports/progress").json() == {"subjects": [], "subject": None, "points": []}
     assert bob.get("/dashboard/reports/progress", params={"subject": "interview"}).json()["points"] == []
-    for path in (f"/dashboard/reports/{report['id']}", f"/dashboard/reports/{report['id']}/data",
-                 "/dashboard/reports/job_" + "x" * 22, "/dashboard/reports/not-a-report"):
+    for path in (
+        f"/dashboard/reports/{report['id']}",
+        f"/dashboard/reports/{report['id']}/data",
+        "/dashboard/reports/job_" + "x" * 22,
+        "/dashboard/reports/not-a-report",
+    ):
         assert bob.get(path).status_code == 404
     anonymous = dashboard.client()
     assert anonymous.get("/dashboard/reports/progress").status_code == 401
@@ -155,10 +181,18 @@ def test_reports_past_retention_are_deleted_with_jobs_off():
     from softskills.jobs.sweeper import start_retention_purge
 
     store = JobStore(database_url())
-    past = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
-                               timedelta(0), {"analysis": "full-analysis"})
-    kept = store.record_report("alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None,
-                               timedelta(days=30), {"analysis": "full-analysis"})
+    past = store.record_report(
+        "alice@example.com", "full-analysis", SAMPLE, Summary(80, {}), None, timedelta(0), {"analysis": "full-analysis"}
+    )
+    kept = store.record_report(
+        "alice@example.com",
+        "full-analysis",
+        SAMPLE,
+        Summary(80, {}),
+        None,
+        timedelta(days=30),
+        {"analysis": "full-analysis"},
+    )
     purge = start_retention_purge(store, JobOptions(enabled=False, sweep_interval_s=0.05).sweep_interval_s)
     try:
         deadline = time.monotonic() + 10

@@ -10,7 +10,7 @@ def _tone_with_gaps(duration_s: float, gaps: list[tuple[float, float]]) -> np.nd
     t = np.arange(int(duration_s * SR)) / SR
     audio = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
     for a, b in gaps:
-        audio[int(a * SR):int(b * SR)] = 0.0
+        audio[int(a * SR) : int(b * SR)] = 0.0
     return audio
 
 
@@ -31,14 +31,25 @@ def test_short_audio_stays_whole():
 
 
 def test_merged_transcript_has_absolute_times():
-    first = Transcript("Hello there.", (Word("Hello", 0.5, 0.9, 0.8), Word("there.", 1.0, 1.4, 0.6)), "en",
-                       "speech_to_text", "measured", 0.7, ((0.5, 1.4, "Hello there."),))
-    second = Transcript("Bye.", (Word("Bye.", 0.2, 0.6, 1.0),), "en", "speech_to_text", "measured", 1.0,
-                        ((0.2, 0.6, "Bye."),))
+    first = Transcript(
+        "Hello there.",
+        (Word("Hello", 0.5, 0.9, 0.8), Word("there.", 1.0, 1.4, 0.6)),
+        "en",
+        "speech_to_text",
+        "measured",
+        0.7,
+        ((0.5, 1.4, "Hello there."),),
+    )
+    second = Transcript(
+        "Bye.", (Word("Bye.", 0.2, 0.6, 1.0),), "en", "speech_to_text", "measured", 1.0, ((0.2, 0.6, "Bye."),)
+    )
     empty = Transcript("", (), "en", "speech_to_text", "measured", None, ())
     merged = merge_transcripts([(0.0, first), (30.0, empty), (60.0, second)])
     assert merged.text == "Hello there. Bye."
     assert [(w.text, w.start_s, w.end_s) for w in merged.words] == [
-        ("Hello", 0.5, 0.9), ("there.", 1.0, 1.4), ("Bye.", 60.2, 60.6)]
+        ("Hello", 0.5, 0.9),
+        ("there.", 1.0, 1.4),
+        ("Bye.", 60.2, 60.6),
+    ]
     assert merged.segments == ((0.5, 1.4, "Hello there."), (60.2, 60.6, "Bye."))
     assert abs(merged.confidence - 0.8) < 1e-9

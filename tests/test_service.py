@@ -16,9 +16,20 @@ from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
 
 pytestmark = pytest.mark.integration
 
-GUIDE_FIELDS = ("overall_score", "category_scores", "strengths", "areas_for_improvement", "filler_word_count",
-                "speaking_pace_wpm", "detailed_feedback", "session_summary", "recommendation", "time_series_scores",
-                "labeled_moments", "key_moments")
+GUIDE_FIELDS = (
+    "overall_score",
+    "category_scores",
+    "strengths",
+    "areas_for_improvement",
+    "filler_word_count",
+    "speaking_pace_wpm",
+    "detailed_feedback",
+    "session_summary",
+    "recommendation",
+    "time_series_scores",
+    "labeled_moments",
+    "key_moments",
+)
 PACE_TOLERANCE = 0.15
 
 
@@ -52,10 +63,21 @@ def test_a_client_generated_from_the_openapi_document_parses_real_answers(servic
         assert "$ref" in answers["200"]["content"]["application/json"]["schema"]
         assert {"401", "413", "415", "422", "500", "503", "504"} <= answers.keys()
     (tmp_path / "openapi.json").write_text(json.dumps(spec))
-    subprocess.run([str(Path(sys.executable).parent / "datamodel-codegen"), "--input", str(tmp_path / "openapi.json"),
-                    "--input-file-type", "openapi",
-                    "--output", str(tmp_path / "client_models.py"), "--output-model-type", "pydantic_v2.BaseModel"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "datamodel-codegen"),
+            "--input",
+            str(tmp_path / "openapi.json"),
+            "--input-file-type",
+            "openapi",
+            "--output",
+            str(tmp_path / "client_models.py"),
+            "--output-model-type",
+            "pydantic_v2.BaseModel",
+        ],
+        check=True,
+        capture_output=True,
+    )
     module_spec = importlib.util.spec_from_file_location("client_models", tmp_path / "client_models.py")
     client = importlib.util.module_from_spec(module_spec)
     sys.modules["client_models"] = client
@@ -72,8 +94,9 @@ def test_a_client_generated_from_the_openapi_document_parses_real_answers(servic
 
 def test_every_container_gets_a_full_analysis(service, talking_head_container):
     video = talking_head_container
-    response = service.post("/api/v1/full-analysis", video.path, data={"sessionId": "s-42",
-                                                                       "context_phrase": "job interview practice"})
+    response = service.post(
+        "/api/v1/full-analysis", video.path, data={"sessionId": "s-42", "context_phrase": "job interview practice"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["sessionId"] == "s-42"
@@ -96,7 +119,7 @@ def test_every_container_gets_a_full_analysis(service, talking_head_container):
     assert all(None not in row["scores"].values() and row["overall_score"] is not None for row in spoken), spoken
     assert 3 <= len(analysis["key_moments"]) <= 5
     long_pauses = [m for m in analysis["labeled_moments"] if m["type"] == "long_pause"]
-    (truth_start, truth_end), = [p for p in video.pauses if p[1] - p[0] >= 2.0]
+    ((truth_start, truth_end),) = [p for p in video.pauses if p[1] - p[0] >= 2.0]
     assert any(abs(m["start_s"] - truth_start) < 0.5 and abs(m["end_s"] - truth_end) < 0.5 for m in long_pauses)
     assert analysis["evidence_quality"]["face_visible_ratio"] >= 0.9
     assert body["engine_kpis"]["pace_wpm"] == pytest.approx(analysis["speaking_pace_wpm"], abs=0.1)
@@ -117,12 +140,15 @@ def test_analyze_video_with_x_api_key(service, talking_head):
     assert body["filler_word_count"] == len([m for m in body["labeled_moments"] if m["type"] == "filler"])
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "KEY"},
-    {"Authorization": "Bearer ng_notarealkey"},
-    {"X-API-Key": "ng_" + "a" * 46},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "KEY"},
+        {"Authorization": "Bearer ng_notarealkey"},
+        {"X-API-Key": "ng_" + "a" * 46},
+    ],
+)
 def test_bad_credentials_get_401(service, talking_head, headers):
     response = service.post("/api/v1/analyze-video", talking_head.path, headers=headers)
     assert response.status_code == 401
@@ -177,8 +203,9 @@ def test_a_job_id_is_looked_at_only_after_the_key(service):
                 anonymous = client.request(method, f"/api/v1/jobs/{job_id}")
                 assert anonymous.status_code == 401, (method, job_id, anonymous.text)
                 assert anonymous.json() == {"detail": "Invalid or expired API key."}
-                keyed = client.request(method, f"/api/v1/jobs/{job_id}",
-                                       headers={"Authorization": f"Bearer {service.key}"})
+                keyed = client.request(
+                    method, f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {service.key}"}
+                )
                 assert keyed.status_code == 404, (method, job_id, keyed.text)
                 assert keyed.json() == {"detail": "No such job."}
 
@@ -214,8 +241,15 @@ def test_no_audio_video_is_measured_without_speech_scores(service, talking_head_
     assert body["transcript"] is None
 
 
-REAL_CLIPS = ("monologue_webm", "falsetto_avi", "mfa_uhuh_webm", "face_then_cut_mkv", "single_face_near_silent_avi",
-              "muted_microphone_mp4", "no_audio_track_mov")
+REAL_CLIPS = (
+    "monologue_webm",
+    "falsetto_avi",
+    "mfa_uhuh_webm",
+    "face_then_cut_mkv",
+    "single_face_near_silent_avi",
+    "muted_microphone_mp4",
+    "no_audio_track_mov",
+)
 
 
 @pytest.mark.parametrize("name", REAL_CLIPS)
@@ -253,8 +287,9 @@ def test_provided_transcript_and_mediapipe_samples(service, talking_head):
     assert words
     samples = json.dumps([{"t": 0.5, "landmarks": []}, {"t": 1.0, "landmarks": [[0.5, 0.5, 0.0]] * 478}])
     text = " ".join(talking_head.words)
-    body = service.post("/api/v1/full-analysis", talking_head.path,
-                        data={"transcript": text, "mediapipeSamples": samples}).json()
+    body = service.post(
+        "/api/v1/full-analysis", talking_head.path, data={"transcript": text, "mediapipeSamples": samples}
+    ).json()
     assert body["transcript"] == text
     assert body["transcript_details"]["source"] == "provided"
     assert body["video_analysis"]["evidence_quality"]["landmark_source"] == "client_samples"
@@ -264,8 +299,9 @@ def test_provided_transcript_and_mediapipe_samples(service, talking_head):
 def test_mediapipe_samples_with_an_audio_recording_get_422_saying_why(service, tmp_path):
     voice = tmp_path / "voice.m4a"
     make_audio_only_file(voice, load_audio(BECKETT_WAV))
-    response = service.post("/api/v1/analyze-video", str(voice),
-                            data={"mediapipeSamples": json.dumps([{"t": 0.5, "landmarks": []}])})
+    response = service.post(
+        "/api/v1/analyze-video", str(voice), data={"mediapipeSamples": json.dumps([{"t": 0.5, "landmarks": []}])}
+    )
     assert response.status_code == 422, response.text
     assert response.json()["detail"].startswith("mediapipeSamples were sent with a file that has no video track")
 
@@ -294,7 +330,11 @@ def test_real_spanish_speech_over_a_real_face_is_heard_in_spanish(service, tmp_p
     assert body["language"] == body["video_analysis"]["language"]
     language = body["language"]
     assert (language["spoken"], language["source"], language["feedback"], language["supported"]) == (
-        "es", "detected", "es", True)  # the feedback follows the speech (issue 24 item 6)
+        "es",
+        "detected",
+        "es",
+        True,
+    )  # the feedback follows the speech (issue 24 item 6)
     assert language["probability"] > 0.9
     assert (body["transcript_details"]["language"], body["transcript_details"]["model"]) == ("es", "base")
     assert {"recomienda", "viajeros", "clima", "extremo", "planes", "viaje"} <= _words(body["transcript"])
@@ -347,8 +387,10 @@ def test_a_subjects_takes_with_fewer_fillers_show_fillers_improved_and_the_rest_
     assert _subject_rows(service) == 0
     series = progress_set(FIXTURE_DIR)
     for name, takes in series.items():
-        answers = [service.post("/api/v1/analyze-video", path, data={"subject": name})
-                   for path in (*takes.earlier, takes.latest)]
+        answers = [
+            service.post("/api/v1/analyze-video", path, data={"subject": name})
+            for path in (*takes.earlier, takes.latest)
+        ]
         assert [a.status_code for a in answers] == [200] * len(answers), answers[-1].text
         first, last = answers[0].json()["progress"], answers[-1].json()["progress"]
         assert (first["earlier_sessions"], first["sessions_needed"], first["metrics"]) == (0, 3, [])

@@ -50,11 +50,18 @@ def _hardening_config(data_dir: Path, video_quota_bytes: int) -> Path:
     (data_dir / "broken_engine_params.json").write_text(json.dumps({"version": "broken"}))
     args = config["applications"][0]["args"]
     args.setdefault("http", {}).update(
-        max_upload_bytes=MAX_UPLOAD_BYTES, max_field_bytes=MAX_FIELD_BYTES, max_form_fields=MAX_FORM_FIELDS,
-        max_concurrent_analyses=1, max_waiting_analyses=1, retry_after_s=RETRY_AFTER_S,
-        max_uploads_per_owner=UPLOADS_PER_OWNER, max_concurrent_uploads=UPLOADS,
-        min_upload_bytes_per_s=MIN_UPLOAD_BYTES_PER_S, upload_rate_window_s=UPLOAD_WINDOW_S,
-        upload_grace_s=UPLOAD_GRACE_S)
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        max_field_bytes=MAX_FIELD_BYTES,
+        max_form_fields=MAX_FORM_FIELDS,
+        max_concurrent_analyses=1,
+        max_waiting_analyses=1,
+        retry_after_s=RETRY_AFTER_S,
+        max_uploads_per_owner=UPLOADS_PER_OWNER,
+        max_concurrent_uploads=UPLOADS,
+        min_upload_bytes_per_s=MIN_UPLOAD_BYTES_PER_S,
+        upload_rate_window_s=UPLOAD_WINDOW_S,
+        upload_grace_s=UPLOAD_GRACE_S,
+    )
     args.setdefault("analysis", {})["observable_only"] = True
     args.setdefault("storage", {})["max_bytes_per_owner"] = video_quota_bytes
     args.setdefault("engine", {})["params_path"] = str(data_dir / "broken_engine_params.json")
@@ -97,8 +104,12 @@ def _session_dir() -> Path:
 
 def _post_bytes(service, path: str, name: str, data: bytes, **kwargs) -> httpx.Response:
     with httpx.Client(base_url=service.base_url, timeout=300) as client:
-        return client.post(path, headers={"Authorization": f"Bearer {service.key}"},
-                           files={"video": (name, data, "video/mp4")}, **kwargs)
+        return client.post(
+            path,
+            headers={"Authorization": f"Bearer {service.key}"},
+            files={"video": (name, data, "video/mp4")},
+            **kwargs,
+        )
 
 
 def _assert_json_error(response: httpx.Response, status: int) -> str:
@@ -119,11 +130,13 @@ def test_hostile_media_gets_a_clear_4xx(service, hostile):
 
 def test_limits_are_named_in_the_answer(service):
     by_name = {h.name: h for h in CORPUS}
-    detail = _assert_json_error(_post_bytes(service, "/api/v1/analyze-video", "x.avi", by_name["enormous.avi"].data),
-                                422)
+    detail = _assert_json_error(
+        _post_bytes(service, "/api/v1/analyze-video", "x.avi", by_name["enormous.avi"].data), 422
+    )
     assert "16000x16000" in detail and "16777216 pixels" in detail
-    detail = _assert_json_error(_post_bytes(service, "/api/v1/analyze-video", "x.mkv", by_name["one_hour.mkv"].data),
-                                422)
+    detail = _assert_json_error(
+        _post_bytes(service, "/api/v1/analyze-video", "x.mkv", by_name["one_hour.mkv"].data), 422
+    )
     assert "limit of 1800 seconds" in detail
 
 
@@ -135,8 +148,9 @@ def test_service_still_analyses_after_the_corpus(service, talking_head_videos):
 
 
 def test_declared_oversize_gets_413(service):
-    detail = _assert_json_error(_post_bytes(service, "/api/v1/analyze-video", "big.mp4",
-                                            b"\x00" * (MAX_UPLOAD_BYTES + 1)), 413)
+    detail = _assert_json_error(
+        _post_bytes(service, "/api/v1/analyze-video", "big.mp4", b"\x00" * (MAX_UPLOAD_BYTES + 1)), 413
+    )
     assert detail == "Upload larger than the 6 MB limit."
 
 
@@ -145,17 +159,24 @@ def test_streamed_oversize_without_content_length_gets_413(service):
     boundary = "hardening-boundary"
 
     def body():
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"big.mp4\"\r\n"
-               "Content-Type: video/mp4\r\n\r\n").encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="video"; filename="big.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode()
         chunk = b"\x00" * (1024 * 1024)
         for _ in range(3 * MAX_UPLOAD_BYTES // len(chunk)):
             yield chunk
         yield f"\r\n--{boundary}--\r\n".encode()
 
     with httpx.Client(base_url=service.base_url, timeout=300) as client:
-        response = client.post("/api/v1/analyze-video", content=body(),
-                               headers={"Authorization": f"Bearer {service.key}",
-                                        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = client.post(
+            "/api/v1/analyze-video",
+            content=body(),
+            headers={
+                "Authorization": f"Bearer {service.key}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
     assert "content-length" not in response.request.headers
     assert _assert_json_error(response, 413) == "Upload larger than the 6 MB limit."
 
@@ -165,21 +186,28 @@ def test_multipart_limits(service, talking_head_videos):
     fields = {f"extra{i}": "x" for i in range(MAX_FORM_FIELDS + 1)}
     detail = _assert_json_error(service.post("/api/v1/analyze-video", video, data=fields), 422)
     assert "Too many fields" in detail and str(MAX_FORM_FIELDS) in detail
-    detail = _assert_json_error(service.post("/api/v1/analyze-video", video,
-                                             data={"transcript": "word " * MAX_FIELD_BYTES}), 422)
+    detail = _assert_json_error(
+        service.post("/api/v1/analyze-video", video, data={"transcript": "word " * MAX_FIELD_BYTES}), 422
+    )
     assert "exceeded maximum size of 64KB" in detail
     with httpx.Client(base_url=service.base_url, timeout=60) as client:
-        garbage = client.post("/api/v1/analyze-video", content=b"--other\r\nnot a part\r\n",
-                              headers={"Authorization": f"Bearer {service.key}",
-                                       "Content-Type": "multipart/form-data; boundary=expected"})
+        garbage = client.post(
+            "/api/v1/analyze-video",
+            content=b"--other\r\nnot a part\r\n",
+            headers={
+                "Authorization": f"Bearer {service.key}",
+                "Content-Type": "multipart/form-data; boundary=expected",
+            },
+        )
     assert _assert_json_error(garbage, 422) == "Missing or invalid request body."
 
 
 def test_failing_engine_gives_200_with_the_measurements_and_the_reason(service, talking_head_videos):
     """The engine is the one place that scores: without it every measurement still answers, and every score is
     null with the reason rather than computed somewhere else."""
-    response = service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
-                            data={"context_phrase": "job interview practice"})
+    response = service.post(
+        "/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path, data={"context_phrase": "job interview practice"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     video = body["video_analysis"]
@@ -194,8 +222,7 @@ def test_a_transcript_bomb_is_refused_at_parse_naming_the_limit(service, talking
     video = talking_head_videos[GOOD_VIDEO].path
     started = time.monotonic()
     words = _assert_json_error(service.post("/api/v1/full-analysis", video, data={"transcript": "a. " * 20000}), 422)
-    sentences = _assert_json_error(service.post("/api/v1/full-analysis", video, data={"transcript": "a. " * 2500}),
-                                   422)
+    sentences = _assert_json_error(service.post("/api/v1/full-analysis", video, data={"transcript": "a. " * 2500}), 422)
     assert words == "Field 'transcript' has more than 12000 words (the limit)."
     assert sentences == "Field 'transcript' has more than 1000 sentences (the limit)."
     assert time.monotonic() - started < 30  # answered at parse: no decoding, no model call
@@ -203,8 +230,9 @@ def test_a_transcript_bomb_is_refused_at_parse_naming_the_limit(service, talking
 
 def test_a_transcript_no_one_could_speak_in_the_video_is_content_only(service, talking_head_videos):
     """900 words placed in ~12 s of detected speech: no pace, no fillers, the reason says why."""
-    response = service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
-                            data={"transcript": "a. " * 900})
+    response = service.post(
+        "/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path, data={"transcript": "a. " * 900}
+    )
     assert response.status_code == 200, response.text
     video = response.json()["video_analysis"]
     assert video["speaking_pace_wpm"] is None and video["filler_word_count"] is None
@@ -213,8 +241,9 @@ def test_a_transcript_no_one_could_speak_in_the_video_is_content_only(service, t
 
 def test_a_request_cannot_leave_observable_only_mode(service, talking_head_videos):
     """The service is configured observable-only (the EU AI Act setting): a request asking otherwise stays in it."""
-    response = service.post("/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path,
-                            data={"observable_only": "false"})
+    response = service.post(
+        "/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path, data={"observable_only": "false"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["score_details"]["observable_only"] is True
 
@@ -223,8 +252,10 @@ def test_video_over_the_owner_quota_is_not_kept_and_the_answer_says_why(service,
     key, _ = service.store.create_key("quota-owner", "quota", None)
     videos = service.log_path.parent / "videos"
     before = {p.name for p in videos.iterdir()}
-    answers = [service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path,
-                            headers={"X-API-Key": key}) for _ in range(2)]
+    answers = [
+        service.post("/api/v1/full-analysis", talking_head_videos[GOOD_VIDEO].path, headers={"X-API-Key": key})
+        for _ in range(2)
+    ]
     assert [a.status_code for a in answers] == [200, 200]
     kept, refused = (a.json() for a in answers)
     assert kept["videoUrlReason"] is None and httpx.get(kept["videoUrl"]).status_code == 200
@@ -252,20 +283,33 @@ def test_hostile_dashboard_forms_are_refused_and_sign_in_still_works(service):
         token = csrf.search(client.get("/dashboard/login").text).group(1)
         hostile = [
             (client.post("/dashboard/login", data={f"f{i}": "x" for i in range(1000)}), 422, "Too many fields"),
-            (client.post("/dashboard/login", data={"csrf": token, "password": "x" * 10 * 1024 * 1024}), 413,
-             "larger than the 32 KB"),
-            (client.post("/dashboard/login", data={"csrf": token}, files={"f": ("a.mp4", bytes(4096))}), 422,
-             "Too many files"),
-            (client.post("/dashboard/login", content=endless(),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 413,
-             "larger than the 32 KB"),
+            (
+                client.post("/dashboard/login", data={"csrf": token, "password": "x" * 10 * 1024 * 1024}),
+                413,
+                "larger than the 32 KB",
+            ),
+            (
+                client.post("/dashboard/login", data={"csrf": token}, files={"f": ("a.mp4", bytes(4096))}),
+                422,
+                "Too many files",
+            ),
+            (
+                client.post(
+                    "/dashboard/login", content=endless(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+                ),
+                413,
+                "larger than the 32 KB",
+            ),
         ]
         for response, status, message in hostile:
             assert response.status_code == status and message in response.text
             assert response.headers["content-type"].startswith("text/html")
         token = csrf.search(client.get("/dashboard/login").text).group(1)
-        signed_in = client.post("/dashboard/login", data={"csrf": token, "email": "hardening@example.com",
-                                                          "password": "hardening password"}, follow_redirects=False)
+        signed_in = client.post(
+            "/dashboard/login",
+            data={"csrf": token, "email": "hardening@example.com", "password": "hardening password"},
+            follow_redirects=False,
+        )
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard/keys"
 
 
@@ -273,14 +317,17 @@ def test_parallel_wrong_passwords_get_at_most_five_checks(service):
     from softskills.auth.accounts import AccountStore
 
     AccountStore(f"sqlite:///{service.log_path.parent / 'softskills.db'}").create_account(
-        "throttled@example.com", "the right password")
+        "throttled@example.com", "the right password"
+    )
     csrf = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
     def attempt(_) -> int:
         with httpx.Client(base_url=service.base_url, timeout=60) as client:
             token = csrf.search(client.get("/dashboard/login").text).group(1)
-            return client.post("/dashboard/login", data={"csrf": token, "email": "throttled@example.com",
-                                                         "password": "a wrong password"}).status_code
+            return client.post(
+                "/dashboard/login",
+                data={"csrf": token, "email": "throttled@example.com", "password": "a wrong password"},
+            ).status_code
 
     with ThreadPoolExecutor(12) as pool:
         statuses = sorted(pool.map(attempt, range(12)))
@@ -308,11 +355,15 @@ class TrickledUpload:
         host, port = service.base_url.removeprefix("http://").split(":")
         self.socket = socket.create_connection((host, int(port)), timeout=60)
         boundary = "trickle"
-        self.socket.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
-                             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-                             f"Content-Length: {declared_bytes}\r\n\r\n--{boundary}\r\n"
-                             "Content-Disposition: form-data; name=\"video\"; filename=\"slow.mp4\"\r\n"
-                             "Content-Type: video/mp4\r\n\r\n").encode())
+        self.socket.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                f"Content-Length: {declared_bytes}\r\n\r\n--{boundary}\r\n"
+                'Content-Disposition: form-data; name="video"; filename="slow.mp4"\r\n'
+                "Content-Type: video/mp4\r\n\r\n"
+            ).encode()
+        )
 
     def send(self, n_bytes: int) -> None:
         self.socket.sendall(b"\x00" * n_bytes)
@@ -333,8 +384,7 @@ def test_slow_uploads_of_one_key_leave_the_service_to_the_others(service, talkin
     """One key trickles more uploads than its share: the one past it is refused at once (429), the others stream on
     without taking an analysis slot, and another key's request is admitted and answered meanwhile. A body slower
     than the minimum rate, to the analyses or to the jobs, is dropped with a JSON 408."""
-    tricklers = [TrickledUpload(service, "/api/v1/analyze-video", service.key)
-                 for _ in range(UPLOADS_PER_OWNER + 1)]
+    tricklers = [TrickledUpload(service, "/api/v1/analyze-video", service.key) for _ in range(UPLOADS_PER_OWNER + 1)]
     deadline = time.monotonic() + UPLOAD_GRACE_S
     while not any(t.answered() for t in tricklers) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -343,8 +393,10 @@ def test_slow_uploads_of_one_key_leave_the_service_to_the_others(service, talkin
     assert len(refused) == 1
     status, headers, body = refused[0].answer()
     assert status == 429 and headers["retry-after"] == str(RETRY_AFTER_S)
-    assert body == {"detail": f"Too many uploads at once from this owner (the limit is {UPLOADS_PER_OWNER}). "
-                              "Retry after the number of seconds in the Retry-After header."}
+    assert body == {
+        "detail": f"Too many uploads at once from this owner (the limit is {UPLOADS_PER_OWNER}). "
+        "Retry after the number of seconds in the Retry-After header."
+    }
     streaming = [t for t in tricklers if t not in refused]
     stop = threading.Event()
 
@@ -357,8 +409,9 @@ def test_slow_uploads_of_one_key_leave_the_service_to_the_others(service, talkin
     sender.start()
     try:
         other_key, _ = service.store.create_key("other-tenant", "other", None)
-        response = service.post("/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path,
-                                headers={"X-API-Key": other_key})
+        response = service.post(
+            "/api/v1/analyze-video", talking_head_videos[GOOD_VIDEO].path, headers={"X-API-Key": other_key}
+        )
         assert response.status_code == 200, response.text
         assert response.json()["evidence_quality"]["face_visible_ratio"] >= 0.9
         assert not any(t.answered() for t in streaming)  # still uploading all along
@@ -375,8 +428,10 @@ def test_slow_uploads_of_one_key_leave_the_service_to_the_others(service, talkin
         status, headers, body = trickler.answer()
         trickler.close()
         assert status == 408 and headers["content-type"] == "application/json"
-        assert body == {"detail": f"Upload slower than the minimum of {MIN_UPLOAD_BYTES_PER_S} bytes per second "
-                                  f"(averaged over {UPLOAD_WINDOW_S} s); send it over a faster connection."}
+        assert body == {
+            "detail": f"Upload slower than the minimum of {MIN_UPLOAD_BYTES_PER_S} bytes per second "
+            f"(averaged over {UPLOAD_WINDOW_S} s); send it over a faster connection."
+        }
     assert time.monotonic() - started < UPLOAD_GRACE_S + UPLOAD_WINDOW_S + 20
 
 
@@ -393,8 +448,9 @@ def test_killed_landmark_replica_recovers_by_itself(service, talking_head_videos
     for response in answers:
         assert response.status_code in (200, 500), response.text
         if response.status_code == 500:
-            assert response.json() == {"detail": "Video analysis service error. Try a different format (e.g. MP4 "
-                                                 "or WebM) or shorter video."}
+            assert response.json() == {
+                "detail": "Video analysis service error. Try a different format (e.g. MP4 or WebM) or shorter video."
+            }
     deadline = time.monotonic() + RECOVERY_DEADLINE_S
     while True:
         response = service.post("/api/v1/analyze-video", video)
@@ -411,11 +467,29 @@ def test_schemathesis_finds_no_server_error(service, tmp_path):
     """Fuzz every operation of /openapi.json (authenticated) and fail on any 5xx."""
     report = tmp_path / "schemathesis.txt"
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "schemathesis"), "run", f"{service.base_url}/openapi.json",
-         "--header", f"Authorization: Bearer {service.key}", "--checks", "not_a_server_error",
-         "--max-examples", "15", "--workers", "1", "--request-timeout", "120", "--phases", "examples,fuzzing",
-         "--no-color"],
-        capture_output=True, text=True, timeout=1200, cwd=tmp_path)
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"{service.base_url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {service.key}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "15",
+            "--workers",
+            "1",
+            "--request-timeout",
+            "120",
+            "--phases",
+            "examples,fuzzing",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=tmp_path,
+    )
     report.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, report.read_text()[-4000:]
     assert "/api/v1/analyze-video" in result.stdout and "/api/v1/full-analysis" in result.stdout
@@ -423,9 +497,20 @@ def test_schemathesis_finds_no_server_error(service, tmp_path):
 
 def test_prometheus_metrics_are_exported(service):
     port = next((_session_dir()).glob("metrics_export_port_*")).read_text().strip()
-    wanted = ['softskills_requests_total{', 'status="415"', 'status="503"', "softskills_errors_total{",
-              'softskills_stage_seconds_bucket{', 'stage="face"', 'stage="voice"', 'stage="speech_to_text"',
-              'stage="measure"', 'stage="decode_audio"', 'stage="decode_frames"', 'softskills_request_seconds_bucket{']
+    wanted = [
+        "softskills_requests_total{",
+        'status="415"',
+        'status="503"',
+        "softskills_errors_total{",
+        "softskills_stage_seconds_bucket{",
+        'stage="face"',
+        'stage="voice"',
+        'stage="speech_to_text"',
+        'stage="measure"',
+        'stage="decode_audio"',
+        'stage="decode_frames"',
+        "softskills_request_seconds_bucket{",
+    ]
     deadline = time.monotonic() + 120  # Ray's agent exports what the replicas reported on its next cycle
     while True:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
@@ -434,9 +519,11 @@ def test_prometheus_metrics_are_exported(service):
             break
         time.sleep(5)
     assert not missing, missing
-    requests_415 = [line for line in text.splitlines()  # Ray names them ray_softskills_…
-                    if "softskills_requests_total{" in line and 'status="415"' in line
-                    and 'endpoint="analyze-video"' in line]
+    requests_415 = [
+        line
+        for line in text.splitlines()  # Ray names them ray_softskills_…
+        if "softskills_requests_total{" in line and 'status="415"' in line and 'endpoint="analyze-video"' in line
+    ]
     assert requests_415 and float(requests_415[0].rsplit(" ", 1)[1]) >= sum(h.status == 415 for h in CORPUS)
 
 
@@ -465,16 +552,31 @@ def test_logs_carry_request_ids_and_no_secrets_paths_or_traces(service):
     logs_dir = _session_dir() / "logs" / "serve"
     text = "\n".join(p.read_text(errors="replace") for p in logs_dir.glob("*.log"))
     secret_hash = service.store.find_by_lookup_id(service.key[3:13]).secret_hash
-    secrets = [service.key, service.key[3:], service.key[:-1] + "x", TEST_PEPPER, secret_hash.hex(),
-               base64.b64encode(secret_hash).decode(), "/etc/passwd", *(h.name for h in CORPUS)]
+    secrets = [
+        service.key,
+        service.key[3:],
+        service.key[:-1] + "x",
+        TEST_PEPPER,
+        secret_hash.hex(),
+        base64.b64encode(secret_hash).decode(),
+        "/etc/passwd",
+        *(h.name for h in CORPUS),
+    ]
     assert [s for s in secrets if s in text] == []
     assert re.findall(r"/tmp/tmp\w+", text) == []  # spooled uploads
-    ingress_lines = [json.loads(line) for p in logs_dir.glob("replica_softskills_Ingress_*.log")
-                     for line in p.read_text().splitlines() if line.startswith("{")]
+    ingress_lines = [
+        json.loads(line)
+        for p in logs_dir.glob("replica_softskills_Ingress_*.log")
+        for line in p.read_text().splitlines()
+        if line.startswith("{")
+    ]
     # A traceback is logged for an unexpected error only (the killed replica above may have caused one), on the
     # line that names the request's id; the client got the guide's 500 body and nothing more.
     traced = [line for line in ingress_lines if "Traceback" in json.dumps(line)]
-    assert all(re.match(r"(analysis failed|unhandled error on \S+) \(request (\S+)\)", line["message"])
-               and f"(request {line['request_id']})" in line["message"] for line in traced), traced
+    assert all(
+        re.match(r"(analysis failed|unhandled error on \S+) \(request (\S+)\)", line["message"])
+        and f"(request {line['request_id']})" in line["message"]
+        for line in traced
+    ), traced
     answered = [line for line in ingress_lines if " answered " in line.get("message", "")]
     assert len(answered) >= len(CORPUS) and all(line.get("request_id") for line in answered)

@@ -61,9 +61,16 @@ def _change_points(spans) -> list[float]:
     return [b[1] for a, b in zip(ordered, ordered[1:]) if a[0] != b[0]]
 
 
-@pytest.mark.parametrize("voices, seed", [(("allison", "carlo"), 3), (("june", "ivrvoice_ru"), 4),
-                                          (("jfk", "beckett"), 1), (("mfa", "allison", "jfk"), 7),
-                                          (("allison", "june", "ivrvoice_ru"), 10)])
+@pytest.mark.parametrize(
+    "voices, seed",
+    [
+        (("allison", "carlo"), 3),
+        (("june", "ivrvoice_ru"), 4),
+        (("jfk", "beckett"), 1),
+        (("mfa", "allison", "jfk"), 7),
+        (("allison", "june", "ivrvoice_ru"), 10),
+    ],
+)
 def test_spliced_real_voices_count_turns_and_boundaries(voices, seed, encoder):
     item = spliced_conversation(voices, overlap=False, seed=seed)
     diarization = _diarize(item, encoder)
@@ -105,14 +112,20 @@ def test_no_speech_means_no_speakers(encoder):
 
 # --- words, coached speaker, speaker view (hand-built) ----------------------------------------------------------
 
+
 def _word(text, start_s, end_s):
     return Word(text, start_s, end_s, 0.9)
 
 
 def test_words_go_to_the_speaker_whose_speech_they_overlap():
     speech = (SpeakerSpan(1, 0.0, 2.0), SpeakerSpan(2, 2.0, 4.0), SpeakerSpan(1, 6.0, 7.0))
-    words = [_word("hello", 0.1, 0.5), _word("straddles", 1.8, 2.5), _word("late", 4.3, 4.6),
-             _word("far", 5.2, 5.3), _word("back", 6.2, 6.5)]
+    words = [
+        _word("hello", 0.1, 0.5),
+        _word("straddles", 1.8, 2.5),
+        _word("late", 4.3, 4.6),
+        _word("far", 5.2, 5.3),
+        _word("back", 6.2, 6.5),
+    ]
     # "far" is 0.8 s from speaker 1's speech at 6.0 and 1.2 s from speaker 2's end at 4.0
     assert word_speakers(words, speech) == (1, 2, 2, 1, 1)
     assert word_speakers([_word("alone", 20.0, 20.5)], speech) == (None,)
@@ -144,7 +157,7 @@ def test_speaker_view_leaves_out_the_other_speaker_so_pace_and_pauses_are_theirs
     rng = np.random.default_rng(1)
     audio = np.zeros(SR * 13, dtype=np.float32)
     for s in speech:
-        audio[int(s.start_s * SR):int(s.end_s * SR)] = rng.normal(0, 0.1, int(s.duration_s * SR))
+        audio[int(s.start_s * SR) : int(s.end_s * SR)] = rng.normal(0, 0.1, int(s.duration_s * SR))
 
     view = speaker_view(audio, transcript, diarization, 1)
     assert view.kept_s == ((0.0, 4.0), (10.0, 12.0))
@@ -163,15 +176,16 @@ def test_speaker_view_leaves_out_the_other_speaker_so_pace_and_pauses_are_theirs
     assert window_ends[0] == pytest.approx(11.0)  # the first 5 s of their timeline end 1 s into their second turn
 
     other = speaker_view(audio, transcript, diarization, 2)
-    assert other.kept_s == ((5.0, 9.0),) and [w.text for w in other.transcript.words] == [
-        "w5", "w6", "w7", "w8", "w9?"]
+    assert other.kept_s == ((5.0, 9.0),) and [w.text for w in other.transcript.words] == ["w5", "w6", "w7", "w8", "w9?"]
 
 
 # --- conversation metrics ------------------------------------------------------------------------------------------
 
+
 def test_conversation_metrics_on_hand_built_turns():
     speech = (
-        SpeakerSpan(1, 0.0, 4.0), SpeakerSpan(1, 4.5, 10.0),  # speaker 1: one 10 s turn with a pause
+        SpeakerSpan(1, 0.0, 4.0),
+        SpeakerSpan(1, 4.5, 10.0),  # speaker 1: one 10 s turn with a pause
         SpeakerSpan(2, 10.0, 12.0),  # speaker 2 comes in with no gap: an interruption
         SpeakerSpan(1, 13.0, 17.0),  # after a 1 s gap: not one
         SpeakerSpan(2, 14.0, 14.5),  # a backchannel inside speaker 1's turn: not one
@@ -185,7 +199,9 @@ def test_conversation_metrics_on_hand_built_turns():
     assert one.turn_count == 2 and two.turn_count == 3
     assert metrics.longest_monologue == SpeakerSpan(1, 0.0, 10.0)
     assert [(i.speaker, i.interrupted_speaker, i.start_s, round(i.gap_s, 2)) for i in metrics.interruptions] == [
-        (2, 1, 10.0, 0.0), (2, 1, 16.8, -0.2)]
+        (2, 1, 10.0, 0.0),
+        (2, 1, 16.8, -0.2),
+    ]
     assert (one.interruption_count, two.interruption_count) == (0, 2)
     assert (one.question_count, two.question_count) == (0, 2)
     assert conversation_metrics(speech).speakers[0].question_count is None  # no transcript: not measured
@@ -193,7 +209,8 @@ def test_conversation_metrics_on_hand_built_turns():
 
 _spans = st.lists(
     st.tuples(st.integers(1, 4), st.floats(0, 300, allow_nan=False), st.floats(0.1, 20, allow_nan=False)),
-    min_size=1, max_size=25,
+    min_size=1,
+    max_size=25,
 ).map(lambda raw: tuple(SpeakerSpan(k, round(s, 2), round(s + d, 2)) for k, s, d in raw))
 
 
@@ -227,14 +244,17 @@ def test_conversation_metrics_combine(first, second, relabel):
     assert sum(s.turn_count for s in both.speakers) == 1 + sum(s.turn_count for s in (*a.speakers, *b.speakers))
     assert len(both.interruptions) == len(a.interruptions) + len(b.interruptions)
     assert both.longest_monologue.duration_s == pytest.approx(
-        max(a.longest_monologue.duration_s, b.longest_monologue.duration_s, 1.0))
+        max(a.longest_monologue.duration_s, b.longest_monologue.duration_s, 1.0)
+    )
     # Renaming the speakers changes nothing but the names.
     renamed = conversation_metrics(tuple(SpeakerSpan(relabel[s.speaker - 1], s.start_s, s.end_s) for s in first))
     assert sorted((round(s.speaking_time_s, 6), s.turn_count, s.interruption_count) for s in renamed.speakers) == (
-        sorted((round(s.speaking_time_s, 6), s.turn_count, s.interruption_count) for s in a.speakers))
+        sorted((round(s.speaking_time_s, 6), s.turn_count, s.interruption_count) for s in a.speakers)
+    )
 
 
 # --- the DER used by the accuracy benchmark --------------------------------------------------------------------
+
 
 def test_diarization_error_rate():
     reference = [("a", 0.0, 10.0), ("b", 10.0, 20.0)]
@@ -246,4 +266,5 @@ def test_diarization_error_rate():
     shifted = diarization_error(reference, [(1, 0.0, 10.2), (2, 10.2, 20.0)])
     assert shifted.der == 0.0  # within the 0.25 s collar
     assert diarization_error(reference, [(1, 0.0, 20.0), (2, 10.0, 20.0), (3, 25.0, 26.0)]).false_alarm_s == (
-        pytest.approx(9.5 + 1.0, abs=0.02))
+        pytest.approx(9.5 + 1.0, abs=0.02)
+    )

@@ -22,8 +22,6 @@ def stt():
     return SpeechToText(cpu_threads=2)
 
 
-
-
 def test_beckett_transcript(stt):
     audio, sr = sf.read(ASSETS / "speech_beckett.wav", dtype="float32")
     assert sr == 16000

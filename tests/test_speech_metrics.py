@@ -53,6 +53,7 @@ def stt():
 
 # Lexical rules ---------------------------------------------------------------------------------------------
 
+
 def test_always_fillers_any_spelling():
     assert lex("Um, I think, uhh, we erm should hmm go. Mm ah") == ["um", "uhh", "erm", "hmm", "mm", "ah"]
     assert lex("Ummm the plan") == ["ummm"]
@@ -102,6 +103,7 @@ def test_filler_times_span_both_words():
 
 # Acoustic filled pauses ------------------------------------------------------------------------------------
 
+
 def test_acoustic_filled_pause_between_words():
     sr = SR
     t = np.arange(int(0.6 * sr)) / sr
@@ -117,6 +119,7 @@ def test_acoustic_filled_pause_between_words():
 
 
 # Pace and pauses -------------------------------------------------------------------------------------------
+
 
 def test_pace_and_pauses_on_hand_built_words():
     ws = words_from("a b c d e f g h", gap_s=0.1, word_s=0.4, pauses={4: 1.5, 6: 2.5})
@@ -154,8 +157,10 @@ def test_fillers_counted_and_ranked():
 
 # End to end with synthetic speech (loads Whisper once) -----------------------------------------------------
 
-PACE_TEXT = ("The quick brown fox jumps over the lazy dog while small children watch from the garden "
-             "and laugh at the silly animals playing in the warm afternoon sun")
+PACE_TEXT = (
+    "The quick brown fox jumps over the lazy dog while small children watch from the garden "
+    "and laugh at the silly animals playing in the warm afternoon sun"
+)
 
 
 @pytest.mark.parametrize("speed", [120, 180])
@@ -186,6 +191,7 @@ def test_prompted_stt_keeps_um(stt):
 
 
 # Word timing drift (found by benchmarks/accuracy.py) --------------------------------------------------------
+
 
 def _tone(seconds: float) -> np.ndarray:
     t = np.arange(int(seconds * SR)) / SR
@@ -221,8 +227,12 @@ def test_a_word_gap_full_of_voice_is_not_a_pause():
     # Speech 0.5-3.5 s (a drawn-out "umm" at 2.0-3.0 s that speech-to-text timed as zero length at 3.0 s),
     # silence 3.5-5.0 s, speech 5.0-6.0 s: only the real silence is a pause.
     voice = analyze_voice(_speech_with_silences([("_", 0.5), ("s", 3.0), ("_", 1.5), ("s", 1.0), ("_", 0.5)]))
-    ws = [Word("one", 0.5, 2.0, 0.9), Word("umm,", 3.0, 3.0, 0.3), Word("two", 3.0, 3.5, 0.9),
-          Word("three", 5.0, 6.0, 0.9)]
+    ws = [
+        Word("one", 0.5, 2.0, 0.9),
+        Word("umm,", 3.0, 3.0, 0.3),
+        Word("two", 3.0, 3.5, 0.9),
+        Word("three", 5.0, 6.0, 0.9),
+    ]
     m = analyze_speech(transcript(ws), voice, duration_s=6.5)
     assert [(round(p.start_s, 1), round(p.end_s, 1)) for p in m.pauses] == [(3.5, 5.0)]
     assert m.speaking_time_s == pytest.approx(4.0, abs=0.1)  # 0.5-6.0 s minus the 1.5 s pause
@@ -245,8 +255,11 @@ def test_one_stretched_filler_written_as_repeats_is_one_filler():
     """Whisper's word times on a real clip of "uh"s (MFA's mfa_uhuh.flac): four spaced apart, then one drawn-out
     stretch written as six "uh," starting 0-120 ms apart. Five fillers, not ten."""
     starts = [2.58, 4.06, 4.44, 4.66, 5.44, 5.50, 5.52, 5.54, 5.56, 5.56]
-    words = [Word("Montreal,", 1.02, 1.32, 0.98)] + [Word("uh,", s, s + 0.04, 0.9) for s in starts] + [
-        Word("forced", 5.68, 5.9, 0.8)]
+    words = (
+        [Word("Montreal,", 1.02, 1.32, 0.98)]
+        + [Word("uh,", s, s + 0.04, 0.9) for s in starts]
+        + [Word("forced", 5.68, 5.9, 0.8)]
+    )
     fillers = lexical_fillers(words)
     assert [round(f.start_s, 2) for f in fillers] == [2.58, 4.06, 4.44, 4.66, 5.44]
     assert fillers[-1].end_s == pytest.approx(5.60)

@@ -30,8 +30,10 @@ from softskills.models.speech.voice import analyze_voice
 
 REAL = Path(__file__).resolve().parent.parent / "benchmarks" / "real"
 SPANISH = REAL / "languages" / "cuttledoc-fleurs_es_000.ogg"
-SPANISH_REFERENCE = ("se recomienda enfáticamente a los viajeros que se informen sobre cualquier riesgo de clima "
-                     "extremo en el área que visitan dado que ello puede afectar sus planes de viaje")
+SPANISH_REFERENCE = (
+    "se recomienda enfáticamente a los viajeros que se informen sobre cualquier riesgo de clima "
+    "extremo en el área que visitan dado que ello puede afectar sus planes de viaje"
+)
 # Whisper base on this FLEURS reading: 4 errors in 29 words (0.14: "enfaticamente" without its accent, "rijo del"
 # for "riesgo de", "eso" for "ello"); the bound leaves room for another thread count or CPU.
 SPANISH_MAX_WER = 0.2
@@ -52,18 +54,29 @@ def test_mixed_speech_gets_the_language_of_most_voiced_time():
     assert language == "es" and p == pytest.approx((3 * 0.98 + 0.01) / 4)
 
 
-@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(SUPPORTED), st.floats(0, 1), min_size=1),
-                          st.floats(0, 60)), min_size=1, max_size=MAX_WINDOWS))
+@given(
+    st.lists(
+        st.tuples(st.dictionaries(st.sampled_from(SUPPORTED), st.floats(0, 1), min_size=1), st.floats(0, 60)),
+        min_size=1,
+        max_size=MAX_WINDOWS,
+    )
+)
 def test_the_combined_language_is_the_most_probable_one(windows):
     language, p = combine(windows)
     total = sum(w for _, w in windows)
     weights = [w / total for _, w in windows] if total > 0 else [1 / len(windows)] * len(windows)
-    mean = {code: sum(wt * probs.get(code, 0.0) for (probs, _), wt in zip(windows, weights))
-            for probs, _ in windows for code in probs}
+    mean = {
+        code: sum(wt * probs.get(code, 0.0) for (probs, _), wt in zip(windows, weights))
+        for probs, _ in windows
+        for code in probs
+    }
     assert p == pytest.approx(max(mean.values())) and mean[language] == pytest.approx(p)
     counted = [probs for probs, voiced_s in windows if voiced_s > 0] if total > 0 else [probs for probs, _ in windows]
-    if p > 0 and len({max(probs, key=probs.get) for probs in counted}) == 1 and all(
-            len(set(probs.values())) == len(probs) for probs in counted):
+    if (
+        p > 0
+        and len({max(probs, key=probs.get) for probs in counted}) == 1
+        and all(len(set(probs.values())) == len(probs) for probs in counted)
+    ):
         assert language == max(counted[0], key=counted[0].get)  # the windows that count, when they agree, decide
 
 
@@ -88,8 +101,15 @@ def test_a_window_in_a_pause_moves_to_the_next_speech():
 
 def test_verdicts():
     spanish = detected_languages(LanguageIdentification("es", 0.97, 1, 12.0), "en")
-    assert (spanish.spoken, spanish.probability, spanish.source, spanish.feedback, spanish.supported,
-            spanish.reason, spanish.transcription_language) == ("es", 0.97, "detected", "en", True, None, "es")
+    assert (
+        spanish.spoken,
+        spanish.probability,
+        spanish.source,
+        spanish.feedback,
+        spanish.supported,
+        spanish.reason,
+        spanish.transcription_language,
+    ) == ("es", 0.97, "detected", "en", True, None, "es")
     swedish = detected_languages(LanguageIdentification("sv", 0.9, 1, 12.0), "en")
     assert swedish.spoken == "sv" and not swedish.supported and "'sv'" in swedish.reason
     assert swedish.transcription_language == "sv"  # transcribed in its own language all the same
@@ -103,8 +123,9 @@ def test_verdicts():
     assert (asked.spoken, asked.probability, asked.source, asked.supported) == ("fr", None, "requested", True)
 
 
-@pytest.mark.parametrize("value, expected", [(None, None), ("auto", None), ("AUTO", None), ("es", "es"),
-                                             (" ES ", "es"), ("zh", "zh")])
+@pytest.mark.parametrize(
+    "value, expected", [(None, None), ("auto", None), ("AUTO", None), ("es", "es"), (" ES ", "es"), ("zh", "zh")]
+)
 def test_the_language_field(value, expected):
     assert spoken_language({} if value is None else {"language": value}) == expected
 

@@ -201,8 +201,9 @@ def test_s3_purge_deletes_expired_objects(s3_store, clock):
 
 def test_video_storage_saves_a_decoded_upload_from_its_start(tmp_path, talking_head):
     store = LocalVideoStore(tmp_path / "videos", KEY, ttl_s=60)
-    storage = VideoStorage(store, _ledger(f"sqlite:///{tmp_path / 'db.sqlite'}", 60), "https://videos.example",
-                           purge_interval_s=3600)
+    storage = VideoStorage(
+        store, _ledger(f"sqlite:///{tmp_path / 'db.sqlite'}", 60), "https://videos.example", purge_interval_s=3600
+    )
     with open(talking_head.path, "rb") as upload:
         upload.read()  # where the ingress leaves it after decoding
         saved = storage.save(upload, "http://127.0.0.1:8000/", "alice")
@@ -218,8 +219,9 @@ def test_video_storage_saves_a_decoded_upload_from_its_start(tmp_path, talking_h
 GIB = 1024**3
 
 
-def _ledger(url: str, ttl_s: int, clock=time.time, *, per_owner: int = GIB, total: int = 10 * GIB,
-            min_free: int = 0) -> VideoLedger:
+def _ledger(
+    url: str, ttl_s: int, clock=time.time, *, per_owner: int = GIB, total: int = 10 * GIB, min_free: int = 0
+) -> VideoLedger:
     return VideoLedger(url, VideoQuota(per_owner, total, min_free), ttl_s, clock=clock)
 
 
@@ -241,8 +243,10 @@ def test_owner_quota_refuses_with_a_reason_and_keeps_nothing(tmp_path, clock, ta
         assert storage.save(_upload(talking_head.path), "http://x/", "alice").url is not None
     refused = storage.save(_upload(talking_head.path), "http://x/", "alice")
     assert refused.url is None
-    assert refused.reason == (f"Not stored: this video would take the owner's stored videos over the "
-                              f"{2.5 * size / 2**20:g} MB quota per owner. Space is freed as earlier videoUrls expire.")
+    assert refused.reason == (
+        f"Not stored: this video would take the owner's stored videos over the "
+        f"{2.5 * size / 2**20:g} MB quota per owner. Space is freed as earlier videoUrls expire."
+    )
     assert len(list(store.root.iterdir())) == 2 and storage.ledger.usage_bytes("alice") == 2 * size
     assert storage.save(_upload(talking_head.path), "http://x/", "bob").url is not None  # bob has his own quota
     clock.now += 3600  # the URLs expire: the purge deletes the files and frees the quota
@@ -299,8 +303,10 @@ def test_a_failed_copy_gives_its_quota_back(tmp_path, clock, talking_head):
 def test_s3_owner_quota(s3_store, clock, tmp_path, talking_head):
     size = os.path.getsize(talking_head.path)
     storage = _storage(s3_store, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, per_owner=int(1.5 * size))
-    assert httpx.get(storage.save(_upload(talking_head.path), "", "alice").url).content == open(
-        talking_head.path, "rb").read()
+    assert (
+        httpx.get(storage.save(_upload(talking_head.path), "", "alice").url).content
+        == open(talking_head.path, "rb").read()
+    )
     assert "quota per owner" in storage.save(_upload(talking_head.path), "", "alice").reason
     assert len(s3_store._s3.list_objects_v2(Bucket=s3_store.bucket)["Contents"]) == 1
     clock.now += 600

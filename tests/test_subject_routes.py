@@ -33,8 +33,13 @@ class SubjectApi:
         self.sessions = SubjectSessions(SubjectStore(url, clock=clock), OPTIONS)
         self.observed: list[tuple[str, int]] = []
         http = HttpOptions()
-        intake = Intake(http, False, ApiKeys(Authenticator(self.keys, cache_ttl_s=0, clock=clock)), Uploads(http),
-                        lambda endpoint, status, seconds: self.observed.append((endpoint, status)))
+        intake = Intake(
+            http,
+            False,
+            ApiKeys(Authenticator(self.keys, cache_ttl_s=0, clock=clock)),
+            Uploads(http),
+            lambda endpoint, status, seconds: self.observed.append((endpoint, status)),
+        )
         self.client = TestClient(build_api(http, None, None, None, SubjectRoutes(self.sessions, intake)))
 
     def key(self, owner: str) -> dict[str, str]:
@@ -42,15 +47,22 @@ class SubjectApi:
 
     def keep(self, owner: str, subject: str, fillers: float, overall: float = 70.0) -> None:
         self.clock.advance(timedelta(hours=1))
-        self.sessions.store.add(owner, subject, Session({"filler_rate_per_min": fillers, "pace_wpm": 150.0},
-                                                        {"clarity": 7.0, "overall": overall}),
-                                params_version="2.4", source="api", transcript=None, limits=self.sessions.limits)
+        self.sessions.store.add(
+            owner,
+            subject,
+            Session({"filler_rate_per_min": fillers, "pace_wpm": 150.0}, {"clarity": 7.0, "overall": overall}),
+            params_version="2.4",
+            source="api",
+            transcript=None,
+            limits=self.sessions.limits,
+        )
 
     def rows(self, subject: str) -> int:
         engine = create_engine(self.url)
         with engine.connect() as connection:
-            count = connection.execute(text("SELECT count(*) FROM subject_sessions WHERE subject = :s"),
-                                       {"s": subject}).scalar()
+            count = connection.execute(
+                text("SELECT count(*) FROM subject_sessions WHERE subject = :s"), {"s": subject}
+            ).scalar()
         engine.dispose()
         return count
 
@@ -69,8 +81,7 @@ def test_an_owners_subjects_are_paged_in_name_order(api):
     assert [(s["subject"], s["sessions"]) for s in first["subjects"]] == [("ana", 2), ("ben", 1)]
     assert first["subjects"][0]["links"]["progress"] == "/api/v1/subjects/ana/progress"
     assert first["subjects"][0]["first_at"] < first["subjects"][0]["last_at"]
-    rest = api.client.get("/api/v1/subjects", params={"limit": 2, "cursor": first["next_cursor"]},
-                          headers=alice).json()
+    rest = api.client.get("/api/v1/subjects", params={"limit": 2, "cursor": first["next_cursor"]}, headers=alice).json()
     assert [s["subject"] for s in rest["subjects"]] == ["carl"] and rest["next_cursor"] is None
     assert ("list-subjects", 200) in api.observed
 
@@ -84,8 +95,9 @@ def test_a_subjects_series_comes_newest_first_a_page_at_a_time(api):
     assert [p["value"] for p in page["series"]["overall"]] == [70.0, 65.0]
     assert [p["session"] for p in page["series"]["clarity"]] == [s["id"] for s in page["sessions"]]
     assert page["sessions"][0]["source"] == "api" and page["sessions"][0]["transcript"] is None
-    older = api.client.get("/api/v1/subjects/ana/progress", params={"cursor": page["next_cursor"]},
-                           headers=alice).json()
+    older = api.client.get(
+        "/api/v1/subjects/ana/progress", params={"cursor": page["next_cursor"]}, headers=alice
+    ).json()
     assert [p["value"] for p in older["series"]["filler_rate_per_min"]] == [6.0] and older["next_cursor"] is None
 
 
@@ -94,9 +106,11 @@ def test_another_owners_subject_is_a_404_like_a_missing_one(api):
     api.keep("alice", "ana", 5.0)
     missing = api.client.get("/api/v1/subjects/nobody/progress", headers=alice)
     assert missing.status_code == 404
-    for answer in (api.client.get("/api/v1/subjects/ana/progress", headers=bob),
-                   api.client.delete("/api/v1/subjects/ana", headers=bob),
-                   api.client.get("/api/v1/subjects/not%20an%20id/progress", headers=alice)):
+    for answer in (
+        api.client.get("/api/v1/subjects/ana/progress", headers=bob),
+        api.client.delete("/api/v1/subjects/ana", headers=bob),
+        api.client.get("/api/v1/subjects/not%20an%20id/progress", headers=alice),
+    ):
         assert (answer.status_code, answer.json()) == (404, missing.json())
     assert api.client.get("/api/v1/subjects", headers=bob).json() == {"subjects": [], "next_cursor": None}
     assert api.rows("ana") == 1  # bob's DELETE erased nothing

@@ -31,8 +31,10 @@ def analysis(earlier=(), values=None) -> Analysis:
 
 @pytest.fixture
 def sessions(tmp_path) -> SubjectSessions:
-    return SubjectSessions(SubjectStore(f"sqlite:///{tmp_path / 'subjects.db'}"),
-                           SubjectOptions(max_subjects_per_owner=2, history_sessions=3))
+    return SubjectSessions(
+        SubjectStore(f"sqlite:///{tmp_path / 'subjects.db'}"),
+        SubjectOptions(max_subjects_per_owner=2, history_sessions=3),
+    )
 
 
 def test_without_a_subject_nothing_is_read_or_kept(sessions):
@@ -49,8 +51,9 @@ def test_without_a_subject_nothing_is_read_or_kept(sessions):
 def test_a_kept_session_is_read_back_as_the_next_analysis_earlier_sessions(sessions):
     for fillers in (9.0, 8.0, 7.0, 6.0):
         earlier = asyncio.run(sessions.earlier("alice", "ana"))
-        kept = asyncio.run(sessions.keep("alice", "ana", analysis(earlier, {**GOOD, "filler_rate_per_min": fillers}),
-                                         "job"))
+        kept = asyncio.run(
+            sessions.keep("alice", "ana", analysis(earlier, {**GOOD, "filler_rate_per_min": fillers}), "job")
+        )
     assert kept.source == "job" and kept.transcript is None and kept.metrics == {**GOOD, "filler_rate_per_min": 6.0}
     assert set(kept.scores) == {"clarity", "confidence", "likeability", "authenticity", "overall"}
     latest = asyncio.run(sessions.earlier("alice", "ana"))  # the latest history_sessions, oldest first

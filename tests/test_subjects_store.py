@@ -24,21 +24,24 @@ def subjects(store_url, clock):  # noqa: F811
 
 
 def take(fillers: float, overall: float = 70.0) -> Session:
-    return Session(metrics={"filler_rate_per_min": fillers, "pace_wpm": 150.0},
-                   scores={"clarity": 7.0, "overall": overall})
+    return Session(
+        metrics={"filler_rate_per_min": fillers, "pace_wpm": 150.0}, scores={"clarity": 7.0, "overall": overall}
+    )
 
 
 def add(store, clock, owner="alice", subject="ana", fillers=5.0, limits=LIMITS, transcript=None):
     clock.advance(HOUR)
-    return store.add(owner, subject, take(fillers), params_version="2.4", source="api", transcript=transcript,
-                     limits=limits)
+    return store.add(
+        owner, subject, take(fillers), params_version="2.4", source="api", transcript=transcript, limits=limits
+    )
 
 
 def rows_of(url: str, subject: str) -> int:
     engine = create_engine(url)
     with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM subject_sessions WHERE subject = :s"),
-                                   {"s": subject}).scalar()
+        count = connection.execute(
+            text("SELECT count(*) FROM subject_sessions WHERE subject = :s"), {"s": subject}
+        ).scalar()
     engine.dispose()
     return count
 

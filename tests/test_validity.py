@@ -74,8 +74,9 @@ def test_the_fillers_are_heard(analyses):
     assert with_fillers.values["filler_rate_per_min"] > base.values["filler_rate_per_min"] + 8
 
 
-@pytest.mark.parametrize(("name", "target_wpm"),
-                         [("base_150", BASE_WPM), ("slow_90", SLOW_WPM), ("fast_230", FAST_WPM)])
+@pytest.mark.parametrize(
+    ("name", "target_wpm"), [("base_150", BASE_WPM), ("slow_90", SLOW_WPM), ("fast_230", FAST_WPM)]
+)
 def test_the_pace_is_the_one_asked_for(analyses, clips, name, target_wpm):
     pace = analyses[name].measurements.values["pace_wpm"]
     assert pace == pytest.approx(target_wpm, rel=PACE_TOLERANCE)
@@ -83,8 +84,10 @@ def test_the_pace_is_the_one_asked_for(analyses, clips, name, target_wpm):
 
 
 def test_the_pitch_range_changes_the_measured_pitch_sd(analyses):
-    sd = {name: analyses[name].measurements.values["pitch_sd_semitones"]
-          for name in ("flat_pitch", "base_150", "varied_pitch")}
+    sd = {
+        name: analyses[name].measurements.values["pitch_sd_semitones"]
+        for name in ("flat_pitch", "base_150", "varied_pitch")
+    }
     assert sd["flat_pitch"] + MIN_PITCH_SD_STEP < sd["base_150"] < sd["varied_pitch"] - MIN_PITCH_SD_STEP
     words = {name: analyses[name].measurements.facts.word_count for name in sd}
     assert max(words.values()) - min(words.values()) <= 1  # the same words, only the intonation differs
@@ -94,7 +97,8 @@ def test_the_face_and_the_speech_are_gone_where_removed(analyses):
     no_face, base = analyses["no_face"], analyses["base_150"]
     assert no_face.measurements.face_gap is not None and not set(FACE_METRICS) & set(no_face.measurements.values)
     assert {k: no_face.measurements.values[k] for k in SPEECH_METRICS if k in base.measurements.values} == {
-        k: v for k, v in base.measurements.values.items() if k in SPEECH_METRICS}  # the same audio, measured alike
+        k: v for k, v in base.measurements.values.items() if k in SPEECH_METRICS
+    }  # the same audio, measured alike
     no_speech = analyses["no_speech"].measurements
     assert no_speech.speech_gap is not None and not set(SPEECH_METRICS) & set(no_speech.values)
     assert no_speech.values["eye_contact_ratio"] > 0.9  # the face is still there
@@ -111,8 +115,11 @@ def test_clips_rank_as_built(scores, ranked):
 def test_scores_without_their_evidence_are_null_with_a_reason(analyses, scores, clip, unscored):
     assert {k: scores[clip][k] for k in unscored} == dict.fromkeys(unscored)
     i = analyses[clip].interpretation
-    reasons = {**{k: c.reason for k, c in i.categories.items()}, **{k: v.reason for k, v in i.levels.items()},
-               "overall": i.overall_reason}
+    reasons = {
+        **{k: c.reason for k, c in i.categories.items()},
+        **{k: v.reason for k, v in i.levels.items()},
+        "overall": i.overall_reason,
+    }
     assert all(reasons[k] for k in unscored)
 
 
@@ -124,8 +131,12 @@ def test_without_the_face_what_is_scored_comes_from_the_speech_alone(analyses, s
     m = analyses[reference].measurements
     seen = (set(FACE_METRICS) | set(BODY_METRICS)) & set(m.values)
     gone = "The face was removed."
-    speech_only = dataclasses.replace(m, values={k: v for k, v in m.values.items() if k not in seen},
-                                      withheld={**m.withheld, **dict.fromkeys(seen, gone)}, face_gap=gone)
+    speech_only = dataclasses.replace(
+        m,
+        values={k: v for k, v in m.values.items() if k not in seen},
+        withheld={**m.withheld, **dict.fromkeys(seen, gone)},
+        face_gap=gone,
+    )
     assert scores[clip] == pytest.approx(interpretation_scores(interpret(speech_only, encoder.embed)))
     assert scores[clip]["overall"] is not None
     assert scores[clip]["clarity"] == pytest.approx(scores[reference]["clarity"])

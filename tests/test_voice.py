@@ -17,8 +17,9 @@ SR = 16000
 def espeak(text: str, speed: int = 150) -> np.ndarray:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
-    wav = subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "--stdout", text],
-                         capture_output=True, check=True).stdout
+    wav = subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", str(speed), "--stdout", text], capture_output=True, check=True
+    ).stdout
     audio, sr = sf.read(io.BytesIO(wav), dtype="float32")
     return resample_poly(audio, SR, sr).astype(np.float32)
 
@@ -61,8 +62,7 @@ def test_speech_segments_find_a_synthesised_gap():
     assert max(gaps) == pytest.approx(true_gap_s, abs=0.2)
 
 
-@pytest.mark.parametrize("audio", [np.zeros(0, np.float32), np.zeros(SR * 3, np.float32),
-                                   np.zeros(100, np.float32)])
+@pytest.mark.parametrize("audio", [np.zeros(0, np.float32), np.zeros(SR * 3, np.float32), np.zeros(100, np.float32)])
 def test_silence_or_empty_gives_none_not_error(audio):
     v = analyze_voice(audio)
     assert v.pitch_median_hz is None and v.pitch_sd_semitones is None and v.snr_db is None

@@ -33,14 +33,14 @@ class SynchronousAnalyses:
     """One replica's synchronous analyses: `answer` runs one from the request to its answer, for the two endpoints
     and for the dashboard's uploads (whose session stands in for the key)."""
 
-    def __init__(self, pipeline: Pipeline, intake: Intake, videos: VideoStorage | None,
-                 subjects: SubjectSessions) -> None:
+    def __init__(
+        self, pipeline: Pipeline, intake: Intake, videos: VideoStorage | None, subjects: SubjectSessions
+    ) -> None:
         """`videos`: where full-analysis keeps the upload (None: storage is off); `subjects`: where a request's
         subject's sessions are read and kept."""
         self._pipeline, self._intake, self._videos, self._subjects = pipeline, intake, videos, subjects
         limits = intake.limits
-        self._admission = Admission(limits.max_concurrent_analyses, limits.max_waiting_analyses,
-                                    limits.retry_after_s)
+        self._admission = Admission(limits.max_concurrent_analyses, limits.max_waiting_analyses, limits.retry_after_s)
 
     async def answer(self, request: Request, full: bool, session_owner: str | None = None) -> Result:
         """Every answer is counted in the metrics and logged once, with Serve's request id (also the X-Request-ID
@@ -50,8 +50,9 @@ class SynchronousAnalyses:
         started = time.perf_counter()
         status = 500
         try:
-            result = await asyncio.wait_for(self._analyze(request, full, session_owner),
-                                            timeout=self._intake.limits.request_timeout_s)
+            result = await asyncio.wait_for(
+                self._analyze(request, full, session_owner), timeout=self._intake.limits.request_timeout_s
+            )
             status = 200
             return result
         except asyncio.TimeoutError:
@@ -76,8 +77,9 @@ class SynchronousAnalyses:
         owner = session_owner if session_owner is not None else await intake.keys.owner(request)
         self._admission.refuse_if_full()
         async with intake.uploads.form(request, owner) as form:  # the spooled upload is deleted when it ends
-            video, session_id, analysis_input = parse_analysis_request(form, intake.limits,
-                                                                       observable_only=intake.observable_only)
+            video, session_id, analysis_input = parse_analysis_request(
+                form, intake.limits, observable_only=intake.observable_only
+            )
             subject = analysis_input.subject
             earlier = await self._subjects.earlier(owner, subject)  # a subject too many: 429 before the analysis
             keep_video = functools.partial(self._keep_video, video, str(request.base_url), owner) if full else None
@@ -107,13 +109,21 @@ async def health() -> dict:
     return {"status": "ok"}
 
 
-@router.post("/api/v1/analyze-video", responses=ERROR_RESPONSES, response_model=VideoAnalysis,
-             summary="Standard communication analysis of one video (stateless).")
+@router.post(
+    "/api/v1/analyze-video",
+    responses=ERROR_RESPONSES,
+    response_model=VideoAnalysis,
+    summary="Standard communication analysis of one video (stateless).",
+)
 async def analyze_video(request: Request, analyses: Analyses) -> JSONResponse:
     return JSONResponse((await analyses.answer(request, full=False)).body)
 
 
-@router.post("/api/v1/full-analysis", responses=ERROR_RESPONSES, response_model=FullAnalysis,
-             summary="Video analysis plus the engine's interpretation, KPIs and transcript.")
+@router.post(
+    "/api/v1/full-analysis",
+    responses=ERROR_RESPONSES,
+    response_model=FullAnalysis,
+    summary="Video analysis plus the engine's interpretation, KPIs and transcript.",
+)
 async def full_analysis(request: Request, analyses: Analyses) -> JSONResponse:
     return JSONResponse((await analyses.answer(request, full=True)).body)

@@ -51,8 +51,9 @@ class JobRoutes:
     """One per ingress replica. A job takes exactly the synchronous endpoints' fields and its own
     (api/request_fields.py)."""
 
-    def __init__(self, service: JobService | None, off_reason: str | None, intake: Intake,
-                 submissions: Admission) -> None:
+    def __init__(
+        self, service: JobService | None, off_reason: str | None, intake: Intake, submissions: Admission
+    ) -> None:
         """`service` is None when jobs are off, for `off_reason`; `submissions`: how many received submissions are
         kept (copied to the video store) at once, and wait."""
         self._service, self._off_reason = service, off_reason
@@ -76,14 +77,21 @@ class JobRoutes:
         # The spooled upload is deleted when the block ends; the store has its copy.
         async with intake.uploads.form(request, owner) as form:
             (video, session_id, analysis_input), analysis, webhook_url = parse_job_request(
-                form, intake.limits, observable_only=intake.observable_only)
+                form, intake.limits, observable_only=intake.observable_only
+            )
             async with self._submissions.slot():
                 if analysis_input.mediapipe_samples is not None:  # refused now rather than when the job runs
                     from softskills.models.face.landmarks import parse_samples
 
                     await asyncio.to_thread(parse_samples, analysis_input.mediapipe_samples)
-                submission = Submission(owner, video.file, JobRequest(analysis, analysis_input, session_id),
-                                        str(request.base_url), webhook_url, idempotency_key)
+                submission = Submission(
+                    owner,
+                    video.file,
+                    JobRequest(analysis, analysis_input, session_id),
+                    str(request.base_url),
+                    webhook_url,
+                    idempotency_key,
+                )
                 job, replayed = await asyncio.to_thread(service.submit, submission)
         headers = {"Location": f"{JOBS_PATH}/{job.id}"}
         if replayed:
@@ -139,10 +147,11 @@ def _idempotency_key(request: Request) -> str | None:
     if not values:
         return None
     key = values[0].strip()
-    if (len(values) > 1 or not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isascii()
-            or not key.isprintable()):
-        raise InvalidRequest(f"Header 'Idempotency-Key' must be one value of 1 to {MAX_IDEMPOTENCY_KEY_CHARS} "
-                             "printable ASCII characters.")
+    if len(values) > 1 or not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isascii() or not key.isprintable():
+        raise InvalidRequest(
+            f"Header 'Idempotency-Key' must be one value of 1 to {MAX_IDEMPOTENCY_KEY_CHARS} "
+            "printable ASCII characters."
+        )
     return key
 
 
@@ -157,39 +166,66 @@ router = APIRouter()
 JOB_ID = Path(description="The job's `id`.")
 
 
-@router.post(JOBS_PATH, status_code=202, openapi_extra=JOB_PARAMETERS, responses=JOB_ERROR_RESPONSES,
-             response_model=Job, summary="Queue an analysis of one video as a job: 202 at once, the result later "
-                                         "(GET the job, or a signed webhook).")
+@router.post(
+    JOBS_PATH,
+    status_code=202,
+    openapi_extra=JOB_PARAMETERS,
+    responses=JOB_ERROR_RESPONSES,
+    response_model=Job,
+    summary="Queue an analysis of one video as a job: 202 at once, the result later "
+    "(GET the job, or a signed webhook).",
+)
 async def create_job(request: Request, jobs: Jobs) -> JSONResponse:
     return await jobs.respond("create-job", jobs.submit(request))
 
 
-@router.get(JOBS_PATH, openapi_extra=JOB_LIST_PARAMETERS, responses=JOB_ERROR_RESPONSES, response_model=JobList,
-            summary="The key owner's jobs, newest first, a page at a time.")
+@router.get(
+    JOBS_PATH,
+    openapi_extra=JOB_LIST_PARAMETERS,
+    responses=JOB_ERROR_RESPONSES,
+    response_model=JobList,
+    summary="The key owner's jobs, newest first, a page at a time.",
+)
 async def list_jobs(request: Request, jobs: Jobs) -> JSONResponse:
     return await jobs.respond("list-jobs", jobs.list(request))
 
 
-@router.get(JOBS_PATH + "/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
-            summary="A job: its status, and its result once it has succeeded.")
+@router.get(
+    JOBS_PATH + "/{job_id}",
+    responses=JOB_ERROR_RESPONSES,
+    response_model=Job,
+    summary="A job: its status, and its result once it has succeeded.",
+)
 async def get_job(request: Request, jobs: Jobs, job_id: str = JOB_ID) -> JSONResponse:
     return await jobs.respond("get-job", jobs.get(request, job_id))
 
 
-@router.delete(JOBS_PATH + "/{job_id}", responses=JOB_ERROR_RESPONSES, response_model=Job,
-               summary="Cancel a queued or running job.")
+@router.delete(
+    JOBS_PATH + "/{job_id}",
+    responses=JOB_ERROR_RESPONSES,
+    response_model=Job,
+    summary="Cancel a queued or running job.",
+)
 async def cancel_job(request: Request, jobs: Jobs, job_id: str = JOB_ID) -> JSONResponse:
     return await jobs.respond("cancel-job", jobs.cancel(request, job_id))
 
 
-@router.post("/api/v1/webhooks/secret", status_code=201, responses=JOB_ERROR_RESPONSES,
-             response_model=WebhookSecretBody,
-             summary="Create or rotate the key owner's webhook signing secret; it is shown only in this answer.")
+@router.post(
+    "/api/v1/webhooks/secret",
+    status_code=201,
+    responses=JOB_ERROR_RESPONSES,
+    response_model=WebhookSecretBody,
+    summary="Create or rotate the key owner's webhook signing secret; it is shown only in this answer.",
+)
 async def rotate_webhook_secret(request: Request, jobs: Jobs) -> JSONResponse:
     return await jobs.respond("rotate-webhook-secret", jobs.rotate_secret(request))
 
 
-@router.get("/api/v1/webhooks/secret", responses=JOB_ERROR_RESPONSES, response_model=WebhookSecretStatus,
-            summary="Whether the key owner has a webhook signing secret, and since when (never the secret).")
+@router.get(
+    "/api/v1/webhooks/secret",
+    responses=JOB_ERROR_RESPONSES,
+    response_model=WebhookSecretStatus,
+    summary="Whether the key owner has a webhook signing secret, and since when (never the secret).",
+)
 async def webhook_secret_status(request: Request, jobs: Jobs) -> JSONResponse:
     return await jobs.respond("webhook-secret", jobs.secret_status(request))

@@ -33,5 +33,8 @@ async def signed_video(name: str, store: LocalStore, signature: str = "") -> Res
     except FileNotFoundError:
         raise NotFound() from None
     # FileResponse answers Range requests with 206 (and 416 for unsatisfiable ones), so players can seek.
-    return FileResponse(path, media_type=content_type,
-                        headers={"Cache-Control": "private, no-transform", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type=content_type,
+        headers={"Cache-Control": "private, no-transform", "X-Content-Type-Options": "nosniff"},
+    )

@@ -74,8 +74,15 @@ class SubjectRoutes:
 
     async def update_settings(self, request: Request) -> Answer:
         owner = await self._intake.keys.owner(request)
-        form = await read_form(request, max_body_bytes=SETTINGS_MAX_BYTES, max_files=0, max_fields=1,
-                               max_part_bytes=SETTINGS_MAX_BYTES, what="Form", min_rate=self._intake.uploads.min_rate)
+        form = await read_form(
+            request,
+            max_body_bytes=SETTINGS_MAX_BYTES,
+            max_files=0,
+            max_fields=1,
+            max_part_bytes=SETTINGS_MAX_BYTES,
+            what="Form",
+            min_rate=self._intake.uploads.min_rate,
+        )
         keep = boolean_field(form, "keep_transcripts")
         if keep is None:
             raise InvalidRequest("Field 'keep_transcripts' (true or false) is required.")
@@ -94,34 +101,54 @@ router = APIRouter()
 SUBJECT = Path(description="The subject id the sessions were sent with.")
 
 
-@router.get(SUBJECTS_PATH, openapi_extra=SUBJECT_LIST_PARAMETERS, responses=SUBJECT_ERROR_RESPONSES,
-            response_model=SubjectList, summary="The key owner's subjects, in name order, a page at a time.")
+@router.get(
+    SUBJECTS_PATH,
+    openapi_extra=SUBJECT_LIST_PARAMETERS,
+    responses=SUBJECT_ERROR_RESPONSES,
+    response_model=SubjectList,
+    summary="The key owner's subjects, in name order, a page at a time.",
+)
 async def list_subjects(request: Request, subjects: Subjects) -> JSONResponse:
     return await subjects.respond("list-subjects", subjects.list(request))
 
 
-@router.get(SUBJECTS_PATH + "/{subject}/progress", openapi_extra=SUBJECT_LIST_PARAMETERS,
-            responses=SUBJECT_ERROR_RESPONSES, response_model=SubjectProgress,
-            summary="A subject's stored sessions and every metric's series with times, newest first, a page at a "
-                    "time.")
+@router.get(
+    SUBJECTS_PATH + "/{subject}/progress",
+    openapi_extra=SUBJECT_LIST_PARAMETERS,
+    responses=SUBJECT_ERROR_RESPONSES,
+    response_model=SubjectProgress,
+    summary="A subject's stored sessions and every metric's series with times, newest first, a page at a time.",
+)
 async def subject_progress_series(request: Request, subjects: Subjects, subject: str = SUBJECT) -> JSONResponse:
     return await subjects.respond("subject-progress", subjects.progress(request, subject))
 
 
-@router.delete(SUBJECTS_PATH + "/{subject}", responses=SUBJECT_ERROR_RESPONSES, response_model=SubjectDeleted,
-               summary="Erase every stored session of a subject, at once.")
+@router.delete(
+    SUBJECTS_PATH + "/{subject}",
+    responses=SUBJECT_ERROR_RESPONSES,
+    response_model=SubjectDeleted,
+    summary="Erase every stored session of a subject, at once.",
+)
 async def delete_subject(request: Request, subjects: Subjects, subject: str = SUBJECT) -> JSONResponse:
     return await subjects.respond("delete-subject", subjects.delete(request, subject))
 
 
-@router.get(SETTINGS_PATH, responses=SUBJECT_ERROR_RESPONSES, response_model=SubjectSettings,
-            summary="The key owner's subject settings.")
+@router.get(
+    SETTINGS_PATH,
+    responses=SUBJECT_ERROR_RESPONSES,
+    response_model=SubjectSettings,
+    summary="The key owner's subject settings.",
+)
 async def subject_settings(request: Request, subjects: Subjects) -> JSONResponse:
     return await subjects.respond("subject-settings", subjects.settings(request))
 
 
-@router.put(SETTINGS_PATH, openapi_extra=SUBJECT_SETTINGS_BODY, responses=SUBJECT_ERROR_RESPONSES,
-            response_model=SubjectSettings, summary="Change the key owner's subject settings (a form field "
-                                                    "`keep_transcripts`: true or false).")
+@router.put(
+    SETTINGS_PATH,
+    openapi_extra=SUBJECT_SETTINGS_BODY,
+    responses=SUBJECT_ERROR_RESPONSES,
+    response_model=SubjectSettings,
+    summary="Change the key owner's subject settings (a form field `keep_transcripts`: true or false).",
+)
 async def update_subject_settings(request: Request, subjects: Subjects) -> JSONResponse:
     return await subjects.respond("update-subject-settings", subjects.update_settings(request))

@@ -118,6 +118,7 @@ class FramingMetrics:
     cut_by_edge_intervals: tuple[tuple[float, float], ...] | None
     reason: Text | None  # why the values are None
 
+
 @dataclass(frozen=True)
 class PostureMetrics:
     """Shoulder-line tilt and slouching against the speaker's own upright frames."""
@@ -134,6 +135,7 @@ class PostureMetrics:
     tilt_reason: Text | None  # why the tilt values are None
     slouch_reason: Text | None
 
+
 @dataclass(frozen=True)
 class GestureMetrics:
     """Hand movement while the hands are in view. hands_visible_ratio is always measured when a person is found
@@ -147,6 +149,7 @@ class GestureMetrics:
     gesture_intervals: tuple[tuple[float, float], ...] | None
     reason: Text | None
 
+
 @dataclass(frozen=True)
 class FidgetMetrics:
     """Small repetitive motion of the shoulders and visible wrists in FIDGET_BAND_HZ."""
@@ -158,12 +161,16 @@ class FidgetMetrics:
     fidget_intervals: tuple[tuple[float, float], ...] | None
     reason: Text | None
 
-# Translators: timeline labels: what was seen, from when to when (m:ss).
-_MOMENT_LABELS = {"off_centre": N_("off-centre {start}–{end}"),
-                  "cut_by_edge": N_("cut by the frame edge {start}–{end}"),
-                  "shoulders_tilted": N_("shoulders tilted {start}–{end}"),
-                  "slouching": N_("slouching {start}–{end}"), "gesturing": N_("gesturing {start}–{end}"),
-                  "fidgeting": N_("fidgeting {start}–{end}")}
+
+_MOMENT_LABELS = {
+    # Translators: timeline labels: what was seen, from when to when (m:ss).
+    "off_centre": N_("off-centre {start}–{end}"),
+    "cut_by_edge": N_("cut by the frame edge {start}–{end}"),
+    "shoulders_tilted": N_("shoulders tilted {start}–{end}"),
+    "slouching": N_("slouching {start}–{end}"),
+    "gesturing": N_("gesturing {start}–{end}"),
+    "fidgeting": N_("fidgeting {start}–{end}"),
+}
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,7 @@ class BodyMoment:
 
     def label(self) -> Message:
         return Message(_MOMENT_LABELS[self.kind], {"start": clock(self.start_s), "end": clock(self.end_s)})
+
 
 @dataclass(frozen=True)
 class BodyMetrics:
@@ -194,12 +202,14 @@ class BodyMetrics:
 
     def moments(self) -> list[BodyMoment]:
         """Every reported interval, in time order."""
-        sources = (("off_centre", self.framing.off_centre_intervals),
-                   ("cut_by_edge", self.framing.cut_by_edge_intervals),
-                   ("shoulders_tilted", self.posture.tilted_intervals),
-                   ("slouching", self.posture.slouch_intervals),
-                   ("gesturing", self.gestures.gesture_intervals),
-                   ("fidgeting", self.fidgeting.fidget_intervals))
+        sources = (
+            ("off_centre", self.framing.off_centre_intervals),
+            ("cut_by_edge", self.framing.cut_by_edge_intervals),
+            ("shoulders_tilted", self.posture.tilted_intervals),
+            ("slouching", self.posture.slouch_intervals),
+            ("gesturing", self.gestures.gesture_intervals),
+            ("fidgeting", self.fidgeting.fidget_intervals),
+        )
         found = [BodyMoment(kind, s, e) for kind, intervals in sources for s, e in intervals or ()]
         return sorted(found, key=lambda m: (m.start_s, m.kind))
 
@@ -271,8 +281,9 @@ def _wrists_visible(track: PoseTrack, found: np.ndarray) -> np.ndarray:
     return found[:, None] & _seen(points[..., 3]) & _inside(points[..., :2], 0.0)
 
 
-def _body_scale_px(shoulder_width: np.ndarray, shoulders_ok: np.ndarray, ear_span: np.ndarray,
-                   found: np.ndarray) -> float | None:
+def _body_scale_px(
+    shoulder_width: np.ndarray, shoulders_ok: np.ndarray, ear_span: np.ndarray, found: np.ndarray
+) -> float | None:
     """One scale per video (people rarely change their distance to the camera much, and a per-frame scale would
     turn shoulder-width noise into motion): the median shoulder width, else the ear span times the
     anthropometric ratio."""
@@ -303,13 +314,22 @@ def _steady(mask: np.ndarray, times: np.ndarray, step_s: float | None, window_s:
         return mask
     padded = np.concatenate([np.zeros(half), mask.astype(np.float64), np.zeros(half)])
     counts = np.convolve(padded, np.ones(2 * half + 1), mode="valid")
-    support = np.convolve(np.concatenate([np.zeros(half), np.ones(len(mask)), np.zeros(half)]),
-                          np.ones(2 * half + 1), mode="valid")
+    support = np.convolve(
+        np.concatenate([np.zeros(half), np.ones(len(mask)), np.zeros(half)]), np.ones(2 * half + 1), mode="valid"
+    )
     return counts * 2 > support
 
 
-def _framing(track: PoseTrack, px: np.ndarray, visibility: np.ndarray, found: np.ndarray, ear_span: np.ndarray,
-             times: np.ndarray, step_s: float | None, no_person: Text | None) -> FramingMetrics:
+def _framing(
+    track: PoseTrack,
+    px: np.ndarray,
+    visibility: np.ndarray,
+    found: np.ndarray,
+    ear_span: np.ndarray,
+    times: np.ndarray,
+    step_s: float | None,
+    no_person: Text | None,
+) -> FramingMetrics:
     face = found & _seen(visibility[:, NOSE])
     count = int(face.sum())
     if not count:
@@ -318,8 +338,11 @@ def _framing(track: PoseTrack, px: np.ndarray, visibility: np.ndarray, found: np
     size = np.array([track.image_width, track.image_height], dtype=np.float64)
     centre = px[:, _FACE_POINTS].mean(axis=1) / size
     with np.errstate(invalid="ignore"):
-        off = face & ((np.abs(centre[:, 0] - 0.5) > OFF_CENTRE_MAX_OFFSET) | (centre[:, 1] < FACE_CENTRE_Y_RANGE[0])
-                      | (centre[:, 1] > FACE_CENTRE_Y_RANGE[1]))
+        off = face & (
+            (np.abs(centre[:, 0] - 0.5) > OFF_CENTRE_MAX_OFFSET)
+            | (centre[:, 1] < FACE_CENTRE_Y_RANGE[0])
+            | (centre[:, 1] > FACE_CENTRE_Y_RANGE[1])
+        )
     ear_axis = px[:, LEFT_EAR] - px[:, RIGHT_EAR]
     with np.errstate(invalid="ignore", divide="ignore"):
         down = np.stack([ear_axis[:, 1], -ear_axis[:, 0]], axis=1) / ear_span[:, None]
@@ -341,8 +364,9 @@ def _framing(track: PoseTrack, px: np.ndarray, visibility: np.ndarray, found: np
     )
 
 
-def _shoulder_geometry(px: np.ndarray, shoulders_ok: np.ndarray,
-                       shoulder_width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _shoulder_geometry(
+    px: np.ndarray, shoulders_ok: np.ndarray, shoulder_width: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame shoulder tilt (deg, clockwise-positive like the face's roll) and the eyes' height above the
     shoulder line along its normal, in shoulder widths (NaN where the shoulders are not measurable)."""
     a, b = px[:, LEFT_SHOULDER], px[:, RIGHT_SHOULDER]
@@ -361,33 +385,57 @@ def _shoulder_geometry(px: np.ndarray, shoulders_ok: np.ndarray,
     return tilt, height
 
 
-def _posture(tilt: np.ndarray, head_height: np.ndarray, tilt_ok: np.ndarray, slouch_ok: np.ndarray,
-             times: np.ndarray, step_s: float | None, no_person: Text | None) -> PostureMetrics:
+def _posture(
+    tilt: np.ndarray,
+    head_height: np.ndarray,
+    tilt_ok: np.ndarray,
+    slouch_ok: np.ndarray,
+    times: np.ndarray,
+    step_s: float | None,
+    no_person: Text | None,
+) -> PostureMetrics:
     tilt_reason = no_person or _posture_unmeasured(
-        tilt_ok, step_s, say("the shoulders were never well inside the frame (a shoulder line on the frame's edge is "
-                             "read as level)"),
-        N_("the shoulders were well inside the frame for only {seconds:.1f} s; posture needs {least:g} s"))
+        tilt_ok,
+        step_s,
+        say("the shoulders were never well inside the frame (a shoulder line on the frame's edge is read as level)"),
+        N_("the shoulders were well inside the frame for only {seconds:.1f} s; posture needs {least:g} s"),
+    )
     slouch_reason = no_person or _posture_unmeasured(
-        slouch_ok, step_s, say("the shoulders were never in or just below the frame (a close-up shows the face only)"),
-        N_("the shoulders were in or just below the frame for only {seconds:.1f} s; posture needs {least:g} s"))
+        slouch_ok,
+        step_s,
+        say("the shoulders were never in or just below the frame (a close-up shows the face only)"),
+        N_("the shoulders were in or just below the frame for only {seconds:.1f} s; posture needs {least:g} s"),
+    )
     tilt_values = (None, None, None)
     if tilt_reason is None:
         with np.errstate(invalid="ignore"):
             tilted = tilt_ok & (np.abs(tilt) > SHOULDER_TILT_MAX_DEG)
         steady = _steady(tilted, times, step_s, POSTURE_MIN_S_RUN / 2) & tilt_ok
-        tilt_values = (float(np.median(tilt[tilt_ok])), float(tilted.sum()) / int(tilt_ok.sum()),
-                       _intervals(steady, times, step_s, POSTURE_MIN_S_RUN))
+        tilt_values = (
+            float(np.median(tilt[tilt_ok])),
+            float(tilted.sum()) / int(tilt_ok.sum()),
+            _intervals(steady, times, step_s, POSTURE_MIN_S_RUN),
+        )
     slouch_values = (None, None, None, None)
     if slouch_reason is None:
         upright = float(np.percentile(head_height[slouch_ok], UPRIGHT_PERCENTILE))
         with np.errstate(invalid="ignore"):
             slouched = slouch_ok & (head_height < (1 - SLOUCH_DROP) * upright)
         steady = _steady(slouched, times, step_s, POSTURE_MIN_S_RUN / 2) & slouch_ok
-        slouch_values = (upright, float(np.median(head_height[slouch_ok])),
-                         float(slouched.sum()) / int(slouch_ok.sum()),
-                         _intervals(steady, times, step_s, POSTURE_MIN_S_RUN))
-    return PostureMetrics(int(slouch_ok.sum()), int(tilt_ok.sum()), *tilt_values, *slouch_values,
-                          tilt_reason=tilt_reason, slouch_reason=slouch_reason)
+        slouch_values = (
+            upright,
+            float(np.median(head_height[slouch_ok])),
+            float(slouched.sum()) / int(slouch_ok.sum()),
+            _intervals(steady, times, step_s, POSTURE_MIN_S_RUN),
+        )
+    return PostureMetrics(
+        int(slouch_ok.sum()),
+        int(tilt_ok.sum()),
+        *tilt_values,
+        *slouch_values,
+        tilt_reason=tilt_reason,
+        slouch_reason=slouch_reason,
+    )
 
 
 def _posture_unmeasured(ok: np.ndarray, step_s: float | None, never: Text, too_short: str) -> Text | None:
@@ -401,21 +449,44 @@ def _posture_unmeasured(ok: np.ndarray, step_s: float | None, never: Text, too_s
     return None
 
 
-def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: float | None, times: np.ndarray,
-              step_s: float | None, no_person: Text | None) -> GestureMetrics:
+def _gestures(
+    px: np.ndarray,
+    hands: np.ndarray,
+    found: np.ndarray,
+    body_scale: float | None,
+    times: np.ndarray,
+    step_s: float | None,
+    no_person: Text | None,
+) -> GestureMetrics:
     person_frames = int(found.sum())
     visible = hands.any(axis=1)
     visible_s = float(visible.sum()) * (step_s or 0.0)
     ratio = float(visible.sum()) / person_frames if person_frames else None
     if no_person or visible_s < HANDS_MIN_VISIBLE_S or not body_scale or step_s is None:
-        reason = no_person or (say("the hands were not visible in any frame") if not visible.any() else
-                               say("the hands were visible for only {seconds:.1f} s; gestures need {least:g} s",
-                                   seconds=visible_s, least=HANDS_MIN_VISIBLE_S))
+        reason = no_person or (
+            say("the hands were not visible in any frame")
+            if not visible.any()
+            else say(
+                "the hands were visible for only {seconds:.1f} s; gestures need {least:g} s",
+                seconds=visible_s,
+                least=HANDS_MIN_VISIBLE_S,
+            )
+        )
         return GestureMetrics(ratio, visible_s, None, None, None, None, reason)
     if 1.0 / step_s < GESTURE_MIN_RATE_HZ - 1e-6:
-        return GestureMetrics(ratio, visible_s, None, None, None, None,
-                              say("frames sampled at {rate:.1f} per second; gestures need {least:g} (a stroke lasts "
-                                  "0.25-1 s)", rate=1.0 / step_s, least=GESTURE_MIN_RATE_HZ))
+        return GestureMetrics(
+            ratio,
+            visible_s,
+            None,
+            None,
+            None,
+            None,
+            say(
+                "frames sampled at {rate:.1f} per second; gestures need {least:g} (a stroke lasts 0.25-1 s)",
+                rate=1.0 / step_s,
+                least=GESTURE_MIN_RATE_HZ,
+            ),
+        )
     speeds, moving = [], np.zeros(len(times), dtype=bool)
     for k, wrist in enumerate(_WRISTS):
         both = hands[1:, k] & hands[:-1, k] & (np.diff(times) <= 2 * step_s)
@@ -437,22 +508,42 @@ def _gestures(px: np.ndarray, hands: np.ndarray, found: np.ndarray, body_scale: 
     )
 
 
-def _fidgeting(px: np.ndarray, shoulders_ok: np.ndarray, hands: np.ndarray, body_scale: float | None,
-               times: np.ndarray, step_s: float | None, no_person: Text | None) -> FidgetMetrics:
+def _fidgeting(
+    px: np.ndarray,
+    shoulders_ok: np.ndarray,
+    hands: np.ndarray,
+    body_scale: float | None,
+    times: np.ndarray,
+    step_s: float | None,
+    no_person: Text | None,
+) -> FidgetMetrics:
     rate_hz = 1.0 / step_s if step_s else 0.0
     if no_person or not body_scale:
         return FidgetMetrics(0.0, None, None, None, None, no_person or say("no body scale"))
     if rate_hz < FIDGET_MIN_RATE_HZ:
-        return FidgetMetrics(0.0, None, None, None, None,
-                             say("frames sampled at {rate:.1f} per second; fidgeting needs {least:g} (its "
-                                 "{low:g}-{high:g} Hz band must be below half the rate)", rate=rate_hz,
-                                 least=FIDGET_MIN_RATE_HZ, low=FIDGET_BAND_HZ[0], high=FIDGET_BAND_HZ[1]))
+        return FidgetMetrics(
+            0.0,
+            None,
+            None,
+            None,
+            None,
+            say(
+                "frames sampled at {rate:.1f} per second; fidgeting needs {least:g} (its "
+                "{low:g}-{high:g} Hz band must be below half the rate)",
+                rate=rate_hz,
+                least=FIDGET_MIN_RATE_HZ,
+                low=FIDGET_BAND_HZ[0],
+                high=FIDGET_BAND_HZ[1],
+            ),
+        )
     if not shoulders_ok.any() and not hands.any():
-        return FidgetMetrics(0.0, None, None, None, None,
-                             say("neither the shoulders nor the hands were in the frame"))
+        return FidgetMetrics(0.0, None, None, None, None, say("neither the shoulders nor the hands were in the frame"))
     band = (FIDGET_BAND_HZ[0], min(FIDGET_BAND_HZ[1], rate_hz / 2))
-    parts = [((px[:, LEFT_SHOULDER] + px[:, RIGHT_SHOULDER]) / 2, shoulders_ok),
-             (px[:, LEFT_WRIST], hands[:, 0]), (px[:, RIGHT_WRIST], hands[:, 1])]
+    parts = [
+        ((px[:, LEFT_SHOULDER] + px[:, RIGHT_SHOULDER]) / 2, shoulders_ok),
+        (px[:, LEFT_WRIST], hands[:, 0]),
+        (px[:, RIGHT_WRIST], hands[:, 1]),
+    ]
     size = int(round(FIDGET_WINDOW_S * rate_hz))
     hop = max(1, int(round(FIDGET_HOP_S * rate_hz)))
     margin = (size - 2 * hop) // 2
@@ -477,12 +568,17 @@ def _fidgeting(px: np.ndarray, shoulders_ok: np.ndarray, hands: np.ndarray, body
         measured[span] = True
         window_rms.append(strongest[0])
         if strongest[0] >= FIDGET_MIN_RMS and strongest[1] >= FIDGET_MIN_BAND_SHARE:
-            fidget[start + margin:start + size - margin] = True  # the window's middle: edges stay within a hop
+            fidget[start + margin : start + size - margin] = True  # the window's middle: edges stay within a hop
     measured_s = float(measured.sum()) * step_s
     if not window_rms:
-        return FidgetMetrics(0.0, band, None, None, None,
-                             say("no stretch of {window:g} s with the shoulders or a hand continuously in view",
-                                 window=FIDGET_WINDOW_S))
+        return FidgetMetrics(
+            0.0,
+            band,
+            None,
+            None,
+            None,
+            say("no stretch of {window:g} s with the shoulders or a hand continuously in view", window=FIDGET_WINDOW_S),
+        )
     return FidgetMetrics(
         measured_s=measured_s,
         band_hz=band,
@@ -501,7 +597,7 @@ def _band_motion(positions: np.ndarray, in_band: np.ndarray) -> tuple[float, flo
     centred = positions - positions.mean(axis=0)
     detrended = centred - np.outer(ramp, (ramp @ centred) / (ramp @ ramp))
     power = np.abs(np.fft.rfft(detrended, axis=0)) ** 2
-    power[1:(n + 1) // 2] *= 2  # one-sided spectrum: every bin but DC (and Nyquist for even n) stands for two
+    power[1 : (n + 1) // 2] *= 2  # one-sided spectrum: every bin but DC (and Nyquist for even n) stands for two
     band_ms = float(power[in_band].sum()) / n**2
     total_ms = float(power.sum()) / n**2
     return math.sqrt(band_ms), band_ms / total_ms if total_ms > 0 else 0.0

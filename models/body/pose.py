@@ -31,8 +31,12 @@ DEPTH_MAX = 10.0
 """|z| bound, on the scale of x (depth relative to the hips; the hips are far from a webcam close-up)."""
 SHIPPED_MODEL_COMPLEXITY = 1
 
-MEDIAPIPE_POSE_SETTINGS = {"static_image_mode": False, "model_complexity": SHIPPED_MODEL_COMPLEXITY,
-                           "smooth_landmarks": False, "enable_segmentation": False}
+MEDIAPIPE_POSE_SETTINGS = {
+    "static_image_mode": False,
+    "model_complexity": SHIPPED_MODEL_COMPLEXITY,
+    "smooth_landmarks": False,
+    "enable_segmentation": False,
+}
 """How `PoseLandmarker` builds mp.solutions.pose.Pose (benchmarks/landmark_equivalence.py builds the same graph)."""
 
 _POSE_KEYS = ("poseLandmarks", "pose_landmarks")
@@ -78,19 +82,23 @@ class PoseLandmarker:
         import mediapipe as mp  # imported here: ~0.5 s and a C++ runtime that only landmark replicas need
 
         shipped_pose_model()
-        self._pose = mp.solutions.pose.Pose(**MEDIAPIPE_POSE_SETTINGS,
-                                            min_detection_confidence=min_detection_confidence,
-                                            min_tracking_confidence=min_tracking_confidence)
+        self._pose = mp.solutions.pose.Pose(
+            **MEDIAPIPE_POSE_SETTINGS,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
         self._lock = threading.Lock()
 
     def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> PoseTrack:
         """Frames: uint8 RGB (N, H, W, 3) in presentation order; frame_times_s: (N,) seconds."""
+
         def read(result):
             pose = result.pose_landmarks
             return [(p.x, p.y, p.z, p.visibility) for p in pose.landmark] if pose else None
 
-        times, points, found, width, height = track_frames(self._pose, self._lock, frames, frame_times_s,
-                                                           (POSE_POINTS, 4), read)
+        times, points, found, width, height = track_frames(
+            self._pose, self._lock, frames, frame_times_s, (POSE_POINTS, 4), read
+        )
         return PoseTrack(times, points, found, width, height, "mediapipe_pose")
 
     def close(self) -> None:
@@ -155,7 +163,7 @@ def _point(i: int, j: int, point: object) -> tuple[float, float, float, float]:
         values = list(point) + [math.nan] * (4 - len(point))
     else:
         raise InvalidLandmarkSamples(
-            f"sample {i}, pose point {j}: expected {{\"x\", \"y\", \"z\", \"visibility\"}} or [x, y, z, visibility], "
+            f'sample {i}, pose point {j}: expected {{"x", "y", "z", "visibility"}} or [x, y, z, visibility], '
             f"got {json.dumps(point)[:60]}"
         )
     if not all(_is_number(v) for v in values):
@@ -210,8 +218,13 @@ class BatchedPoseLandmarker:
     pose_landmark_cpu.pbtxt written out, frame t of every chunk in one batch per network. Stateless between calls,
     like BatchedFaceLandmarker; the same `PoseTrack` as `PoseLandmarker`."""
 
-    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 device: str = "auto", cpu_threads: int = 1):
+    def __init__(
+        self,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        device: str = "auto",
+        cpu_threads: int = 1,
+    ):
         from softskills.models.media.landmark_runtime import (
             POSE_DETECTOR,
             POSE_LANDMARKS,
@@ -235,8 +248,10 @@ class BatchedPoseLandmarker:
         from softskills.models.media.tracking import track_chunks
 
         tracks = track_chunks(self, chunks, (POSE_POINTS, 4))
-        return [PoseTrack(times, points, found, width, height, "mediapipe_pose")
-                for times, points, found, width, height in tracks]
+        return [
+            PoseTrack(times, points, found, width, height, "mediapipe_pose")
+            for times, points, found, width, height in tracks
+        ]
 
     def new_state(self) -> _PoseStream:
         return _PoseStream()
@@ -245,17 +260,28 @@ class BatchedPoseLandmarker:
         from softskills.models.media.tracking import Rect, alignment_rect, crop_to_tensor, scaled_square, top_detection
 
         size = self._detector.model.input_size
-        crops = [crop_to_tensor(f, Rect(0.5, 0.5, 1.0, 1.0), size, keep_aspect_ratio=True, zero_border=True,
-                                value_range=(-1.0, 1.0)) for f in frames]
+        crops = [
+            crop_to_tensor(
+                f, Rect(0.5, 0.5, 1.0, 1.0), size, keep_aspect_ratio=True, zero_border=True, value_range=(-1.0, 1.0)
+            )
+            for f in frames
+        ]
         boxes, scores = self._detector.run(np.stack([c.tensor for c in crops]))
         rects = []
         for frame, crop, raw_boxes, raw_scores in zip(frames, crops, boxes, scores):
-            detection = top_detection(raw_boxes, raw_scores, self._anchors, size, POSE_DETECTOR_KEYPOINTS,
-                                      self._min_detection, crop)
+            detection = top_detection(
+                raw_boxes, raw_scores, self._anchors, size, POSE_DETECTOR_KEYPOINTS, self._min_detection, crop
+            )
             image_size = (frame.shape[1], frame.shape[0])
-            rects.append(None if detection is None else scaled_square(
-                alignment_rect(detection.keypoints[0], detection.keypoints[1], image_size, 90.0), image_size,
-                POSE_ROI_SCALE))
+            rects.append(
+                None
+                if detection is None
+                else scaled_square(
+                    alignment_rect(detection.keypoints[0], detection.keypoints[1], image_size, 90.0),
+                    image_size,
+                    POSE_ROI_SCALE,
+                )
+            )
         return rects
 
     def landmarks_in(self, frames: list[np.ndarray], rects: list, states: list[_PoseStream]) -> list:
@@ -263,8 +289,10 @@ class BatchedPoseLandmarker:
         from softskills.models.media.tracking import crop_to_tensor, project_landmarks
 
         size = self._model.model.input_size
-        crops = [crop_to_tensor(f, r, size, keep_aspect_ratio=True, zero_border=False, value_range=(0.0, 1.0))
-                 for f, r in zip(frames, rects)]
+        crops = [
+            crop_to_tensor(f, r, size, keep_aspect_ratio=True, zero_border=False, value_range=(0.0, 1.0))
+            for f, r in zip(frames, rects)
+        ]
         raw_points, flags, heatmaps = self._model.run(np.stack([c.tensor for c in crops]))
         results = []
         for i, (frame, rect, crop, state) in enumerate(zip(frames, rects, crops, states)):
@@ -278,8 +306,12 @@ class BatchedPoseLandmarker:
             points[:, 3] = 1.0 / (1.0 + np.exp(-raw[:, 3]))
             points[:, :2] = refine_from_heatmap(points[:, :2], heatmaps[i])
             points = project_landmarks(points, rect, crop.padding)
-            results.append((points[:POSE_POINTS].astype(np.float32),
-                            self._next_region(points[POSE_POINTS:], (frame.shape[1], frame.shape[0]), state)))
+            results.append(
+                (
+                    points[:POSE_POINTS].astype(np.float32),
+                    self._next_region(points[POSE_POINTS:], (frame.shape[1], frame.shape[0]), state),
+                )
+            )
         return results
 
     @staticmethod
@@ -317,10 +349,14 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     offsets = np.arange(-half, half + 1)
     window_rows = centre_row[:, None] + offsets  # (K, kernel)
     window_cols = centre_col[:, None] + offsets
-    inside = ((window_rows >= 0) & (window_rows < rows))[:, :, None] \
-        & ((window_cols >= 0) & (window_cols < cols))[:, None, :]
-    logits = heatmap[np.clip(window_rows, 0, rows - 1)[:, :, None], np.clip(window_cols, 0, cols - 1)[:, None, :],
-                     np.arange(channels)[:, None, None]]
+    inside = ((window_rows >= 0) & (window_rows < rows))[:, :, None] & ((window_cols >= 0) & (window_cols < cols))[
+        :, None, :
+    ]
+    logits = heatmap[
+        np.clip(window_rows, 0, rows - 1)[:, :, None],
+        np.clip(window_cols, 0, cols - 1)[:, None, :],
+        np.arange(channels)[:, None, None],
+    ]
     logits = np.clip(logits.astype(np.float64), -100.0, 100.0)  # sigmoid's tails are 0 and 1 in float32 either way
     confidence = np.where(inside, 1.0 / (1.0 + np.exp(-logits)), 0.0)
     total = confidence.sum(axis=(1, 2))

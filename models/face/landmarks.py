@@ -68,12 +68,14 @@ class FaceLandmarker:
 
     def landmarks(self, frames: np.ndarray, frame_times_s: np.ndarray) -> FaceTrack:
         """Frames: uint8 RGB (N, H, W, 3) in presentation order; frame_times_s: (N,) seconds."""
+
         def read(result):
             faces = result.multi_face_landmarks
             return [(p.x, p.y, p.z) for p in faces[0].landmark] if faces else None
 
-        times, points, found, width, height = track_frames(self._mesh, self._lock, frames, frame_times_s,
-                                                           (LANDMARK_POINTS, 3), read)
+        times, points, found, width, height = track_frames(
+            self._mesh, self._lock, frames, frame_times_s, (LANDMARK_POINTS, 3), read
+        )
         return FaceTrack(times, points, found, width, height, "face_mesh")
 
     def close(self) -> None:
@@ -91,8 +93,9 @@ def check_sample_count(raw_json: str | bytes, max_samples: int) -> None:
     count = 0
     for count, _ in enumerate(_SAMPLE_TIME_KEY.finditer(text), start=1):
         if count > max_samples:
-            raise InvalidLandmarkSamples(f"mediapipeSamples has more than {max_samples} samples; at most "
-                                         f"{max_samples} are accepted")
+            raise InvalidLandmarkSamples(
+                f"mediapipeSamples has more than {max_samples} samples; at most {max_samples} are accepted"
+            )
 
 
 def parse_samples(samples: str | bytes | list, max_samples: int = MAX_SAMPLES) -> list:
@@ -107,20 +110,17 @@ def parse_samples(samples: str | bytes | list, max_samples: int = MAX_SAMPLES) -
             detail = getattr(error, "msg", None) or "nested too deeply"
             raise InvalidLandmarkSamples(f"mediapipeSamples is not valid JSON: {detail}") from None
     if not isinstance(samples, list):
-        raise InvalidLandmarkSamples(
-            f"mediapipeSamples must be a JSON array of samples, got {_json_type(samples)}"
-        )
+        raise InvalidLandmarkSamples(f"mediapipeSamples must be a JSON array of samples, got {_json_type(samples)}")
     if not samples:
         raise InvalidLandmarkSamples("mediapipeSamples is an empty array; send at least one sample or omit it")
     if len(samples) > max_samples:
-        raise InvalidLandmarkSamples(
-            f"mediapipeSamples has {len(samples)} samples; at most {max_samples} are accepted"
-        )
+        raise InvalidLandmarkSamples(f"mediapipeSamples has {len(samples)} samples; at most {max_samples} are accepted")
     return samples
 
 
-def read_samples(samples: list, point_shape: tuple[int, int], sample_points) -> tuple[np.ndarray, np.ndarray,
-                                                                                     np.ndarray]:
+def read_samples(
+    samples: list, point_shape: tuple[int, int], sample_points
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times, points, found) of parsed client samples, for the face and the pose alike: every sample an object
     with a time, in strictly increasing order; `sample_points(i, sample)` reads one sample's points (None: nothing
     in it). Raises InvalidLandmarkSamples naming the sample."""
@@ -219,10 +219,10 @@ def _first_bad_point(face: list) -> tuple[int, str]:
         elif isinstance(p, list) and len(p) == 3:
             values = p
         else:
-            return j, f"expected [x, y, z] or {{\"x\", \"y\", \"z\"}}, got {json.dumps(p)[:60]}"
+            return j, f'expected [x, y, z] or {{"x", "y", "z"}}, got {json.dumps(p)[:60]}'
         if not all(_is_number(v) for v in values):
             return j, f"x, y and z must be numbers, got {json.dumps(p)[:60]}"
-    return 0, "points must all use the same shape, [x, y, z] or {\"x\", \"y\", \"z\"}"
+    return 0, 'points must all use the same shape, [x, y, z] or {"x", "y", "z"}'
 
 
 def _is_number(value: object) -> bool:
@@ -238,7 +238,9 @@ def concatenate_tracks(tracks: list[Track]) -> Track:
     """Joins the tracks of consecutive frame chunks (the ingress fans chunks out across replicas) in time order;
     works for any track with frame_times_s, landmarks and found (FaceTrack, models.body.pose.PoseTrack)."""
     ordered = sorted(tracks, key=lambda t: t.frame_times_s[0] if len(t.frame_times_s) else np.inf)
-    return dataclasses.replace(ordered[0],
-                               frame_times_s=np.concatenate([t.frame_times_s for t in ordered]),
-                               landmarks=np.concatenate([t.landmarks for t in ordered]),
-                               found=np.concatenate([t.found for t in ordered]))
+    return dataclasses.replace(
+        ordered[0],
+        frame_times_s=np.concatenate([t.frame_times_s for t in ordered]),
+        landmarks=np.concatenate([t.landmarks for t in ordered]),
+        found=np.concatenate([t.found for t in ordered]),
+    )

@@ -39,8 +39,13 @@ class BatchedFaceLandmarker:
     calls (each chunk starts with a detection, as the MediaPipe graph's reset does), so concurrent calls may share
     it; `landmarks_many` is what the deployment's @serve.batch calls."""
 
-    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 device: str = "auto", cpu_threads: int = 1):
+    def __init__(
+        self,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        device: str = "auto",
+        cpu_threads: int = 1,
+    ):
         self.device = choose_device(device)
         self._detector = LandmarkNetwork(FACE_DETECTOR, self.device, cpu_threads)
         self._mesh = LandmarkNetwork(FACE_MESH, self.device, cpu_threads)
@@ -55,20 +60,38 @@ class BatchedFaceLandmarker:
 
     def landmarks_many(self, chunks: list[tuple[np.ndarray, np.ndarray]]) -> list[FaceTrack]:
         tracks = track_chunks(self, chunks, (LANDMARK_POINTS, 3))
-        return [FaceTrack(times, points, found, width, height, "face_mesh") for times, points, found, width, height
-                in tracks]
+        return [
+            FaceTrack(times, points, found, width, height, "face_mesh")
+            for times, points, found, width, height in tracks
+        ]
 
     def new_state(self) -> None:
         return None
 
     def detect(self, frames: list[np.ndarray]) -> list[Rect | None]:
-        crops = [crop_to_tensor(f, Rect(0.5, 0.5, 1.0, 1.0), FACE_DETECTOR.input_size, keep_aspect_ratio=True,
-                                zero_border=True, value_range=(-1.0, 1.0)) for f in frames]
+        crops = [
+            crop_to_tensor(
+                f,
+                Rect(0.5, 0.5, 1.0, 1.0),
+                FACE_DETECTOR.input_size,
+                keep_aspect_ratio=True,
+                zero_border=True,
+                value_range=(-1.0, 1.0),
+            )
+            for f in frames
+        ]
         boxes, scores = self._detector.run(np.stack([c.tensor for c in crops]))
         rects = []
         for frame, crop, raw_boxes, raw_scores in zip(frames, crops, boxes, scores):
-            detection = top_detection(raw_boxes, raw_scores, self._anchors, FACE_DETECTOR.input_size,
-                                      DETECTOR_KEYPOINTS, self._min_detection, crop)
+            detection = top_detection(
+                raw_boxes,
+                raw_scores,
+                self._anchors,
+                FACE_DETECTOR.input_size,
+                DETECTOR_KEYPOINTS,
+                self._min_detection,
+                crop,
+            )
             if detection is None:
                 rects.append(None)
                 continue
@@ -79,8 +102,12 @@ class BatchedFaceLandmarker:
 
     def landmarks_in(self, frames: list[np.ndarray], rects: list[Rect], states: list) -> list:
         """(points (478, 3) | None, next region | None) per frame."""
-        crops = [crop_to_tensor(f, r, FACE_MESH.input_size, keep_aspect_ratio=False, zero_border=False,
-                                value_range=(0.0, 1.0)) for f, r in zip(frames, rects)]
+        crops = [
+            crop_to_tensor(
+                f, r, FACE_MESH.input_size, keep_aspect_ratio=False, zero_border=False, value_range=(0.0, 1.0)
+            )
+            for f, r in zip(frames, rects)
+        ]
         outputs = self._mesh.run(np.stack([c.tensor for c in crops]))
         results = []
         for i, (frame, rect, crop) in enumerate(zip(frames, rects, crops)):
@@ -106,10 +133,12 @@ class BatchedFaceLandmarker:
         lips_index, left_index, right_index = self._refinements
         for index, refined in ((lips_index, lips), (left_index, left_eye), (right_index, right_eye)):
             points[index, :2] = refined.reshape(-1, 2) / size
-        for start, iris, eye_index in ((MESH_POINTS, left_iris, left_index), (MESH_POINTS + 5, right_iris,
-                                                                               right_index)):
-            points[start:start + 5, :2] = iris.reshape(5, 2) / size
-            points[start:start + 5, 2] = points[eye_index[:IRIS_DEPTH_POINTS], 2].mean()
+        for start, iris, eye_index in (
+            (MESH_POINTS, left_iris, left_index),
+            (MESH_POINTS + 5, right_iris, right_index),
+        ):
+            points[start : start + 5, :2] = iris.reshape(5, 2) / size
+            points[start : start + 5, 2] = points[eye_index[:IRIS_DEPTH_POINTS], 2].mean()
         return points
 
 
@@ -120,6 +149,9 @@ def refinement_indexes(mesh: LandmarkNetwork) -> tuple[np.ndarray, np.ndarray, n
     from softskills.models.media.tflite_torch import cached_plan
 
     plan = cached_plan(FACE_MESH.path(), FACE_MESH.sha256, FACE_MESH.outputs)
-    subsets = {op["attributes"]["left_rotation_idx"]: np.array(op["attributes"]["subset_idxs"])
-               for op in plan["ops"] if op["kind"] == "Landmarks2TransformMatrix"}
+    subsets = {
+        op["attributes"]["left_rotation_idx"]: np.array(op["attributes"]["subset_idxs"])
+        for op in plan["ops"]
+        if op["kind"] == "Landmarks2TransformMatrix"
+    }
     return subsets[_LIPS_ROTATION_POINT], subsets[_LEFT_EYE_ROTATION_POINT], subsets[_RIGHT_EYE_ROTATION_POINT]

@@ -121,6 +121,7 @@ class FaceMetrics:
     # mean of it is head_motion_deg_per_s, over a time window the window's head motion.
     head_speed_deg_per_s: np.ndarray = field(repr=False, compare=False)
 
+
 def analyze_face(track: FaceTrack) -> FaceMetrics:
     times = np.asarray(track.frame_times_s, dtype=np.float64)
     found = np.asarray(track.found, dtype=bool)
@@ -134,8 +135,8 @@ def analyze_face(track: FaceTrack) -> FaceMetrics:
     eye_yaw, eye_pitch = _eye_in_head_deg(px, yaw, pitch) if has_irises else (np.zeros(n), np.zeros(n))
     gaze_yaw, gaze_pitch = yaw + eye_yaw, pitch + eye_pitch
     with np.errstate(invalid="ignore"):
-        eye_contact = found & (np.abs(gaze_yaw) <= EYE_CONTACT_MAX_YAW_DEG) & (
-            np.abs(gaze_pitch) <= EYE_CONTACT_MAX_PITCH_DEG
+        eye_contact = (
+            found & (np.abs(gaze_yaw) <= EYE_CONTACT_MAX_YAW_DEG) & (np.abs(gaze_pitch) <= EYE_CONTACT_MAX_PITCH_DEG)
         )
     ear = _eye_aspect_ratio(px)
     smile = _smile_frames(px, found)
@@ -238,6 +239,7 @@ def _eye_aspect_ratio(px: np.ndarray) -> np.ndarray:
     """Mean EAR of both eyes: (|p2-p6| + |p3-p5|) / (2 |p1-p4|); ~0.25-0.3 open, near 0 closed."""
     ratios = []
     for p1, p2, p3, p4, p5, p6 in _EAR_POINTS:
+
         def dist(a: int, b: int) -> np.ndarray:
             return np.linalg.norm(px[:, a, :2] - px[:, b, :2], axis=1)
 
@@ -254,8 +256,9 @@ def _count_blinks(ear: np.ndarray, found: np.ndarray, times: np.ndarray, step_s:
     return sum(1 for _ in timed_runs(closed, times, step_s, 0.0, max_s=BLINK_MAX_S))
 
 
-def _head_speeds(yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray,
-                 step_s: float | None) -> np.ndarray:
+def _head_speeds(
+    yaw: np.ndarray, pitch: np.ndarray, found: np.ndarray, times: np.ndarray, step_s: float | None
+) -> np.ndarray:
     """Angular speed of the head above tracking noise, per frame (the step from the frame before): yaw and pitch
     are smoothed over HEAD_SMOOTH_S inside each run of face frames, and a step's speed counts only beyond
     HEAD_NOISE_DEG_PER_S. NaN where the step has no face at either end."""
@@ -294,5 +297,6 @@ def _smile_frames(px: np.ndarray, found: np.ndarray) -> np.ndarray:
         lip_centre = (px[:, 13, :2] + px[:, 14, :2]) / 2
         lift = np.sum((lip_centre - corners) * down, axis=1) / eye_span  # > 0: corners above lip centre
         smiling = ((width >= SMILE_MOUTH_WIDTH) & (lift >= SMILE_CORNER_LIFT)) | (
-            (width >= BROAD_SMILE_MOUTH_WIDTH) & (lift >= 0))
+            (width >= BROAD_SMILE_MOUTH_WIDTH) & (lift >= 0)
+        )
     return found & smiling

@@ -49,8 +49,7 @@ class CatalogTranslator(Translator):
             catalog = read_po(po, locale=language)
         self.locale = Locale.parse(language)
         self._plural_index = gettext.c2py(catalog.plural_expr)
-        self._messages = {m.id if isinstance(m.id, str) else m.id[0]: m.string
-                          for m in catalog if m.id and not m.fuzzy}
+        self._messages = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalog if m.id and not m.fuzzy}
 
     def lookup(self, msgid: str, plural: str | None = None, count: int | None = None) -> str:
         said = self._messages.get(msgid)

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 
-def interpretation_labels(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
-                          options: dict) -> Iterator[tuple[int, str, str, list[str]]]:
+def interpretation_labels(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict
+) -> Iterator[tuple[int, str, str, list[str]]]:
     """(line, function, message, comments) for each metric label, as Babel's extractors yield them."""
     text = fileobj.read().decode(options.get("encoding", "utf-8"))
     lines = text.splitlines()
@@ -18,4 +19,4 @@ def interpretation_labels(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
         label = spec["label"]
         quoted = json.dumps(label, ensure_ascii=False)
         line = next((n for n, content in enumerate(lines, 1) if f'"label": {quoted}' in content), 0)
-        yield line, "N_", label, [f"The label of the metric {metric} (e.g. \"no {label} (why)\")."]
+        yield line, "N_", label, [f'The label of the metric {metric} (e.g. "no {label} (why)").']

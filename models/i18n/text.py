@@ -60,8 +60,9 @@ class Message(Text):
     params: dict[str, Any]
 
     def __new__(cls, msgid: str, params: dict[str, Any], plural: str | None = None, n: int | None = None) -> Message:
-        return super().__new__(cls, ENGLISH.say(msgid, params, plural, n), msgid=msgid, plural=plural, n=n,
-                               params=params)
+        return super().__new__(
+            cls, ENGLISH.say(msgid, params, plural, n), msgid=msgid, plural=plural, n=n, params=params
+        )
 
     def render(self, translator: Translator) -> str:
         return translator.say(self.msgid, self.params, self.plural, self.n)

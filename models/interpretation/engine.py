@@ -22,8 +22,9 @@ def default_model_dir() -> str:
 class SentenceEncoder:
     """Loads the sentence model once; `embed` is then safe to call per request."""
 
-    def __init__(self, model_dir: str | None = None, device: str = "auto", num_threads: int = 1,
-                 batch_size: int = 32) -> None:
+    def __init__(
+        self, model_dir: str | None = None, device: str = "auto", num_threads: int = 1, batch_size: int = 32
+    ) -> None:
         # The service shares 2 cores with other replicas; torch's default (all cores) would oversubscribe them.
         torch.set_num_threads(num_threads)
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
@@ -39,8 +40,13 @@ class SentenceEncoder:
         out = []
         with torch.inference_mode():
             for i in range(0, len(sentences), self.batch_size):
-                batch = self.tokenizer(sentences[i:i + self.batch_size], padding=True, truncation=True,
-                                       max_length=MAX_SEQ_TOKENS, return_tensors="pt").to(self.device)
+                batch = self.tokenizer(
+                    sentences[i : i + self.batch_size],
+                    padding=True,
+                    truncation=True,
+                    max_length=MAX_SEQ_TOKENS,
+                    return_tensors="pt",
+                ).to(self.device)
                 tokens = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
                 pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -38,13 +38,15 @@ class Sentence:
     start_s: float | None
     end_s: float | None
 
+
 def split_sentences(transcript: Any) -> list[Sentence]:
     """Sentences on .!? boundaries, each timed from the words it contains (or, without words, the segments).
     Linear in the text: sentences and timed spans are both in text order, so one sweep pairs them."""
     if transcript is None:
         return []
-    get = transcript.get if isinstance(transcript, dict) else lambda key, default=None: getattr(
-        transcript, key, default)
+    get = (
+        transcript.get if isinstance(transcript, dict) else lambda key, default=None: getattr(transcript, key, default)
+    )
     text = (get("text", "") or "").strip()
     if not text:
         return []

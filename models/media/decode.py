@@ -127,8 +127,15 @@ def decode_media(
     each at 640x360, so frame_rate_hz * max_duration_s bounds the memory one call can use.
     """
     audio = decode_audio(source, max_duration_s=max_duration_s, max_decode_s=max_decode_s)
-    video = VideoFrames(source, frame_rate_hz=frame_rate_hz, max_side_px=max_side_px, chunk_s=math.inf,
-                        max_duration_s=max_duration_s, max_pixels=max_pixels, max_decode_s=max_decode_s)
+    video = VideoFrames(
+        source,
+        frame_rate_hz=frame_rate_hz,
+        max_side_px=max_side_px,
+        chunk_s=math.inf,
+        max_duration_s=max_duration_s,
+        max_pixels=max_pixels,
+        max_decode_s=max_decode_s,
+    )
     chunks = list(video)
     info = media_info(audio, video)
     return DecodedMedia(
@@ -189,7 +196,7 @@ def _rewind(source: str | BinaryIO) -> None:
 
 @functools.cache
 def choose_video_decoder(requested: str) -> str:
-    """"cuda" (the GPU's video decoder, NVDEC, through PyAV's hardware acceleration) or "cpu". `requested`: auto |
+    """ "cuda" (the GPU's video decoder, NVDEC, through PyAV's hardware acceleration) or "cpu". `requested`: auto |
     cpu | cuda; auto and cuda decode on the GPU when PyAV's FFmpeg lists a cuda device type and a CUDA device can
     actually be opened, else on the CPU, with one log line per process (a warning when cuda was asked for)."""
     if requested not in VIDEO_DECODERS:
@@ -208,8 +215,7 @@ def choose_video_decoder(requested: str) -> str:
         else:
             log.info("video decoder: cuda (the GPU's NVDEC through FFmpeg)")
             return "cuda"
-    log.log(logging.WARNING if requested == "cuda" else logging.INFO, "video decoder: %s; decoding on the CPU",
-            reason)
+    log.log(logging.WARNING if requested == "cuda" else logging.INFO, "video decoder: %s; decoding on the CPU", reason)
     return "cpu"
 
 
@@ -305,9 +311,18 @@ class VideoFrames:
     the chunks already yielded are not yielded again (sampling depends on frame times only, so both passes sample
     the same instants), and the decode-time limit covers both passes."""
 
-    def __init__(self, source: str | BinaryIO, *, frame_rate_hz: float = 8.0, max_side_px: int = 640,
-                 chunk_s: float = 10.0, max_duration_s: float = 1800, max_pixels: int = 4096 * 4096,
-                 max_decode_s: float = 120, video_decoder: str = "cpu"):
+    def __init__(
+        self,
+        source: str | BinaryIO,
+        *,
+        frame_rate_hz: float = 8.0,
+        max_side_px: int = 640,
+        chunk_s: float = 10.0,
+        max_duration_s: float = 1800,
+        max_pixels: int = 4096 * 4096,
+        max_decode_s: float = 120,
+        video_decoder: str = "cpu",
+    ):
         self._source = source
         self.frame_rate_hz, self.max_side_px, self.chunk_s = frame_rate_hz, max_side_px, chunk_s
         self.max_duration_s, self.max_pixels, self.max_decode_s = max_duration_s, max_pixels, max_decode_s
@@ -331,9 +346,11 @@ class VideoFrames:
             except MediaLimitExceeded:
                 raise
             except Exception:  # noqa: BLE001 - whatever fails on the GPU's decoder, the CPU decides about the file
-                log.warning("video decoder cuda failed after %s s of sampled frames; decoding this file on the CPU",
-                            f"{self._yielded_until_s:.2f}" if self._yielded_until_s is not None else "0",
-                            exc_info=True)
+                log.warning(
+                    "video decoder cuda failed after %s s of sampled frames; decoding this file on the CPU",
+                    f"{self._yielded_until_s:.2f}" if self._yielded_until_s is not None else "0",
+                    exc_info=True,
+                )
                 self.decoder = "cpu"
         yield from self._pass(check_limits, None)
 
@@ -416,14 +433,25 @@ def media_info(audio: DecodedAudio, video: VideoFrames) -> MediaInfo:
         raise InvalidMedia("The uploaded video track has no decodable frames.")
     if audio.has_audio and not audio.audio.size and not audio.has_video:
         raise InvalidMedia("The uploaded audio track has no decodable samples.")
-    decoded_s = max(audio.audio.size / SAMPLE_RATE,
-                    (video.last_frame_s + 1.0 / (video.source_fps or video.frame_rate_hz))
-                    if video.last_frame_s is not None else 0.0)
+    decoded_s = max(
+        audio.audio.size / SAMPLE_RATE,
+        (video.last_frame_s + 1.0 / (video.source_fps or video.frame_rate_hz))
+        if video.last_frame_s is not None
+        else 0.0,
+    )
     stated_s = audio.container_duration_s
     if stated_s is not None and decoded_s < 0.9 * stated_s - 0.5:
         raise InvalidMedia(f"The uploaded {audio.container} file is incomplete: it ends before its stated duration.")
     duration_s = max(decoded_s, stated_s or 0.0)
     if duration_s > video.max_duration_s:
         raise MediaLimitExceeded(f"The video is longer than the limit of {video.max_duration_s:g} seconds.")
-    return MediaInfo(float(duration_s), audio.has_audio, audio.has_video, audio.container, int(video.source_width),
-                     int(video.source_height), video.source_fps, video.frame_count)
+    return MediaInfo(
+        float(duration_s),
+        audio.has_audio,
+        audio.has_video,
+        audio.container,
+        int(video.source_width),
+        int(video.source_height),
+        video.source_fps,
+        video.frame_count,
+    )

@@ -40,24 +40,43 @@ class WheelModel:
         return path
 
 
-FACE_DETECTOR = WheelModel("modules/face_detection/face_detection_short_range.tflite",
-                           "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8", 128,
-                           ("regressors", "classificators"))
-FACE_MESH = WheelModel("modules/face_landmark/face_landmark_with_attention.tflite",
-                       "e06a804e0144f9929eda782122916b35d60c697c3c9344013ca2bbe76a6ce2b4", 192,
-                       ("output_mesh_identity", "output_lips", "output_left_eye", "output_right_eye",
-                        "output_left_iris", "output_right_iris", "conv_faceflag"))
-POSE_DETECTOR = WheelModel("modules/pose_detection/pose_detection.tflite",
-                           "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", 224,
-                           ("Identity", "Identity_1"))
-POSE_LANDMARKS = WheelModel("modules/pose_landmark/pose_landmark_full.tflite",
-                            "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", 256,
-                            ("Identity", "Identity_1", "Identity_3"))
+FACE_DETECTOR = WheelModel(
+    "modules/face_detection/face_detection_short_range.tflite",
+    "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    128,
+    ("regressors", "classificators"),
+)
+FACE_MESH = WheelModel(
+    "modules/face_landmark/face_landmark_with_attention.tflite",
+    "e06a804e0144f9929eda782122916b35d60c697c3c9344013ca2bbe76a6ce2b4",
+    192,
+    (
+        "output_mesh_identity",
+        "output_lips",
+        "output_left_eye",
+        "output_right_eye",
+        "output_left_iris",
+        "output_right_iris",
+        "conv_faceflag",
+    ),
+)
+POSE_DETECTOR = WheelModel(
+    "modules/pose_detection/pose_detection.tflite",
+    "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    224,
+    ("Identity", "Identity_1"),
+)
+POSE_LANDMARKS = WheelModel(
+    "modules/pose_landmark/pose_landmark_full.tflite",
+    "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    256,
+    ("Identity", "Identity_1", "Identity_3"),
+)
 """Landmarks, presence flag and heatmap; the segmentation and world-landmark heads are not computed."""
 
 
 def choose_device(requested: str) -> str:
-    """"onnx-cuda" (onnxruntime-gpu with a GPU), "torch-cuda" (a CUDA build of torch with a GPU) or "onnx-cpu".
+    """ "onnx-cuda" (onnxruntime-gpu with a GPU), "torch-cuda" (a CUDA build of torch with a GPU) or "onnx-cpu".
     `requested`: auto | cpu | cuda; cuda without a visible GPU falls back to the CPU with a log line."""
     if requested not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu or cuda, got {requested!r}")
@@ -70,8 +89,13 @@ def choose_device(requested: str) -> str:
     if _torch_cuda_devices():
         return "torch-cuda"
     level = logging.WARNING if requested == "cuda" else logging.INFO
-    log.log(level, "landmark models: no GPU visible (onnxruntime providers %s, torch CUDA devices %s); running on "
-            "the CPU provider", onnxruntime.get_available_providers(), _torch_cuda_devices())
+    log.log(
+        level,
+        "landmark models: no GPU visible (onnxruntime providers %s, torch CUDA devices %s); running on "
+        "the CPU provider",
+        onnxruntime.get_available_providers(),
+        _torch_cuda_devices(),
+    )
     return "onnx-cpu"
 
 
@@ -91,7 +115,6 @@ class LandmarkNetwork:
         self.device = device
         plan = cached_plan(model.path(), model.sha256, model.outputs)
         if device == "torch-cuda":
-
             self._module = build_module(plan).to("cuda")
             self._lock = threading.Lock()
             self._session = None
@@ -101,10 +124,10 @@ class LandmarkNetwork:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = cpu_threads
             options.inter_op_num_threads = 1
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "onnx-cuda" \
-                else ["CPUExecutionProvider"]
-            self._session = onnxruntime.InferenceSession(str(_cached_onnx(model, plan)), options,
-                                                         providers=providers)
+            providers = (
+                ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "onnx-cuda" else ["CPUExecutionProvider"]
+            )
+            self._session = onnxruntime.InferenceSession(str(_cached_onnx(model, plan)), options, providers=providers)
             self._input = self._session.get_inputs()[0].name
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
@@ -130,8 +153,15 @@ def _cached_onnx(model: WheelModel, plan: dict) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     with torch.no_grad():
-        torch.onnx.export(module, (example,), str(partial), dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=["image"], output_names=list(model.outputs),
-                          dynamic_axes={"image": {0: "batch"}})
+        torch.onnx.export(
+            module,
+            (example,),
+            str(partial),
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=["image"],
+            output_names=list(model.outputs),
+            dynamic_axes={"image": {0: "batch"}},
+        )
     partial.replace(target)
     return target

@@ -59,8 +59,10 @@ def cached_plan(path: Path, expected_sha256: str, outputs: tuple[str, ...] | Non
 
     actual = sha256_of(path)
     if actual != expected_sha256:
-        raise UnsupportedModel(f"{path.name} has sha256 {actual}, expected {expected_sha256}: not the model this "
-                               "service was validated with")
+        raise UnsupportedModel(
+            f"{path.name} has sha256 {actual}, expected {expected_sha256}: not the model this "
+            "service was validated with"
+        )
     suffix = "-".join(outputs) if outputs else "all"
     target = cache_dir() / f"{path.stem}-{actual[:16]}-{suffix}-v{PLAN_VERSION}.pt"
     if target.is_file():
@@ -75,8 +77,12 @@ def cached_plan(path: Path, expected_sha256: str, outputs: tuple[str, ...] | Non
         torch.save(plan, partial)
         partial.replace(target)
     except OSError:
-        log.warning("cannot cache the converted %s under %s; it will be converted again next start", path.name,
-                    target.parent, exc_info=True)
+        log.warning(
+            "cannot cache the converted %s under %s; it will be converted again next start",
+            path.name,
+            target.parent,
+            exc_info=True,
+        )
     return plan
 
 
@@ -99,8 +105,12 @@ def convert(model_bytes: bytes, outputs: tuple[str, ...] | None = None) -> dict:
     for i, tensor in enumerate(tensors):
         data = model.Buffers(tensor.Buffer()).DataAsNumpy() if tensor.Buffer() else 0
         if not isinstance(data, int) and len(data):
-            dtype = {tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.FLOAT16: np.float16,
-                     tflite.TensorType.INT32: np.int32, tflite.TensorType.INT64: np.int64}.get(tensor.Type())
+            dtype = {
+                tflite.TensorType.FLOAT32: np.float32,
+                tflite.TensorType.FLOAT16: np.float16,
+                tflite.TensorType.INT32: np.int32,
+                tflite.TensorType.INT64: np.int64,
+            }.get(tensor.Type())
             if dtype is None:
                 raise UnsupportedModel(f"tensor {names[i]} has unsupported type {tensor.Type()}")
             values = np.frombuffer(data.tobytes(), dtype=dtype)
@@ -151,8 +161,9 @@ def convert(model_bytes: bytes, outputs: tuple[str, ...] | None = None) -> dict:
             if len(ins) > 2 and ins[2] >= 0:
                 constants[ins[2]] = torch.from_numpy(raw[ins[2]].astype(np.float32).copy())
             record["groups"] = shapes[ins[0]][3] if kind == "DEPTHWISE_CONV_2D" else 1
-            record["padding_lrtb"] = _same_padding(shapes[ins[0]], weight.shape[2:], params) \
-                if params["padding"] == "SAME" else [0, 0, 0, 0]
+            record["padding_lrtb"] = (
+                _same_padding(shapes[ins[0]], weight.shape[2:], params) if params["padding"] == "SAME" else [0, 0, 0, 0]
+            )
         elif kind == "PRELU":
             alpha = raw[ins[1]].astype(np.float32)
             if alpha.size != shapes[ins[0]][-1]:
@@ -168,8 +179,14 @@ def convert(model_bytes: bytes, outputs: tuple[str, ...] | None = None) -> dict:
                         value = value.transpose(0, 3, 1, 2)
                     constants[i] = torch.from_numpy(np.ascontiguousarray(value))
         ops.append(record)
-    return {"ops": ops, "constants": constants, "inputs": graph_inputs, "outputs": graph_outputs,
-            "shapes": {i: shapes[i] for i in needed | set(graph_outputs)}, "version": PLAN_VERSION}
+    return {
+        "ops": ops,
+        "constants": constants,
+        "inputs": graph_inputs,
+        "outputs": graph_outputs,
+        "shapes": {i: shapes[i] for i in needed | set(graph_outputs)},
+        "version": PLAN_VERSION,
+    }
 
 
 def _options(kind: str, op, code, tflite) -> dict:
@@ -182,18 +199,30 @@ def _options(kind: str, op, code, tflite) -> dict:
     padding = {tflite.Padding.SAME: "SAME", tflite.Padding.VALID: "VALID"}
     if kind == "CONV_2D":
         o = builtin(tflite.Conv2DOptions)
-        return {"stride": [o.StrideH(), o.StrideW()], "dilation": [o.DilationHFactor(), o.DilationWFactor()],
-                "padding": padding[o.Padding()], "activation": _activation(o.FusedActivationFunction())}
+        return {
+            "stride": [o.StrideH(), o.StrideW()],
+            "dilation": [o.DilationHFactor(), o.DilationWFactor()],
+            "padding": padding[o.Padding()],
+            "activation": _activation(o.FusedActivationFunction()),
+        }
     if kind == "DEPTHWISE_CONV_2D":
         o = builtin(tflite.DepthwiseConv2DOptions)
         if o.DepthMultiplier() != 1:
             raise UnsupportedModel("depthwise convolutions with a depth multiplier are not supported")
-        return {"stride": [o.StrideH(), o.StrideW()], "dilation": [o.DilationHFactor(), o.DilationWFactor()],
-                "padding": padding[o.Padding()], "activation": _activation(o.FusedActivationFunction())}
+        return {
+            "stride": [o.StrideH(), o.StrideW()],
+            "dilation": [o.DilationHFactor(), o.DilationWFactor()],
+            "padding": padding[o.Padding()],
+            "activation": _activation(o.FusedActivationFunction()),
+        }
     if kind == "MAX_POOL_2D":
         o = builtin(tflite.Pool2DOptions)
-        return {"stride": [o.StrideH(), o.StrideW()], "kernel": [o.FilterHeight(), o.FilterWidth()],
-                "padding": padding[o.Padding()], "activation": _activation(o.FusedActivationFunction())}
+        return {
+            "stride": [o.StrideH(), o.StrideW()],
+            "kernel": [o.FilterHeight(), o.FilterWidth()],
+            "padding": padding[o.Padding()],
+            "activation": _activation(o.FusedActivationFunction()),
+        }
     if kind in ("ADD", "MUL"):
         o = builtin(tflite.AddOptions if kind == "ADD" else tflite.MulOptions)
         return {"activation": _activation(o.FusedActivationFunction())}
@@ -253,9 +282,11 @@ def _densify(values: np.ndarray, dense_shape: list[int], sparsity) -> np.ndarray
     block_size = {block_map[k]: levels[order.index(rank + k)].DenseSize() for k in range(len(block_map))}
 
     def index_vector(union_type, table):
-        for vector_type, cls in ((tflite.SparseIndexVector.Int32Vector, tflite.Int32Vector),
-                                 (tflite.SparseIndexVector.Uint16Vector, tflite.Uint16Vector),
-                                 (tflite.SparseIndexVector.Uint8Vector, tflite.Uint8Vector)):
+        for vector_type, cls in (
+            (tflite.SparseIndexVector.Int32Vector, tflite.Int32Vector),
+            (tflite.SparseIndexVector.Uint16Vector, tflite.Uint16Vector),
+            (tflite.SparseIndexVector.Uint8Vector, tflite.Uint8Vector),
+        ):
             if union_type == vector_type:
                 vector = cls()
                 vector.Init(table.Bytes, table.Pos)
@@ -361,8 +392,9 @@ def _torch_module_class():
                 return torch.sigmoid(x)
             if kind == "MAX_POOL_2D":
                 if op["padding"] == "SAME":
-                    left, right, top, bottom = _same_padding(self._shapes[ins[0]], op["kernel"],
-                                                             {**op, "dilation": [1, 1]})
+                    left, right, top, bottom = _same_padding(
+                        self._shapes[ins[0]], op["kernel"], {**op, "dilation": [1, 1]}
+                    )
                     x = F.pad(x, (left, right, top, bottom), value=-math.inf)
                 return self._activate(F.max_pool2d(x, op["kernel"], op["stride"]), op["activation"])
             if kind == "PAD":
@@ -421,8 +453,9 @@ def landmarks_to_transform_matrix(landmarks, attributes: dict):
     subset = torch.as_tensor(attributes["subset_idxs"], device=landmarks.device)
     left = landmarks[:, attributes["left_rotation_idx"], :2]
     right = landmarks[:, attributes["right_rotation_idx"], :2]
-    rotation = attributes.get("target_rotation_radians", 0.0) - torch.atan2(right[:, 1] - left[:, 1],
-                                                                           right[:, 0] - left[:, 0])
+    rotation = attributes.get("target_rotation_radians", 0.0) - torch.atan2(
+        right[:, 1] - left[:, 1], right[:, 0] - left[:, 0]
+    )
     points = landmarks[:, subset, :2]
     cos, sin = torch.cos(rotation)[:, None], torch.sin(rotation)[:, None]
     rotated_x = cos * points[..., 0] - sin * points[..., 1]
@@ -457,8 +490,11 @@ def transform_tensor_bilinear(features, matrix, attributes: dict):
 
     out_h, out_w = attributes["output_height"], attributes["output_width"]
     batch, _, in_h, in_w = features.shape
-    ys, xs = torch.meshgrid(torch.arange(out_h, dtype=features.dtype, device=features.device) + 0.5,
-                            torch.arange(out_w, dtype=features.dtype, device=features.device) + 0.5, indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(out_h, dtype=features.dtype, device=features.device) + 0.5,
+        torch.arange(out_w, dtype=features.dtype, device=features.device) + 0.5,
+        indexing="ij",
+    )
     source_x = matrix[:, 0, 0, None, None] * xs + matrix[:, 0, 1, None, None] * ys + matrix[:, 0, 3, None, None] - 0.5
     source_y = matrix[:, 1, 0, None, None] * xs + matrix[:, 1, 1, None, None] * ys + matrix[:, 1, 3, None, None] - 0.5
     inside = (source_x >= 0) & (source_x <= in_w - 1) & (source_y >= 0) & (source_y <= in_h - 1)

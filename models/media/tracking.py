@@ -13,8 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def track_frames(graph, lock: threading.Lock, frames: np.ndarray, frame_times_s: np.ndarray,
-                 point_shape: tuple[int, int], read: Callable[[object], list | None]):
+def track_frames(
+    graph,
+    lock: threading.Lock,
+    frames: np.ndarray,
+    frame_times_s: np.ndarray,
+    point_shape: tuple[int, int],
+    read: Callable[[object], list | None],
+):
     """(times, points, found, width, height) for uint8 RGB frames (N, H, W, 3) in presentation order. The graph is
     reset first, so one video's track never seeds the next, and driven under `lock` (it holds per-stream state).
     `read` turns one result into its points, or None when nothing was found; those rows stay NaN."""
@@ -77,8 +83,15 @@ def normalize_radians(angle: float) -> float:
     return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
 
 
-def crop_to_tensor(frame: np.ndarray, rect: Rect, size: int, *, keep_aspect_ratio: bool, zero_border: bool,
-                   value_range: tuple[float, float]) -> Crop:
+def crop_to_tensor(
+    frame: np.ndarray,
+    rect: Rect,
+    size: int,
+    *,
+    keep_aspect_ratio: bool,
+    zero_border: bool,
+    value_range: tuple[float, float],
+) -> Crop:
     """ImageToTensorCalculator on the CPU: the rotated region, letterboxed when keep_aspect_ratio, warped with
     OpenCV's bilinear perspective warp exactly as MediaPipe calls it (the region's corners onto the tensor's),
     then 0..255 mapped linearly onto value_range."""
@@ -97,12 +110,18 @@ def crop_to_tensor(frame: np.ndarray, rect: Rect, size: int, *, keep_aspect_rati
             horizontal = (1.0 - 1.0 / roi_aspect) / 2.0
             roi_w = roi_h
             padding = (horizontal, 0.0, horizontal, 0.0)
-    box = cv2.boxPoints(((rect.x_center * width, rect.y_center * height), (roi_w, roi_h),
-                         rect.rotation * 180.0 / math.pi))
+    box = cv2.boxPoints(
+        ((rect.x_center * width, rect.y_center * height), (roi_w, roi_h), rect.rotation * 180.0 / math.pi)
+    )
     corners = np.array([[0, size], [0, 0], [size, 0], [size, size]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(box.astype(np.float32), corners)
-    warped = cv2.warpPerspective(frame, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_CONSTANT if zero_border else cv2.BORDER_REPLICATE)
+    warped = cv2.warpPerspective(
+        frame,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT if zero_border else cv2.BORDER_REPLICATE,
+    )
     low, high = value_range
     return Crop(warped.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low), padding)
 
@@ -125,8 +144,15 @@ def ssd_anchors(input_size: int, strides: tuple[int, ...]) -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
-def top_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, input_size: int,
-                  num_keypoints: int, min_score: float, crop: Crop) -> Detection | None:
+def top_detection(
+    raw_boxes: np.ndarray,
+    raw_scores: np.ndarray,
+    anchors: np.ndarray,
+    input_size: int,
+    num_keypoints: int,
+    min_score: float,
+    crop: Crop,
+) -> Detection | None:
     """TensorsToDetectionsCalculator (x, y, w, h order; sigmoid of the score clipped to +-100) then the first
     detection that NonMaxSuppressionCalculator's WEIGHTED algorithm (IoU > 0.3) outputs — the only one a
     single-face or single-person graph keeps: the best box averaged, score-weighted, with every box that overlaps
@@ -139,8 +165,9 @@ def top_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.nda
     centre = raw[:, 0:2] / input_size + anchors[keep]
     half = raw[:, 2:4] / input_size / 2
     boxes = np.concatenate([centre - half, centre + half], axis=1)  # xmin, ymin, xmax, ymax
-    keypoints = raw[:, 4:4 + 2 * num_keypoints].reshape(len(keep), num_keypoints, 2) / input_size \
-        + anchors[keep][:, None, :]
+    keypoints = (
+        raw[:, 4 : 4 + 2 * num_keypoints].reshape(len(keep), num_keypoints, 2) / input_size + anchors[keep][:, None, :]
+    )
     valid = (boxes[:, 2] >= boxes[:, 0]) & (boxes[:, 3] >= boxes[:, 1])
     if not valid.any():
         return None
@@ -162,13 +189,13 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     width = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
     height = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
     intersection = width * height
-    union = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) \
-        - intersection
+    union = (
+        (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - intersection
+    )
     return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
 
 
-def rotation_between(start: np.ndarray, end: np.ndarray, image_size: tuple[int, int],
-                     target_degrees: float) -> float:
+def rotation_between(start: np.ndarray, end: np.ndarray, image_size: tuple[int, int], target_degrees: float) -> float:
     """DetectionsToRectsCalculator's rotation: the angle that turns the start -> end key point vector (in pixels)
     to the target angle."""
     width, height = image_size
@@ -182,13 +209,17 @@ def box_rect(box: np.ndarray, rotation: float) -> Rect:
     return Rect((xmin + xmax) / 2, (ymin + ymax) / 2, xmax - xmin, ymax - ymin, rotation)
 
 
-def alignment_rect(start: np.ndarray, end: np.ndarray, image_size: tuple[int, int],
-                   target_degrees: float) -> Rect:
+def alignment_rect(start: np.ndarray, end: np.ndarray, image_size: tuple[int, int], target_degrees: float) -> Rect:
     """AlignmentPointsRectsCalculator: centred on the start point, a square of twice the start-end distance."""
     width, height = image_size
     side = 2.0 * math.hypot((end[0] - start[0]) * width, (end[1] - start[1]) * height)
-    return Rect(float(start[0]), float(start[1]), side / width, side / height,
-                rotation_between(start, end, image_size, target_degrees))
+    return Rect(
+        float(start[0]),
+        float(start[1]),
+        side / width,
+        side / height,
+        rotation_between(start, end, image_size, target_degrees),
+    )
 
 
 def scaled_square(rect: Rect, image_size: tuple[int, int], scale: float) -> Rect:
@@ -272,8 +303,12 @@ def track_chunks(landmarker, chunks: list[tuple[np.ndarray, np.ndarray]], point_
         if times.shape != (frames.shape[0],):
             raise ValueError(f"frame_times_s has shape {times.shape}, expected ({frames.shape[0]},)")
         n = frames.shape[0]
-        stream = Stream(frames, np.full((n, *point_shape), np.nan, dtype=np.float32), np.zeros(n, dtype=bool),
-                        state=landmarker.new_state())
+        stream = Stream(
+            frames,
+            np.full((n, *point_shape), np.nan, dtype=np.float32),
+            np.zeros(n, dtype=bool),
+            state=landmarker.new_state(),
+        )
         streams.append(stream)
         results.append((times, stream.points, stream.found, int(frames.shape[2]), int(frames.shape[1])))
     usable = [s for s in streams if s.frames.shape[1] and s.frames.shape[2]]
@@ -286,8 +321,9 @@ def track_chunks(landmarker, chunks: list[tuple[np.ndarray, np.ndarray]], point_
         tracked = [s for s in active if s.rect is not None]
         if not tracked:
             continue
-        outputs = landmarker.landmarks_in([s.frames[t] for s in tracked], [s.rect for s in tracked],
-                                          [s.state for s in tracked])
+        outputs = landmarker.landmarks_in(
+            [s.frames[t] for s in tracked], [s.rect for s in tracked], [s.state for s in tracked]
+        )
         for stream, (points, next_rect) in zip(tracked, outputs):
             if points is not None:
                 stream.points[t] = points

@@ -31,10 +31,34 @@ from softskills.models.speech.transcribe import Word, normalize_word
 
 HEDGE_PHRASES: tuple[tuple[str, ...], ...] = tuple(LEXICONS["en"].hedges)
 # "kind of"/"sort of" after these names a type ("what kind of car"), not a hedge.
-KIND_DETERMINERS = frozenset({
-    "a", "an", "the", "what", "which", "this", "that", "these", "those", "some", "any", "every", "each",
-    "one", "same", "different", "other", "another", "all", "no", "whatever", "right", "wrong", "new",
-})
+KIND_DETERMINERS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "what",
+        "which",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+        "every",
+        "each",
+        "one",
+        "same",
+        "different",
+        "other",
+        "another",
+        "all",
+        "no",
+        "whatever",
+        "right",
+        "wrong",
+        "new",
+    }
+)
 # "just" before these is an adverb of time or degree ("just now", "just as good"), not a softener.
 JUST_LITERAL_NEXT = frozenset({"now", "as", "in", "then", "before", "after", "enough", "about", "right"})
 MIN_PHRASE_REPEATS = 3
@@ -77,9 +101,11 @@ def analyze_language(words: list[Word], language: str = "en") -> LanguageMetrics
     reasons = {}
     if lex is None:
         hedges = []
-        reasons["hedge_rate_per_100_words"] = say("No hedge lexicon for language '{language}' (languages with one: "
-                                                  "{languages}).", language=language,
-                                                  languages=series(SUPPORTED_LANGUAGES))
+        reasons["hedge_rate_per_100_words"] = say(
+            "No hedge lexicon for language '{language}' (languages with one: {languages}).",
+            language=language,
+            languages=series(SUPPORTED_LANGUAGES),
+        )
     else:
         hedges = hedge_phrases(words, tokens, lex)
     joiner = " " if lex is None or lex.spaced else ""
@@ -100,7 +126,7 @@ def hedge_phrases(words: list[Word], tokens: list[str], lex: Lexicon = LEXICONS[
     joiner = " " if lex.spaced else ""
     i = 0
     while i < len(tokens):
-        match = next((p for p in lex.hedges if tuple(tokens[i:i + len(p)]) == p), None)
+        match = next((p for p in lex.hedges if tuple(tokens[i : i + len(p)]) == p), None)
         if match is not None and (lex.language != "en" or _is_english_hedge(match, tokens, i)):
             end = i + len(match)
             out.append(TimedPhrase(joiner.join(match), words[i].start_s, words[end - 1].end_s))
@@ -118,8 +144,9 @@ def _is_english_hedge(phrase: tuple[str, ...], tokens: list[str], i: int) -> boo
     return True
 
 
-def repeated_phrases(words: list[Word], tokens: list[str], function_words: frozenset[str] = FUNCTION_WORDS,
-                     joiner: str = " ") -> list[RepeatedPhrase]:
+def repeated_phrases(
+    words: list[Word], tokens: list[str], function_words: frozenset[str] = FUNCTION_WORDS, joiner: str = " "
+) -> list[RepeatedPhrase]:
     """Phrases said at least MIN_PHRASE_REPEATS times inside sentences; each word belongs to at most one counted
     phrase (longest first, then the most repeated, then the earliest), so "let's say" inside a repeated "so let's
     say" is not counted twice."""
@@ -131,17 +158,17 @@ def repeated_phrases(words: list[Word], tokens: list[str], function_words: froze
     for n in PHRASE_LENGTHS:
         starts: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i in range(len(tokens) - n + 1):
-            gram = tuple(tokens[i:i + n])
+            gram = tuple(tokens[i : i + n])
             if all(gram) and sentence[i] == sentence[i + n - 1] and not all(t in function_words for t in gram):
                 starts[gram].append(i)
         for gram, positions in sorted(starts.items(), key=lambda item: (-len(item[1]), item[1][0])):
             kept: list[int] = []
             for i in positions:
-                if not any(used[i:i + n]) and (not kept or kept[-1] + n <= i):
+                if not any(used[i : i + n]) and (not kept or kept[-1] + n <= i):
                     kept.append(i)
             if len(kept) >= MIN_PHRASE_REPEATS:
                 for i in kept:
-                    used[i:i + n] = [True] * n
+                    used[i : i + n] = [True] * n
                 found.append(RepeatedPhrase(joiner.join(gram), len(kept), tuple(words[i].start_s for i in kept)))
     return sorted(found, key=lambda p: (-p.count, p.times_s[0]))
 
@@ -170,7 +197,8 @@ def questions(words: list[Word], joiner: str = " ") -> list[TimedPhrase]:
     for i, w in enumerate(words):
         if w.text.rstrip().endswith(SENTENCE_STOPS):
             if w.text.rstrip().endswith(tuple(QUESTION_END)):
-                out.append(TimedPhrase(joiner.join(x.text for x in words[start:i + 1]), words[start].start_s,
-                                       w.end_s))
+                out.append(
+                    TimedPhrase(joiner.join(x.text for x in words[start : i + 1]), words[start].start_s, w.end_s)
+                )
             start = i + 1
     return out

@@ -35,10 +35,12 @@ ARTICULATION_GAP_S = 0.25
 # early; the energy track moves pause and span edges, but every word keeps at least this much of its own time.
 MIN_WORD_S = 0.1
 MIN_ROLLING_WINDOW_S = 1.0
-# Translators: the units of pace, as in "4.5 syllables per second" (morae: Japanese).
-PACE_UNIT_PLURAL = {"syllable": say("syllables"),
-                    # Translators: Japanese's unit of pace, as in "7.2 morae per second".
-                    "mora": say("morae")}
+PACE_UNIT_PLURAL = {
+    # Translators: the units of pace, as in "4.5 syllables per second" (morae: Japanese).
+    "syllable": say("syllables"),
+    # Translators: Japanese's unit of pace, as in "7.2 morae per second".
+    "mora": say("morae"),
+}
 
 # English filler words. Always fillers, in any context, whatever the spelling length ("ummm", "uhhh", "hmmm"); the
 # other languages' fillers are in models/speech/lexicons, read by `lexicon_fillers`.
@@ -48,12 +50,58 @@ SET_OFF_PAUSE_S = 0.3
 HEDGE_WORDS = frozenset({"basically", "actually", "literally"})
 # "like" right after these (no comma between) is a verb, a comparison or a quotative, not a filler
 # ("I like it", "looks like rain", "she was like ...").
-LIKE_GOVERNORS = frozenset({
-    "i", "you", "we", "they", "would", "really", "do", "does", "did", "don't", "didn't", "doesn't", "to",
-    "look", "looks", "looked", "looking", "feel", "feels", "felt", "feeling", "seem", "seems", "seemed",
-    "sound", "sounds", "sounded", "just", "much", "more", "most", "something", "anything", "nothing",
-    "things", "stuff", "be", "is", "was", "were", "are", "'d", "i'd", "we'd", "you'd", "they'd", "she", "he",
-})
+LIKE_GOVERNORS = frozenset(
+    {
+        "i",
+        "you",
+        "we",
+        "they",
+        "would",
+        "really",
+        "do",
+        "does",
+        "did",
+        "don't",
+        "didn't",
+        "doesn't",
+        "to",
+        "look",
+        "looks",
+        "looked",
+        "looking",
+        "feel",
+        "feels",
+        "felt",
+        "feeling",
+        "seem",
+        "seems",
+        "seemed",
+        "sound",
+        "sounds",
+        "sounded",
+        "just",
+        "much",
+        "more",
+        "most",
+        "something",
+        "anything",
+        "nothing",
+        "things",
+        "stuff",
+        "be",
+        "is",
+        "was",
+        "were",
+        "are",
+        "'d",
+        "i'd",
+        "we'd",
+        "you'd",
+        "they'd",
+        "she",
+        "he",
+    }
+)
 # "you know" / "I mean" after these are the literal verbs ("do you know", "what I mean").
 LITERAL_KNOW_MEAN = frozenset({"do", "did", "don't", "didn't", "if", "what", "whether", "that", "as", "you"})
 
@@ -78,12 +126,14 @@ class Filler:
     end_s: float
     method: str  # "lexical" | "acoustic"
 
+
 @dataclass(frozen=True)
 class Pause:
     start_s: float
     end_s: float
     duration_s: float
     is_long: bool
+
 
 @dataclass(frozen=True)
 class PaceWindow:
@@ -93,6 +143,7 @@ class PaceWindow:
     wpm: float | None  # None where words are not the unit of pace (Japanese, Chinese)
     syllables: int | None = None  # in the language's pace unit; None without a counter for the language
     syllables_per_s: float | None = None
+
 
 @dataclass(frozen=True)
 class SpeechMetrics:
@@ -116,8 +167,9 @@ class SpeechMetrics:
     reasons: dict[str, Text] = field(default_factory=dict)  # why a None field above was not measured
 
 
-def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float,
-                   window_s: float = 5.0) -> SpeechMetrics:
+def analyze_speech(
+    transcript: Transcript, voice: VoiceAnalysis | None, duration_s: float, window_s: float = 5.0
+) -> SpeechMetrics:
     words = sorted(transcript.words, key=lambda w: w.start_s)
     language = (transcript.language or "en").lower()
     if not words or words[-1].end_s <= words[0].start_s:
@@ -137,7 +189,10 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         pace = articulation = None
         reasons["pace_wpm"] = reasons["articulation_rate_wpm"] = say(
             "Words are not a unit of pace in {language}: the writing has no spaces between words, so pace is counted "
-            "in {unit} per second.", language=lex.name, unit=PACE_UNIT_PLURAL[lex.pace_unit])
+            "in {unit} per second.",
+            language=lex.name,
+            unit=PACE_UNIT_PLURAL[lex.pace_unit],
+        )
     units = unit_counts(words, language)
     syllables = sum(units) if units is not None else None
     syllable_rate = syllables / speaking_s if syllables is not None and speaking_s > 0 else None
@@ -145,9 +200,12 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         reasons["syllables_per_s"] = say("No syllable counter for language '{language}'.", language=language)
     relative = None
     if lex is None:
-        reasons["pace_relative"] = say("No pace norm for language '{language}' (languages with one: {languages}); "
-                                       "English norms are never applied to it.", language=language,
-                                       languages=series(SUPPORTED_LANGUAGES))
+        reasons["pace_relative"] = say(
+            "No pace norm for language '{language}' (languages with one: {languages}); "
+            "English norms are never applied to it.",
+            language=language,
+            languages=series(SUPPORTED_LANGUAGES),
+        )
     elif language == "en":
         relative = pace / ENGLISH_COMFORTABLE_WPM if pace is not None else None
     elif syllable_rate is not None:
@@ -155,9 +213,11 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
 
     fillers = list(lexical_fillers(words, language))
     if voice is not None:
-        fillers.extend(a for a in acoustic_fillers(words, voice)
-                       if not any(gap_s(a.start_s, a.end_s, f.start_s, f.end_s) <= FILLED_PAUSE_NEAR_LEXICAL_S
-                                  for f in fillers))
+        fillers.extend(
+            a
+            for a in acoustic_fillers(words, voice)
+            if not any(gap_s(a.start_s, a.end_s, f.start_s, f.end_s) <= FILLED_PAUSE_NEAR_LEXICAL_S for f in fillers)
+        )
     fillers.sort(key=lambda f: f.start_s)
     counts = Counter(f.word for f in fillers)
     filler_count = len(fillers)
@@ -166,16 +226,19 @@ def analyze_speech(transcript: Transcript, voice: VoiceAnalysis | None, duration
         filler_count = filler_rate = None
         reasons["filler_count"] = reasons["filler_rate_per_min"] = say(
             "No filler lexicon for language '{language}' (languages with one: {languages}); English norms are never "
-            "applied to it. Only hesitation sounds that no word covers are listed.", language=language,
-            languages=series(SUPPORTED_LANGUAGES))
+            "applied to it. Only hesitation sounds that no word covers are listed.",
+            language=language,
+            languages=series(SUPPORTED_LANGUAGES),
+        )
 
     return SpeechMetrics(
         word_count=len(words),
         speaking_time_s=speaking_s if speaking_s > 0 else None,
         pace_wpm=pace,
         articulation_rate_wpm=articulation,
-        rolling_pace=rolling_pace(words, max(duration_s, words[-1].end_s), window_s, units,
-                                  words_are_units=lex is None or lex.words_are_units),
+        rolling_pace=rolling_pace(
+            words, max(duration_s, words[-1].end_s), window_s, units, words_are_units=lex is None or lex.words_are_units
+        ),
         fillers=tuple(fillers),
         filler_count=filler_count,
         filler_rate_per_min=filler_rate,
@@ -251,8 +314,9 @@ def _gaps(words: list[Word], voice: VoiceAnalysis | None) -> list[tuple[float, f
     return gaps
 
 
-def rolling_pace(words: list[Word], duration_s: float, window_s: float, units: list[int] | None = None,
-                 words_are_units: bool = True) -> tuple[PaceWindow, ...]:
+def rolling_pace(
+    words: list[Word], duration_s: float, window_s: float, units: list[int] | None = None, words_are_units: bool = True
+) -> tuple[PaceWindow, ...]:
     """Words per minute (and pace units per second, given each word's `units`) in consecutive windows over the
     whole clip (a word counts where its midpoint falls); a trailing window shorter than MIN_ROLLING_WINDOW_S is
     dropped, as its rate would be noise."""
@@ -268,8 +332,16 @@ def rolling_pace(words: list[Word], duration_s: float, window_s: float, units: l
             inside = (mids >= start) & (mids < end)
             n = int(np.sum(inside))
             syllables = int(counts[inside].sum()) if units is not None else None
-            out.append(PaceWindow(start, end, n, 60.0 * n / (end - start) if words_are_units else None, syllables,
-                                  syllables / (end - start) if syllables is not None else None))
+            out.append(
+                PaceWindow(
+                    start,
+                    end,
+                    n,
+                    60.0 * n / (end - start) if words_are_units else None,
+                    syllables,
+                    syllables / (end - start) if syllables is not None else None,
+                )
+            )
         start += window_s
     return tuple(out)
 
@@ -318,8 +390,9 @@ def english_fillers(words: list[Word]) -> list[Filler]:
                 out.append(Filler(t, w.start_s, w.end_s, "lexical"))
         elif nxt is not None and (t, nxt) in {("you", "know"), ("i", "mean")}:
             second = words[i + 1]
-            after_set_off = (ends_clause(second.text) or i + 2 >= n
-                             or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S)
+            after_set_off = (
+                ends_clause(second.text) or i + 2 >= n or words[i + 2].start_s - second.end_s >= SET_OFF_PAUSE_S
+            )
             if prev not in LITERAL_KNOW_MEAN and (after_set_off or comma_before or sentence_start and t == "i"):
                 out.append(Filler(f"{t} {nxt}", w.start_s, second.end_s, "lexical"))
                 i += 2
@@ -332,11 +405,17 @@ def set_off(words: list[Word], first: int, last: int) -> bool:
     """Words first..last stand apart from the sentence on both sides: before them a sentence start, a comma (or
     any clause punctuation) or a pause of SET_OFF_PAUSE_S; after them clause punctuation other than a question
     mark, a pause, or the end of the talk ("este, ..." but not "este libro"; "..., quoi." but not "Quoi ?")."""
-    before = first == 0 or ends_clause(words[first - 1].text) or \
-        words[first].start_s - words[first - 1].end_s >= SET_OFF_PAUSE_S
+    before = (
+        first == 0
+        or ends_clause(words[first - 1].text)
+        or words[first].start_s - words[first - 1].end_s >= SET_OFF_PAUSE_S
+    )
     text = words[last].text.rstrip()
-    after = last == len(words) - 1 or (text.endswith(tuple(CLAUSE_END)) and not text.endswith(tuple(QUESTION_END))) \
+    after = (
+        last == len(words) - 1
+        or (text.endswith(tuple(CLAUSE_END)) and not text.endswith(tuple(QUESTION_END)))
         or words[last + 1].start_s - words[last].end_s >= SET_OFF_PAUSE_S
+    )
     return before and after
 
 
@@ -356,7 +435,7 @@ def lexicon_fillers(words: list[Word], lex: Lexicon) -> list[Filler]:
             i += 1
             continue
         for n in range(min(lex.longest_phrase, len(words) - i), 0, -1):
-            phrase = tuple(norm[i:i + n])
+            phrase = tuple(norm[i : i + n])
             if phrase in lex.particles or phrase in lex.markers and set_off(words, i, i + n - 1):
                 joiner = " " if lex.spaced else ""
                 out.append(Filler(joiner.join(phrase), w.start_s, words[i + n - 1].end_s, "lexical"))
@@ -386,4 +465,3 @@ def acoustic_fillers(words: list[Word], voice: VoiceAnalysis) -> list[Filler]:
         if covered <= FILLED_PAUSE_MAX_WORD_OVERLAP * (end_s - start_s):
             out.append(Filler(FILLED_PAUSE_LABEL, round(start_s, 3), round(end_s, 3), "acoustic"))
     return out
-

@@ -34,8 +34,9 @@ def split_at_silences(audio: np.ndarray, sample_rate: int, max_segment_s: float)
 def merge_transcripts(parts: list[tuple[float, Transcript]]) -> Transcript:
     """One transcript from (offset_s, transcript) parts in time order: word and segment times shifted by the
     offset, confidence the mean probability over all words (as for a single pass)."""
-    words = tuple(Word(w.text, w.start_s + offset, w.end_s + offset, w.probability)
-                  for offset, t in parts for w in t.words)
+    words = tuple(
+        Word(w.text, w.start_s + offset, w.end_s + offset, w.probability) for offset, t in parts for w in t.words
+    )
     segments = tuple((a + offset, b + offset, text) for offset, t in parts for a, b, text in t.segments)
     first = parts[0][1]
     return Transcript(

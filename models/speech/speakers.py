@@ -83,6 +83,7 @@ class SpeakerSpan:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
+
 @dataclass(frozen=True)
 class Diarization:
     speaker_count: int
@@ -97,6 +98,7 @@ class Diarization:
 
     def speaking_time_s(self, speaker: int) -> float:
         return sum(s.duration_s for s in self.speech if s.speaker == speaker)
+
 
 def resemblyzer_weights_path() -> Path:
     """pretrained.pt inside the installed Resemblyzer package, found without importing the package."""
@@ -143,11 +145,18 @@ class VoiceEncoder:
         for i, w in enumerate(windows):
             by_length.setdefault(len(w), []).append(i)
         for indices in by_length.values():
-            mels = np.stack([
-                librosa.feature.melspectrogram(y=_normalize_volume(windows[i]), sr=SAMPLE_RATE, n_fft=MEL_WINDOW,
-                                               hop_length=MEL_HOP, n_mels=MEL_BANDS).T
-                for i in indices
-            ]).astype(np.float32)
+            mels = np.stack(
+                [
+                    librosa.feature.melspectrogram(
+                        y=_normalize_volume(windows[i]),
+                        sr=SAMPLE_RATE,
+                        n_fft=MEL_WINDOW,
+                        hop_length=MEL_HOP,
+                        n_mels=MEL_BANDS,
+                    ).T
+                    for i in indices
+                ]
+            ).astype(np.float32)
             with self._torch.inference_mode():
                 embeds = self._network(self._torch.from_numpy(mels).to(self._device)).cpu().numpy()
             out[indices] = embeds
@@ -222,9 +231,16 @@ def _cluster(embeddings: np.ndarray, windows: list[_Window], speakers_expected: 
             labels[labels == ids[small]] = ids[int(np.argmax(sim[small]))]
             continue
         pairs = sorted(((sim[a, b], a, b) for a in range(len(ids)) for b in range(a + 1, len(ids))), reverse=True)
-        merge = next(((a, b) for s, a, b in pairs
-                      if s >= SPEAKER_MERGE_SIMILARITY or len(ids) > MAX_SPEAKERS
-                      or (s >= ONE_STRETCH_MERGE_SIMILARITY and not _alternate(labels, ids[a], ids[b]))), None)
+        merge = next(
+            (
+                (a, b)
+                for s, a, b in pairs
+                if s >= SPEAKER_MERGE_SIMILARITY
+                or len(ids) > MAX_SPEAKERS
+                or (s >= ONE_STRETCH_MERGE_SIMILARITY and not _alternate(labels, ids[a], ids[b]))
+            ),
+            None,
+        )
         if merge is None:
             return labels
         labels[labels == ids[merge[1]]] = ids[merge[0]]
@@ -250,8 +266,12 @@ def _alternate(labels: np.ndarray, a: int, b: int) -> bool:
     return changes >= ALTERNATION_MIN_CHANGES
 
 
-def diarize(audio: np.ndarray, speech_segments: Sequence[tuple[float, float]], encoder: VoiceEncoder,
-            speakers_expected: int | None = None) -> Diarization:
+def diarize(
+    audio: np.ndarray,
+    speech_segments: Sequence[tuple[float, float]],
+    encoder: VoiceEncoder,
+    speakers_expected: int | None = None,
+) -> Diarization:
     """Speaker turns of 16 kHz mono audio, given its voice activity (VoiceAnalysis.speech_segments).
     speakers_expected forces the number of speakers (1..MAX_SPEAKERS); otherwise it is estimated."""
     if speakers_expected is not None and not 1 <= speakers_expected <= MAX_SPEAKERS:
@@ -266,7 +286,7 @@ def diarize(audio: np.ndarray, speech_segments: Sequence[tuple[float, float]], e
     if not windows or speakers_expected == 1:
         return _single_speaker(segments, speakers_expected, len(windows))
 
-    embeddings = encoder.embed([audio[int(w.start_s * SAMPLE_RATE):int(w.end_s * SAMPLE_RATE)] for w in windows])
+    embeddings = encoder.embed([audio[int(w.start_s * SAMPLE_RATE) : int(w.end_s * SAMPLE_RATE)] for w in windows])
     full = np.array([w.duration_s >= WINDOW_S - 1e-6 for w in windows])
     labels = np.full(len(windows), -1)
     if full.sum() >= 2:
@@ -292,8 +312,7 @@ def diarize(audio: np.ndarray, speech_segments: Sequence[tuple[float, float]], e
         sim = _cosine(centroids[used], centroids[used])
         np.fill_diagonal(sim, -np.inf)
         closest = float(sim.max())
-    return Diarization(len(used), speech, turns_from_speech(speech), METHOD, speakers_expected, closest,
-                       len(windows))
+    return Diarization(len(used), speech, turns_from_speech(speech), METHOD, speakers_expected, closest, len(windows))
 
 
 def _single_speaker(segments, speakers_expected, window_count) -> Diarization:
@@ -317,7 +336,7 @@ def _label_frames(windows: list[_Window], window_sim: np.ndarray, segments, dura
         weight[frames] += tri
     in_speech = np.zeros(n, dtype=bool)
     for s, e in segments:
-        in_speech[int(s / LABEL_HOP_S):max(int(s / LABEL_HOP_S) + 1, int(np.ceil(e / LABEL_HOP_S)))] = True
+        in_speech[int(s / LABEL_HOP_S) : max(int(s / LABEL_HOP_S) + 1, int(np.ceil(e / LABEL_HOP_S)))] = True
     labels = np.where(weight > 0, np.argmax(score, axis=1), -1)
     labelled = np.flatnonzero(labels >= 0)
     gaps = np.flatnonzero(in_speech & (labels < 0))
@@ -363,8 +382,7 @@ def turns_from_speech(speech: Sequence[SpeakerSpan]) -> tuple[SpeakerSpan, ...]:
         current = own[0]
         for nxt in own[1:]:
             started = int(np.searchsorted(other_starts, nxt.start_s, side="left"))
-            someone_between = (nxt.start_s > current.end_s and started > 0
-                               and latest_end[started - 1] > current.end_s)
+            someone_between = nxt.start_s > current.end_s and started > 0 and latest_end[started - 1] > current.end_s
             if someone_between:
                 turns.append(current)
                 current = nxt
@@ -415,8 +433,10 @@ def coached_speaker(diarization: Diarization, requested: int | str | None = None
         return None
     if requested is not None:
         if not isinstance(requested, int) or not 1 <= requested <= diarization.speaker_count:
-            raise ValueError(f"speaker must be between 1 and {diarization.speaker_count} (in order of first "
-                             f"appearance) or {EVERYONE!r}.")
+            raise ValueError(
+                f"speaker must be between 1 and {diarization.speaker_count} (in order of first "
+                f"appearance) or {EVERYONE!r}."
+            )
         return requested
     speakers = range(1, diarization.speaker_count + 1)
     return max(speakers, key=lambda k: (round(diarization.speaking_time_s(k), 6), -k))
@@ -460,8 +480,13 @@ class SpeakerView:
         )
 
 
-def speaker_view(audio: np.ndarray | None, transcript: Transcript, diarization: Diarization, speaker: int,
-                 labels: Sequence[int | None] | None = None) -> SpeakerView:
+def speaker_view(
+    audio: np.ndarray | None,
+    transcript: Transcript,
+    diarization: Diarization,
+    speaker: int,
+    labels: Sequence[int | None] | None = None,
+) -> SpeakerView:
     """The part of the recording that is `speaker`'s (see SpeakerView). labels: word_speakers() of the transcript's
     words, computed here when not given. Without audio only the words and the cut are made (the voice is then
     joined from its frames: models.speech.voice.join_voice)."""
@@ -475,18 +500,28 @@ def speaker_view(audio: np.ndarray | None, transcript: Transcript, diarization: 
         start_s, end_s = kept[i]
         return float(offsets[i] + np.clip(t_s, start_s, end_s) - start_s)
 
-    words = tuple(replace(w, start_s=to_view_s(w.start_s), end_s=to_view_s(w.end_s))
-                  for w, label in zip(transcript.words, labels) if label == speaker) if kept else ()
-    segments = tuple((to_view_s(s), to_view_s(e), text) for s, e, text in transcript.segments
-                     if kept and segment_speaker(s, e, transcript.words, labels) == speaker)
-    confidence = (float(np.mean([w.probability for w in words]))
-                  if words and transcript.confidence is not None else None)
-    own = replace(transcript, text=" ".join(w.text for w in words), words=words, segments=segments,
-                  confidence=confidence)
+    words = (
+        tuple(
+            replace(w, start_s=to_view_s(w.start_s), end_s=to_view_s(w.end_s))
+            for w, label in zip(transcript.words, labels)
+            if label == speaker
+        )
+        if kept
+        else ()
+    )
+    segments = tuple(
+        (to_view_s(s), to_view_s(e), text)
+        for s, e, text in transcript.segments
+        if kept and segment_speaker(s, e, transcript.words, labels) == speaker
+    )
+    confidence = float(np.mean([w.probability for w in words])) if words and transcript.confidence is not None else None
+    own = replace(
+        transcript, text=" ".join(w.text for w in words), words=words, segments=segments, confidence=confidence
+    )
     joined = None
     if audio is not None:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        pieces = [audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in kept]
+        pieces = [audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in kept]
         joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return SpeakerView(speaker, joined, own, kept)
 
@@ -516,6 +551,7 @@ class Interruption:
     start_s: float
     gap_s: float  # start minus the interrupted turn's end: negative = overlapping speech
 
+
 @dataclass(frozen=True)
 class SpeakerShare:
     speaker: int
@@ -526,21 +562,30 @@ class SpeakerShare:
     interruption_count: int  # interruptions they made
     question_count: int | None  # their words ending in '?'; None without a transcript
 
+
 @dataclass(frozen=True)
 class ConversationMetrics:
     speakers: tuple[SpeakerShare, ...]
     longest_monologue: SpeakerSpan | None  # the longest turn
     interruptions: tuple[Interruption, ...]
 
-def conversation_metrics(speech: Sequence[SpeakerSpan], words: Sequence[Word] | None = None,
-                         labels: Sequence[int | None] | None = None) -> ConversationMetrics:
+
+def conversation_metrics(
+    speech: Sequence[SpeakerSpan], words: Sequence[Word] | None = None, labels: Sequence[int | None] | None = None
+) -> ConversationMetrics:
     """Talk time, turns, the longest monologue, interruptions and questions from speaker-labelled speech (a
     Diarization's `speech`, or any reference); words and their word_speakers() labels give the questions."""
     turns = turns_from_speech(speech)
     interruptions = []
     for turn in turns:
-        running = [o for o in turns if o.speaker != turn.speaker and o.start_s < turn.start_s
-                   and turn.start_s - o.end_s <= INTERRUPTION_MAX_GAP_S and turn.end_s > o.end_s]
+        running = [
+            o
+            for o in turns
+            if o.speaker != turn.speaker
+            and o.start_s < turn.start_s
+            and turn.start_s - o.end_s <= INTERRUPTION_MAX_GAP_S
+            and turn.end_s > o.end_s
+        ]
         if running:
             cut = max(running, key=lambda o: o.end_s)
             interruptions.append(Interruption(turn.speaker, cut.speaker, turn.start_s, turn.start_s - cut.end_s))
@@ -549,14 +594,20 @@ def conversation_metrics(speech: Sequence[SpeakerSpan], words: Sequence[Word] | 
     questions: dict[int, int] | None = None
     if words is not None:
         labels = labels if labels is not None else word_speakers(words, speech)
-        questions = {k: sum(1 for w, label in zip(words, labels) if label == k and w.text.rstrip().endswith("?"))
-                     for k in time_s}
-    shares = tuple(SpeakerShare(
-        speaker=k, speaking_time_s=t, talk_share=t / total_s if total_s > 0 else 0.0,
-        turn_count=sum(tr.speaker == k for tr in turns),
-        longest_turn_s=max((tr.duration_s for tr in turns if tr.speaker == k), default=0.0),
-        interruption_count=sum(i.speaker == k for i in interruptions),
-        question_count=None if questions is None else questions[k],
-    ) for k, t in time_s.items())
+        questions = {
+            k: sum(1 for w, label in zip(words, labels) if label == k and w.text.rstrip().endswith("?")) for k in time_s
+        }
+    shares = tuple(
+        SpeakerShare(
+            speaker=k,
+            speaking_time_s=t,
+            talk_share=t / total_s if total_s > 0 else 0.0,
+            turn_count=sum(tr.speaker == k for tr in turns),
+            longest_turn_s=max((tr.duration_s for tr in turns if tr.speaker == k), default=0.0),
+            interruption_count=sum(i.speaker == k for i in interruptions),
+            question_count=None if questions is None else questions[k],
+        )
+        for k, t in time_s.items()
+    )
     longest = max(turns, key=lambda tr: (tr.duration_s, -tr.start_s), default=None)
     return ConversationMetrics(shares, longest, tuple(interruptions))

@@ -72,8 +72,9 @@ class Languages:
 
 def requested_languages(code: str, feedback: str | None = None) -> Languages:
     """`feedback`: the language the client asked the sentences in; None: the module docstring's default."""
-    return Languages(spoken=code, probability=None, source="requested",
-                     feedback=feedback or default_feedback_language(code))
+    return Languages(
+        spoken=code, probability=None, source="requested", feedback=feedback or default_feedback_language(code)
+    )
 
 
 def detected_languages(found: LanguageIdentification | None, feedback: str | None = None) -> Languages:
@@ -82,19 +83,38 @@ def detected_languages(found: LanguageIdentification | None, feedback: str | Non
         reason = say("No audio track.") if found is None else say("No speech was heard to identify the language from.")
         return Languages(None, None, "detected", feedback or default_feedback_language(None), reason)
     if found.probability < MIN_PROBABILITY:
-        return Languages(None, None, "detected", feedback or default_feedback_language(None),
-                         say("The language could not be identified from {seconds:.0f} s of speech (best guess "
-                             "'{language}' at {probability:.2f}); transcribed as {fallback}.", seconds=found.voiced_s,
-                             language=found.language, probability=found.probability, fallback=FALLBACK_LANGUAGE))
-    reason = None if found.language in SUPPORTED else say(
-        "'{language}' is transcribed but not supported (supported: {languages}): its fillers, hedges and pace norms "
-        "are not measured.", language=found.language, languages=series(SUPPORTED))
-    return Languages(found.language, found.probability, "detected",
-                     feedback or default_feedback_language(found.language), reason)
+        return Languages(
+            None,
+            None,
+            "detected",
+            feedback or default_feedback_language(None),
+            say(
+                "The language could not be identified from {seconds:.0f} s of speech (best guess "
+                "'{language}' at {probability:.2f}); transcribed as {fallback}.",
+                seconds=found.voiced_s,
+                language=found.language,
+                probability=found.probability,
+                fallback=FALLBACK_LANGUAGE,
+            ),
+        )
+    reason = (
+        None
+        if found.language in SUPPORTED
+        else say(
+            "'{language}' is transcribed but not supported (supported: {languages}): its fillers, hedges and pace "
+            "norms are not measured.",
+            language=found.language,
+            languages=series(SUPPORTED),
+        )
+    )
+    return Languages(
+        found.language, found.probability, "detected", feedback or default_feedback_language(found.language), reason
+    )
 
 
-def identification_windows(speech_segments: Iterable[tuple[float, float]], window_s: float = WINDOW_S,
-                           max_windows: int = MAX_WINDOWS) -> list[tuple[float, float, float]]:
+def identification_windows(
+    speech_segments: Iterable[tuple[float, float]], window_s: float = WINDOW_S, max_windows: int = MAX_WINDOWS
+) -> list[tuple[float, float, float]]:
     """(start_s, end_s, voiced_s) of the windows identification listens to: as many as the span from the first to
     the last speech segment needs to be covered (at most max_windows), evenly spread over it, each moved to start
     on speech when it would start in a pause."""

@@ -76,10 +76,15 @@ def text_tokens(words: Sequence[Word], language: str | None) -> list[Word]:
                 out[-1] = Word(out[-1].text + m.text, out[-1].start_s, out[-1].end_s, out[-1].probability)
             continue
         first, last = _word_at(starts, m.start), _word_at(starts, m.end - 1)
-        covered = words[first:last + 1]
-        out.append(Word(m.text, _time(words, starts, texts, first, m.start),
-                        _time(words, starts, texts, last, m.end),
-                        sum(w.probability for w in covered) / len(covered)))
+        covered = words[first : last + 1]
+        out.append(
+            Word(
+                m.text,
+                _time(words, starts, texts, first, m.start),
+                _time(words, starts, texts, last, m.end),
+                sum(w.probability for w in covered) / len(covered),
+            )
+        )
     return out
 
 
@@ -89,10 +94,14 @@ def _join_fillers(pieces: list[Morpheme], lex: Lexicon) -> list[Morpheme]:
     out, i = [], 0
     while i < len(pieces):
         for n in (3, 2, 1):
-            run = pieces[i:i + n]
+            run = pieces[i : i + n]
             joined = "".join(p.text for p in run)
-            if n == 1 or len(run) == n and all(normalize_word(p.text) == p.text for p in run) and (
-                    lex.hesitation.match(joined) or (joined,) in lex.particles or (joined,) in lex.markers):
+            if (
+                n == 1
+                or len(run) == n
+                and all(normalize_word(p.text) == p.text for p in run)
+                and (lex.hesitation.match(joined) or (joined,) in lex.particles or (joined,) in lex.markers)
+            ):
                 break
         reading = "".join(p.reading or "" for p in run) if any(p.reading for p in run) else None
         out.append(Morpheme("".join(p.text for p in run), run[0].start, run[-1].end, reading))

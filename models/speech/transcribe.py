@@ -28,6 +28,7 @@ IMPROBABLE_WORD = 0.15  # openai-whisper's anomaly threshold for a word's probab
 MAX_SEGMENT_COMPRESSION_RATIO = 2.4
 MIN_AUDIO_S = 0.1
 
+
 def _is_word_char(char: str) -> bool:
     """Letters and digits of any script, apostrophes and combining marks (a Devanagari vowel sign or a
     decomposed accent ends a word; it is not punctuation)."""
@@ -57,6 +58,7 @@ class Word:
     def normalized(self) -> str:
         return normalize_word(self.text)
 
+
 @dataclass(frozen=True)
 class Transcript:
     text: str
@@ -67,6 +69,7 @@ class Transcript:
     confidence: float | None  # mean word probability; None for provided text
     segments: tuple[tuple[float, float, str], ...] = field(default=())  # (start_s, end_s, text), sentence-like
     model: str | None = None  # the Whisper model that transcribed; None for provided text
+
 
 def _word_anomaly(probability: float, duration_s: float) -> float:
     """openai-whisper's per-word anomaly score (timing.py, also in faster-whisper's transcribe)."""
@@ -132,10 +135,21 @@ class SpeechToText:
     name the same weights. `transcribe` and `identify_language` are then safe to call per request (not
     concurrently)."""
 
-    def __init__(self, model_path: str | None = None, model: str = "tiny.en", multilingual_model: str = "base",
-                 multilingual_model_path: str | None = None, device: str = "auto", compute_type: str = "auto",
-                 cpu_threads: int = 1, beam_size: int = 5, vad_filter: bool = True, batch_size: int = 0,
-                 temperatures: tuple[float, ...] = (0.0,), prompts: dict[str, str] | None = None):
+    def __init__(
+        self,
+        model_path: str | None = None,
+        model: str = "tiny.en",
+        multilingual_model: str = "base",
+        multilingual_model_path: str | None = None,
+        device: str = "auto",
+        compute_type: str = "auto",
+        cpu_threads: int = 1,
+        beam_size: int = 5,
+        vad_filter: bool = True,
+        batch_size: int = 0,
+        temperatures: tuple[float, ...] = (0.0,),
+        prompts: dict[str, str] | None = None,
+    ):
         """model_path / multilingual_model_path: a CTranslate2 Whisper directory; None = the packaged `model` /
         `multilingual_model` (models/speech/weights.py). prompts: Whisper's initial prompt per language (default: each
         lexicon's disfluency prompt, models/speech/lexicons). A prompt in the wrong language pushes Whisper towards
@@ -156,15 +170,23 @@ class SpeechToText:
         english_path = str(model_path or model_dir(model))
         multilingual_path = str(multilingual_model_path or model_dir(multilingual_model))
         self._english = _Whisper(english_path, self.device, compute_type, cpu_threads, batch_size)
-        self._multilingual = self._english if multilingual_path == english_path else _Whisper(
-            multilingual_path, self.device, compute_type, cpu_threads, batch_size)
+        self._multilingual = (
+            self._english
+            if multilingual_path == english_path
+            else _Whisper(multilingual_path, self.device, compute_type, cpu_threads, batch_size)
+        )
         if not self._multilingual.multilingual:
-            raise ValueError(f"speech.multilingual_model must be a multilingual Whisper model; {multilingual_path} "
-                             "transcribes English only")
+            raise ValueError(
+                f"speech.multilingual_model must be a multilingual Whisper model; {multilingual_path} "
+                "transcribes English only"
+            )
         # What transcript_details names: the packaged model's name, or the folder's (never a server path).
-        self.model_names = {"english": model if model_path is None else Path(model_path).name,
-                            "multilingual": multilingual_model if multilingual_model_path is None
-                            else Path(multilingual_model_path).name}
+        self.model_names = {
+            "english": model if model_path is None else Path(model_path).name,
+            "multilingual": multilingual_model
+            if multilingual_model_path is None
+            else Path(multilingual_model_path).name,
+        }
 
     def model_for(self, language: str) -> str:
         """The name of the model that transcribes speech in `language`."""
@@ -174,11 +196,14 @@ class SpeechToText:
         """The spoken language by models/speech/spoken_language.py's rule, over windows on the speech segments
         ((start_s, end_s) of voice activity)."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        windows = [(a, b, voiced) for a, b, voiced in identification_windows(speech_segments)
-                   if int(b * SAMPLE_RATE) - int(a * SAMPLE_RATE) >= MIN_AUDIO_S * SAMPLE_RATE]
+        windows = [
+            (a, b, voiced)
+            for a, b, voiced in identification_windows(speech_segments)
+            if int(b * SAMPLE_RATE) - int(a * SAMPLE_RATE) >= MIN_AUDIO_S * SAMPLE_RATE
+        ]
         if not windows:
             return LanguageIdentification(None, None, 0, 0.0)
-        clips = [audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b, _ in windows]
+        clips = [audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b, _ in windows]
         probabilities = self._multilingual.language_probabilities(clips)
         language, probability = combine([(p, voiced) for p, (_, _, voiced) in zip(probabilities, windows)])
         return LanguageIdentification(language, probability, len(windows), sum(v for _, _, v in windows))
@@ -206,8 +231,11 @@ class SpeechToText:
         for seg in segments_iter:
             if seg.avg_logprob < MIN_SEGMENT_AVG_LOGPROB or seg.compression_ratio > MAX_SEGMENT_COMPRESSION_RATIO:
                 continue
-            seg_words = [Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-                         for w in (seg.words or []) if w.word.strip()]
+            seg_words = [
+                Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                for w in (seg.words or [])
+                if w.word.strip()
+            ]
             if not seg_words or is_hallucination(seg.no_speech_prob, seg_words):
                 continue
             words.extend(seg_words)

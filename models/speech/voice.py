@@ -100,16 +100,24 @@ def analyze_voice(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> VoiceAna
     return _summarised(f0_hz, voiced, loudness_db, speech_segments, snr_db=_snr_db(loudness_db, speech_mask))
 
 
-def _summarised(f0_hz: np.ndarray, voiced: np.ndarray, loudness_db: np.ndarray,
-                speech_segments: tuple[tuple[float, float], ...], snr_db: float | None) -> VoiceAnalysis:
+def _summarised(
+    f0_hz: np.ndarray,
+    voiced: np.ndarray,
+    loudness_db: np.ndarray,
+    speech_segments: tuple[tuple[float, float], ...],
+    snr_db: float | None,
+) -> VoiceAnalysis:
     """The per-frame tracks with the summaries computed from them."""
     voiced_f0 = f0_hz[voiced]
     pitch_median = float(np.median(voiced_f0)) if len(voiced_f0) >= MIN_VOICED_FRAMES else None
     # Over voiced frames only: the energy gate's speech segments hold the quiet closures and breaths between
     # syllables, whose level is the room's, not the voice's (a clean recording read 84 dB with them).
     voiced_db = loudness_db[: len(voiced)][voiced]
-    loudness_range = (float(np.percentile(voiced_db, 95) - np.percentile(voiced_db, 5))
-                      if voiced_db.size >= MIN_VOICED_FRAMES else None)
+    loudness_range = (
+        float(np.percentile(voiced_db, 95) - np.percentile(voiced_db, 5))
+        if voiced_db.size >= MIN_VOICED_FRAMES
+        else None
+    )
     speech_mask = _mask_from_segments(speech_segments, len(f0_hz))
     return VoiceAnalysis(
         hop_s=HOP_S,
@@ -131,8 +139,9 @@ def restrict_voice(voice: VoiceAnalysis, intervals: tuple[tuple[float, float], .
     keep = _mask_from_segments(tuple(intervals), len(voice.f0_hz))
     voiced = voice.voiced & keep
     f0 = np.where(voiced, voice.f0_hz, np.nan)
-    segments = tuple((max(s, a), min(e, b)) for s, e in voice.speech_segments for a, b in intervals
-                     if min(e, b) > max(s, a))
+    segments = tuple(
+        (max(s, a), min(e, b)) for s, e in voice.speech_segments for a, b in intervals if min(e, b) > max(s, a)
+    )
     return _summarised(f0, voiced, voice.loudness_db, segments, voice.snr_db)
 
 
@@ -144,14 +153,20 @@ def join_voice(voice: VoiceAnalysis, intervals: tuple[tuple[float, float], ...])
     offsets = np.cumsum([0.0] + [(p.stop - p.start) * HOP_S for p in pieces])
     segments = []
     for (a, b), offset in zip(intervals, offsets):
-        segments += [(offset + max(s, a) - a, offset + min(e, b) - a) for s, e in voice.speech_segments
-                     if min(e, b) > max(s, a)]
+        segments += [
+            (offset + max(s, a) - a, offset + min(e, b) - a) for s, e in voice.speech_segments if min(e, b) > max(s, a)
+        ]
 
     def join(arrays: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(arrays) if arrays else np.zeros(0)
 
-    return _summarised(join([voice.f0_hz[p] for p in pieces]), join([voice.voiced[p] for p in pieces]).astype(bool),
-                       join([voice.loudness_db[p] for p in pieces]), tuple(segments), voice.snr_db)
+    return _summarised(
+        join([voice.f0_hz[p] for p in pieces]),
+        join([voice.voiced[p] for p in pieces]).astype(bool),
+        join([voice.loudness_db[p] for p in pieces]),
+        tuple(segments),
+        voice.snr_db,
+    )
 
 
 def _speech_mask(loudness_db: np.ndarray) -> np.ndarray:
@@ -179,8 +194,9 @@ def _mask_from_segments(segments: tuple[tuple[float, float], ...], n_frames: int
 
 
 def _pitch(audio: np.ndarray, speech_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    f0 = load_librosa().yin(audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE,
-                     frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH)
+    f0 = load_librosa().yin(
+        audio, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=SAMPLE_RATE, frame_length=FRAME_LENGTH, hop_length=HOP_LENGTH
+    )
     n = min(len(f0), len(speech_mask))
     f0, speech_mask = f0[:n], speech_mask[:n]
     periodicity = _periodicity(audio, f0)

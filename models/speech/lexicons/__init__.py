@@ -100,5 +100,12 @@ def disfluency_prompts() -> dict[str, str]:
     return {code: found.disfluency_prompt for code, found in LEXICONS.items() if found.disfluency_prompt}
 
 
-__all__ = ["LEXICONS", "Lexicon", "SUPPORTED_LANGUAGES", "disfluency_prompt", "disfluency_prompts", "lexicon",
-           "sources"]
+__all__ = [
+    "LEXICONS",
+    "Lexicon",
+    "SUPPORTED_LANGUAGES",
+    "disfluency_prompt",
+    "disfluency_prompts",
+    "lexicon",
+    "sources",
+]
