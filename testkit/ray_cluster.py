@@ -302,3 +302,28 @@ def request_ids_in_flight(log_file: Path | None) -> set[str]:
     """Requests with a call this model replica started and has not finished (or never finished: it died)."""
     started, finished = _call_counts(log_file)
     return {request_id for request_id, count in started.items() if count > finished[request_id]}
+
+
+# What Ray raises for a call whose actor died, or whose result was lost with its node's object store.
+LOST_WITH_A_NODE = (
+    "ActorDiedError",
+    "ActorUnavailableError",
+    "RayActorError",
+    "NodeDiedError",
+    "ObjectLostError",
+    "OwnerDiedError",
+)
+
+
+def requests_lost_with_a_replica(log_file: Path | None) -> set[str]:
+    """Requests whose failure the ingress logged as a call lost with a dead replica or node. A call the router had
+    sent to a replica that died before it logged the call's start is one: the replica's own log cannot show it."""
+    lost = set()
+    if log_file is None or not log_file.exists():
+        return lost
+    for line in log_file.read_text(errors="replace").splitlines():
+        if line.startswith("{") and any(name in line for name in LOST_WITH_A_NODE):
+            request_id = json.loads(line).get("request_id")
+            if request_id:
+                lost.add(request_id)
+    return lost
