@@ -292,6 +292,13 @@ class Service:
             "SOFTSKILLS_KEY_PEPPER": "benchmark-pepper-0123456789abcdef0123",
             "RAY_USAGE_STATS_ENABLED": "0",
         }
+        if self.app_dir.resolve() != REPO:
+            # `softskills` is this checkout's editable install, found after sys.path: a package root on PYTHONPATH
+            # makes every process of the service (Ray workers inherit it) import the baseline's code instead.
+            root = Path(self.tmp.name) / "import-root"
+            root.mkdir()
+            (root / "softskills").symlink_to(self.app_dir.resolve(), target_is_directory=True)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(root), os.environ.get("PYTHONPATH"))))
         self.log = open(Path(self.tmp.name) / "serve.log", "w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "serve"), "run", str(config_path), "--app-dir", str(self.app_dir)],
