@@ -61,23 +61,30 @@ _JOB_ERRORS = {
     507: "The video store would not keep the upload (the owner's quota, the total quota or low disk).",
 }
 JOB_ERROR_RESPONSES = {status: {"model": ErrorBody, "description": text} for status, text in _JOB_ERRORS.items()}
-JOB_LIST_PARAMETERS = {
-    "parameters": [
-        {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-        },
-        {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string", "maxLength": 26},
-            "description": "`next_cursor` of the page before.",
-        },
-    ]
-}
+
+
+def _page_parameters(cursor_chars: int) -> dict:
+    """The query parameters of a paged list: `limit` (1-100) and the `cursor` of the page before."""
+    return {
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "maxLength": cursor_chars},
+                "description": "`next_cursor` of the page before.",
+            },
+        ]
+    }
+
+
+JOB_LIST_PARAMETERS = _page_parameters(26)
 
 
 def openapi_document(app: FastAPI, limits: HttpOptions) -> dict:
@@ -105,23 +112,7 @@ _SUBJECT_ERRORS = {
 SUBJECT_ERROR_RESPONSES = {
     status: {"model": ErrorBody, "description": text} for status, text in _SUBJECT_ERRORS.items()
 }
-SUBJECT_LIST_PARAMETERS = {
-    "parameters": [
-        {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-        },
-        {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string", "maxLength": 64},
-            "description": "`next_cursor` of the page before.",
-        },
-    ]
-}
+SUBJECT_LIST_PARAMETERS = _page_parameters(64)
 SUBJECT_SETTINGS_BODY = {
     "requestBody": {
         "required": True,
