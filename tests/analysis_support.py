@@ -10,6 +10,21 @@ from softskills.models.pipeline import Analysis
 from softskills.models.speech.spoken_language import requested_languages
 
 ENGLISH = requested_languages("en", SENTENCE_LANGUAGE)  # the test recordings' language, as a client names it
+# The `analyze-video` body's fields as the guide lists them.
+GUIDE_FIELDS = (
+    "overall_score",
+    "category_scores",
+    "strengths",
+    "areas_for_improvement",
+    "filler_word_count",
+    "speaking_pace_wpm",
+    "detailed_feedback",
+    "session_summary",
+    "recommendation",
+    "time_series_scores",
+    "labeled_moments",
+    "key_moments",
+)
 
 
 def analyze_signals(

@@ -13,23 +13,10 @@ import pytest
 
 from testkit.service_runner import REPO, Service, running_service
 from testkit.videos import BECKETT_WAV, load_audio, make_audio_only_file
+from tests.analysis_support import GUIDE_FIELDS
 
 pytestmark = pytest.mark.integration
 
-GUIDE_FIELDS = (
-    "overall_score",
-    "category_scores",
-    "strengths",
-    "areas_for_improvement",
-    "filler_word_count",
-    "speaking_pace_wpm",
-    "detailed_feedback",
-    "session_summary",
-    "recommendation",
-    "time_series_scores",
-    "labeled_moments",
-    "key_moments",
-)
 PACE_TOLERANCE = 0.15
 
 
